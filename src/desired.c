@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: MIT
+/* Desired stage: manifests plus what each ELF object declares, resolved to
+ * the pins that should exist (SPEC section 3).  Manifest entries override the
+ * ELF's own pinning; every selector must match something in its object. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "desired.h"
+
+struct builder {
+	const struct manifest *m;
+	const struct manifest_object *o;
+	const struct objfile *of;
+	struct desired *des;
+	struct diag *d;
+};
+
+/* What a pin is made from, before its path is known. */
+struct source {
+	enum desired_kind kind;
+	const char *name;
+	enum pin_mode elf_pinning;
+	const char *elf_namespace;
+	uint32_t pin_id; /* iproute2 custom id, 0 if none */
+	size_t index;
+};
+
+static const char *kind_str(enum desired_kind k)
+{
+	return k == DESIRED_MAP ? "map" : "program";
+}
+
+static int add_pin(struct builder *b, char *path, enum desired_kind kind,
+		   const struct manifest_entry *e, size_t index)
+{
+	struct desired *des = b->des;
+	struct desired_pin *pins;
+
+	pins = realloc(des->pins, (des->n_pins + 1) * sizeof(*pins));
+	if (!pins) {
+		free(path);
+		return -ENOMEM;
+	}
+	des->pins = pins;
+	des->pins[des->n_pins++] = (struct desired_pin){
+		.path = path,
+		.kind = kind,
+		.manifest = b->m,
+		.object = b->o,
+		.entry = e,
+		.attrs = e ? &e->attrs : &b->m->defaults,
+		.objfile = b->of,
+		.index = index,
+		.loc = e ? e->loc : b->o->loc,
+	};
+	return 0;
+}
+
+static const char *pin_id_subdir(const struct manifest *m, uint32_t id)
+{
+	for (size_t i = 0; i < m->n_pin_ids; i++)
+		if (m->pin_ids[i].id == id)
+			return m->pin_ids[i].subdir;
+	return NULL;
+}
+
+/* The pin of one map or program, per the entry that selects it (or none). */
+static int resolve(struct builder *b, const struct manifest_entry *e, const struct source *s)
+{
+	const struct diag_loc *loc = e ? &e->loc : &b->o->loc;
+	enum pin_mode mode = e && e->pinning != PIN_MODE_UNSET ? e->pinning : s->elf_pinning;
+	const char *ns, *custom = NULL, *why;
+	_cleanup_free_ char *id_path = NULL;
+	char *path = NULL;
+	int r;
+
+	if (mode == PIN_MODE_NONE || mode == PIN_MODE_UNSET)
+		return 0;
+	ns = e && e->namespace ? e->namespace : b->o->namespace;
+	if (!ns)
+		ns = s->elf_namespace ? s->elf_namespace : b->m->namespace;
+	if (e && e->path && mode != PIN_MODE_CUSTOM)
+		return diag_error(b->d, &e->path_loc,
+				  "%s '%s' is pinned '%s' by the ELF; 'path' needs pinning: custom",
+				  kind_str(s->kind), s->name, pin_mode_str(mode));
+	if (mode == PIN_MODE_CUSTOM) {
+		custom = e ? e->path : NULL;
+		if (!custom && s->pin_id) {
+			const char *subdir = pin_id_subdir(b->m, s->pin_id);
+
+			if (!subdir)
+				return diag_error(b->d, loc,
+						  "%s '%s' of object '%s' has pinning id %u, which "
+						  "'pin_ids' does not map to a directory",
+						  kind_str(s->kind), s->name, b->o->name, s->pin_id);
+			if (asprintf(&id_path, "%s/%s", subdir, s->name) < 0)
+				return -ENOMEM;
+			custom = id_path;
+		}
+		if (!custom)
+			return diag_error(b->d, loc,
+					  "%s '%s' of object '%s' is pinned custom by the ELF; give "
+					  "its 'path' in a section entry",
+					  kind_str(s->kind), s->name, b->o->name);
+	} else if (!ns) {
+		return diag_error(b->d, loc,
+				  "%s '%s' of object '%s' is pinned '%s' but has no namespace (none "
+				  "on the entry, the object, the ELF or the manifest)",
+				  kind_str(s->kind), s->name, b->o->name, pin_mode_str(mode));
+	}
+	r = manifest_pin_path(mode, ns, b->o->name, s->name, custom, &path);
+	if (r < 0)
+		return r == -ENOMEM ? r : diag_error(b->d, loc, "cannot resolve the pin path");
+	if (manifest_check_path(path, &why) < 0) {
+		r = diag_error(b->d, loc, "%s '%s' would be pinned at '%s', which bpffs refuses: %s",
+			       kind_str(s->kind), s->name, path, why);
+		free(path);
+		return r;
+	}
+	return add_pin(b, path, s->kind, e, s->index);
+}
+
+static bool entry_selects_map(const struct manifest_entry *e, const struct objfile *of,
+			      const struct objfile_map *map)
+{
+	if (!e->value)
+		return false;
+	if (e->selector == MANIFEST_SELECT_MAP)
+		return strcmp(e->value, map->name) == 0;
+	return e->selector == MANIFEST_SELECT_SECTION && of->layout == OBJFILE_LAYOUT_GOBPF &&
+	       strcmp(e->value, map->section) == 0;
+}
+
+static bool entry_selects_prog(const struct manifest_entry *e, const struct objfile_prog *prog)
+{
+	if (!e->value)
+		return false;
+	if (e->selector == MANIFEST_SELECT_PROGRAM)
+		return strcmp(e->value, prog->name) == 0;
+	return e->selector == MANIFEST_SELECT_SECTION && strcmp(e->value, prog->section) == 0;
+}
+
+/* "a, b, c": what the object has that this selector could have named. */
+static char *list_candidates(const struct objfile *of, enum manifest_selector sel)
+{
+	char *buf = NULL;
+	size_t len = 0, n = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	if (sel == MANIFEST_SELECT_MAP || (sel == MANIFEST_SELECT_SECTION &&
+					   of->layout == OBJFILE_LAYOUT_GOBPF))
+		for (size_t i = 0; i < of->n_maps; i++)
+			fprintf(f, "%s%s", n++ ? ", " : "",
+				sel == MANIFEST_SELECT_MAP ? of->maps[i].name : of->maps[i].section);
+	if (sel != MANIFEST_SELECT_MAP)
+		for (size_t i = 0; i < of->n_progs; i++)
+			fprintf(f, "%s%s", n++ ? ", " : "",
+				sel == MANIFEST_SELECT_PROGRAM ? of->progs[i].name
+							       : of->progs[i].section);
+	if (n == 0)
+		fprintf(f, "nothing");
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static int build_object(struct builder *b)
+{
+	const struct objfile *of = b->of;
+	const struct manifest_object *o = b->o;
+	_cleanup_free_ bool *matched = calloc(o->n_entries + 1, sizeof(bool));
+	int r = 0, q;
+
+	if (!matched)
+		return -ENOMEM;
+	for (size_t i = 0; i < of->n_maps; i++) {
+		const struct objfile_map *map = &of->maps[i];
+		const struct manifest_entry *e = NULL;
+
+		for (size_t j = 0; j < o->n_entries; j++)
+			if (entry_selects_map(&o->entries[j], of, map)) {
+				e = &o->entries[j];
+				matched[j] = true;
+				break;
+			}
+		q = resolve(b, e,
+			    &(struct source){ .kind = DESIRED_MAP,
+					      .name = map->name,
+					      .elf_pinning = map->pinning,
+					      .elf_namespace = map->namespace,
+					      .pin_id = map->pin_id,
+					      .index = i });
+		if (q == -ENOMEM)
+			return q;
+		r = r ?: q;
+	}
+	/* The ELF says nothing of program pinning: a program is pinned, and so
+	 * loaded, only when an entry asks for it. */
+	for (size_t i = 0; i < of->n_progs; i++) {
+		const struct objfile_prog *prog = &of->progs[i];
+		const struct manifest_entry *e = NULL;
+
+		for (size_t j = 0; j < o->n_entries; j++)
+			if (entry_selects_prog(&o->entries[j], prog)) {
+				e = &o->entries[j];
+				matched[j] = true;
+				break;
+			}
+		if (!e)
+			continue;
+		q = resolve(b, e,
+			    &(struct source){ .kind = DESIRED_PROGRAM,
+					      .name = prog->name,
+					      .elf_pinning = PIN_MODE_NONE,
+					      .index = i });
+		if (q == -ENOMEM)
+			return q;
+		r = r ?: q;
+	}
+	for (size_t j = 0; j < o->n_entries; j++) {
+		const struct manifest_entry *e = &o->entries[j];
+		_cleanup_free_ char *has = NULL;
+
+		if (matched[j] || !e->value)
+			continue;
+		has = list_candidates(of, e->selector);
+		if (!has)
+			return -ENOMEM;
+		r = diag_error(b->d, &e->loc, "object '%s' has no %s '%s' (has: %s)", o->name,
+			       manifest_selector_str(e->selector), e->value, has);
+	}
+	return r;
+}
+
+/* Without the ELF, only the paths the manifest alone fixes. */
+static int build_manifest_only(struct builder *b)
+{
+	for (size_t j = 0; j < b->o->n_entries; j++) {
+		const struct manifest_entry *e = &b->o->entries[j];
+		bool is_map = e->selector == MANIFEST_SELECT_MAP ||
+			      (e->selector == MANIFEST_SELECT_SECTION &&
+			       strncmp(e->value, "maps/", 5) == 0);
+		char *path;
+
+		if (!e->pin_path)
+			continue;
+		path = strdup(e->pin_path);
+		if (!path || add_pin(b, path, is_map ? DESIRED_MAP : DESIRED_PROGRAM, e, 0) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int cmp_pin_paths(const void *a, const void *b)
+{
+	const struct desired_pin *x = *(const struct desired_pin *const *)a;
+	const struct desired_pin *y = *(const struct desired_pin *const *)b;
+	int c = strcmp(x->path, y->path);
+
+	/* Ties keep declaration order, so "first at" names the first. */
+	return c ? c : (x > y) - (x < y);
+}
+
+static int cmp_path_key(const void *key, const void *elem)
+{
+	return strcmp(key, (*(const struct desired_pin *const *)elem)->path);
+}
+
+/* No path twice, and no pin where another pin's path needs a directory. */
+static int check_paths(struct desired *des, struct diag *d)
+{
+	_cleanup_free_ struct desired_pin **sorted = NULL;
+	int r = 0;
+
+	if (des->n_pins == 0)
+		return 0;
+	sorted = malloc(des->n_pins * sizeof(*sorted));
+	if (!sorted)
+		return -ENOMEM;
+	for (size_t i = 0; i < des->n_pins; i++)
+		sorted[i] = &des->pins[i];
+	qsort(sorted, des->n_pins, sizeof(*sorted), cmp_pin_paths);
+	for (size_t i = 0; i < des->n_pins; i++) {
+		const struct desired_pin *p = sorted[i];
+		_cleanup_free_ char *prefix = strdup(p->path);
+		char *slash;
+
+		if (!prefix)
+			return -ENOMEM;
+		if (i > 0 && strcmp(sorted[i - 1]->path, p->path) == 0) {
+			size_t f = i - 1;
+
+			while (f > 0 && strcmp(sorted[f - 1]->path, p->path) == 0)
+				f--;
+			r = diag_error(d, p->entry && p->entry->path ? &p->entry->path_loc : &p->loc,
+				       "pin path '%s' declared twice (first at %s:%u:%u)", p->path,
+				       sorted[f]->loc.file, sorted[f]->loc.line,
+				       sorted[f]->loc.column);
+			continue;
+		}
+		while ((slash = strrchr(prefix, '/'))) {
+			struct desired_pin **parent;
+
+			*slash = '\0';
+			parent = bsearch(prefix, sorted, des->n_pins, sizeof(*sorted),
+					 cmp_path_key);
+			if (parent)
+				r = diag_error(d, &p->loc,
+					       "pin path '%s' lies under the pin '%s' (declared at "
+					       "%s:%u:%u)",
+					       p->path, prefix, (*parent)->loc.file,
+					       (*parent)->loc.line, (*parent)->loc.column);
+		}
+	}
+	return r;
+}
+
+int desired_build(const struct manifest_set *set, bool read_objects, struct diag *d,
+		  struct desired *des)
+{
+	size_t n_objects = 0, k = 0;
+	int r = 0, q;
+
+	for (size_t i = 0; i < set->n; i++)
+		n_objects += set->items[i]->n_objects;
+	des->objfiles = calloc(n_objects + 1, sizeof(*des->objfiles));
+	if (!des->objfiles)
+		return -ENOMEM;
+	des->n_objfiles = n_objects;
+	for (size_t i = 0; i < set->n; i++)
+		for (size_t j = 0; j < set->items[i]->n_objects; j++, k++) {
+			struct builder b = { .m = set->items[i],
+					     .o = &set->items[i]->objects[j],
+					     .des = des,
+					     .d = d };
+
+			if (!read_objects) {
+				q = build_manifest_only(&b);
+			} else if (!b.o->file_path) {
+				continue;
+			} else {
+				q = objfile_open(b.o->file_path, d, &des->objfiles[k]);
+				b.of = des->objfiles[k];
+				if (q == 0)
+					q = build_object(&b);
+			}
+			if (q == -ENOMEM)
+				return q;
+			r = r ?: q;
+		}
+	q = check_paths(des, d);
+	return r ?: q;
+}
+
+void desired_done(struct desired *des)
+{
+	if (!des)
+		return;
+	for (size_t i = 0; i < des->n_objfiles; i++)
+		objfile_free(des->objfiles[i]);
+	free(des->objfiles);
+	for (size_t i = 0; i < des->n_pins; i++)
+		free(des->pins[i].path);
+	free(des->pins);
+	*des = (struct desired){ 0 };
+}

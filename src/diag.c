@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+/* Diagnostics: collects located messages so a run can report every error in
+ * one go.  Out of memory while recording a message is reported as a bare
+ * error count, never as a crash. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+static void diag_add(struct diag *d, enum diag_severity sev, const struct diag_loc *loc,
+		     const char *fmt, va_list ap)
+{
+	struct diag_msg *msgs, *m;
+	char *text = NULL;
+
+	if (sev == DIAG_ERROR)
+		d->n_errors++;
+	if (d->n_msgs >= DIAG_MAX_MSGS)
+		return;
+	if (vasprintf(&text, fmt, ap) < 0)
+		return;
+	/* Doubling at powers of two: hostile input can make many errors. */
+	if ((d->n_msgs & (d->n_msgs - 1)) == 0) {
+		msgs = realloc(d->msgs, (d->n_msgs ? d->n_msgs * 2 : 1) * sizeof(*msgs));
+		if (!msgs) {
+			free(text);
+			return;
+		}
+		d->msgs = msgs;
+	}
+	msgs = d->msgs;
+	m = &msgs[d->n_msgs++];
+	*m = (struct diag_msg){ .severity = sev, .text = text };
+	if (loc) {
+		m->file = loc->file ? strdup(loc->file) : NULL;
+		m->line = loc->line;
+		m->column = loc->column;
+	}
+}
+
+int diag_error(struct diag *d, const struct diag_loc *loc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_add(d, DIAG_ERROR, loc, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+void diag_warning(struct diag *d, const struct diag_loc *loc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_add(d, DIAG_WARNING, loc, fmt, ap);
+	va_end(ap);
+}
+
+char *diag_msg_format(const struct diag_msg *m)
+{
+	const char *sev = m->severity == DIAG_ERROR ? "error" : "warning";
+	char *s = NULL;
+	int r;
+
+	if (m->file && m->line)
+		r = asprintf(&s, "%s:%u:%u: %s: %s", m->file, m->line, m->column, sev, m->text);
+	else if (m->file)
+		r = asprintf(&s, "%s: %s: %s", m->file, sev, m->text);
+	else
+		r = asprintf(&s, "%s: %s", sev, m->text);
+	return r < 0 ? NULL : s;
+}
+
+void diag_done(struct diag *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n_msgs; i++) {
+		free(d->msgs[i].file);
+		free(d->msgs[i].text);
+	}
+	free(d->msgs);
+	*d = (struct diag){ 0 };
+}

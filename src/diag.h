@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* Diagnostics with a source location.  Every stage reports into a struct diag
+ * so that validation can collect all errors of a run before failing; main.c
+ * prints them once, as text or JSON. */
+#ifndef BPFPROV_DIAG_H
+#define BPFPROV_DIAG_H
+
+#include <stddef.h>
+
+/* A place in an input file.  line and column are 1-based; 0 means unknown
+ * (an ELF object, a whole file).  file is borrowed, not owned. */
+struct diag_loc {
+	const char *file;
+	unsigned line;
+	unsigned column;
+};
+
+enum diag_severity {
+	DIAG_ERROR,
+	DIAG_WARNING,
+};
+
+struct diag_msg {
+	enum diag_severity severity;
+	char *file; /* owned copy; NULL when the message has no file */
+	unsigned line;
+	unsigned column;
+	char *text;
+};
+
+/* Messages kept; errors past this are counted in n_errors but not stored. */
+#define DIAG_MAX_MSGS 1000
+
+struct diag {
+	struct diag_msg *msgs;
+	size_t n_msgs;
+	size_t n_errors;
+};
+
+/* Records an error at loc (may be NULL).  Returns -EINVAL so that callers can
+ * report and fail in one statement: return diag_error(d, loc, "..."). */
+int diag_error(struct diag *d, const struct diag_loc *loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void diag_warning(struct diag *d, const struct diag_loc *loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Formats one message as "FILE:LINE:COLUMN: error: TEXT" (the parts that are
+ * known) into a malloc'ed string; NULL on allocation failure. */
+char *diag_msg_format(const struct diag_msg *m);
+
+/* Releases the messages, not d itself. */
+void diag_done(struct diag *d);
+
+#endif

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: MIT
+/* main: options, the command table and exit codes (SPEC section 1).  Each
+ * command runs the pipeline stages it needs; diagnostics are printed here,
+ * once, after the stage that collected them returns. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cleanup.h"
+#include "desired.h"
+#include "diag.h"
+#include "manifest.h"
+#include "objfile.h"
+#include "report.h"
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,
+	EXIT_DRIFT = 2,
+	EXIT_INVALID = 65, /* EX_DATAERR: an invalid manifest or object; nothing touched */
+};
+
+enum output_format {
+	OUTPUT_TEXT,
+	OUTPUT_JSON,
+};
+
+enum color_mode {
+	COLOR_AUTO,
+	COLOR_ALWAYS,
+	COLOR_NEVER,
+};
+
+struct options {
+	const char *bpffs;
+	bool mount;
+	enum output_format output;
+	bool quiet;
+	int verbose;
+	enum color_mode color;
+	double lock_timeout;
+	bool dry_run;
+	bool no_objects;
+	bool help;
+};
+
+struct command {
+	const char *name;
+	const char *usage;
+	const char *summary;
+	int (*fn)(const struct options *opts, int argc, char **argv);
+	bool dry_run;   /* accepts --dry-run */
+	bool min_args;  /* needs at least one argument */
+};
+
+static const char *const options_help =
+	"Options:\n"
+	"      --bpffs DIR           bpffs root (overrides the manifests' 'bpffs'; default /sys/fs/bpf)\n"
+	"      --mount               mount bpffs at the root first if it is not one\n"
+	"  -o, --output FORMAT       text (default) or json\n"
+	"  -q, --quiet               print nothing but errors\n"
+	"  -v, --verbose             say more\n"
+	"      --color WHEN          auto (default), always or never\n"
+	"      --lock-timeout SECS   wait at most this long for another run's lock (default 30)\n"
+	"  -h, --help                this help (after a command: the command's help)\n"
+	"      --version             print the version\n";
+
+/* Prints the collected diagnostics: text on stderr always, and under -o json
+ * the error document on stdout for scripts. */
+static void print_diags(const struct options *opts, const struct diag *d)
+{
+	size_t shown = 0;
+
+	for (size_t i = 0; i < d->n_msgs; i++)
+		shown += d->msgs[i].severity == DIAG_ERROR;
+	for (size_t i = 0; i < d->n_msgs; i++) {
+		char *_cleanup_free_ s = diag_msg_format(&d->msgs[i]);
+
+		if (d->msgs[i].severity == DIAG_WARNING && opts->quiet)
+			continue;
+		fprintf(stderr, "%s\n", s ? s : d->msgs[i].text);
+	}
+	if (d->n_errors > shown)
+		fprintf(stderr, "error: %zu more errors not shown\n", d->n_errors - shown);
+	if (opts->output == OUTPUT_JSON && d->n_errors > 0)
+		report_errors_json(d, stdout);
+}
+
+static int fail_with(const struct options *opts, struct diag *d, int r)
+{
+	print_diags(opts, d);
+	diag_done(d);
+	if (r == -ENOMEM)
+		return EXIT_FAIL;
+	return EXIT_INVALID;
+}
+
+static int load_manifests(const struct options *opts, int argc, char **argv,
+			  struct manifest_set *set, struct desired *des, struct diag *d)
+{
+	int r;
+
+	r = manifest_set_load(set, argv, (size_t)argc, d);
+	if (r < 0)
+		return r;
+	return desired_build(set, !opts->no_objects, d, des);
+}
+
+static int cmd_validate(const struct options *opts, int argc, char **argv)
+{
+	struct manifest_set set = { 0 };
+	struct desired des = { 0 };
+	struct diag d = { 0 };
+	int r;
+
+	r = load_manifests(opts, argc, argv, &set, &des, &d);
+	if (r < 0) {
+		r = fail_with(opts, &d, r);
+		goto out;
+	}
+	print_diags(opts, &d);
+	if (!opts->quiet)
+		report_validate(&set, &des, opts->output == OUTPUT_JSON, stdout);
+	diag_done(&d);
+	r = EXIT_OK;
+out:
+	desired_done(&des);
+	manifest_set_done(&set);
+	return r;
+}
+
+static int cmd_inspect(const struct options *opts, int argc, char **argv)
+{
+	struct diag d = { 0 };
+	int status = EXIT_OK;
+
+	for (int i = 0; i < argc; i++) {
+		struct objfile *o = NULL;
+		int r = objfile_open(argv[i], &d, &o);
+
+		if (r < 0) {
+			status = r == -EINVAL ? EXIT_INVALID : EXIT_FAIL;
+			continue;
+		}
+		r = report_inspect(o, stdout, opts->output == OUTPUT_JSON);
+		objfile_free(o);
+		if (r < 0)
+			status = EXIT_FAIL;
+	}
+	print_diags(opts, &d);
+	diag_done(&d);
+	return status;
+}
+
+static int cmd_pending(const struct options *opts, int argc, char **argv)
+{
+	fprintf(stderr, "bpf-provision: this command is not implemented yet in %s\n",
+		PACKAGE_STRING);
+	return EXIT_FAIL;
+}
+
+static const struct command commands[] = {
+	{ "validate", "validate [--no-objects] MANIFEST...",
+	  "check manifests and the ELF objects they name; touches no kernel state", cmd_validate,
+	  false, true },
+	{ "plan", "plan MANIFEST...", "same as 'apply --dry-run'", cmd_pending, false, true },
+	{ "apply", "apply [--dry-run] MANIFEST...", "converge the bpffs tree to the manifests",
+	  cmd_pending, true, true },
+	{ "destroy", "destroy [--dry-run] MANIFEST...", "unpin everything the manifests own",
+	  cmd_pending, true, true },
+	{ "status", "status [MANIFEST...]", "table of pins under the root and their state",
+	  cmd_pending, false, false },
+	{ "inspect", "inspect OBJECT.o...",
+	  "maps and programs in ELF objects with their pinning attributes and layout", cmd_inspect,
+	  false, true },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: bpf-provision [OPTIONS] COMMAND [ARGS]\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		fprintf(out, "  %-36s %s\n", commands[i].usage, commands[i].summary);
+	fprintf(out, "\n%s\nExit status: 0 success (or no drift under --dry-run), 2 drift found "
+		     "under --dry-run/plan,\n65 invalid manifest or ELF object, 1 any other "
+		     "failure.\n",
+		options_help);
+}
+
+static void command_help(const struct command *c)
+{
+	printf("Usage: bpf-provision [OPTIONS] %s\n\n%s.\n", c->usage, c->summary);
+	if (c->dry_run)
+		printf("\n      --dry-run             show the plan, change nothing (exit 2 if "
+		       "there is drift)\n");
+	if (c->fn == cmd_validate)
+		printf("\n      --no-objects          check the manifests only, without opening "
+		       "their ELF objects\n");
+	printf("\n%s", options_help);
+}
+
+enum {
+	OPT_BPFFS = 0x100,
+	OPT_MOUNT,
+	OPT_COLOR,
+	OPT_LOCK_TIMEOUT,
+	OPT_VERSION,
+	OPT_DRY_RUN,
+	OPT_NO_OBJECTS,
+};
+
+static int parse_options(int argc, char **argv, struct options *opts, bool *version)
+{
+	static const struct option long_options[] = {
+		{ "bpffs", required_argument, NULL, OPT_BPFFS },
+		{ "mount", no_argument, NULL, OPT_MOUNT },
+		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "color", required_argument, NULL, OPT_COLOR },
+		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "no-objects", no_argument, NULL, OPT_NO_OBJECTS },
+		{ 0 },
+	};
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "o:qvh", long_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_BPFFS:
+			if (optarg[0] != '/') {
+				fprintf(stderr, "bpf-provision: --bpffs needs an absolute path\n");
+				return -EINVAL;
+			}
+			opts->bpffs = optarg;
+			break;
+		case OPT_MOUNT:
+			opts->mount = true;
+			break;
+		case 'o':
+			if (strcmp(optarg, "text") == 0) {
+				opts->output = OUTPUT_TEXT;
+			} else if (strcmp(optarg, "json") == 0) {
+				opts->output = OUTPUT_JSON;
+			} else {
+				fprintf(stderr, "bpf-provision: unknown output format '%s' "
+						"(text or json)\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'q':
+			opts->quiet = true;
+			break;
+		case 'v':
+			opts->verbose++;
+			break;
+		case OPT_COLOR:
+			if (strcmp(optarg, "auto") == 0) {
+				opts->color = COLOR_AUTO;
+			} else if (strcmp(optarg, "always") == 0) {
+				opts->color = COLOR_ALWAYS;
+			} else if (strcmp(optarg, "never") == 0) {
+				opts->color = COLOR_NEVER;
+			} else {
+				fprintf(stderr, "bpf-provision: --color takes auto, always or never\n");
+				return -EINVAL;
+			}
+			break;
+		case OPT_LOCK_TIMEOUT:
+			errno = 0;
+			opts->lock_timeout = strtod(optarg, &end);
+			if (errno || end == optarg || *end || opts->lock_timeout < 0) {
+				fprintf(stderr, "bpf-provision: --lock-timeout takes a number of "
+						"seconds\n");
+				return -EINVAL;
+			}
+			break;
+		case 'h':
+			opts->help = true;
+			break;
+		case OPT_VERSION:
+			*version = true;
+			break;
+		case OPT_DRY_RUN:
+			opts->dry_run = true;
+			break;
+		case OPT_NO_OBJECTS:
+			opts->no_objects = true;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opts = { .lock_timeout = 30 };
+	const struct command *cmd = NULL;
+	bool version = false;
+
+	if (parse_options(argc, argv, &opts, &version) < 0) {
+		fprintf(stderr, "Try 'bpf-provision --help'.\n");
+		return EXIT_FAIL;
+	}
+	if (version) {
+		printf("%s\n", PACKAGE_STRING);
+		return EXIT_OK;
+	}
+	if (optind == argc) {
+		if (opts.help) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		usage(stderr);
+		return EXIT_FAIL;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (!cmd) {
+		fprintf(stderr, "bpf-provision: unknown command '%s'\nTry 'bpf-provision --help'.\n",
+			argv[optind]);
+		return EXIT_FAIL;
+	}
+	if (opts.help) {
+		command_help(cmd);
+		return EXIT_OK;
+	}
+	if (opts.dry_run && !cmd->dry_run) {
+		fprintf(stderr, "bpf-provision: %s does not take --dry-run\n", cmd->name);
+		return EXIT_FAIL;
+	}
+	if (opts.no_objects && cmd->fn != cmd_validate) {
+		fprintf(stderr, "bpf-provision: only validate takes --no-objects\n");
+		return EXIT_FAIL;
+	}
+	if (cmd->min_args && optind + 1 == argc) {
+		fprintf(stderr, "Usage: bpf-provision [OPTIONS] %s\n", cmd->usage);
+		return EXIT_FAIL;
+	}
+	return cmd->fn(&opts, argc - optind - 1, argv + optind + 1);
+}

@@ -1,0 +1,1477 @@
+// SPDX-License-Identifier: MIT
+/* Manifest stage: YAML (libyaml's document API, so anchors and aliases come
+ * resolved) into struct manifest.  Every rule of SPEC section 2 is checked
+ * here; a problem is recorded with its line and column and parsing goes on, so
+ * one run lists every error.  Plain scalars are typed by the YAML 1.2 core
+ * schema (0600 is the integer 600, "yes" is a string). */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "cleanup.h"
+#include "manifest.h"
+
+/* A manifest is a page of YAML; anything this large is a mistake or an attack. */
+#define MANIFEST_MAX_BYTES (16u << 20)
+/* Aliases can make a small document expand exponentially when walked. */
+#define MANIFEST_MAX_VISITS 1000000u
+#define NAME_MAX_BYTES 255
+#define PATH_MAX_BYTES 4000
+
+enum scalar_kind {
+	SCALAR_STR,
+	SCALAR_INT,
+	SCALAR_BOOL,
+	SCALAR_NULL,
+	SCALAR_FLOAT,
+};
+
+struct parser {
+	struct diag *d;
+	const char *file;
+	yaml_document_t *doc;
+	unsigned long visits;
+	bool too_big;
+	struct manifest *m;
+	struct diag_loc *owned_locs; /* parallel to m->owned, for duplicate errors */
+	size_t n_owned_locs;
+};
+
+/* One key a mapping accepts; fn parses the value into target. */
+struct field {
+	const char *key;
+	void (*fn)(struct parser *p, yaml_node_t *value, const char *key, void *target);
+};
+
+static const char *const selector_names[MANIFEST_SELECT_MAX] = {
+	[MANIFEST_SELECT_SECTION] = "section",
+	[MANIFEST_SELECT_MAP] = "map",
+	[MANIFEST_SELECT_PROGRAM] = "program",
+};
+
+const char *manifest_selector_str(enum manifest_selector s)
+{
+	return s >= 0 && s < MANIFEST_SELECT_MAX ? selector_names[s] : NULL;
+}
+
+static struct diag_loc node_loc(const struct parser *p, const yaml_node_t *n)
+{
+	return (struct diag_loc){
+		.file = p->file,
+		.line = (unsigned)n->start_mark.line + 1,
+		.column = (unsigned)n->start_mark.column + 1,
+	};
+}
+
+/* User text inside a message: control characters escaped, so that one error
+ * stays one line, and long values cut. */
+static const char *shown(const char *s, char buf[static 80])
+{
+	size_t o = 0;
+
+	for (; *s && o < 70; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(buf + o, 80 - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	if (*s)
+		o += (size_t)snprintf(buf + o, 80 - o, "...");
+	buf[o] = '\0';
+	return buf;
+}
+
+#define SHOW(s) shown((s), (char[80]){ 0 })
+/* The location of a node, as the pointer diag_error() takes. */
+#define AT(node) ((struct diag_loc[]){ node_loc(p, (node)) })
+
+static yaml_node_t *get_node(struct parser *p, int id)
+{
+	if (p->too_big)
+		return NULL;
+	if (++p->visits > MANIFEST_MAX_VISITS) {
+		p->too_big = true;
+		diag_error(p->d, &(struct diag_loc){ .file = p->file, .line = 1, .column = 1 },
+			   "manifest too complex (more than %u nodes once aliases are expanded)",
+			   MANIFEST_MAX_VISITS);
+		return NULL;
+	}
+	return yaml_document_get_node(p->doc, id);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+static bool match_int(const char *s, long long *ret)
+{
+	const char *digits = s;
+	int base = 10;
+	char *end;
+
+	if (s[0] == '0' && s[1] == 'o') {
+		base = 8;
+		digits = s + 2;
+	} else if (s[0] == '0' && s[1] == 'x') {
+		base = 16;
+		digits = s + 2;
+	} else if (*s == '-' || *s == '+') {
+		digits = s + 1;
+	}
+	if (!*digits)
+		return false;
+	for (const char *c = digits; *c; c++)
+		if (!(base == 16 ? isxdigit((unsigned char)*c) : *c >= '0' && *c < '0' + base))
+			return false;
+	errno = 0;
+	*ret = strtoll(base == 10 ? s : digits, &end, base);
+	if (errno == ERANGE)
+		*ret = *s == '-' ? LLONG_MIN : LLONG_MAX;
+	return true;
+}
+
+static bool match_float(const char *s)
+{
+	static const char *const special[] = { ".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN" };
+	bool digits = false;
+
+	for (size_t i = 0; i < sizeof(special) / sizeof(*special); i++) {
+		const char *t = s + (*s == '-' || *s == '+');
+
+		if (strcmp(t, special[i]) == 0 && (i < 3 || t == s))
+			return true;
+	}
+	if (*s == '-' || *s == '+')
+		s++;
+	for (; isdigit((unsigned char)*s); s++)
+		digits = true;
+	if (*s == '.')
+		for (s++; isdigit((unsigned char)*s); s++)
+			digits = true;
+	if (!digits)
+		return false;
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '-' || *s == '+')
+			s++;
+		if (!isdigit((unsigned char)*s))
+			return false;
+		while (isdigit((unsigned char)*s))
+			s++;
+	}
+	return *s == '\0';
+}
+
+/* The YAML 1.2 core schema's reading of a scalar: only plain scalars are typed. */
+static enum scalar_kind scalar_kind(const yaml_node_t *n, long long *ret_int)
+{
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+	static const char *const bools[] = { "true", "True", "TRUE", "false", "False", "FALSE" };
+	const char *s = scalar(n);
+	long long v;
+
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return SCALAR_STR;
+	for (size_t i = 0; i < sizeof(nulls) / sizeof(*nulls); i++)
+		if (strcmp(s, nulls[i]) == 0)
+			return SCALAR_NULL;
+	for (size_t i = 0; i < sizeof(bools) / sizeof(*bools); i++)
+		if (strcmp(s, bools[i]) == 0) {
+			if (ret_int)
+				*ret_int = i < 3;
+			return SCALAR_BOOL;
+		}
+	if (match_int(s, &v)) {
+		if (ret_int)
+			*ret_int = v;
+		return SCALAR_INT;
+	}
+	return match_float(s) ? SCALAR_FLOAT : SCALAR_STR;
+}
+
+static bool is_kind(const yaml_node_t *n, enum scalar_kind k, long long *ret_int)
+{
+	return n->type == YAML_SCALAR_NODE && scalar_kind(n, ret_int) == k;
+}
+
+/* Stores a copy of a string value in *target; false (error recorded) otherwise. */
+static bool take_string(struct parser *p, yaml_node_t *n, const char *key, char **target)
+{
+	char *s;
+
+	if (!is_kind(n, SCALAR_STR, NULL)) {
+		diag_error(p->d, AT(n), "'%s' must be a string", key);
+		return false;
+	}
+	s = strdup(scalar(n));
+	if (!s) {
+		diag_error(p->d, NULL, "out of memory");
+		return false;
+	}
+	free(*target);
+	*target = s;
+	return true;
+}
+
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+int manifest_check_path(const char *path, const char **why)
+{
+	size_t len = 0;
+
+	if (!*path) {
+		*why = "empty";
+		return -EINVAL;
+	}
+	if (path[0] == '/') {
+		*why = "absolute (paths are relative to the bpffs root)";
+		return -EINVAL;
+	}
+	if (strlen(path) > PATH_MAX_BYTES) {
+		*why = "longer than 4000 bytes";
+		return -EINVAL;
+	}
+	if (has_control(path)) {
+		*why = "control character";
+		return -EINVAL;
+	}
+	for (const char *c = path;; c++) {
+		if (*c == '/' || !*c) {
+			if (len == 0) {
+				*why = "empty component";
+				return -EINVAL;
+			}
+			if (len > NAME_MAX_BYTES) {
+				*why = "component longer than 255 bytes";
+				return -EINVAL;
+			}
+			if (!*c)
+				break;
+			len = 0;
+			continue;
+		}
+		len++;
+	}
+	if (strstr(path, "..")) {
+		*why = "contains '..'";
+		return -EINVAL;
+	}
+	if (strchr(path, '.')) {
+		*why = "dots in names (bpffs refuses them)";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void take_relpath(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	char **t = target;
+	const char *why;
+
+	if (!take_string(p, n, key, t))
+		return;
+	if (manifest_check_path(*t, &why) < 0) {
+		diag_error(p->d, AT(n), "invalid %s '%s': %s", key,
+			   SHOW(*t), why);
+		free(*t);
+		*t = NULL;
+	}
+}
+
+/* A single path component: object names become directories. */
+static int check_component(const char *s, const char **why)
+{
+	if (strchr(s, '/')) {
+		*why = "contains '/'";
+		return -EINVAL;
+	}
+	return manifest_check_path(s, why);
+}
+
+static void take_object_name(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	char **t = target;
+	const char *why;
+
+	if (!take_string(p, n, key, t))
+		return;
+	if (check_component(*t, &why) < 0) {
+		diag_error(p->d, AT(n), "invalid name '%s': %s",
+			   SHOW(*t), why);
+		free(*t);
+		*t = NULL;
+	}
+}
+
+static void take_manifest_name(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	char **t = target;
+	const char *why = NULL;
+
+	if (!take_string(p, n, key, t))
+		return;
+	if (!**t)
+		why = "empty";
+	else if (strlen(*t) > NAME_MAX_BYTES)
+		why = "longer than 255 bytes";
+	else if (strchr(*t, '/'))
+		why = "contains '/'";
+	else if (has_control(*t))
+		why = "control character";
+	if (why) {
+		diag_error(p->d, AT(n), "invalid name '%s': %s",
+			   SHOW(*t), why);
+		free(*t);
+		*t = NULL;
+	}
+}
+
+static void take_bpffs(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	char **t = target;
+
+	if (!take_string(p, n, key, t))
+		return;
+	if ((*t)[0] != '/' || has_control(*t) || strlen(*t) > PATH_MAX_BYTES) {
+		diag_error(p->d, AT(n),
+			   "'bpffs' must be an absolute path without control characters, got '%s'",
+			   SHOW(*t));
+		free(*t);
+		*t = NULL;
+	}
+}
+
+static void take_selector_value(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	char **t = target;
+
+	if (!take_string(p, n, key, t))
+		return;
+	if (!**t || strlen(*t) > NAME_MAX_BYTES || has_control(*t)) {
+		diag_error(p->d, AT(n),
+			   "invalid %s '%s': must be 1 to 255 bytes without control characters",
+			   key, SHOW(*t));
+		free(*t);
+		*t = NULL;
+	}
+}
+
+static void take_file(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	char **t = target;
+
+	if (!take_string(p, n, key, t))
+		return;
+	if (!**t || strlen(*t) > PATH_MAX_BYTES || has_control(*t)) {
+		diag_error(p->d, AT(n),
+			   "invalid file '%s': must be a non-empty path without control characters",
+			   SHOW(*t));
+		free(*t);
+		*t = NULL;
+	}
+}
+
+static void take_bool(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	long long v;
+
+	if (!is_kind(n, SCALAR_BOOL, &v)) {
+		diag_error(p->d, AT(n), "'%s' must be a boolean", key);
+		return;
+	}
+	*(bool *)target = v;
+}
+
+static void take_version(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	long long v;
+
+	if (!is_kind(n, SCALAR_INT, &v)) {
+		diag_error(p->d, AT(n), "'%s' must be an integer", key);
+		return;
+	}
+	if (v != 1)
+		diag_error(p->d, AT(n),
+			   "unsupported version %s (this tool reads version 1)", SHOW(scalar(n)));
+}
+
+static void take_mode(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	const char *s;
+	size_t len;
+
+	if (is_kind(n, SCALAR_INT, NULL)) {
+		diag_error(p->d, AT(n),
+			   "invalid %s %s: must be a string such as \"0600\" (unquoted, YAML reads a "
+			   "decimal number)",
+			   key, SHOW(scalar(n)));
+		return;
+	}
+	if (!is_kind(n, SCALAR_STR, NULL)) {
+		diag_error(p->d, AT(n), "'%s' must be a string", key);
+		return;
+	}
+	s = scalar(n);
+	len = strlen(s);
+	if (len == 4 && s[0] == '0') {
+		s++;
+		len--;
+	}
+	if (len != 3 || strspn(s, "01234567") != 3) {
+		diag_error(p->d, AT(n),
+			   "invalid %s '%s': expected octal permission bits such as \"0600\"", key,
+			   SHOW(scalar(n)));
+		return;
+	}
+	*(int *)target = (int)strtol(s, NULL, 8);
+}
+
+static bool valid_user_name(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 33 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return false;
+	if (s[len - 1] == '$')
+		len--;
+	for (size_t i = 1; i < len; i++)
+		if (!(isalnum((unsigned char)s[i]) || strchr("_.-", s[i])))
+			return false;
+	return len <= 32;
+}
+
+/* owner and group: a name, or a number (kept as its decimal text). */
+static void take_owner(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	char **t = target;
+	long long v;
+	char *s;
+
+	if (n->type == YAML_SCALAR_NODE && scalar_kind(n, &v) == SCALAR_INT) {
+		if (v < 0 || v > 4294967294LL) {
+			diag_error(p->d, AT(n),
+				   "invalid %s %s: ids go from 0 to 4294967294", key,
+				   SHOW(scalar(n)));
+			return;
+		}
+		if (asprintf(&s, "%lld", v) < 0) {
+			diag_error(p->d, NULL, "out of memory");
+			return;
+		}
+		free(*t);
+		*t = s;
+		return;
+	}
+	if (!take_string(p, n, key, t))
+		return;
+	if (!valid_user_name(*t)) {
+		diag_error(p->d, AT(n),
+			   "invalid %s '%s': expected a user or group name, or a number", key,
+			   SHOW(*t));
+		free(*t);
+		*t = NULL;
+	}
+}
+
+static void take_on_incompatible(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	char *_cleanup_free_ s = NULL;
+	int v;
+
+	if (!take_string(p, n, key, &s))
+		return;
+	v = on_incompatible_from_str(s);
+	if (v < 0) {
+		diag_error(p->d, AT(n),
+			   "invalid on_incompatible '%s' (expected fail, replace or migrate)",
+			   SHOW(s));
+		return;
+	}
+	*(enum on_incompatible *)target = v;
+}
+
+/* Walks a mapping: each key must be one of fields, at most once.  Returns
+ * the bitmask of the fields present (fields index < 32). */
+static unsigned walk_mapping(struct parser *p, yaml_node_t *n, const char *what,
+			     const struct field *fields, size_t n_fields, void *target)
+{
+	unsigned seen = 0;
+
+	for (yaml_node_pair_t *pair = n->data.mapping.pairs.start;
+	     pair < n->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = get_node(p, pair->key), *v = get_node(p, pair->value);
+		size_t i;
+
+		if (!k || !v)
+			return seen;
+		if (k->type != YAML_SCALAR_NODE) {
+			diag_error(p->d, AT(k),
+				   "keys in %s must be scalars", what);
+			continue;
+		}
+		for (i = 0; i < n_fields; i++)
+			if (strcmp(fields[i].key, scalar(k)) == 0)
+				break;
+		if (i == n_fields) {
+			diag_error(p->d, AT(k),
+				   "unknown key '%s' in %s", SHOW(scalar(k)), what);
+			continue;
+		}
+		if (seen & (1u << i)) {
+			diag_error(p->d, AT(k), "duplicate key '%s'",
+				   fields[i].key);
+			continue;
+		}
+		seen |= 1u << i;
+		fields[i].fn(p, v, fields[i].key, target);
+	}
+	return seen;
+}
+
+static bool expect_type(struct parser *p, yaml_node_t *n, yaml_node_type_t type, const char *what)
+{
+	if (n->type == type)
+		return true;
+	diag_error(p->d, AT(n), "%s must be a %s", what,
+		   type == YAML_MAPPING_NODE ? "mapping" : "sequence");
+	return false;
+}
+
+/* Attribute fields, shared by `defaults` and section entries; target is a
+ * struct manifest_attrs. */
+#define ATTR_FIELD(name, member, fn)                                                               \
+	static void attr_##name(struct parser *p, yaml_node_t *n, const char *key, void *target)   \
+	{                                                                                          \
+		fn(p, n, key, &((struct manifest_attrs *)target)->member);                         \
+	}
+ATTR_FIELD(on_incompatible, on_incompatible, take_on_incompatible)
+ATTR_FIELD(mode, mode, take_mode)
+ATTR_FIELD(dir_mode, dir_mode, take_mode)
+ATTR_FIELD(owner, owner, take_owner)
+ATTR_FIELD(group, group, take_owner)
+
+#define ATTR_FIELDS                                                                                \
+	{ "on_incompatible", attr_on_incompatible }, { "mode", attr_mode },                        \
+		{ "dir_mode", attr_dir_mode }, { "owner", attr_owner }, { "group", attr_group }
+
+static void attrs_init(struct manifest_attrs *a)
+{
+	*a = (struct manifest_attrs){
+		.on_incompatible = ON_INCOMPATIBLE_UNSET,
+		.mode = -1,
+		.dir_mode = -1,
+	};
+}
+
+static void attrs_done(struct manifest_attrs *a)
+{
+	free(a->owner);
+	free(a->group);
+}
+
+static void take_defaults(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	static const struct field fields[] = { ATTR_FIELDS };
+
+	if (expect_type(p, n, YAML_MAPPING_NODE, "'defaults'"))
+		walk_mapping(p, n, "defaults", fields, sizeof(fields) / sizeof(*fields), target);
+}
+
+/* Section entries: the selector and pinning fields write into the entry, the
+ * attribute fields into its attrs. */
+#define ENTRY_FIELD(name, member, fn)                                                              \
+	static void entry_##name(struct parser *p, yaml_node_t *n, const char *key, void *target)  \
+	{                                                                                          \
+		fn(p, n, key, &((struct manifest_entry *)target)->member);                         \
+	}
+ENTRY_FIELD(value, value, take_selector_value)
+ENTRY_FIELD(namespace, namespace, take_relpath)
+#define ENTRY_ATTR(name, fn)                                                                       \
+	static void entry_##name(struct parser *p, yaml_node_t *n, const char *key, void *target)  \
+	{                                                                                          \
+		fn(p, n, key, &((struct manifest_entry *)target)->attrs);                          \
+	}
+ENTRY_ATTR(on_incompatible, attr_on_incompatible)
+ENTRY_ATTR(mode, attr_mode)
+ENTRY_ATTR(dir_mode, attr_dir_mode)
+ENTRY_ATTR(owner, attr_owner)
+ENTRY_ATTR(group, attr_group)
+
+static void entry_pinning(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_entry *e = target;
+	char *_cleanup_free_ s = NULL;
+	int v;
+
+	if (!take_string(p, n, key, &s))
+		return;
+	v = pin_mode_from_str(s);
+	if (v < 0) {
+		diag_error(p->d, AT(n),
+			   "invalid pinning '%s' (expected none, object, global or custom)", SHOW(s));
+		return;
+	}
+	e->pinning = v;
+	e->pinning_loc = node_loc(p, n);
+}
+
+static void entry_path(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_entry *e = target;
+
+	e->path_loc = node_loc(p, n);
+	take_relpath(p, n, key, &e->path);
+}
+
+/* The first three fields are the selectors, in enum manifest_selector order. */
+static const struct field entry_fields[] = {
+	{ "section", entry_value },	    { "map", entry_value },
+	{ "program", entry_value },	    { "pinning", entry_pinning },
+	{ "path", entry_path },		    { "namespace", entry_namespace },
+	{ "on_incompatible", entry_on_incompatible },
+	{ "mode", entry_mode },		    { "dir_mode", entry_dir_mode },
+	{ "owner", entry_owner },	    { "group", entry_group },
+};
+#define FIELD_PATH 4
+
+static void parse_entry(struct parser *p, yaml_node_t *n, struct manifest_entry *e)
+{
+	unsigned seen, selectors;
+	yaml_node_t *k;
+
+	attrs_init(&e->attrs);
+	e->pinning = PIN_MODE_UNSET;
+	e->loc = node_loc(p, n);
+	if (!expect_type(p, n, YAML_MAPPING_NODE, "section entry"))
+		return;
+	seen = walk_mapping(p, n, "section entry", entry_fields,
+			    sizeof(entry_fields) / sizeof(*entry_fields), e);
+	selectors = seen & 7u;
+	if (selectors == 0) {
+		diag_error(p->d, &e->loc,
+			   "section entry needs exactly one of 'section', 'map', 'program'");
+	} else if (selectors & (selectors - 1)) {
+		/* Point at the second selector key, where the entry goes wrong. */
+		int count = 0;
+
+		for (yaml_node_pair_t *pair = n->data.mapping.pairs.start;
+		     pair < n->data.mapping.pairs.top; pair++) {
+			k = get_node(p, pair->key);
+			if (!k || k->type != YAML_SCALAR_NODE)
+				continue;
+			for (int i = 0; i < 3; i++)
+				if (strcmp(scalar(k), entry_fields[i].key) == 0 && ++count == 2)
+					diag_error(p->d, AT(k),
+						   "section entry needs exactly one of 'section', "
+						   "'map', 'program'");
+		}
+	} else {
+		for (int i = 0; i < 3; i++)
+			if (selectors & (1u << i))
+				e->selector = i;
+		/* The value node may have been rejected; keep the entry's location. */
+		for (yaml_node_pair_t *pair = n->data.mapping.pairs.start;
+		     pair < n->data.mapping.pairs.top; pair++) {
+			k = get_node(p, pair->key);
+			if (k && k->type == YAML_SCALAR_NODE &&
+			    strcmp(scalar(k), entry_fields[e->selector].key) == 0) {
+				yaml_node_t *v = get_node(p, pair->value);
+
+				if (v)
+					e->loc = node_loc(p, v);
+			}
+		}
+	}
+	if (e->pinning == PIN_MODE_CUSTOM && !(seen & (1u << FIELD_PATH)))
+		diag_error(p->d, &e->pinning_loc, "pinning 'custom' needs a 'path'");
+	if (e->pinning >= PIN_MODE_NONE && e->pinning != PIN_MODE_CUSTOM &&
+	    (seen & (1u << FIELD_PATH)))
+		diag_error(p->d, &e->path_loc, "'path' is only used with pinning 'custom'");
+}
+
+/* Grows an array by one zeroed element, doubling the allocation whenever the
+ * count reaches a power of two; NULL (error recorded) on failure. */
+static void *grow(struct parser *p, void *arrayp, size_t *n, size_t size)
+{
+	void **array = arrayp;
+	char *a = *array;
+
+	if ((*n & (*n - 1)) == 0) {
+		a = realloc(a, (*n ? *n * 2 : 1) * size);
+		if (!a) {
+			diag_error(p->d, NULL, "out of memory");
+			return NULL;
+		}
+		*array = a;
+	}
+	memset(a + *n * size, 0, size);
+	return a + (*n)++ * size;
+}
+
+static void object_sections(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_object *o = target;
+
+	if (!expect_type(p, n, YAML_SEQUENCE_NODE, "'sections'"))
+		return;
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *item = get_node(p, *it);
+		struct manifest_entry *e;
+
+		if (!item)
+			return;
+		e = grow(p, &o->entries, &o->n_entries, sizeof(*e));
+		if (!e)
+			return;
+		parse_entry(p, item, e);
+	}
+}
+
+#define OBJECT_FIELD(name, member, fn)                                                             \
+	static void object_##name(struct parser *p, yaml_node_t *n, const char *key, void *target) \
+	{                                                                                          \
+		fn(p, n, key, &((struct manifest_object *)target)->member);                        \
+	}
+OBJECT_FIELD(file, file, take_file)
+OBJECT_FIELD(name, name, take_object_name)
+OBJECT_FIELD(namespace, namespace, take_relpath)
+
+static void parse_object(struct parser *p, yaml_node_t *n, struct manifest_object *o)
+{
+	static const struct field fields[] = {
+		{ "file", object_file },
+		{ "name", object_name },
+		{ "namespace", object_namespace },
+		{ "sections", object_sections },
+	};
+	unsigned seen;
+
+	o->loc = node_loc(p, n);
+	if (!expect_type(p, n, YAML_MAPPING_NODE, "object"))
+		return;
+	seen = walk_mapping(p, n, "object", fields, sizeof(fields) / sizeof(*fields), o);
+	if (!(seen & 1u))
+		diag_error(p->d, &o->loc, "missing required key 'file' in object");
+}
+
+static void take_objects(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest *m = target;
+
+	if (!expect_type(p, n, YAML_SEQUENCE_NODE, "'objects'"))
+		return;
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *item = get_node(p, *it);
+		struct manifest_object *o;
+
+		if (!item)
+			return;
+		o = grow(p, &m->objects, &m->n_objects, sizeof(*o));
+		if (!o)
+			return;
+		parse_object(p, item, o);
+	}
+}
+
+static void take_owned(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest *m = target;
+
+	if (!expect_type(p, n, YAML_SEQUENCE_NODE, "'owned'"))
+		return;
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *item = get_node(p, *it);
+		struct diag_loc *loc;
+		char *dir = NULL;
+		char **slot;
+
+		if (!item)
+			return;
+		take_relpath(p, item, "owned directory", &dir);
+		if (!dir)
+			continue;
+		slot = grow(p, &m->owned, &m->n_owned, sizeof(*slot));
+		if (!slot) {
+			free(dir);
+			return;
+		}
+		*slot = dir;
+		loc = grow(p, &p->owned_locs, &p->n_owned_locs, sizeof(*loc));
+		if (!loc)
+			return;
+		*loc = node_loc(p, item);
+	}
+}
+
+static void take_pin_ids(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest *m = target;
+
+	if (!expect_type(p, n, YAML_MAPPING_NODE, "'pin_ids'"))
+		return;
+	for (yaml_node_pair_t *pair = n->data.mapping.pairs.start;
+	     pair < n->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = get_node(p, pair->key), *v = get_node(p, pair->value);
+		struct manifest_pin_id *pid;
+		char *subdir = NULL;
+		long long id = -1;
+		bool bad = false;
+
+		if (!k || !v)
+			return;
+		if (k->type != YAML_SCALAR_NODE ||
+		    (scalar_kind(k, &id) != SCALAR_INT &&
+		     !(strspn(scalar(k), "0123456789") == strlen(scalar(k)) &&
+		       match_int(scalar(k), &id))) ||
+		    id < 3 || id > UINT32_MAX) {
+			diag_error(p->d, AT(k),
+				   "invalid pin id '%s' (expected an integer from 3 to 4294967295)",
+				   k->type == YAML_SCALAR_NODE ? SHOW(scalar(k)) : "");
+			bad = true;
+		}
+		take_relpath(p, v, "pin_ids directory", &subdir);
+		if (bad || !subdir) {
+			free(subdir);
+			continue;
+		}
+		pid = grow(p, &m->pin_ids, &m->n_pin_ids, sizeof(*pid));
+		if (!pid) {
+			free(subdir);
+			return;
+		}
+		*pid = (struct manifest_pin_id){ .id = (uint32_t)id, .subdir = subdir,
+						 .loc = node_loc(p, k) };
+	}
+}
+
+#define MANIFEST_FIELD(name, member, fn)                                                           \
+	static void manifest_##name(struct parser *p, yaml_node_t *n, const char *key,             \
+				    void *target)                                                  \
+	{                                                                                          \
+		fn(p, n, key, &((struct manifest *)target)->member);                               \
+	}
+MANIFEST_FIELD(name, name, take_manifest_name)
+MANIFEST_FIELD(bpffs, bpffs, take_bpffs)
+MANIFEST_FIELD(namespace, namespace, take_relpath)
+MANIFEST_FIELD(prune, prune, take_bool)
+MANIFEST_FIELD(defaults, defaults, take_defaults)
+
+static void parse_root(struct parser *p, yaml_node_t *root)
+{
+	static const struct field fields[] = {
+		{ "version", take_version }, { "name", manifest_name },
+		{ "bpffs", manifest_bpffs },	 { "namespace", manifest_namespace },
+		{ "prune", manifest_prune },	 { "owned", take_owned },
+		{ "defaults", manifest_defaults }, { "pin_ids", take_pin_ids },
+		{ "objects", take_objects },
+	};
+	unsigned seen;
+
+	if (!expect_type(p, root, YAML_MAPPING_NODE, "manifest"))
+		return;
+	seen = walk_mapping(p, root, "manifest", fields, sizeof(fields) / sizeof(*fields), p->m);
+	if (!(seen & 1u))
+		diag_error(p->d, AT(root),
+			   "missing required key 'version' in manifest");
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* Defaults that need the whole document: names, merged attributes, paths. */
+static int finish_object(struct parser *p, const char *dir, struct manifest_object *o)
+{
+	const struct manifest_attrs *def = &p->m->defaults;
+
+	if (o->file) {
+		if (o->file[0] == '/' || !dir)
+			o->file_path = strdup(o->file);
+		else if (asprintf(&o->file_path, "%s/%s", dir, o->file) < 0)
+			o->file_path = NULL;
+		if (!o->file_path)
+			return -ENOMEM;
+	}
+	if (!o->name && o->file) {
+		const char *why;
+
+		o->name = strndup(base_name(o->file), strcspn(base_name(o->file), "."));
+		if (!o->name)
+			return -ENOMEM;
+		if (check_component(o->name, &why) < 0) {
+			diag_error(p->d, &o->loc,
+				   "cannot use '%s' as the object name (%s): give 'name'",
+				   SHOW(o->name), why);
+			free(o->name);
+			o->name = NULL;
+		}
+	}
+	for (size_t i = 0; i < o->n_entries; i++) {
+		struct manifest_attrs *a = &o->entries[i].attrs;
+
+		if (a->on_incompatible == ON_INCOMPATIBLE_UNSET)
+			a->on_incompatible = def->on_incompatible;
+		if (a->mode < 0)
+			a->mode = def->mode;
+		if (a->dir_mode < 0)
+			a->dir_mode = def->dir_mode;
+		if (!a->owner && def->owner && !(a->owner = strdup(def->owner)))
+			return -ENOMEM;
+		if (!a->group && def->group && !(a->group = strdup(def->group)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The name a pin gets when the selector says it without the ELF. */
+static const char *entry_known_name(const struct manifest_entry *e)
+{
+	if (!e->value)
+		return NULL;
+	if (e->selector == MANIFEST_SELECT_SECTION)
+		return strncmp(e->value, "maps/", 5) == 0 ? e->value + 5 : NULL;
+	return e->value;
+}
+
+int manifest_pin_path(enum pin_mode mode, const char *ns, const char *object, const char *name,
+		      const char *custom_path, char **ret)
+{
+	char *s = NULL;
+	int r;
+
+	switch (mode) {
+	case PIN_MODE_GLOBAL:
+		if (!ns || !name)
+			return -EINVAL;
+		r = asprintf(&s, "%s/globals/%s", ns, name);
+		break;
+	case PIN_MODE_OBJECT:
+		if (!ns || !object || !name)
+			return -EINVAL;
+		r = asprintf(&s, "%s/%s/%s", ns, object, name);
+		break;
+	case PIN_MODE_CUSTOM:
+		if (!custom_path)
+			return -EINVAL;
+		s = strdup(custom_path);
+		r = s ? 0 : -1;
+		break;
+	case PIN_MODE_NONE:
+		return -ENOENT;
+	default:
+		return -EINVAL;
+	}
+	if (r < 0)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
+}
+
+/* Resolves what can be without the ELF: the ELF's namespace outranks the
+ * manifest's, so a path that would fall back to the manifest's waits for the
+ * object to be read. */
+static int resolve_entry(const struct manifest_object *o, struct manifest_entry *e)
+{
+	const char *ns = e->namespace ? e->namespace : o->namespace;
+	int r;
+
+	if (e->pinning == PIN_MODE_UNSET || e->pinning == PIN_MODE_NONE)
+		return 0;
+	if (e->pinning != PIN_MODE_CUSTOM && (!ns || !entry_known_name(e)))
+		return 0;
+	r = manifest_pin_path(e->pinning, ns, o->name, entry_known_name(e), e->path, &e->pin_path);
+	return r == -ENOMEM ? r : 0;
+}
+
+/* Keys compared for duplicates: by text, then number, then declaration
+ * order, so that each duplicate is reported against the first. */
+struct dup_key {
+	const char *text;
+	long long number;
+	size_t index;
+};
+
+static int cmp_dup_keys(const void *a, const void *b)
+{
+	const struct dup_key *x = a, *y = b;
+	int c = strcmp(x->text, y->text);
+
+	if (c)
+		return c;
+	if (x->number != y->number)
+		return x->number < y->number ? -1 : 1;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+typedef void dup_report_fn(struct parser *p, const void *ctx, size_t first, size_t dup);
+
+/* Sorting keeps hostile documents with huge lists out of quadratic time. */
+static int report_duplicates(struct parser *p, struct dup_key *keys, size_t n,
+			     dup_report_fn *report, const void *ctx)
+{
+	size_t first = 0;
+
+	qsort(keys, n, sizeof(*keys), cmp_dup_keys);
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(keys[i].text, keys[first].text) != 0 ||
+		    keys[i].number != keys[first].number) {
+			first = i;
+			continue;
+		}
+		report(p, ctx, keys[first].index, keys[i].index);
+	}
+	return 0;
+}
+
+static void dup_object(struct parser *p, const void *ctx, size_t first, size_t dup)
+{
+	const struct manifest_object *f = &p->m->objects[first], *o = &p->m->objects[dup];
+
+	diag_error(p->d, &o->loc, "duplicate object name '%s' (first at %u:%u)", SHOW(o->name),
+		   f->loc.line, f->loc.column);
+}
+
+static void dup_entry(struct parser *p, const void *ctx, size_t first, size_t dup)
+{
+	const struct manifest_object *o = ctx;
+	const struct manifest_entry *f = &o->entries[first], *e = &o->entries[dup];
+
+	diag_error(p->d, &e->loc, "duplicate entry for %s '%s' (first at %u:%u)",
+		   selector_names[e->selector], SHOW(e->value), f->loc.line, f->loc.column);
+}
+
+static void dup_owned(struct parser *p, const void *ctx, size_t first, size_t dup)
+{
+	diag_error(p->d, &p->owned_locs[dup], "duplicate entry in 'owned': '%s' (first at %u:%u)",
+		   SHOW(p->m->owned[dup]), p->owned_locs[first].line, p->owned_locs[first].column);
+}
+
+static void dup_pin_id(struct parser *p, const void *ctx, size_t first, size_t dup)
+{
+	const struct manifest_pin_id *f = &p->m->pin_ids[first], *d = &p->m->pin_ids[dup];
+
+	diag_error(p->d, &d->loc, "duplicate key '%" PRIu32 "' in 'pin_ids' (first at %u:%u)",
+		   d->id, f->loc.line, f->loc.column);
+}
+
+static int check_duplicates(struct parser *p)
+{
+	struct manifest *m = p->m;
+	size_t max = m->n_objects, n;
+	_cleanup_free_ struct dup_key *keys = NULL;
+
+	for (size_t i = 0; i < m->n_objects; i++)
+		if (m->objects[i].n_entries > max)
+			max = m->objects[i].n_entries;
+	if (m->n_owned > max)
+		max = m->n_owned;
+	if (m->n_pin_ids > max)
+		max = m->n_pin_ids;
+	keys = calloc(max + 1, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+
+	n = 0;
+	for (size_t i = 0; i < m->n_objects; i++)
+		if (m->objects[i].name)
+			keys[n++] = (struct dup_key){ .text = m->objects[i].name, .index = i };
+	report_duplicates(p, keys, n, dup_object, NULL);
+	for (size_t i = 0; i < m->n_objects; i++) {
+		const struct manifest_object *o = &m->objects[i];
+
+		n = 0;
+		for (size_t j = 0; j < o->n_entries; j++)
+			if (o->entries[j].value)
+				keys[n++] = (struct dup_key){ .text = o->entries[j].value,
+							      .number = o->entries[j].selector,
+							      .index = j };
+		report_duplicates(p, keys, n, dup_entry, o);
+	}
+	for (n = 0; n < m->n_owned; n++)
+		keys[n] = (struct dup_key){ .text = m->owned[n], .index = n };
+	report_duplicates(p, keys, n, dup_owned, NULL);
+	for (n = 0; n < m->n_pin_ids; n++)
+		keys[n] = (struct dup_key){ .text = "", .number = m->pin_ids[n].id, .index = n };
+	report_duplicates(p, keys, n, dup_pin_id, NULL);
+	return 0;
+}
+
+void manifest_free(struct manifest *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n_objects; i++) {
+		struct manifest_object *o = &m->objects[i];
+
+		for (size_t j = 0; j < o->n_entries; j++) {
+			struct manifest_entry *e = &o->entries[j];
+
+			free(e->value);
+			free(e->path);
+			free(e->namespace);
+			free(e->pin_path);
+			attrs_done(&e->attrs);
+		}
+		free(o->entries);
+		free(o->file);
+		free(o->file_path);
+		free(o->name);
+		free(o->namespace);
+	}
+	free(m->objects);
+	for (size_t i = 0; i < m->n_pin_ids; i++)
+		free(m->pin_ids[i].subdir);
+	free(m->pin_ids);
+	for (size_t i = 0; i < m->n_owned; i++)
+		free(m->owned[i]);
+	free(m->owned);
+	attrs_done(&m->defaults);
+	free(m->file);
+	free(m->name);
+	free(m->bpffs);
+	free(m->namespace);
+	free(m);
+}
+DEFINE_FREE_FUNC(struct manifest, manifest_free)
+
+/* Line and column of a byte offset, for libyaml's reader errors (invalid
+ * UTF-8), which carry only an offset. */
+static struct diag_loc offset_loc(const char *file, const unsigned char *buf, size_t len,
+				  size_t off)
+{
+	struct diag_loc loc = { .file = file, .line = 1, .column = 1 };
+
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (buf[i] == '\n') {
+			loc.line++;
+			loc.column = 1;
+		} else if ((buf[i] & 0xc0) != 0x80) {
+			loc.column++;
+		}
+	}
+	return loc;
+}
+
+static int yaml_failure(struct diag *d, const char *file, const yaml_parser_t *yp,
+			const unsigned char *buf, size_t len)
+{
+	struct diag_loc loc = {
+		.file = file,
+		.line = (unsigned)yp->problem_mark.line + 1,
+		.column = (unsigned)yp->problem_mark.column + 1,
+	};
+
+	if (yp->error == YAML_MEMORY_ERROR)
+		return diag_error(d, &loc, "out of memory reading YAML"), -ENOMEM;
+	if (yp->error == YAML_READER_ERROR)
+		return diag_error(d, (struct diag_loc[]){ offset_loc(file, buf, len, yp->problem_offset) },
+				  "invalid YAML: %s", yp->problem ? yp->problem : "unreadable");
+	if (yp->context)
+		return diag_error(d, &loc, "invalid YAML: %s %s", yp->problem, yp->context);
+	return diag_error(d, &loc, "invalid YAML: %s", yp->problem ? yp->problem : "syntax error");
+}
+
+static char *dir_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+static char *default_manifest_name(const char *file)
+{
+	const char *b = base_name(file);
+	size_t len = strlen(b);
+
+	if (len > 5 && strcmp(b + len - 5, ".yaml") == 0)
+		len -= 5;
+	else if (len > 4 && strcmp(b + len - 4, ".yml") == 0)
+		len -= 4;
+	return strndup(b, len);
+}
+
+static int parse_document(struct parser *p, yaml_parser_t *yp, const unsigned char *buf,
+			  size_t len)
+{
+	yaml_document_t doc, next;
+	yaml_node_t *root, *extra;
+	int r;
+
+	if (!yaml_parser_load(yp, &doc))
+		return yaml_failure(p->d, p->file, yp, buf, len);
+	root = yaml_document_get_root_node(&doc);
+	if (!root) {
+		yaml_document_delete(&doc);
+		return diag_error(p->d, &(struct diag_loc){ .file = p->file, .line = 1, .column = 1 },
+				  "empty manifest (expected a mapping with 'version: 1')");
+	}
+	p->doc = &doc;
+	parse_root(p, root);
+	p->doc = NULL;
+	yaml_document_delete(&doc);
+
+	if (!yaml_parser_load(yp, &next))
+		return yaml_failure(p->d, p->file, yp, buf, len);
+	extra = yaml_document_get_root_node(&next);
+	r = 0;
+	if (extra)
+		r = diag_error(p->d,
+			       &(struct diag_loc){ .file = p->file,
+						   .line = (unsigned)next.start_mark.line + 1,
+						   .column = (unsigned)next.start_mark.column + 1 },
+			       "more than one YAML document (a manifest is one document)");
+	yaml_document_delete(&next);
+	return r;
+}
+
+/* What needs the whole document: default names, merged attributes, pin
+ * paths, duplicates. */
+static int finish_manifest(struct parser *p, const char *name, const char *dir)
+{
+	struct manifest *m = p->m;
+	int r;
+
+	if (!m->name && !(m->name = default_manifest_name(name)))
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n_objects; i++) {
+		r = finish_object(p, dir, &m->objects[i]);
+		if (r < 0)
+			return r;
+		for (size_t j = 0; j < m->objects[i].n_entries; j++) {
+			r = resolve_entry(&m->objects[i], &m->objects[i].entries[j]);
+			if (r < 0)
+				return r;
+		}
+	}
+	return check_duplicates(p);
+}
+
+int manifest_parse_buffer(const char *name, const void *buf, size_t len, struct diag *d,
+			  struct manifest **ret)
+{
+	_cleanup_(manifest_freep) struct manifest *m = NULL;
+	_cleanup_free_ char *dir = NULL;
+	size_t errors = d->n_errors;
+	yaml_parser_t yp;
+	struct parser p;
+	int r;
+
+	if (len > MANIFEST_MAX_BYTES)
+		return diag_error(d, &(struct diag_loc){ .file = name }, "manifest larger than %u bytes",
+				  MANIFEST_MAX_BYTES);
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->prune = true;
+	attrs_init(&m->defaults);
+	m->file = strdup(name);
+	dir = dir_name(name);
+	if (!m->file || !dir)
+		return -ENOMEM;
+	p = (struct parser){ .d = d, .file = m->file, .m = m };
+
+	if (!yaml_parser_initialize(&yp))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&yp, buf, len);
+	r = parse_document(&p, &yp, buf, len);
+	yaml_parser_delete(&yp);
+	if (r == -ENOMEM)
+		goto out;
+	/* Past the size guard the model is partial: its duplicates mean nothing. */
+	r = p.too_big ? -EINVAL : finish_manifest(&p, name, dir);
+	if (r == 0 && d->n_errors > errors)
+		r = -EINVAL;
+out:
+	free(p.owned_locs);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(m);
+	return 0;
+}
+
+int manifest_parse_file(const char *path, struct diag *d, struct manifest **ret)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+	struct stat st;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int err = -errno;
+
+		diag_error(d, &(struct diag_loc){ .file = path }, "cannot read manifest: %s",
+			   strerror(-err));
+		return err;
+	}
+	if (!S_ISREG(st.st_mode))
+		return diag_error(d, &(struct diag_loc){ .file = path }, "not a regular file");
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *nbuf;
+
+			if (cap > MANIFEST_MAX_BYTES)
+				return diag_error(d, &(struct diag_loc){ .file = path },
+						  "manifest larger than %u bytes",
+						  MANIFEST_MAX_BYTES);
+			cap = cap ? cap * 2 : 4096;
+			nbuf = realloc(buf, cap);
+			if (!nbuf)
+				return -ENOMEM;
+			buf = nbuf;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			int err = -errno;
+
+			diag_error(d, &(struct diag_loc){ .file = path }, "cannot read manifest: %s",
+				   strerror(-err));
+			return err;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	return manifest_parse_buffer(path, buf, len, d, ret);
+}
+
+static int yaml_file_filter(const struct dirent *e)
+{
+	size_t len = strlen(e->d_name);
+
+	return e->d_name[0] != '.' && len > 5 && strcmp(e->d_name + len - 5, ".yaml") == 0;
+}
+
+static int cmp_names(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int set_add_file(struct manifest_set *set, const char *path, struct diag *d)
+{
+	struct manifest *m = NULL, **items;
+	int r;
+
+	r = manifest_parse_file(path, d, &m);
+	if (r < 0)
+		return r;
+	items = realloc(set->items, (set->n + 1) * sizeof(*items));
+	if (!items) {
+		manifest_free(m);
+		return -ENOMEM;
+	}
+	set->items = items;
+	set->items[set->n++] = m;
+	return 0;
+}
+
+static int set_add_dir(struct manifest_set *set, const char *dir, struct diag *d)
+{
+	struct dirent **names = NULL;
+	int n, r = 0;
+
+	n = scandir(dir, &names, yaml_file_filter, cmp_names);
+	if (n < 0) {
+		r = -errno;
+		diag_error(d, &(struct diag_loc){ .file = dir }, "cannot read directory: %s",
+			   strerror(-r));
+		return r;
+	}
+	for (int i = 0; i < n; i++) {
+		_cleanup_free_ char *path = NULL;
+		int q;
+
+		if (asprintf(&path, "%s/%s", dir, names[i]->d_name) < 0)
+			q = -ENOMEM;
+		else
+			q = set_add_file(set, path, d);
+		if (q < 0 && r == 0)
+			r = q;
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
+/* The ledger is keyed by manifest name: two manifests of one set must not share one. */
+static int set_check(struct manifest_set *set, struct diag *d)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(set->items[j]->name, set->items[i]->name) == 0) {
+				r = diag_error(d, &(struct diag_loc){ .file = set->items[i]->file },
+					       "manifest name '%s' is also used by %s",
+					       SHOW(set->items[i]->name), set->items[j]->file);
+				break;
+			}
+	return r;
+}
+
+int manifest_set_load(struct manifest_set *set, char *const *args, size_t n_args, struct diag *d)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n_args; i++) {
+		struct stat st;
+		int q;
+
+		if (stat(args[i], &st) < 0) {
+			q = -errno;
+			diag_error(d, &(struct diag_loc){ .file = args[i] }, "cannot read manifest: %s",
+				   strerror(-q));
+		} else if (S_ISDIR(st.st_mode)) {
+			q = set_add_dir(set, args[i], d);
+		} else {
+			q = set_add_file(set, args[i], d);
+		}
+		if (q < 0 && r == 0)
+			r = q;
+	}
+	if (r < 0)
+		return r;
+	return set_check(set, d);
+}
+
+void manifest_set_done(struct manifest_set *set)
+{
+	if (!set)
+		return;
+	for (size_t i = 0; i < set->n; i++)
+		manifest_free(set->items[i]);
+	free(set->items);
+	*set = (struct manifest_set){ 0 };
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/* manifest: YAML manifests (SPEC section 2) parsed and checked into the
+ * desired-state model.  Every error carries FILE:LINE:COLUMN and parsing goes
+ * on after an error, so one run reports them all.  No kernel access and no
+ * object files are read here. */
+#ifndef BPFPROV_MANIFEST_H
+#define BPFPROV_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "model.h"
+
+/* Pin attributes; a field not given is -1 / UNSET / NULL.  Entries hold their
+ * own values already merged over the manifest's defaults. */
+struct manifest_attrs {
+	enum on_incompatible on_incompatible;
+	int mode;     /* permission bits of pins, or -1 */
+	int dir_mode; /* permission bits of directories the tool creates, or -1 */
+	char *owner;  /* user name or decimal uid, resolved at apply time; NULL if not given */
+	char *group;
+};
+
+enum manifest_selector {
+	MANIFEST_SELECT_SECTION,
+	MANIFEST_SELECT_MAP,
+	MANIFEST_SELECT_PROGRAM,
+	MANIFEST_SELECT_MAX,
+};
+
+struct manifest_entry {
+	enum manifest_selector selector;
+	char *value;          /* the section, map or program name */
+	struct diag_loc loc;  /* of the selector value */
+	enum pin_mode pinning; /* PIN_MODE_UNSET: what the ELF declares */
+	struct diag_loc pinning_loc;
+	char *path;           /* custom path relative to the root, or NULL */
+	struct diag_loc path_loc;
+	char *namespace;      /* or NULL */
+	struct manifest_attrs attrs;
+	/* The pin path relative to the root when it is known without the ELF
+	 * (explicit pinning, and the name is the selector's); NULL otherwise,
+	 * also for pinning none. */
+	char *pin_path;
+};
+
+struct manifest_object {
+	char *file;      /* as written */
+	char *file_path; /* resolved against the manifest's directory */
+	char *name;      /* given, or the file name up to its first dot */
+	char *namespace; /* or NULL */
+	struct diag_loc loc; /* of the object's mapping */
+	struct manifest_entry *entries;
+	size_t n_entries;
+};
+
+struct manifest_pin_id {
+	uint32_t id;
+	char *subdir;
+	struct diag_loc loc;
+};
+
+struct manifest {
+	char *file;      /* path as given on the command line; locations point at it */
+	char *name;      /* given, or the file name without ".yaml" */
+	char *bpffs;     /* absolute root, or NULL when not given */
+	char *namespace; /* or NULL */
+	bool prune;
+	char **owned;    /* directories relative to the root */
+	size_t n_owned;
+	struct manifest_attrs defaults;
+	struct manifest_pin_id *pin_ids;
+	size_t n_pin_ids;
+	struct manifest_object *objects;
+	size_t n_objects;
+};
+
+/* Parses one manifest from a file, or from memory (name is then used as the
+ * file name in locations and for the default manifest name).  Returns 0 and a
+ * new manifest in *ret (free with manifest_free()), or a negative errno with
+ * every problem recorded in d and *ret untouched: -EINVAL for an invalid
+ * manifest, -ENOENT/-EACCES/... when the file cannot be read, -ENOMEM. */
+int manifest_parse_file(const char *path, struct diag *d, struct manifest **ret);
+int manifest_parse_buffer(const char *name, const void *buf, size_t len, struct diag *d,
+			  struct manifest **ret);
+void manifest_free(struct manifest *m);
+
+/* Manifests reconciled together. */
+struct manifest_set {
+	struct manifest **items;
+	size_t n;
+};
+
+/* Loads every argument (a file, or a directory: its *.yaml sorted by name),
+ * all of them even after errors, then checks that no two manifests share a
+ * name (pin paths are checked in desired.h).  Returns 0, or -EINVAL/-ENOENT/... with
+ * the problems in d; the manifests that did parse stay in set either way.
+ * manifest_set_done() releases the contents. */
+int manifest_set_load(struct manifest_set *set, char *const *args, size_t n_args, struct diag *d);
+void manifest_set_done(struct manifest_set *set);
+
+/* Checks a path relative to the root as bpffs takes it: not absolute, no
+ * empty component, no "." (bpffs refuses dots in names, so also no ".."),
+ * no control characters, components of at most 255 bytes.  Returns 0, or
+ * -EINVAL with a static reason in *why. */
+int manifest_check_path(const char *path, const char **why);
+
+/* The pin path of SPEC section 3, relative to the root, in a new string:
+ * none -> -ENOENT (not pinned); global -> NS/globals/NAME; object ->
+ * NS/OBJECT/NAME; custom -> custom_path.  -EINVAL when ns (global, object) or
+ * custom_path (custom) is missing; -ENOMEM. */
+int manifest_pin_path(enum pin_mode mode, const char *ns, const char *object, const char *name,
+		      const char *custom_path, char **ret);
+
+const char *manifest_selector_str(enum manifest_selector s);
+
+#endif

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* Vocabulary shared by every stage: pinning modes and the policy for
+ * incompatible pins, with their manifest spellings. */
+#ifndef BPFPROV_MODEL_H
+#define BPFPROV_MODEL_H
+
+enum pin_mode {
+	PIN_MODE_UNSET = -1, /* not given: the ELF object's own attribute applies */
+	PIN_MODE_NONE = 0,
+	PIN_MODE_OBJECT,
+	PIN_MODE_GLOBAL,
+	PIN_MODE_CUSTOM,
+	PIN_MODE_MAX,
+};
+
+enum on_incompatible {
+	ON_INCOMPATIBLE_UNSET = -1,
+	ON_INCOMPATIBLE_FAIL = 0,
+	ON_INCOMPATIBLE_REPLACE,
+	ON_INCOMPATIBLE_MIGRATE,
+	ON_INCOMPATIBLE_MAX,
+};
+
+/* Name of a value ("none", "object", ...); NULL when out of range. */
+const char *pin_mode_str(enum pin_mode m);
+const char *on_incompatible_str(enum on_incompatible p);
+
+/* Value of a name; -EINVAL when the name is not one of them. */
+int pin_mode_from_str(const char *s);
+int on_incompatible_from_str(const char *s);
+
+#endif

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: MIT
+/* report: the last stage, turning results into text for people and JSON for
+ * scripts.  JSON is built with jansson so that every string is escaped the
+ * same way; text keeps one line per map or program so that it greps well. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include <bpf/libbpf.h>
+#include <jansson.h>
+
+#include "cleanup.h"
+#include "model.h"
+#include "report.h"
+
+/* json_decrefp() comes with jansson (its json_auto_t). */
+#define _cleanup_json_ _cleanup_(json_decrefp)
+
+/* Kept from libbpf's tables so that names match bpftool's; a type this
+ * libbpf does not know still shows its number. */
+static const char *map_type_str(uint32_t type)
+{
+	const char *s = libbpf_bpf_map_type_str((enum bpf_map_type)type);
+
+	return s ? s : "unknown";
+}
+
+static const char *prog_type_str(enum bpf_prog_type type)
+{
+	const char *s = libbpf_bpf_prog_type_str(type);
+
+	return s ? s : "unknown";
+}
+
+static const char *pinning_str(enum pin_mode m)
+{
+	const char *s = pin_mode_str(m);
+
+	return s ? s : "unknown";
+}
+
+/* json_object_set_new() and json_array_append_new() steal the value even on
+ * failure, so building is a chain of calls whose failures are collected. */
+static int set(json_t *obj, const char *key, json_t *val)
+{
+	return val && json_object_set_new(obj, key, val) == 0 ? 0 : -ENOMEM;
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *map_json(const struct objfile *o, const struct objfile_map *m)
+{
+	json_t *j = json_object();
+	int err = 0;
+
+	if (!j)
+		return NULL;
+	err |= set(j, "name", json_string(m->name));
+	err |= set(j, "section", json_string(m->section));
+	err |= set(j, "type", json_string(map_type_str(m->type)));
+	err |= set(j, "type_raw", json_integer(m->type));
+	err |= set(j, "key_size", json_integer(m->key_size));
+	err |= set(j, "value_size", json_integer(m->value_size));
+	err |= set(j, "max_entries", json_integer(m->max_entries));
+	err |= set(j, "flags", json_integer(m->flags));
+	err |= set(j, "pinning", json_string(pinning_str(m->pinning)));
+	err |= set(j, "pinning_raw", json_integer(m->pinning_raw));
+	err |= set(j, "pin_id", json_integer(m->pin_id));
+	err |= set(j, "namespace", str_or_null(m->namespace));
+	err |= set(j, "id", json_integer(m->id));
+	err |= set(j, "inner_id", json_integer(m->inner_id));
+	err |= set(j, "inner_idx", json_integer(m->inner_idx));
+	err |= set(j, "inner_map", m->inner_map >= 0 && (size_t)m->inner_map < o->n_maps ?
+					   json_string(o->maps[m->inner_map].name) :
+					   json_null());
+	if (err) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+static json_t *prog_json(const struct objfile *o, const struct objfile_prog *p)
+{
+	json_t *j = json_object(), *relocs = json_array();
+	int err = 0;
+
+	if (!j || !relocs) {
+		json_decref(j);
+		json_decref(relocs);
+		return NULL;
+	}
+	for (size_t i = 0; i < p->n_relocs; i++) {
+		const struct objfile_reloc *r = &p->relocs[i];
+		json_t *jr = json_object();
+
+		if (!jr || set(jr, "insn", json_integer((json_int_t)r->insn)) ||
+		    set(jr, "map", json_string(r->map < o->n_maps ? o->maps[r->map].name : "?")) ||
+		    json_array_append_new(relocs, jr)) {
+			err = -ENOMEM;
+			break;
+		}
+	}
+	err |= set(j, "section", json_string(p->section));
+	err |= set(j, "name", json_string(p->name));
+	err |= set(j, "type", json_string(prog_type_str(p->type)));
+	err |= set(j, "type_raw", json_integer(p->type));
+	err |= set(j, "insns", json_integer((json_int_t)p->n_insns));
+	err |= set(j, "map_relocations", json_integer((json_int_t)p->n_relocs));
+	err |= set(j, "relocations", relocs);
+	if (err) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+static int inspect_json(const struct objfile *o, FILE *out)
+{
+	_cleanup_json_ json_t *root = json_object();
+	json_t *maps = json_array(), *progs = json_array();
+	int err = 0;
+
+	if (!root || !maps || !progs) {
+		json_decref(maps);
+		json_decref(progs);
+		return -ENOMEM;
+	}
+	err |= set(root, "path", json_string(o->path));
+	err |= set(root, "layout", json_string(objfile_layout_str(o->layout)));
+	err |= set(root, "license", str_or_null(o->license));
+	err |= set(root, "kern_version",
+		   o->has_kern_version ? json_integer(o->kern_version) : json_null());
+	err |= set(root, "maps", maps);
+	err |= set(root, "programs", progs);
+	if (err)
+		return -ENOMEM;
+	for (size_t i = 0; i < o->n_maps; i++)
+		if (json_array_append_new(maps, map_json(o, &o->maps[i])) < 0)
+			return -ENOMEM;
+	for (size_t i = 0; i < o->n_progs; i++)
+		if (json_array_append_new(progs, prog_json(o, &o->progs[i])) < 0)
+			return -ENOMEM;
+	if (json_dumpf(root, out, JSON_INDENT(2)) < 0 || fputc('\n', out) == EOF)
+		return -EIO;
+	return 0;
+}
+
+static void map_text(const struct objfile *o, const struct objfile_map *m, FILE *out)
+{
+	fprintf(out, "  map %s: section %s, %s key %" PRIu32 " value %" PRIu32 " max %" PRIu32,
+		m->name, m->section, map_type_str(m->type), m->key_size, m->value_size,
+		m->max_entries);
+	if (m->flags)
+		fprintf(out, " flags 0x%" PRIx32, m->flags);
+	fprintf(out, ", pinning %s (%" PRIu32 ")", pinning_str(m->pinning), m->pinning_raw);
+	if (m->pin_id)
+		fprintf(out, " pin_id %" PRIu32, m->pin_id);
+	if (m->namespace)
+		fprintf(out, ", namespace %s", m->namespace);
+	if (m->id)
+		fprintf(out, ", map id %" PRIu32, m->id);
+	if (m->inner_map >= 0 && (size_t)m->inner_map < o->n_maps)
+		fprintf(out, ", inner map %s (id %" PRIu32 ", index %" PRIu32 ")",
+			o->maps[m->inner_map].name, m->inner_id, m->inner_idx);
+	fputc('\n', out);
+}
+
+static void prog_text(const struct objfile *o, const struct objfile_prog *p, FILE *out)
+{
+	fprintf(out, "  program %s: section %s, %s, %zu insns, %zu map relocations", p->name,
+		p->section, prog_type_str(p->type), p->n_insns, p->n_relocs);
+	for (size_t i = 0; i < p->n_relocs; i++)
+		fprintf(out, "%s%s@%zu", i ? ", " : " (",
+			p->relocs[i].map < o->n_maps ? o->maps[p->relocs[i].map].name : "?",
+			p->relocs[i].insn);
+	fputs(p->n_relocs ? ")\n" : "\n", out);
+}
+
+static int inspect_text(const struct objfile *o, FILE *out)
+{
+	fprintf(out, "object: %s\n", o->path);
+	fprintf(out, "layout: %s\n", objfile_layout_str(o->layout));
+	fprintf(out, "license: %s\n", o->license ? o->license : "(none)");
+	if (o->has_kern_version)
+		fprintf(out, "kern_version: %" PRIu32 " (%u.%u.%u)\n", o->kern_version,
+			o->kern_version >> 16, (o->kern_version >> 8) & 0xff,
+			o->kern_version & 0xff);
+	else
+		fputs("kern_version: (none)\n", out);
+	fprintf(out, "maps: %zu\n", o->n_maps);
+	for (size_t i = 0; i < o->n_maps; i++)
+		map_text(o, &o->maps[i], out);
+	fprintf(out, "programs: %zu\n", o->n_progs);
+	for (size_t i = 0; i < o->n_progs; i++)
+		prog_text(o, &o->progs[i], out);
+	return fflush(out) == EOF || ferror(out) ? -EIO : 0;
+}
+
+int report_inspect(const struct objfile *o, FILE *out, bool json)
+{
+	return json ? inspect_json(o, out) : inspect_text(o, out);
+}
+
+/* The name of what a desired pin is made from: the ELF's name when the
+ * object was read, else the manifest's selector. */
+static const char *pin_source_name(const struct desired_pin *p)
+{
+	if (p->objfile)
+		return p->kind == DESIRED_MAP ? p->objfile->maps[p->index].name
+					      : p->objfile->progs[p->index].name;
+	return p->entry ? p->entry->value : "";
+}
+
+static const char *desired_kind_str(enum desired_kind k)
+{
+	return k == DESIRED_MAP ? "map" : "program";
+}
+
+static int validate_json(const struct manifest_set *set, const struct desired *des, FILE *out)
+{
+	json_t *root = json_pack("{s:i, s:b, s:[]}", "format_version", 1, "valid", 1, "manifests");
+	json_t *list;
+	int r = -ENOMEM;
+
+	if (!root)
+		return -ENOMEM;
+	list = json_object_get(root, "manifests");
+	for (size_t i = 0; i < set->n; i++) {
+		const struct manifest *m = set->items[i];
+		json_t *pins = json_array(), *jm;
+
+		if (!pins)
+			goto out;
+		for (size_t j = 0; j < des->n_pins; j++) {
+			const struct desired_pin *p = &des->pins[j];
+
+			if (p->manifest != m)
+				continue;
+			if (json_array_append_new(pins, json_pack("{s:s, s:s, s:s, s:s}", "path",
+								  p->path, "kind",
+								  desired_kind_str(p->kind),
+								  "object", p->object->name, "name",
+								  pin_source_name(p))) < 0) {
+				json_decref(pins);
+				goto out;
+			}
+		}
+		jm = json_pack("{s:s, s:s, s:I, s:o}", "file", m->file, "name", m->name, "objects",
+			       (json_int_t)m->n_objects, "pins", pins);
+		if (json_array_append_new(list, jm) < 0)
+			goto out;
+	}
+	r = json_dumpf(root, out, JSON_INDENT(2)) < 0 || fputc('\n', out) == EOF ? -EIO : 0;
+out:
+	json_decref(root);
+	return r;
+}
+
+int report_validate(const struct manifest_set *set, const struct desired *des, bool json,
+		    FILE *out)
+{
+	if (json)
+		return validate_json(set, des, out);
+	for (size_t i = 0; i < set->n; i++) {
+		const struct manifest *m = set->items[i];
+		size_t n = 0;
+
+		for (size_t j = 0; j < des->n_pins; j++)
+			n += des->pins[j].manifest == m;
+		fprintf(out, "%s: valid (manifest '%s', %zu object%s, %zu pin%s)\n", m->file, m->name,
+			m->n_objects, m->n_objects == 1 ? "" : "s", n, n == 1 ? "" : "s");
+		for (size_t j = 0; j < des->n_pins; j++) {
+			const struct desired_pin *p = &des->pins[j];
+
+			if (p->manifest == m)
+				fprintf(out, "  %-8s %-40s (%s: %s)\n", desired_kind_str(p->kind),
+					p->path, p->object->name, pin_source_name(p));
+		}
+	}
+	return ferror(out) ? -EIO : 0;
+}
+
+static json_t *diag_msg_json(const struct diag_msg *m)
+{
+	json_t *j = json_pack("{s:s, s:s?}", "message", m->text, "file", m->file);
+
+	if (j && m->line) {
+		json_object_set_new(j, "line", json_integer(m->line));
+		json_object_set_new(j, "column", json_integer(m->column));
+	}
+	return j;
+}
+
+int report_errors_json(const struct diag *d, FILE *out)
+{
+	json_t *root = json_object(), *all = json_array();
+	int r = -ENOMEM;
+
+	if (!root || !all)
+		goto out;
+	for (size_t i = 0; i < d->n_msgs; i++) {
+		if (d->msgs[i].severity != DIAG_ERROR)
+			continue;
+		if (!json_object_get(root, "error") &&
+		    json_object_set_new(root, "error", diag_msg_json(&d->msgs[i])) < 0)
+			goto out;
+		if (json_array_append_new(all, diag_msg_json(&d->msgs[i])) < 0)
+			goto out;
+	}
+	if (json_object_set(root, "errors", all) < 0)
+		goto out;
+	r = json_dumpf(root, out, JSON_INDENT(2)) < 0 || fputc('\n', out) == EOF ? -EIO : 0;
+out:
+	json_decref(all);
+	json_decref(root);
+	return r;
+}

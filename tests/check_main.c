@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+/* The one unit-test runner: every module's suite in one SRunner.  Exit status
+ * is the automake convention (0 pass, 1 fail). */
+#include <stdlib.h>
+
+#include "check_suites.h"
+
+const char *test_builddir(void)
+{
+	const char *d = getenv("top_builddir");
+
+	return d ? d : ".";
+}
+
+const char *test_srcdir(void)
+{
+	const char *d = getenv("top_srcdir");
+
+	return d ? d : ".";
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(model_suite());
+	int failed;
+
+	srunner_add_suite(sr, manifest_suite());
+	srunner_add_suite(sr, objfile_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

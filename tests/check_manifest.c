@@ -1,0 +1,641 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests of the manifest parser (manifest.c) and of the manifest-only
+ * part of the desired stage: every field, every error with its location,
+ * path rules, anchors and aliases, hostile documents. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check_suites.h"
+#include "desired.h"
+#include "diag.h"
+#include "manifest.h"
+
+static struct manifest *parse_ok(const char *yaml)
+{
+	struct manifest *m = NULL;
+	struct diag d = { 0 };
+	int r = manifest_parse_buffer("/etc/bpf-provision.d/site.yaml", yaml, strlen(yaml), &d, &m);
+
+	for (size_t i = 0; i < d.n_msgs; i++)
+		fprintf(stderr, "unexpected: %u:%u: %s\n", d.msgs[i].line, d.msgs[i].column,
+			d.msgs[i].text);
+	ck_assert_int_eq(r, 0);
+	ck_assert_uint_eq(d.n_errors, 0);
+	ck_assert_ptr_nonnull(m);
+	diag_done(&d);
+	return m;
+}
+
+/* Parses yaml that must fail and returns its diagnostics. */
+static struct diag parse_bad(const char *yaml, size_t len)
+{
+	struct manifest *m = (struct manifest *)0x1;
+	struct diag d = { 0 };
+	int r = manifest_parse_buffer("bad.yaml", yaml, len, &d, &m);
+
+	ck_assert_int_eq(r, -EINVAL);
+	ck_assert_ptr_eq(m, (struct manifest *)0x1); /* untouched on failure */
+	ck_assert_uint_ge(d.n_errors, 1);
+	return d;
+}
+
+static bool has_error(const struct diag *d, unsigned line, unsigned column, const char *needle)
+{
+	for (size_t i = 0; i < d->n_msgs; i++)
+		if (d->msgs[i].line == line && d->msgs[i].column == column &&
+		    strstr(d->msgs[i].text, needle) && d->msgs[i].file &&
+		    strcmp(d->msgs[i].file, "bad.yaml") == 0)
+			return true;
+	return false;
+}
+
+static void dump(const struct diag *d)
+{
+	for (size_t i = 0; i < d->n_msgs; i++)
+		fprintf(stderr, "  got %u:%u: %s\n", d->msgs[i].line, d->msgs[i].column,
+			d->msgs[i].text);
+}
+
+START_TEST(test_full_manifest)
+{
+	struct manifest *m = parse_ok("version: 1\n"
+				      "name: site\n"
+				      "bpffs: /run/bpf\n"
+				      "namespace: ns1\n"
+				      "prune: false\n"
+				      "owned: [ns1, tc/globals]\n"
+				      "defaults:\n"
+				      "  on_incompatible: replace\n"
+				      "  mode: \"0600\"\n"
+				      "  dir_mode: '750'\n"
+				      "  owner: root\n"
+				      "  group: 0\n"
+				      "pin_ids: {4: foo/bar, 0o10: octal}\n"
+				      "objects:\n"
+				      "  - file: build/dummy.bpf.o\n"
+				      "    namespace: objns\n"
+				      "    sections:\n"
+				      "      - section: maps/dummy_array_custom\n"
+				      "        pinning: custom\n"
+				      "        path: ns1/test1\n"
+				      "      - map: counters\n"
+				      "        pinning: global\n"
+				      "        on_incompatible: migrate\n"
+				      "        mode: \"0640\"\n"
+				      "        group: bpf\n"
+				      "      - section: socket/filter\n"
+				      "        pinning: object\n"
+				      "      - program: prog\n"
+				      "        namespace: progns\n"
+				      "        pinning: object\n"
+				      "  - file: /abs/other.o\n"
+				      "    name: other\n");
+	struct manifest_object *o;
+	struct manifest_entry *e;
+
+	ck_assert_str_eq(m->name, "site");
+	ck_assert_str_eq(m->bpffs, "/run/bpf");
+	ck_assert_str_eq(m->namespace, "ns1");
+	ck_assert(!m->prune);
+	ck_assert_uint_eq(m->n_owned, 2);
+	ck_assert_str_eq(m->owned[1], "tc/globals");
+	ck_assert_int_eq(m->defaults.on_incompatible, ON_INCOMPATIBLE_REPLACE);
+	ck_assert_int_eq(m->defaults.mode, 0600);
+	ck_assert_int_eq(m->defaults.dir_mode, 0750);
+	ck_assert_str_eq(m->defaults.owner, "root");
+	ck_assert_str_eq(m->defaults.group, "0");
+	ck_assert_uint_eq(m->n_pin_ids, 2);
+	ck_assert_uint_eq(m->pin_ids[0].id, 4);
+	ck_assert_str_eq(m->pin_ids[0].subdir, "foo/bar");
+	ck_assert_uint_eq(m->pin_ids[1].id, 8);
+	ck_assert_uint_eq(m->n_objects, 2);
+
+	o = &m->objects[0];
+	ck_assert_str_eq(o->file, "build/dummy.bpf.o");
+	ck_assert_str_eq(o->file_path, "/etc/bpf-provision.d/build/dummy.bpf.o");
+	ck_assert_str_eq(o->name, "dummy"); /* the file name up to its first dot */
+	ck_assert_str_eq(o->namespace, "objns");
+	ck_assert_uint_eq(o->loc.line, 15);
+	ck_assert_uint_eq(o->loc.column, 5);
+	ck_assert_uint_eq(o->n_entries, 4);
+
+	e = &o->entries[0];
+	ck_assert_int_eq(e->selector, MANIFEST_SELECT_SECTION);
+	ck_assert_str_eq(e->value, "maps/dummy_array_custom");
+	ck_assert_uint_eq(e->loc.line, 18);
+	ck_assert_uint_eq(e->loc.column, 18);
+	ck_assert_int_eq(e->pinning, PIN_MODE_CUSTOM);
+	ck_assert_str_eq(e->path, "ns1/test1");
+	ck_assert_str_eq(e->pin_path, "ns1/test1");
+	/* Attributes not given on the entry come from the defaults. */
+	ck_assert_int_eq(e->attrs.on_incompatible, ON_INCOMPATIBLE_REPLACE);
+	ck_assert_int_eq(e->attrs.mode, 0600);
+	ck_assert_int_eq(e->attrs.dir_mode, 0750);
+	ck_assert_str_eq(e->attrs.owner, "root");
+	ck_assert_str_eq(e->attrs.group, "0");
+
+	e = &o->entries[1];
+	ck_assert_int_eq(e->selector, MANIFEST_SELECT_MAP);
+	ck_assert_int_eq(e->pinning, PIN_MODE_GLOBAL);
+	ck_assert_str_eq(e->pin_path, "objns/globals/counters"); /* object ns before manifest's */
+	ck_assert_int_eq(e->attrs.on_incompatible, ON_INCOMPATIBLE_MIGRATE);
+	ck_assert_int_eq(e->attrs.mode, 0640);
+	ck_assert_str_eq(e->attrs.group, "bpf");
+	ck_assert_str_eq(e->attrs.owner, "root");
+
+	/* A program section's pin name is its function name: known only from the ELF. */
+	e = &o->entries[2];
+	ck_assert_int_eq(e->pinning, PIN_MODE_OBJECT);
+	ck_assert_ptr_null(e->pin_path);
+
+	e = &o->entries[3];
+	ck_assert_int_eq(e->selector, MANIFEST_SELECT_PROGRAM);
+	ck_assert_str_eq(e->pin_path, "progns/dummy/prog");
+
+	o = &m->objects[1];
+	ck_assert_str_eq(o->file_path, "/abs/other.o");
+	ck_assert_str_eq(o->name, "other");
+	ck_assert_uint_eq(o->n_entries, 0);
+	manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_defaults_when_absent)
+{
+	struct manifest *m = parse_ok("version: 1\nobjects:\n  - file: x.o\n"
+				      "    sections: [{map: m1}]\n");
+
+	ck_assert_str_eq(m->name, "site"); /* file name without .yaml */
+	ck_assert_ptr_null(m->bpffs);
+	ck_assert_ptr_null(m->namespace);
+	ck_assert(m->prune);
+	ck_assert_int_eq(m->defaults.mode, -1);
+	ck_assert_int_eq(m->objects[0].entries[0].pinning, PIN_MODE_UNSET);
+	ck_assert_int_eq(m->objects[0].entries[0].attrs.on_incompatible, ON_INCOMPATIBLE_UNSET);
+	ck_assert_ptr_null(m->objects[0].entries[0].pin_path);
+	manifest_free(m);
+
+	m = parse_ok("version: 1\n");
+	ck_assert_uint_eq(m->n_objects, 0);
+	manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_global_pin_waits_for_elf_namespace)
+{
+	/* The ELF's namespace outranks the manifest's: not resolvable yet. */
+	struct manifest *m = parse_ok("version: 1\nnamespace: ns\nobjects:\n  - file: x.o\n"
+				      "    sections: [{map: m1, pinning: global}]\n");
+
+	ck_assert_ptr_null(m->objects[0].entries[0].pin_path);
+	manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_anchors_and_aliases)
+{
+	struct manifest *m = parse_ok("version: 1\n"
+				      "defaults: &d {mode: \"0600\", on_incompatible: migrate}\n"
+				      "objects:\n"
+				      "  - file: a.o\n"
+				      "    namespace: &ns shared\n"
+				      "    sections:\n"
+				      "      - &e {map: m1, pinning: global}\n"
+				      "  - file: b.o\n"
+				      "    namespace: *ns\n"
+				      "    sections: [*e]\n");
+
+	ck_assert_str_eq(m->objects[1].namespace, "shared");
+	ck_assert_str_eq(m->objects[0].entries[0].pin_path, "shared/globals/m1");
+	ck_assert_str_eq(m->objects[1].entries[0].value, "m1");
+	ck_assert_int_eq(m->objects[1].entries[0].attrs.on_incompatible, ON_INCOMPATIBLE_MIGRATE);
+	manifest_free(m);
+}
+END_TEST
+
+struct bad_case {
+	const char *yaml;
+	unsigned line, column;
+	const char *needle;
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "name: x\n", 1, 1, "missing required key 'version'" },
+	{ "version: 2\n", 1, 10, "unsupported version" },
+	{ "version: \"1\"\n", 1, 10, "'version' must be an integer" },
+	{ "version: 1\nversion: 1\n", 2, 1, "duplicate key 'version'" },
+	{ "version: 1\nextra: 1\n", 2, 1, "unknown key 'extra' in manifest" },
+	{ "version: 1\nname: a/b\n", 2, 7, "invalid name" },
+	{ "version: 1\nname: [a]\n", 2, 7, "'name' must be a string" },
+	{ "version: 1\nname: 12\n", 2, 7, "'name' must be a string" },
+	{ "version: 1\nbpffs: sys/fs/bpf\n", 2, 8, "must be an absolute path" },
+	{ "version: 1\nnamespace: a..b\n", 2, 12, "contains '..'" },
+	{ "version: 1\nnamespace: /abs\n", 2, 12, "absolute" },
+	{ "version: 1\nnamespace: a//b\n", 2, 12, "empty component" },
+	{ "version: 1\nnamespace: 'a/'\n", 2, 12, "empty component" },
+	{ "version: 1\nnamespace: a.b\n", 2, 12, "dots" },
+	{ "version: 1\nnamespace: \"a\\nb\"\n", 2, 12, "control character" },
+	{ "version: 1\nprune: yes\n", 2, 8, "'prune' must be a boolean" },
+	{ "version: 1\nowned: ns1\n", 2, 8, "must be a sequence" },
+	{ "version: 1\nowned: [a, b, a]\n", 2, 15, "duplicate entry in 'owned'" },
+	{ "version: 1\ndefaults: []\n", 2, 11, "must be a mapping" },
+	{ "version: 1\ndefaults: {modes: '0600'}\n", 2, 12, "unknown key 'modes' in defaults" },
+	{ "version: 1\ndefaults: {mode: 0600}\n", 2, 18, "invalid mode" },
+	{ "version: 1\ndefaults: {mode: '0999'}\n", 2, 18, "invalid mode" },
+	{ "version: 1\ndefaults: {dir_mode: rwx}\n", 2, 22, "invalid dir_mode" },
+	{ "version: 1\ndefaults: {owner: -1}\n", 2, 19, "invalid owner" },
+	{ "version: 1\ndefaults: {group: '-x'}\n", 2, 19, "invalid group" },
+	{ "version: 1\ndefaults: {on_incompatible: drop}\n", 2, 29, "invalid on_incompatible" },
+	{ "version: 1\npin_ids: {2: a}\n", 2, 11, "invalid pin id" },
+	{ "version: 1\npin_ids: {x: a}\n", 2, 11, "invalid pin id" },
+	{ "version: 1\npin_ids: {4: /a}\n", 2, 14, "absolute" },
+	{ "version: 1\npin_ids: [4]\n", 2, 10, "must be a mapping" },
+	{ "version: 1\nobjects: {file: x}\n", 2, 10, "must be a sequence" },
+	{ "version: 1\nobjects:\n", 2, 9, "must be a sequence" },
+	{ "version: 1\nobjects: [x.o]\n", 2, 11, "object must be a mapping" },
+	{ "version: 1\nobjects: [{name: x}]\n", 2, 11, "missing required key 'file'" },
+	{ "version: 1\nobjects: [{file: ''}]\n", 2, 18, "invalid file" },
+	{ "version: 1\nobjects: [{file: x.o, size: 1}]\n", 2, 23, "unknown key 'size' in object" },
+	{ "version: 1\nobjects: [{file: x.o, name: a.b}]\n", 2, 29, "invalid name" },
+	{ "version: 1\nobjects: [{file: .o}]\n", 2, 11, "give 'name'" },
+	{ "version: 1\nobjects: [{file: x.o, sections: {}}]\n", 2, 33, "must be a sequence" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [m]}]\n", 2, 34, "must be a mapping" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{pinning: none}]}]\n", 2, 34,
+	  "exactly one of 'section', 'map', 'program'" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{map: a, program: b}]}]\n", 2, 43,
+	  "exactly one of 'section', 'map', 'program'" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{map: a, pinning: pinned}]}]\n", 2, 52,
+	  "invalid pinning" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{map: a, pinning: custom}]}]\n", 2, 52,
+	  "needs a 'path'" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{map: a, pinning: global, path: p}]}]\n",
+	  2, 66, "'path' is only used with pinning 'custom'" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{map: a, path: ../x}]}]\n", 2, 49,
+	  "contains '..'" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{map: ''}]}]\n", 2, 40, "invalid map" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{map: a, colour: b}]}]\n", 2, 43,
+	  "unknown key 'colour' in section entry" },
+	{ "version: 1\nobjects: [{file: a/x.o}, {file: b/x.o}]\n", 2, 26,
+	  "duplicate object name 'x'" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{map: a}, {map: a}]}]\n", 2, 50,
+	  "duplicate entry for map 'a'" },
+	{ "- version: 1\n", 1, 1, "manifest must be a mapping" },
+	{ "just text\n", 1, 1, "manifest must be a mapping" },
+	{ "", 1, 1, "empty manifest" },
+	{ "# only a comment\n", 1, 1, "empty manifest" },
+	{ "version: 1\n---\nversion: 1\n", 2, 1, "more than one YAML document" },
+	{ "version: 1\nname: 'unclosed\n", 3, 1, "invalid YAML" },
+	{ "version: 1\n\tname: x\n", 2, 1, "invalid YAML" },
+	{ "version: 1\nname: *nope\n", 2, 7, "invalid YAML" },
+};
+
+START_TEST(test_bad_manifest)
+{
+	const struct bad_case *c = &bad_cases[_i];
+	struct diag d = parse_bad(c->yaml, strlen(c->yaml));
+
+	if (!has_error(&d, c->line, c->column, c->needle)) {
+		fprintf(stderr, "case %d: want %u:%u: %s\n", _i, c->line, c->column, c->needle);
+		dump(&d);
+		ck_abort_msg("error not found");
+	}
+	diag_done(&d);
+}
+END_TEST
+
+START_TEST(test_all_errors_reported)
+{
+	static const char yaml[] = "version: 3\n"
+				   "name: a/b\n"
+				   "bogus: 1\n"
+				   "objects:\n"
+				   "  - file: x.o\n"
+				   "    sections:\n"
+				   "      - map: m\n"
+				   "        pinning: custom\n"
+				   "      - section: s\n"
+				   "        mode: 777\n";
+	struct diag d = parse_bad(yaml, sizeof(yaml) - 1);
+
+	ck_assert_uint_eq(d.n_errors, 5);
+	ck_assert(has_error(&d, 1, 10, "unsupported version"));
+	ck_assert(has_error(&d, 2, 7, "invalid name"));
+	ck_assert(has_error(&d, 3, 1, "unknown key 'bogus'"));
+	ck_assert(has_error(&d, 8, 18, "needs a 'path'"));
+	ck_assert(has_error(&d, 10, 15, "invalid mode"));
+	diag_done(&d);
+}
+END_TEST
+
+START_TEST(test_invalid_utf8)
+{
+	static const char yaml[] = "version: 1\nname: \"ab\xff\xfe\"\n";
+	struct diag d = parse_bad(yaml, sizeof(yaml) - 1);
+
+	ck_assert(has_error(&d, 2, 10, "invalid YAML"));
+	diag_done(&d);
+}
+END_TEST
+
+START_TEST(test_nul_byte)
+{
+	static const char yaml[] = "version: 1\nname: a\0b\n";
+	struct diag d = parse_bad(yaml, sizeof(yaml) - 1);
+
+	ck_assert(has_error(&d, 2, 8, "invalid YAML"));
+	diag_done(&d);
+}
+END_TEST
+
+START_TEST(test_huge_scalar)
+{
+	size_t n = 1 << 20;
+	char *yaml = malloc(n + 64);
+	struct diag d;
+	int len;
+
+	len = sprintf(yaml, "version: 1\nnamespace: ");
+	memset(yaml + len, 'a', n);
+	strcpy(yaml + len + n, "\n");
+	d = parse_bad(yaml, strlen(yaml));
+	ck_assert(has_error(&d, 2, 12, "longer than"));
+	/* The message shows a bounded excerpt of the value, not a megabyte. */
+	ck_assert_uint_lt(strlen(d.msgs[0].text), 300);
+	diag_done(&d);
+	free(yaml);
+}
+END_TEST
+
+START_TEST(test_alias_bomb)
+{
+	/* A thousand objects each with a thousand entries: a million entries
+	 * from a few kilobytes, if the walker followed every alias. */
+	char *yaml = malloc(64 * 1024), *w = yaml;
+	struct diag d;
+
+	w += sprintf(w, "version: 1\nobjects:\n  - &o {file: x.o, sections: [");
+	for (int i = 0; i < 1000; i++)
+		w += sprintf(w, "%s%s", i ? ", " : "", i ? "*e" : "&e {map: m}");
+	w += sprintf(w, "]}\n");
+	for (int i = 0; i < 1000; i++)
+		w += sprintf(w, "  - *o\n");
+	d = parse_bad(yaml, (size_t)(w - yaml));
+	ck_assert(has_error(&d, 1, 1, "too complex"));
+	diag_done(&d);
+	free(yaml);
+}
+END_TEST
+
+struct path_case {
+	const char *path;
+	const char *why; /* NULL: valid */
+};
+
+static const struct path_case path_cases[] = {
+	{ "ns1", NULL },
+	{ "ns1/globals/counters", NULL },
+	{ "tc-globals/x_y", NULL },
+	{ "", "empty" },
+	{ "/abs", "absolute" },
+	{ "a//b", "empty component" },
+	{ "a/", "empty component" },
+	{ "..", "contains '..'" },
+	{ "a/../b", "contains '..'" },
+	{ "a/./b", "dots" },
+	{ "map.v2", "dots" },
+	{ ".hidden", "dots" },
+	{ "a\nb", "control character" },
+	{ "a\x7f", "control character" },
+};
+
+START_TEST(test_check_path)
+{
+	const struct path_case *c = &path_cases[_i];
+	const char *why = NULL;
+	int r = manifest_check_path(c->path, &why);
+
+	if (!c->why) {
+		ck_assert_int_eq(r, 0);
+		return;
+	}
+	ck_assert_int_eq(r, -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, c->why));
+}
+END_TEST
+
+START_TEST(test_check_path_lengths)
+{
+	char comp[300], path[4100];
+	const char *why;
+
+	memset(comp, 'a', 255);
+	comp[255] = '\0';
+	ck_assert_int_eq(manifest_check_path(comp, &why), 0);
+	comp[255] = 'a';
+	comp[256] = '\0';
+	ck_assert_int_eq(manifest_check_path(comp, &why), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "longer than 255"));
+	for (size_t i = 0; i < 4050; i++)
+		path[i] = i % 100 == 99 ? '/' : 'b';
+	path[4050] = '\0';
+	ck_assert_int_eq(manifest_check_path(path, &why), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "4000"));
+}
+END_TEST
+
+START_TEST(test_pin_path)
+{
+	char *p = NULL;
+
+	ck_assert_int_eq(manifest_pin_path(PIN_MODE_GLOBAL, "tc", "obj", "m", NULL, &p), 0);
+	ck_assert_str_eq(p, "tc/globals/m");
+	free(p);
+	ck_assert_int_eq(manifest_pin_path(PIN_MODE_OBJECT, "ns1", "obj", "m", NULL, &p), 0);
+	ck_assert_str_eq(p, "ns1/obj/m");
+	free(p);
+	ck_assert_int_eq(manifest_pin_path(PIN_MODE_CUSTOM, NULL, "obj", "m", "ns1/test1", &p), 0);
+	ck_assert_str_eq(p, "ns1/test1");
+	free(p);
+	p = NULL;
+	ck_assert_int_eq(manifest_pin_path(PIN_MODE_NONE, "ns", "o", "m", NULL, &p), -ENOENT);
+	ck_assert_int_eq(manifest_pin_path(PIN_MODE_GLOBAL, NULL, "o", "m", NULL, &p), -EINVAL);
+	ck_assert_int_eq(manifest_pin_path(PIN_MODE_CUSTOM, "ns", "o", "m", NULL, &p), -EINVAL);
+	ck_assert_ptr_null(p);
+}
+END_TEST
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+START_TEST(test_set_directory_sorted)
+{
+	char dir[] = "/tmp/bpfprov-check-XXXXXX";
+	char *args[1] = { dir };
+	struct manifest_set set = { 0 };
+	struct diag d = { 0 };
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	write_file(dir, "20-b.yaml", "version: 1\n");
+	write_file(dir, "10-a.yaml", "version: 1\nname: first\n");
+	write_file(dir, "notes.txt", "not yaml: [\n");
+	write_file(dir, "30-c.yml", "version: 1\n"); /* only *.yaml, as the SPEC says */
+	ck_assert_int_eq(manifest_set_load(&set, args, 1, &d), 0);
+	ck_assert_uint_eq(set.n, 2);
+	ck_assert_str_eq(set.items[0]->name, "first");
+	ck_assert_str_eq(set.items[1]->name, "20-b");
+	manifest_set_done(&set);
+
+	/* The same name twice across manifests is an error naming both files. */
+	write_file(dir, "40-d.yaml", "version: 1\nname: first\n");
+	ck_assert_int_eq(manifest_set_load(&set, args, 1, &d), -EINVAL);
+	ck_assert_uint_eq(d.n_errors, 1);
+	ck_assert_ptr_nonnull(strstr(d.msgs[0].text, "manifest name 'first' is also used by"));
+	ck_assert_ptr_nonnull(strstr(d.msgs[0].file, "40-d.yaml"));
+	manifest_set_done(&set);
+	diag_done(&d);
+
+	for (const char *const *n = (const char *const[]){ "10-a.yaml", "20-b.yaml", "notes.txt",
+							    "30-c.yml", "40-d.yaml", NULL };
+	     *n; n++) {
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/%s", dir, *n);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_set_missing_file)
+{
+	char a0[] = "/nonexistent/site.yaml", a1[] = "/nonexistent/other.yaml";
+	char *args[2] = { a0, a1 };
+	struct manifest_set set = { 0 };
+	struct diag d = { 0 };
+
+	ck_assert_int_eq(manifest_set_load(&set, args, 2, &d), -ENOENT);
+	ck_assert_uint_eq(d.n_errors, 2); /* every argument is tried */
+	ck_assert_str_eq(d.msgs[1].file, "/nonexistent/other.yaml");
+	manifest_set_done(&set);
+	diag_done(&d);
+}
+END_TEST
+
+static int build_from(const char *const *yamls, size_t n, struct diag *d,
+		      struct manifest_set *set, struct desired *des)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct manifest *m = NULL;
+		char name[32];
+
+		snprintf(name, sizeof(name), "m%zu.yaml", i);
+		ck_assert_int_eq(manifest_parse_buffer(name, yamls[i], strlen(yamls[i]), d, &m), 0);
+		set->items = realloc(set->items, (set->n + 1) * sizeof(*set->items));
+		set->items[set->n++] = m;
+	}
+	return desired_build(set, false, d, des);
+}
+
+START_TEST(test_desired_duplicate_paths)
+{
+	const char *yamls[] = {
+		"version: 1\nobjects:\n  - file: a.o\n    sections:\n"
+		"      - {map: x, pinning: custom, path: ns1/x}\n"
+		"      - {map: y, pinning: custom, path: ns1/x/y}\n",
+		"version: 1\nobjects:\n  - file: b.o\n    sections:\n"
+		"      - {map: z, pinning: custom, path: ns1/x}\n",
+	};
+	struct manifest_set set = { 0 };
+	struct desired des = { 0 };
+	struct diag d = { 0 };
+	bool twice = false, under = false;
+
+	ck_assert_int_eq(build_from(yamls, 2, &d, &set, &des), -EINVAL);
+	ck_assert_uint_eq(des.n_pins, 3);
+	ck_assert_uint_eq(d.n_errors, 2);
+	for (size_t i = 0; i < d.n_msgs; i++) {
+		if (strstr(d.msgs[i].text, "pin path 'ns1/x' declared twice (first at m0.yaml:5:")) {
+			twice = true;
+			ck_assert_str_eq(d.msgs[i].file, "m1.yaml");
+			ck_assert_uint_eq(d.msgs[i].line, 5);
+		}
+		if (strstr(d.msgs[i].text, "pin path 'ns1/x/y' lies under the pin 'ns1/x'"))
+			under = true;
+	}
+	ck_assert(twice);
+	ck_assert(under);
+	desired_done(&des);
+	manifest_set_done(&set);
+	diag_done(&d);
+}
+END_TEST
+
+START_TEST(test_desired_manifest_only_kinds)
+{
+	const char *yamls[] = {
+		"version: 1\nobjects:\n  - file: a.o\n    sections:\n"
+		"      - {section: maps/m, pinning: custom, path: p/m}\n"
+		"      - {section: socket/f, pinning: custom, path: p/f}\n"
+		"      - {section: maps/n}\n",
+	};
+	struct manifest_set set = { 0 };
+	struct desired des = { 0 };
+	struct diag d = { 0 };
+
+	ck_assert_int_eq(build_from(yamls, 1, &d, &set, &des), 0);
+	ck_assert_uint_eq(des.n_pins, 2);
+	ck_assert_str_eq(des.pins[0].path, "p/m");
+	ck_assert_int_eq(des.pins[0].kind, DESIRED_MAP);
+	ck_assert_str_eq(des.pins[1].path, "p/f");
+	ck_assert_int_eq(des.pins[1].kind, DESIRED_PROGRAM);
+	desired_done(&des);
+	manifest_set_done(&set);
+	diag_done(&d);
+}
+END_TEST
+
+Suite *manifest_suite(void)
+{
+	Suite *s = suite_create("manifest");
+	TCase *tc = tcase_create("parse");
+	TCase *paths = tcase_create("paths");
+	TCase *sets = tcase_create("sets");
+
+	tcase_add_test(tc, test_full_manifest);
+	tcase_add_test(tc, test_defaults_when_absent);
+	tcase_add_test(tc, test_global_pin_waits_for_elf_namespace);
+	tcase_add_test(tc, test_anchors_and_aliases);
+	tcase_add_loop_test(tc, test_bad_manifest, 0, sizeof(bad_cases) / sizeof(*bad_cases));
+	tcase_add_test(tc, test_all_errors_reported);
+	tcase_add_test(tc, test_invalid_utf8);
+	tcase_add_test(tc, test_nul_byte);
+	tcase_add_test(tc, test_huge_scalar);
+	tcase_add_test(tc, test_alias_bomb);
+	suite_add_tcase(s, tc);
+
+	tcase_add_loop_test(paths, test_check_path, 0, sizeof(path_cases) / sizeof(*path_cases));
+	tcase_add_test(paths, test_check_path_lengths);
+	tcase_add_test(paths, test_pin_path);
+	suite_add_tcase(s, paths);
+
+	tcase_add_test(sets, test_set_directory_sorted);
+	tcase_add_test(sets, test_set_missing_file);
+	tcase_add_test(sets, test_desired_duplicate_paths);
+	tcase_add_test(sets, test_desired_manifest_only_kinds);
+	suite_add_tcase(s, sets);
+	return s;
+}

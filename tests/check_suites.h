@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* One Check suite per module; tests/check_main.c runs them all. */
+#ifndef BPFPROV_CHECK_SUITES_H
+#define BPFPROV_CHECK_SUITES_H
+
+#include <check.h>
+
+Suite *model_suite(void);
+Suite *manifest_suite(void);
+Suite *objfile_suite(void);
+
+/* Directory of the built test objects and of the test sources, from the
+ * environment the test harness sets (tests/lib.sh, Makefile.am). */
+const char *test_builddir(void);
+const char *test_srcdir(void);
+
+#endif

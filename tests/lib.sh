@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers of the shell tests; sourced, not run.  The harness exports
+# top_srcdir and top_builddir (Makefile.am AM_TESTS_ENVIRONMENT).
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+BPF_PROVISION="$top_builddir/bpf-provision"
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# A test that cannot get what it needs skips (automake's 77), loudly; under CI
+# (.ci/run sets BPF_PROVISION_REQUIRE_ALL=1) a skip is a failure.
+skip() {
+	if [ "${BPF_PROVISION_REQUIRE_ALL:-0}" = 1 ]; then
+		echo "FAIL (skip not allowed under BPF_PROVISION_REQUIRE_ALL): $*" >&2
+		exit 1
+	fi
+	echo "SKIP: $*" >&2
+	exit 77
+}
+
+# A private temporary directory removed on exit.
+make_tmpdir() {
+	TMPDIR_TEST=$(mktemp -d "${TMPDIR:-/tmp}/bpfprov-test.XXXXXX") || fail "mktemp"
+	trap 'rm -rf "$TMPDIR_TEST"' EXIT
+}
+
+# The python3 that has Debian's jsonschema and yaml modules.
+find_python() {
+	for p in ${PYTHON3:-} /usr/bin/python3 python3; do
+		if [ -x "$(command -v "$p" 2>/dev/null)" ] &&
+			"$p" -c 'import jsonschema, yaml' 2>/dev/null; then
+			PY=$p
+			return 0
+		fi
+	done
+	skip "no python3 with jsonschema and yaml (apt-get install python3-jsonschema)"
+}
