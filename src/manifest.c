@@ -1412,7 +1412,11 @@ static int set_add_dir(struct manifest_set *set, const char *dir, struct diag *d
 		_cleanup_free_ char *path = NULL;
 		int q;
 
-		if (asprintf(&path, "%s/%s", dir, names[i]->d_name) < 0)
+		size_t len = strlen(dir);
+
+		while (len > 1 && dir[len - 1] == '/')
+			len--;
+		if (asprintf(&path, "%.*s/%s", (int)len, dir, names[i]->d_name) < 0)
 			q = -ENOMEM;
 		else
 			q = set_add_file(set, path, d);

@@ -1,0 +1,125 @@
+#!/bin/sh
+# The command line of SPEC section 1: help, version, the command table, exit
+# codes, JSON errors, and validate on the shipped examples (also unprivileged).
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+make_tmpdir
+T=$TMPDIR_TEST
+find_python
+
+expect_exit() { # STATUS COMMAND...
+	want=$1
+	shift
+	"$@" >"$T/out" 2>"$T/err"
+	got=$?
+	[ "$got" = "$want" ] || { cat "$T/err" >&2; fail "'$*' exited $got, want $want"; }
+}
+
+expect_exit 0 "$BPF_PROVISION" --version
+grep -q '^bpf-provision [0-9]' "$T/out" || fail "--version prints the version"
+expect_exit 0 "$BPF_PROVISION" --help
+cp "$T/out" "$T/help"
+for c in validate plan apply destroy status inspect; do
+	grep -q "^  $c" "$T/help" || fail "--help lists $c"
+	expect_exit 0 "$BPF_PROVISION" "$c" --help
+	grep -q "^Usage: bpf-provision \[OPTIONS\] $c" "$T/out" || fail "$c --help"
+done
+grep -q -- '--dry-run' "$T/out" && fail "inspect --help offers --dry-run"
+expect_exit 0 "$BPF_PROVISION" apply --help
+grep -q -- '--dry-run' "$T/out" || fail "apply --help lacks --dry-run"
+
+# Usage errors are 1, never 2 (drift) or 65 (invalid input).
+expect_exit 1 "$BPF_PROVISION"
+expect_exit 1 "$BPF_PROVISION" frobnicate
+expect_exit 1 "$BPF_PROVISION" valid configs
+expect_exit 1 "$BPF_PROVISION" validate
+expect_exit 1 "$BPF_PROVISION" --bogus validate x.yaml
+expect_exit 1 "$BPF_PROVISION" -o yaml validate x.yaml
+expect_exit 1 "$BPF_PROVISION" --bpffs relative validate x.yaml
+expect_exit 1 "$BPF_PROVISION" inspect --dry-run x.o
+expect_exit 1 "$BPF_PROVISION" --lock-timeout soon validate x.yaml
+
+# The shipped examples are valid, as files and as a directory.
+expect_exit 0 "$BPF_PROVISION" validate "$top_builddir"/configs/*.yaml
+grep -q 'ns1/test1' "$T/out" || fail "validate lists the resolved custom pin"
+grep -q 'tc/flows/flows' "$T/out" || fail "validate resolves iproute2 pin_ids"
+expect_exit 0 "$BPF_PROVISION" -q validate "$top_builddir/configs"
+[ -s "$T/out" ] && fail "-q prints nothing on success"
+expect_exit 0 "$BPF_PROVISION" -o json validate "$top_builddir/configs/gobpf-site.yaml"
+"$PY" - "$T/out" <<'PY' || fail "validate -o json"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["valid"] is True, doc
+pins = {p["path"]: p for p in doc["manifests"][0]["pins"]}
+assert pins["ns1/test1"] == {"path": "ns1/test1", "kind": "map", "object": "dummy",
+                             "name": "dummy_array_custom"}, pins
+assert pins["ns1/globals/dummy_hash"]["kind"] == "map", pins
+assert pins["ns1/progs/dummy_socket"]["kind"] == "program", pins
+assert "ns1/dummy/dummy_prog_array" not in pins  # pinning none in the ELF
+PY
+
+# A selector the object lacks: located error listing what the object has.
+mkdir -p "$T/site/bpf"
+cp "$top_builddir/configs/bpf/gobpf_site.o" "$T/site/bpf/"
+cat >"$T/site/site.yaml" <<'YAML'
+version: 1
+namespace: ns1
+objects:
+  - file: bpf/gobpf_site.o
+    name: dummy
+    sections:
+      - section: maps/dummy_array_custom
+        pinning: custom
+        path: ns1/test1
+      - section: maps/foo
+        pinning: none
+      - program: nope
+        pinning: object
+YAML
+expect_exit 65 "$BPF_PROVISION" validate "$T/site/site.yaml"
+grep -qx "$T/site/site.yaml:10:18: error: object 'dummy' has no section 'maps/foo' (has: maps/dummy_hash, maps/dummy_array, maps/dummy_array_custom, maps/dummy_prog_array, kprobe/dummy, socket/dummy)" "$T/err" ||
+	{ cat "$T/err" >&2; fail "missing section error"; }
+grep -q "^$T/site/site.yaml:12:18: error: object 'dummy' has no program 'nope' (has: dummy_kprobe, dummy_socket)" "$T/err" ||
+	{ cat "$T/err" >&2; fail "missing program error"; }
+# --no-objects checks the manifest alone.
+expect_exit 0 "$BPF_PROVISION" validate --no-objects "$T/site/site.yaml"
+
+# gobpf custom pinning without a path, and a missing object file.
+cat >"$T/site/nopath.yaml" <<'YAML'
+version: 1
+namespace: ns1
+objects:
+  - file: bpf/gobpf_site.o
+  - file: bpf/missing.o
+YAML
+expect_exit 65 "$BPF_PROVISION" validate "$T/site/nopath.yaml"
+grep -q "nopath.yaml:4:5: error: map 'dummy_array_custom' of object 'gobpf_site' is pinned custom by the ELF" "$T/err" ||
+	{ cat "$T/err" >&2; fail "custom without path"; }
+grep -q "missing.o" "$T/err" || fail "missing object file not reported"
+
+# Errors as JSON on stdout, with their location.
+expect_exit 65 "$BPF_PROVISION" -o json validate "$T/site/site.yaml"
+"$PY" - "$T/out" "$T/site/site.yaml" <<'PY' || fail "JSON error document"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+err = doc["error"]
+assert err["file"] == sys.argv[2] and err["line"] == 10 and err["column"] == 18, err
+assert "has no section 'maps/foo'" in err["message"], err
+assert len(doc["errors"]) == 2, doc
+PY
+
+# inspect: a broken object is invalid input.
+printf 'not an ELF file\n' >"$T/bad.o"
+expect_exit 65 "$BPF_PROVISION" inspect "$T/bad.o"
+grep -q "^$T/bad.o: error: " "$T/err" || fail "inspect error names the file"
+
+# validate needs no privileges: run it as nobody.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	chmod -R a+rX "$T"
+	expect_exit 0 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$BPF_PROVISION" validate "$top_builddir"/configs/*.yaml
+	expect_exit 0 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$BPF_PROVISION" inspect "$top_builddir/configs/bpf/btf_site.o"
+else
+	echo "note: not root, the unprivileged run is this run itself"
+fi
+echo "cli: ok"
