@@ -215,11 +215,6 @@ static const char *pin_source_name(const struct desired_pin *p)
 	return p->entry ? p->entry->value : "";
 }
 
-static const char *desired_kind_str(enum desired_kind k)
-{
-	return k == DESIRED_MAP ? "map" : "program";
-}
-
 static int validate_json(const struct manifest_set *set, const struct desired *des, FILE *out)
 {
 	json_t *root = json_pack("{s:i, s:b, s:[]}", "format_version", 1, "valid", 1, "manifests");
