@@ -3,12 +3,17 @@
  * the pins that should exist (SPEC section 3).  Manifest entries override the
  * ELF's own pinning; every selector must match something in its object. */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
+
 #include "cleanup.h"
 #include "desired.h"
+#include "loader.h"
 
 struct builder {
 	const struct manifest *m;
@@ -28,7 +33,7 @@ struct source {
 	size_t index;
 };
 
-static const char *kind_str(enum desired_kind k)
+const char *desired_kind_str(enum desired_kind k)
 {
 	return k == DESIRED_MAP ? "map" : "program";
 }
@@ -45,7 +50,8 @@ static int add_pin(struct builder *b, char *path, enum desired_kind kind,
 		return -ENOMEM;
 	}
 	des->pins = pins;
-	des->pins[des->n_pins++] = (struct desired_pin){
+	pins = &des->pins[des->n_pins++];
+	*pins = (struct desired_pin){
 		.path = path,
 		.kind = kind,
 		.manifest = b->m,
@@ -55,7 +61,20 @@ static int add_pin(struct builder *b, char *path, enum desired_kind kind,
 		.objfile = b->of,
 		.index = index,
 		.loc = e ? e->loc : b->o->loc,
+		.uid = -1,
+		.gid = -1,
 	};
+	if (b->of && kind == DESIRED_MAP) {
+		const struct objfile_map *m = &b->of->maps[index];
+
+		pins->spec = (struct desired_spec){ .type = m->type,
+						    .key_size = m->key_size,
+						    .value_size = m->value_size,
+						    .max_entries = m->max_entries,
+						    .map_flags = m->flags };
+	} else if (b->of) {
+		pins->spec.type = b->of->progs[index].type;
+	}
 	return 0;
 }
 
@@ -85,7 +104,7 @@ static int resolve(struct builder *b, const struct manifest_entry *e, const stru
 	if (e && e->path && mode != PIN_MODE_CUSTOM)
 		return diag_error(b->d, &e->path_loc,
 				  "%s '%s' is pinned '%s' by the ELF; 'path' needs pinning: custom",
-				  kind_str(s->kind), s->name, pin_mode_str(mode));
+				  desired_kind_str(s->kind), s->name, pin_mode_str(mode));
 	if (mode == PIN_MODE_CUSTOM) {
 		custom = e ? e->path : NULL;
 		if (!custom && s->pin_id) {
@@ -95,7 +114,7 @@ static int resolve(struct builder *b, const struct manifest_entry *e, const stru
 				return diag_error(b->d, loc,
 						  "%s '%s' of object '%s' has pinning id %u, which "
 						  "'pin_ids' does not map to a directory",
-						  kind_str(s->kind), s->name, b->o->name, s->pin_id);
+						  desired_kind_str(s->kind), s->name, b->o->name, s->pin_id);
 			if (asprintf(&id_path, "%s/%s", subdir, s->name) < 0)
 				return -ENOMEM;
 			custom = id_path;
@@ -104,19 +123,19 @@ static int resolve(struct builder *b, const struct manifest_entry *e, const stru
 			return diag_error(b->d, loc,
 					  "%s '%s' of object '%s' is pinned custom by the ELF; give "
 					  "its 'path' in a section entry",
-					  kind_str(s->kind), s->name, b->o->name);
+					  desired_kind_str(s->kind), s->name, b->o->name);
 	} else if (!ns) {
 		return diag_error(b->d, loc,
 				  "%s '%s' of object '%s' is pinned '%s' but has no namespace (none "
 				  "on the entry, the object, the ELF or the manifest)",
-				  kind_str(s->kind), s->name, b->o->name, pin_mode_str(mode));
+				  desired_kind_str(s->kind), s->name, b->o->name, pin_mode_str(mode));
 	}
 	r = manifest_pin_path(mode, ns, b->o->name, s->name, custom, &path);
 	if (r < 0)
 		return r == -ENOMEM ? r : diag_error(b->d, loc, "cannot resolve the pin path");
 	if (manifest_check_path(path, &why) < 0) {
 		r = diag_error(b->d, loc, "%s '%s' would be pinned at '%s', which bpffs refuses: %s",
-			       kind_str(s->kind), s->name, path, why);
+			       desired_kind_str(s->kind), s->name, path, why);
 		free(path);
 		return r;
 	}
@@ -370,4 +389,115 @@ void desired_done(struct desired *des)
 		free(des->pins[i].path);
 	free(des->pins);
 	*des = (struct desired){ 0 };
+}
+
+/* A name, or a number as manifest.c keeps it (decimal text). */
+static int resolve_id(const char *s, bool group, int64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*s >= '0' && *s <= '9' && !*end && !errno) {
+		*ret = (int64_t)v;
+		return 0;
+	}
+	if (group) {
+		struct group *g = getgrnam(s);
+
+		if (!g)
+			return -ENOENT;
+		*ret = g->gr_gid;
+	} else {
+		struct passwd *pw = getpwnam(s);
+
+		if (!pw)
+			return -ENOENT;
+		*ret = pw->pw_uid;
+	}
+	return 0;
+}
+
+int desired_resolve_owners(struct desired *des, struct diag *d)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < des->n_pins; i++) {
+		struct desired_pin *p = &des->pins[i];
+
+		if (p->attrs->owner && resolve_id(p->attrs->owner, false, &p->uid) < 0)
+			r = diag_error(d, &p->loc, "%s '%s': unknown user '%s'",
+				       desired_kind_str(p->kind), p->path, p->attrs->owner);
+		if (p->attrs->group && resolve_id(p->attrs->group, true, &p->gid) < 0)
+			r = diag_error(d, &p->loc, "%s '%s': unknown group '%s'",
+				       desired_kind_str(p->kind), p->path, p->attrs->group);
+	}
+	return r;
+}
+
+/* Programs of one object are loaded together: legacy objects share their
+ * throwaway maps, BTF objects are loaded as a whole anyway. */
+static int load_object_tags(struct desired *des, const struct objfile *of, struct diag *d)
+{
+	_cleanup_free_ bool *want = calloc(of->n_progs + 1, sizeof(bool));
+	_cleanup_free_ int *fds = calloc(of->n_progs + 1, sizeof(int));
+	bool any = false;
+	int r;
+
+	if (!want || !fds)
+		return -ENOMEM;
+	for (size_t i = 0; i < des->n_pins; i++)
+		if (des->pins[i].objfile == of && des->pins[i].kind == DESIRED_PROGRAM)
+			any = want[des->pins[i].index] = true;
+	if (!any)
+		return 0;
+	r = loader_load_programs(of, want, NULL, d, fds);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < des->n_pins; i++) {
+		struct desired_pin *p = &des->pins[i];
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+
+		if (p->objfile != of || p->kind != DESIRED_PROGRAM)
+			continue;
+		if (bpf_obj_get_info_by_fd(fds[p->index], &info, &len) < 0) {
+			r = -errno;
+			diag_error(d, &p->loc, "program '%s': cannot read its tag: %s",
+				   of->progs[p->index].name, strerror(-r));
+			break;
+		}
+		memcpy(p->spec.tag, info.tag, sizeof(p->spec.tag));
+		p->spec.has_tag = true;
+	}
+	for (size_t i = 0; i < of->n_progs; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return r;
+}
+
+int desired_load_tags(struct desired *des, struct diag *d)
+{
+	int r = 0;
+
+	for (size_t k = 0; k < des->n_objfiles; k++) {
+		int q;
+
+		if (!des->objfiles[k])
+			continue;
+		q = load_object_tags(des, des->objfiles[k], d);
+		if (q == -ENOMEM)
+			return q;
+		r = r ?: q;
+	}
+	return r;
+}
+
+const char *desired_pin_name(const struct desired_pin *p)
+{
+	if (p->objfile)
+		return p->kind == DESIRED_MAP ? p->objfile->maps[p->index].name
+					      : p->objfile->progs[p->index].name;
+	return p->entry && p->entry->value ? p->entry->value : "";
 }

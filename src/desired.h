@@ -5,7 +5,9 @@
 #ifndef BPFPROV_DESIRED_H
 #define BPFPROV_DESIRED_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 #include "manifest.h"
@@ -16,9 +18,23 @@ enum desired_kind {
 	DESIRED_PROGRAM,
 };
 
+/* What the kernel should report for the pin.  Maps: from the ELF.  Programs:
+ * type from the ELF; tag only after desired_load_tags(). */
+struct desired_spec {
+	uint32_t type; /* enum bpf_map_type or bpf_prog_type */
+	uint32_t key_size;
+	uint32_t value_size;
+	uint32_t max_entries;
+	uint32_t map_flags;
+	uint8_t tag[8];
+	bool has_tag;
+};
+
 struct desired_pin {
 	char *path;                             /* relative to the root */
 	enum desired_kind kind;
+	struct desired_spec spec;               /* valid when objfile is not NULL */
+	int64_t uid, gid;                       /* -1: not managed; set by desired_resolve_owners() */
 	const struct manifest *manifest;        /* borrowed from the manifest set */
 	const struct manifest_object *object;   /* borrowed */
 	const struct manifest_entry *entry;     /* the entry that declared it, or NULL (ELF default) */
@@ -44,5 +60,23 @@ struct desired {
 int desired_build(const struct manifest_set *set, bool read_objects, struct diag *d,
 		  struct desired *des);
 void desired_done(struct desired *des);
+
+/* Resolves owner and group names to ids (getpwnam/getgrnam; numbers as they
+ * are) into each pin's uid/gid.  Returns 0, or -EINVAL with every unknown
+ * name recorded in d at its manifest location. */
+int desired_resolve_owners(struct desired *des, struct diag *d);
+
+/* Finds the tag the kernel will give each pinned program by loading it once
+ * (legacy objects with throwaway maps for their relocations, BTF objects
+ * through libbpf with pinning disabled) and closing it at once: nothing is
+ * pinned and nothing outlives the call.  Needs CAP_BPF.  Returns 0, or a
+ * negative errno with the kernel's refusal recorded in d. */
+int desired_load_tags(struct desired *des, struct diag *d);
+
+const char *desired_kind_str(enum desired_kind k);
+
+/* The name the pin is made from: the ELF's map or program name when the
+ * object was read, else the manifest's selector value. */
+const char *desired_pin_name(const struct desired_pin *p);
 
 #endif

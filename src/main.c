@@ -8,15 +8,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
-#include <jansson.h>
+#include <linux/magic.h>
 
 #include "cleanup.h"
 #include "desired.h"
 #include "diag.h"
+#include "ledger.h"
 #include "manifest.h"
 #include "objfile.h"
+#include "observed.h"
+#include "plan.h"
 #include "report.h"
 
 enum exit_code {
@@ -158,24 +162,164 @@ static int cmd_inspect(const struct options *opts, int argc, char **argv)
 	return status;
 }
 
-static int cmd_pending(const struct options *opts, int argc, char **argv)
+/* --bpffs, else the manifests' own `bpffs` (which must agree), else the default. */
+static int pick_root(const struct options *opts, const struct manifest_set *set, struct diag *d,
+		     const char **ret)
 {
-	fprintf(stderr, "bpf-provision: this command is not implemented yet in %s\n",
+	const char *root = NULL;
+
+	if (opts->bpffs) {
+		*ret = opts->bpffs;
+		return 0;
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		const char *b = set->items[i]->bpffs;
+
+		if (!b)
+			continue;
+		if (root && strcmp(root, b) != 0)
+			return diag_error(d, &(struct diag_loc){ .file = set->items[i]->file },
+					  "bpffs '%s' differs from '%s' of another manifest; "
+					  "reconcile one root at a time or pass --bpffs",
+					  b, root);
+		root = b;
+	}
+	*ret = root ? root : "/sys/fs/bpf";
+	return 0;
+}
+
+static int check_bpffs(const char *root, struct diag *d)
+{
+	struct statfs st;
+
+	if (statfs(root, &st) < 0) {
+		int err = -errno;
+
+		diag_error(d, &(struct diag_loc){ .file = root }, "cannot use the bpffs root: %s",
+			   strerror(-err));
+		return err;
+	}
+	if (st.f_type != BPF_FS_MAGIC)
+		return diag_error(d, &(struct diag_loc){ .file = root },
+				  "not a bpffs mount (mount one, or pass --mount)"),
+		       -ENOTSUP;
+	return 0;
+}
+
+/* Everything a plan needs, read in pipeline order. */
+struct session {
+	struct manifest_set set;
+	struct desired des;
+	struct observed obs;
+	struct ledger ledger;
+	struct plan plan;
+	const char *root;
+	struct diag d;
+};
+
+static void session_done(struct session *s)
+{
+	plan_done(&s->plan);
+	ledger_done(&s->ledger);
+	observed_done(&s->obs);
+	desired_done(&s->des);
+	manifest_set_done(&s->set);
+	diag_done(&s->d);
+}
+
+/* Returns an exit code: EXIT_OK when s->plan is ready, else the failure's. */
+static int session_plan(const struct options *opts, int argc, char **argv, bool destroy,
+			struct session *s)
+{
+	int r;
+
+	r = load_manifests(opts, argc, argv, &s->set, &s->des, &s->d);
+	if (r == 0)
+		r = desired_resolve_owners(&s->des, &s->d);
+	if (r == 0)
+		r = pick_root(opts, &s->set, &s->d, &s->root);
+	if (r < 0)
+		return r == -ENOMEM ? EXIT_FAIL : EXIT_INVALID;
+	/* From here on the input was valid: what fails is the system. */
+	if (check_bpffs(s->root, &s->d) < 0 || desired_load_tags(&s->des, &s->d) < 0 ||
+	    ledger_load(s->root, &s->d, &s->ledger) < 0 ||
+	    observed_scan(s->root, &s->d, &s->obs) < 0)
+		return EXIT_FAIL;
+	r = plan_build(&(struct plan_input){ .set = &s->set,
+					     .desired = &s->des,
+					     .observed = &s->obs,
+					     .ledger = &s->ledger,
+					     .destroy = destroy },
+		       &s->plan);
+	return r < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
+static int run_plan(const struct options *opts, int argc, char **argv, bool destroy)
+{
+	struct session s = { 0 };
+	int status = session_plan(opts, argc, argv, destroy, &s);
+
+	if (status == EXIT_OK) {
+		print_diags(opts, &s.d);
+		if (report_plan(&s.plan, s.root, true, NULL, opts->output == OUTPUT_JSON, stdout) < 0)
+			status = EXIT_FAIL;
+		else
+			status = plan_has_changes(&s.plan) ? EXIT_DRIFT : EXIT_OK;
+	} else {
+		print_diags(opts, &s.d);
+	}
+	session_done(&s);
+	return status;
+}
+
+static int cmd_plan(const struct options *opts, int argc, char **argv)
+{
+	return run_plan(opts, argc, argv, false);
+}
+
+static int cmd_apply(const struct options *opts, int argc, char **argv)
+{
+	if (opts->dry_run)
+		return run_plan(opts, argc, argv, false);
+	fprintf(stderr, "bpf-provision: apply without --dry-run is not implemented yet in %s\n",
 		PACKAGE_STRING);
 	return EXIT_FAIL;
+}
+
+static int cmd_destroy(const struct options *opts, int argc, char **argv)
+{
+	if (opts->dry_run)
+		return run_plan(opts, argc, argv, true);
+	fprintf(stderr, "bpf-provision: destroy without --dry-run is not implemented yet in %s\n",
+		PACKAGE_STRING);
+	return EXIT_FAIL;
+}
+
+static int cmd_status(const struct options *opts, int argc, char **argv)
+{
+	struct session s = { 0 };
+	int status = session_plan(opts, argc, argv, false, &s);
+
+	print_diags(opts, &s.d);
+	if (status == EXIT_OK &&
+	    report_status(&s.obs, &s.des, &s.ledger, &s.plan, s.root, opts->output == OUTPUT_JSON,
+			  stdout) < 0)
+		status = EXIT_FAIL;
+	session_done(&s);
+	return status;
 }
 
 static const struct command commands[] = {
 	{ "validate", "validate [--no-objects] MANIFEST...",
 	  "check manifests and the ELF objects they name; touches no kernel state", cmd_validate,
 	  false, true },
-	{ "plan", "plan MANIFEST...", "same as 'apply --dry-run'", cmd_pending, false, true },
+	{ "plan", "plan MANIFEST...", "same as 'apply --dry-run'", cmd_plan, false, true },
 	{ "apply", "apply [--dry-run] MANIFEST...", "converge the bpffs tree to the manifests",
-	  cmd_pending, true, true },
+	  cmd_apply, true, true },
 	{ "destroy", "destroy [--dry-run] MANIFEST...", "unpin everything the manifests own",
-	  cmd_pending, true, true },
+	  cmd_destroy, true, true },
 	{ "status", "status [MANIFEST...]", "table of pins under the root and their state",
-	  cmd_pending, false, false },
+	  cmd_status, false, false },
 	{ "inspect", "inspect OBJECT.o...",
 	  "maps and programs in ELF objects with their pinning attributes and layout", cmd_inspect,
 	  false, true },

@@ -205,16 +205,6 @@ int report_inspect(const struct objfile *o, FILE *out, bool json)
 	return json ? inspect_json(o, out) : inspect_text(o, out);
 }
 
-/* The name of what a desired pin is made from: the ELF's name when the
- * object was read, else the manifest's selector. */
-static const char *pin_source_name(const struct desired_pin *p)
-{
-	if (p->objfile)
-		return p->kind == DESIRED_MAP ? p->objfile->maps[p->index].name
-					      : p->objfile->progs[p->index].name;
-	return p->entry ? p->entry->value : "";
-}
-
 static int validate_json(const struct manifest_set *set, const struct desired *des, FILE *out)
 {
 	json_t *root = json_pack("{s:i, s:b, s:[]}", "format_version", 1, "valid", 1, "manifests");
@@ -239,7 +229,7 @@ static int validate_json(const struct manifest_set *set, const struct desired *d
 								  p->path, "kind",
 								  desired_kind_str(p->kind),
 								  "object", p->object->name, "name",
-								  pin_source_name(p))) < 0) {
+								  desired_pin_name(p))) < 0) {
 				json_decref(pins);
 				goto out;
 			}
@@ -273,7 +263,7 @@ int report_validate(const struct manifest_set *set, const struct desired *des, b
 
 			if (p->manifest == m)
 				fprintf(out, "  %-8s %-40s (%s: %s)\n", desired_kind_str(p->kind),
-					p->path, p->object->name, pin_source_name(p));
+					p->path, p->object->name, desired_pin_name(p));
 		}
 	}
 	return ferror(out) ? -EIO : 0;
@@ -313,4 +303,265 @@ out:
 	json_decref(all);
 	json_decref(root);
 	return r;
+}
+
+static const char action_symbol[PLAN_ACTION_MAX] = {
+	[PLAN_CREATE] = '+', [PLAN_REPLACE] = '~', [PLAN_UPDATE] = '*', [PLAN_DELETE] = '-',
+};
+
+/* "array key 4 value 4 max 1024" or "socket_filter". */
+static void spec_text(const struct desired_pin *w, char *buf, size_t len)
+{
+	const char *t;
+
+	if (w->kind == DESIRED_MAP) {
+		t = libbpf_bpf_map_type_str(w->spec.type);
+		snprintf(buf, len, "%s key %u value %u max %u", t ? t : "unknown", w->spec.key_size,
+			 w->spec.value_size, w->spec.max_entries);
+	} else {
+		t = libbpf_bpf_prog_type_str(w->spec.type);
+		snprintf(buf, len, "%s", t ? t : "unknown");
+	}
+}
+
+static const char *policy_text(const struct plan_change *c)
+{
+	if (c->policy == ON_INCOMPATIBLE_UNSET)
+		return c->refused ? "refused" : NULL;
+	if (c->refused)
+		return c->policy == ON_INCOMPATIBLE_FAIL ? "fail: apply refuses" : "refused";
+	return on_incompatible_str(c->policy);
+}
+
+static void plan_text(const struct plan *p, FILE *out)
+{
+	int width = 23;
+
+	for (size_t i = 0; i < p->n; i++)
+		if ((int)strlen(p->changes[i].path) > width)
+			width = (int)strlen(p->changes[i].path);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_change *c = &p->changes[i];
+		const char *policy = policy_text(c);
+		char spec[128];
+
+		fprintf(out, "%c %-8s %-*s %-7s (", action_symbol[c->action],
+			observed_kind_str(c->kind), width, c->path, plan_action_str(c->action));
+		if (c->action == PLAN_CREATE) {
+			spec_text(c->want, spec, sizeof(spec));
+			fprintf(out, "%s: %s, %s", c->want->object->name, desired_pin_name(c->want),
+				spec);
+		} else {
+			fprintf(out, "%s", c->reason);
+		}
+		fprintf(out, "%s%s)\n", policy ? "; " : "", policy ? policy : "");
+	}
+	fprintf(out, "Plan: %zu to create, %zu to replace, %zu to update, %zu to delete, %zu "
+		     "unchanged.\n",
+		p->counts[PLAN_CREATE], p->counts[PLAN_REPLACE], p->counts[PLAN_UPDATE],
+		p->counts[PLAN_DELETE], p->counts[PLAN_UNCHANGED]);
+	if (p->n_refused)
+		fprintf(out, "%zu change%s would be refused by apply.\n", p->n_refused,
+			p->n_refused == 1 ? "" : "s");
+}
+
+static json_t *change_json(const struct plan_change *c, const char *status)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "action", plan_action_str(c->action),
+			      "kind", observed_kind_str(c->kind), "path", c->path, "manifest",
+			      c->manifest, "reason", c->reason);
+
+	if (!j)
+		return NULL;
+	if (c->want && (json_object_set_new(j, "object", json_string(c->want->object->name)) < 0 ||
+			json_object_set_new(j, "name", json_string(desired_pin_name(c->want))) < 0))
+		goto fail;
+	if (c->policy != ON_INCOMPATIBLE_UNSET &&
+	    json_object_set_new(j, "on_incompatible", json_string(on_incompatible_str(c->policy))) < 0)
+		goto fail;
+	if (c->refused && json_object_set_new(j, "refused", json_true()) < 0)
+		goto fail;
+	if (status && json_object_set_new(j, "status", json_string(status)) < 0)
+		goto fail;
+	return j;
+fail:
+	json_decref(j);
+	return NULL;
+}
+
+int report_plan(const struct plan *p, const char *root, bool dry_run, const char *const *status,
+		bool json, FILE *out)
+{
+	json_t *doc, *changes;
+	int r = -ENOMEM;
+
+	if (!json) {
+		plan_text(p, out);
+		return ferror(out) ? -EIO : 0;
+	}
+	doc = json_pack("{s:i, s:s, s:b, s:[], s:{s:I, s:I, s:I, s:I, s:I}}", "format_version", 1,
+			"bpffs", root, "dry_run", dry_run, "changes", "summary", "create",
+			(json_int_t)p->counts[PLAN_CREATE], "replace",
+			(json_int_t)p->counts[PLAN_REPLACE], "update",
+			(json_int_t)p->counts[PLAN_UPDATE], "delete",
+			(json_int_t)p->counts[PLAN_DELETE], "unchanged",
+			(json_int_t)p->counts[PLAN_UNCHANGED]);
+	if (!doc)
+		return -ENOMEM;
+	changes = json_object_get(doc, "changes");
+	for (size_t i = 0; i < p->n; i++)
+		if (json_array_append_new(changes, change_json(&p->changes[i],
+								 status ? status[i] : NULL)) < 0)
+			goto out;
+	r = json_dumpf(doc, out, JSON_INDENT(2)) < 0 || fputc('\n', out) == EOF ? -EIO : 0;
+out:
+	json_decref(doc);
+	return r;
+}
+
+static int cmp_change_path(const void *a, const void *b)
+{
+	return strcmp((*(const struct plan_change *const *)a)->path,
+		      (*(const struct plan_change *const *)b)->path);
+}
+
+static const struct plan_change *change_at(const struct plan_change *const *sorted, size_t n,
+					   const char *path)
+{
+	struct plan_change key = { .path = path };
+	const struct plan_change *kp = &key, *const *found;
+
+	found = n ? bsearch(&kp, sorted, n, sizeof(*sorted), cmp_change_path) : NULL;
+	return found ? *found : NULL;
+}
+
+static int cmp_want(const void *a, const void *b)
+{
+	return strcmp((*(const struct desired_pin *const *)a)->path,
+		      (*(const struct desired_pin *const *)b)->path);
+}
+
+static int cmp_want_key(const void *key, const void *elem)
+{
+	return strcmp(key, (*(const struct desired_pin *const *)elem)->path);
+}
+
+static const char *observed_type_str(const struct observed_entry *h)
+{
+	const char *t = NULL;
+
+	if (h->kind == OBSERVED_MAP)
+		t = libbpf_bpf_map_type_str(h->type);
+	else if (h->kind == OBSERVED_PROGRAM)
+		t = libbpf_bpf_prog_type_str(h->type);
+	else if (h->kind == OBSERVED_LINK)
+		t = libbpf_bpf_link_type_str(h->type);
+	return t ? t : "-";
+}
+
+struct status_row {
+	const char *path, *kind, *type, *managed_by;
+	uint32_t id;
+	bool in_sync;
+	char state[512];
+};
+
+static void status_emit(const struct status_row *row, json_t *pins, FILE *out)
+{
+	char id[16] = "-";
+
+	if (pins) {
+		json_array_append_new(pins, json_pack("{s:s, s:s, s:s, s:I, s:s, s:b, s:s}", "path",
+						      row->path, "kind", row->kind, "type",
+						      row->type, "id", (json_int_t)row->id,
+						      "managed_by", row->managed_by, "in_sync",
+						      row->in_sync, "state", row->state));
+		return;
+	}
+	if (row->id)
+		snprintf(id, sizeof(id), "%u", row->id);
+	fprintf(out, "%-40s %-8s %-16s %-8s %-16s %s\n", row->path, row->kind, row->type, id,
+		row->managed_by, row->state);
+}
+
+int report_status(const struct observed *obs, const struct desired *des, const struct ledger *l,
+		  const struct plan *p, const char *root, bool json, FILE *out)
+{
+	_cleanup_free_ const struct plan_change **sorted = malloc((p->n + 1) * sizeof(*sorted));
+	_cleanup_free_ const struct desired_pin **want = malloc((des->n_pins + 1) * sizeof(*want));
+	json_t *doc = NULL, *pins = NULL;
+	int r = 0;
+
+	if (!sorted || !want)
+		return -ENOMEM;
+	for (size_t i = 0; i < des->n_pins; i++)
+		want[i] = &des->pins[i];
+	qsort(want, des->n_pins, sizeof(*want), cmp_want);
+	for (size_t i = 0; i < p->n; i++)
+		sorted[i] = &p->changes[i];
+	qsort(sorted, p->n, sizeof(*sorted), cmp_change_path);
+	if (json) {
+		doc = json_pack("{s:i, s:s, s:[]}", "format_version", 1, "bpffs", root, "pins");
+		if (!doc)
+			return -ENOMEM;
+		pins = json_object_get(doc, "pins");
+	} else {
+		fprintf(out, "%-40s %-8s %-16s %-8s %-16s %s\n", "PATH", "KIND", "TYPE", "ID",
+			"MANAGED-BY", "STATE");
+	}
+	for (size_t i = 0; i < obs->n; i++) {
+		const struct observed_entry *h = &obs->entries[i];
+		const struct plan_change *c = change_at(sorted, p->n, h->path);
+		const struct ledger_entry *le = ledger_find(l, h->path);
+		const struct desired_pin *w = NULL;
+		struct status_row row = { .path = h->path, .kind = observed_kind_str(h->kind),
+					  .type = observed_type_str(h), .id = h->id,
+					  .managed_by = "unmanaged" };
+
+		if (h->kind == OBSERVED_DIR)
+			continue;
+		if (!c) {
+			const struct desired_pin *const *found =
+				bsearch(h->path, want, des->n_pins, sizeof(*want), cmp_want_key);
+
+			w = found ? *found : NULL;
+		}
+		if (c && c->want)
+			w = c->want;
+		if (w)
+			row.managed_by = w->manifest->name;
+		else if (c)
+			row.managed_by = c->manifest;
+		else if (le && !le->is_dir && le->ino == h->ino && le->id == h->id)
+			row.managed_by = le->manifest;
+		if (c)
+			snprintf(row.state, sizeof(row.state), "%s: %s", plan_action_str(c->action),
+				 c->reason);
+		else if (w)
+			row.in_sync = true, snprintf(row.state, sizeof(row.state), "in sync");
+		else if (h->kind == OBSERVED_UNKNOWN)
+			snprintf(row.state, sizeof(row.state), "cannot open: %s", strerror(-h->error));
+		else
+			snprintf(row.state, sizeof(row.state), "-");
+		status_emit(&row, pins, out);
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_change *c = &p->changes[i];
+		struct status_row row = { .path = c->path, .kind = observed_kind_str(c->kind),
+					  .type = "-", .managed_by = c->manifest };
+
+		if (c->action != PLAN_CREATE)
+			continue;
+		row.type = c->want->kind == DESIRED_MAP ? libbpf_bpf_map_type_str(c->want->spec.type)
+							: libbpf_bpf_prog_type_str(c->want->spec.type);
+		if (!row.type)
+			row.type = "-";
+		snprintf(row.state, sizeof(row.state), "missing");
+		status_emit(&row, pins, out);
+	}
+	if (json) {
+		r = json_dumpf(doc, out, JSON_INDENT(2)) < 0 || fputc('\n', out) == EOF ? -EIO : 0;
+		json_decref(doc);
+	}
+	return r ? r : ferror(out) ? -EIO : 0;
 }

@@ -11,7 +11,10 @@
 #include "desired.h"
 #include "diag.h"
 #include "manifest.h"
+#include "ledger.h"
 #include "objfile.h"
+#include "observed.h"
+#include "plan.h"
 
 /* Writes what `inspect` shows of o - path, layout, license, kernel version,
  * every map with its pinning attributes and every program with its map
@@ -31,5 +34,18 @@ int report_validate(const struct manifest_set *set, const struct desired *des, b
  * first error is "error", location keys only where known.  Returns 0,
  * -ENOMEM or -EIO. */
 int report_errors_json(const struct diag *d, FILE *out);
+
+/* Writes a plan (SPEC section 5): text lines "SYMBOL KIND PATH ACTION (DETAIL)"
+ * and the summary line, or the JSON document of schema/plan.schema.json.
+ * status, when not NULL, gives each change's outcome after a real apply
+ * ("done", "failed", "rolled_back").  Returns 0, -ENOMEM or -EIO. */
+int report_plan(const struct plan *p, const char *root, bool dry_run, const char *const *status,
+		bool json, FILE *out);
+
+/* Writes `status`: one row per pin under the root (path, kind, type, id, the
+ * manifest that manages it or "unmanaged", in sync or why not), then one per
+ * declared pin that is missing.  All borrowed.  Returns 0, -ENOMEM or -EIO. */
+int report_status(const struct observed *obs, const struct desired *des, const struct ledger *l,
+		  const struct plan *p, const char *root, bool json, FILE *out);
 
 #endif

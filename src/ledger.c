@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: MIT
+/* Ledger: the record of what this tool created under a root, read before
+ * planning and written after a successful apply, as JSON (jansson). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cleanup.h"
+#include "ledger.h"
+
+#define LEDGER_FORMAT 1
+
+static const char *runtime_dir(void)
+{
+	const char *d = getenv("BPF_PROVISION_RUNTIME_DIR");
+
+	return d && *d ? d : "/run/bpf-provision";
+}
+
+int ledger_path(const char *root, char **ret)
+{
+	_cleanup_free_ char *esc = malloc(strlen(root) * 4 + 2);
+	size_t o = 0;
+
+	if (!esc)
+		return -ENOMEM;
+	/* systemd-escape style: '/' -> '-', anything unusual -> \xNN. */
+	for (const char *c = root[0] == '/' ? root + 1 : root; *c; c++) {
+		if (*c == '/')
+			esc[o++] = '-';
+		else if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			 (*c >= '0' && *c <= '9') || *c == '_' || *c == '.')
+			esc[o++] = *c;
+		else
+			o += (size_t)sprintf(esc + o, "\\x%02x", (unsigned char)*c);
+	}
+	esc[o] = '\0';
+	if (asprintf(ret, "%s/ledger-%s.json", runtime_dir(), o ? esc : "-") < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int cmp_entries(const void *a, const void *b)
+{
+	return strcmp(((const struct ledger_entry *)a)->path, ((const struct ledger_entry *)b)->path);
+}
+
+static void entry_done(struct ledger_entry *e)
+{
+	free(e->path);
+	free(e->manifest);
+}
+
+void ledger_done(struct ledger *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		entry_done(&l->entries[i]);
+	free(l->entries);
+	free(l->file);
+	*l = (struct ledger){ 0 };
+}
+
+static int parse(json_t *root, struct ledger *l)
+{
+	json_t *pins = json_object_get(root, "entries"), *v;
+	size_t i;
+
+	if (json_integer_value(json_object_get(root, "format_version")) != LEDGER_FORMAT ||
+	    !json_is_array(pins))
+		return -EINVAL;
+	l->entries = calloc(json_array_size(pins) + 1, sizeof(*l->entries));
+	if (!l->entries)
+		return -ENOMEM;
+	json_array_foreach(pins, i, v) {
+		const char *path = NULL, *manifest = NULL;
+		json_int_t ino = 0, id = 0;
+		int is_dir = 0;
+		struct ledger_entry *e = &l->entries[l->n];
+
+		if (json_unpack(v, "{s:s, s:s, s?b, s?I, s?I}", "path", &path, "manifest",
+				&manifest, "dir", &is_dir, "ino", &ino, "id", &id) < 0)
+			return -EINVAL;
+		e->path = strdup(path);
+		e->manifest = strdup(manifest);
+		l->n++;
+		if (!e->path || !e->manifest)
+			return -ENOMEM;
+		e->is_dir = is_dir;
+		e->ino = (uint64_t)ino;
+		e->id = (uint32_t)id;
+	}
+	qsort(l->entries, l->n, sizeof(*l->entries), cmp_entries);
+	return 0;
+}
+
+int ledger_load(const char *root, struct diag *d, struct ledger *ret)
+{
+	struct ledger l = { 0 };
+	json_error_t jerr;
+	json_t *doc;
+	int r;
+
+	r = ledger_path(root, &l.file);
+	if (r < 0)
+		return r;
+	doc = json_load_file(l.file, 0, &jerr);
+	if (!doc) {
+		if (access(l.file, F_OK) < 0 && errno == ENOENT) {
+			*ret = l;
+			return 0;
+		}
+		r = diag_error(d, &(struct diag_loc){ .file = l.file }, "cannot read the ledger: %s",
+			       jerr.text);
+		ledger_done(&l);
+		return r;
+	}
+	r = parse(doc, &l);
+	json_decref(doc);
+	if (r < 0) {
+		if (r == -EINVAL)
+			diag_error(d, &(struct diag_loc){ .file = l.file },
+				   "the ledger is corrupt; move it away to start afresh");
+		ledger_done(&l);
+		return r;
+	}
+	*ret = l;
+	return 0;
+}
+
+static json_t *to_json(const struct ledger *l)
+{
+	json_t *entries = json_array();
+
+	if (!entries)
+		return NULL;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ledger_entry *e = &l->entries[i];
+		json_t *j = e->is_dir ? json_pack("{s:s, s:s, s:b}", "path", e->path, "manifest",
+						  e->manifest, "dir", 1)
+				      : json_pack("{s:s, s:s, s:I, s:I}", "path", e->path,
+						  "manifest", e->manifest, "ino", (json_int_t)e->ino,
+						  "id", (json_int_t)e->id);
+
+		if (json_array_append_new(entries, j) < 0) {
+			json_decref(entries);
+			return NULL;
+		}
+	}
+	return json_pack("{s:i, s:o}", "format_version", LEDGER_FORMAT, "entries", entries);
+}
+
+int ledger_save(const struct ledger *l, struct diag *d)
+{
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	json_t *doc = to_json(l);
+	int r;
+
+	if (!doc)
+		return -ENOMEM;
+	if (mkdir(runtime_dir(), 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		goto fail;
+	}
+	if (asprintf(&tmp, "%s.XXXXXX", l->file) < 0) {
+		json_decref(doc);
+		return -ENOMEM;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (json_dumpfd(doc, fd, JSON_INDENT(1)) < 0 || fsync(fd) < 0 || rename(tmp, l->file) < 0) {
+		r = errno ? -errno : -EIO;
+		unlink(tmp);
+		goto fail;
+	}
+	json_decref(doc);
+	return 0;
+fail:
+	json_decref(doc);
+	return diag_error(d, &(struct diag_loc){ .file = l->file }, "cannot write the ledger: %s",
+			  strerror(-r)),
+	       r;
+}
+
+const struct ledger_entry *ledger_find(const struct ledger *l, const char *path)
+{
+	struct ledger_entry key = { .path = (char *)path };
+
+	if (!l->n)
+		return NULL;
+	return bsearch(&key, l->entries, l->n, sizeof(*l->entries), cmp_entries);
+}
+
+int ledger_put(struct ledger *l, const struct ledger_entry *e)
+{
+	struct ledger_entry *found = (struct ledger_entry *)ledger_find(l, e->path), *n;
+	char *path = strdup(e->path), *manifest = strdup(e->manifest);
+	size_t at = 0;
+
+	if (!path || !manifest) {
+		free(path);
+		free(manifest);
+		return -ENOMEM;
+	}
+	if (found) {
+		entry_done(found);
+		*found = (struct ledger_entry){ path, manifest, e->is_dir, e->ino, e->id };
+		return 0;
+	}
+	n = realloc(l->entries, (l->n + 1) * sizeof(*n));
+	if (!n) {
+		free(path);
+		free(manifest);
+		return -ENOMEM;
+	}
+	l->entries = n;
+	while (at < l->n && strcmp(l->entries[at].path, path) < 0)
+		at++;
+	memmove(&l->entries[at + 1], &l->entries[at], (l->n - at) * sizeof(*n));
+	l->entries[at] = (struct ledger_entry){ path, manifest, e->is_dir, e->ino, e->id };
+	l->n++;
+	return 0;
+}
+
+void ledger_remove(struct ledger *l, const char *path)
+{
+	struct ledger_entry *e = (struct ledger_entry *)ledger_find(l, path);
+	size_t at;
+
+	if (!e)
+		return;
+	at = (size_t)(e - l->entries);
+	entry_done(e);
+	memmove(e, e + 1, (l->n - at - 1) * sizeof(*e));
+	l->n--;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* ledger: which pins (and directories) each manifest's applies created, so
+ * that prune removes only what the tool made.  It lives in a file under the
+ * runtime directory (/run/bpf-provision, or $BPF_PROVISION_RUNTIME_DIR), one
+ * per bpffs root.  /run empties at boot, as a bpffs mount does; a record also
+ * keeps the pin's inode and kernel object id and counts only while both still
+ * match, so a ledger that outlived its mount claims nothing. */
+#ifndef BPFPROV_LEDGER_H
+#define BPFPROV_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "diag.h"
+
+struct ledger_entry {
+	char *path;     /* relative to the root */
+	char *manifest; /* manifest name */
+	bool is_dir;    /* a directory the tool created */
+	uint64_t ino;   /* pins: inode at pin time */
+	uint32_t id;    /* pins: kernel object id */
+};
+
+struct ledger {
+	char *file; /* where it is stored */
+	struct ledger_entry *entries; /* sorted by path */
+	size_t n;
+};
+
+/* The ledger file of a root: DIR/ROOT-ESCAPED.json.  New string in *ret. */
+int ledger_path(const char *root, char **ret);
+
+/* Reads the ledger of root; a missing file is an empty ledger.  Returns 0, or
+ * a negative errno with the reason in d (unreadable or corrupt file). */
+int ledger_load(const char *root, struct diag *d, struct ledger *ret);
+
+/* Writes l atomically (temporary file, fsync, rename).  Returns 0 or a
+ * negative errno with the reason in d. */
+int ledger_save(const struct ledger *l, struct diag *d);
+
+/* The record for path, or NULL.  O(log n). */
+const struct ledger_entry *ledger_find(const struct ledger *l, const char *path);
+
+/* Adds or replaces the record of e->path (strings copied); keeps the order. */
+int ledger_put(struct ledger *l, const struct ledger_entry *e);
+/* Removes the record of path if any. */
+void ledger_remove(struct ledger *l, const char *path);
+
+void ledger_done(struct ledger *l);
+
+#endif

@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: MIT
+/* Observed stage: walks the live bpffs tree under a root and asks the kernel
+ * what each pin is (BPF_OBJ_GET, then the object's info).  Its result is the
+ * state plan.c diffs against the desired one; nothing here writes to bpffs. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "cleanup.h"
+#include "observed.h"
+
+/* Entries have at most this many path components; a directory at the limit
+ * is listed but not entered, so a hostile tree cannot exhaust the stack. */
+#define OBSERVED_MAX_DEPTH 64
+
+struct walker {
+	struct diag *d;
+	char *path;      /* the root, then "/" and the current entry's relative path */
+	size_t path_cap;
+	size_t root_len; /* the root's part of path, without trailing slashes */
+	dev_t dev;       /* the root's filesystem: other mounts below it are not entered */
+	struct observed_entry *entries;
+	size_t n, cap;
+};
+
+static const char *const kind_names[OBSERVED_KIND_MAX] = {
+	[OBSERVED_DIR] = "dir",
+	[OBSERVED_MAP] = "map",
+	[OBSERVED_PROGRAM] = "program",
+	[OBSERVED_LINK] = "link",
+	[OBSERVED_SYMLINK] = "symlink",
+	[OBSERVED_UNKNOWN] = "unknown",
+};
+
+const char *observed_kind_str(enum observed_kind k)
+{
+	return (unsigned)k < OBSERVED_KIND_MAX ? kind_names[k] : "unknown";
+}
+
+static const char *rel_path(const struct walker *w)
+{
+	return w->path + w->root_len + 1;
+}
+
+static void warn_at(struct walker *w, const char *what, int err)
+{
+	diag_warning(w->d, &(struct diag_loc){ .file = w->path }, "%s: %s", what, strerror(-err));
+}
+
+static int path_reserve(struct walker *w, size_t need)
+{
+	size_t cap = w->path_cap;
+	char *p;
+
+	if (need <= cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	p = realloc(w->path, cap);
+	if (!p)
+		return -ENOMEM;
+	w->path = p;
+	w->path_cap = cap;
+	return 0;
+}
+
+/* Appends an entry for the current path; *ret_idx is its index, as the array
+ * moves while it grows. */
+static int add_entry(struct walker *w, const struct stat *st, enum observed_kind kind,
+		     size_t *ret_idx)
+{
+	struct observed_entry *e;
+	char *path;
+
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 64;
+
+		e = realloc(w->entries, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		w->entries = e;
+		w->cap = cap;
+	}
+	path = strdup(rel_path(w));
+	if (!path)
+		return -ENOMEM;
+	e = &w->entries[w->n];
+	*e = (struct observed_entry){
+		.path = path,
+		.kind = kind,
+	};
+	if (st) {
+		e->mode = st->st_mode & 07777;
+		e->uid = st->st_uid;
+		e->gid = st->st_gid;
+		e->ino = st->st_ino;
+	}
+	*ret_idx = w->n++;
+	return 0;
+}
+
+static int query_map(int fd, struct observed_entry *e)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+		return -errno;
+	e->kind = OBSERVED_MAP;
+	e->id = info.id;
+	e->type = info.type;
+	memcpy(e->name, info.name, sizeof(e->name));
+	e->name[sizeof(e->name) - 1] = '\0';
+	e->key_size = info.key_size;
+	e->value_size = info.value_size;
+	e->max_entries = info.max_entries;
+	e->map_flags = info.map_flags;
+	return 0;
+}
+
+static int query_prog(int fd, struct observed_entry *e)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+		return -errno;
+	e->kind = OBSERVED_PROGRAM;
+	e->id = info.id;
+	e->type = info.type;
+	memcpy(e->name, info.name, sizeof(e->name));
+	e->name[sizeof(e->name) - 1] = '\0';
+	memcpy(e->tag, info.tag, sizeof(e->tag));
+	return 0;
+}
+
+static int query_link(int fd, struct observed_entry *e)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+		return -errno;
+	e->kind = OBSERVED_LINK;
+	e->id = info.id;
+	e->type = info.type;
+	return 0;
+}
+
+/* Opens the pin at the current path and fills e from what the kernel says.
+ * The object's kind is only told by the name of the fd's anonymous inode.
+ * On failure *ret_what says which step failed, for the message. */
+static int query_pin(const struct walker *w, struct observed_entry *e, const char **ret_what)
+{
+	_cleanup_close_ int fd = -1;
+	char link[32], target[64];
+	ssize_t n;
+
+	/* BPF_OBJ_GET resolves the whole path again and follows a final
+	 * symlink: a pin replaced by a symlink since fstatat() would be
+	 * followed.  That can only make this entry describe another object,
+	 * nothing is opened for reading or writing. */
+	*ret_what = "cannot open pin";
+	fd = bpf_obj_get(w->path);
+	if (fd < 0)
+		return -errno;
+	*ret_what = "cannot identify pin";
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	*ret_what = "cannot query pin";
+	if (!strcmp(target, "anon_inode:bpf-map"))
+		return query_map(fd, e);
+	if (!strcmp(target, "anon_inode:bpf-prog"))
+		return query_prog(fd, e);
+	/* A link's first fd says "bpf_link"; one from BPF_OBJ_GET "bpf-link". */
+	if (!strcmp(target, "anon_inode:bpf-link") || !strcmp(target, "anon_inode:bpf_link"))
+		return query_link(fd, e);
+	*ret_what = "pin of unknown kind";
+	return -EPROTONOSUPPORT;
+}
+
+/* A fresh bpffs holds the kernel's preloaded iterators "maps.debug" and
+ * "progs.debug" at its top (mode 0400, root).  No one else can make these
+ * names: bpffs refuses any user-made name with a dot (EPERM).  On kernel 6.18
+ * both BPF_OBJ_GET and open() of them fail with ENOENT even for root, and
+ * without CAP_DAC_OVERRIDE they fail with EACCES; elsewhere they open as
+ * iterator links.  Either way they are listed, and such a failure is expected,
+ * so it is not warned about. */
+static bool is_kernel_preload(unsigned level, const char *name, int err)
+{
+	if (level != 1 || (strcmp(name, "maps.debug") && strcmp(name, "progs.debug")))
+		return false;
+	return err == -ENOENT || err == -EACCES || err == -EPERM;
+}
+
+static int walk_dir(struct walker *w, DIR *dir, size_t len, unsigned level, size_t dir_idx);
+
+/* Lists the directory at the current path (entry dir_idx) and enters it. */
+static int enter_dir(struct walker *w, int dfd, const char *name, const struct stat *st,
+		     size_t len, unsigned level, size_t dir_idx)
+{
+	_cleanup_close_ int fd = -1;
+	DIR *dir;
+	int err;
+
+	if (st->st_dev != w->dev) {
+		w->entries[dir_idx].error = -EXDEV;
+		diag_warning(w->d, &(struct diag_loc){ .file = w->path },
+			     "directory not entered: another filesystem is mounted on it");
+		return 0;
+	}
+	if (level >= OBSERVED_MAX_DEPTH) {
+		w->entries[dir_idx].error = -ELOOP;
+		diag_warning(w->d, &(struct diag_loc){ .file = w->path },
+			     "directory not entered: deeper than %d levels", OBSERVED_MAX_DEPTH);
+		return 0;
+	}
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		w->entries[dir_idx].error = err;
+		warn_at(w, "cannot open directory", err);
+		return 0;
+	}
+	dir = fdopendir(fd);
+	if (!dir) {
+		err = -errno;
+		w->entries[dir_idx].error = err;
+		warn_at(w, "cannot open directory", err);
+		return 0;
+	}
+	TAKE_FD(fd);
+	err = walk_dir(w, dir, len, level + 1, dir_idx);
+	closedir(dir);
+	return err;
+}
+
+/* Lists one name of the directory dfd; the current path ends with it. */
+static int scan_name(struct walker *w, int dfd, const char *name, size_t len, unsigned level)
+{
+	const char *what;
+	struct stat st;
+	size_t idx;
+	int err;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		err = -errno;
+		/* Unlinked since readdir(): it is no longer there to report. */
+		if (err == -ENOENT)
+			return 0;
+		if (add_entry(w, NULL, OBSERVED_UNKNOWN, &idx) < 0)
+			return -ENOMEM;
+		w->entries[idx].error = err;
+		warn_at(w, "cannot stat", err);
+		return 0;
+	}
+	if (S_ISLNK(st.st_mode))
+		return add_entry(w, &st, OBSERVED_SYMLINK, &idx);
+	if (S_ISDIR(st.st_mode)) {
+		err = add_entry(w, &st, OBSERVED_DIR, &idx);
+		if (err < 0)
+			return err;
+		return enter_dir(w, dfd, name, &st, len, level, idx);
+	}
+	err = add_entry(w, &st, OBSERVED_UNKNOWN, &idx);
+	if (err < 0)
+		return err;
+	err = query_pin(w, &w->entries[idx], &what);
+	if (err < 0) {
+		w->entries[idx].error = err;
+		if (!is_kernel_preload(level, name, err))
+			warn_at(w, what, err);
+	}
+	return 0;
+}
+
+/* Lists every name in dir, whose path is the first len bytes of w->path;
+ * its entries are at the given level (1 directly under the root).  dir_idx is
+ * the directory's entry, SIZE_MAX for the root. */
+static int walk_dir(struct walker *w, DIR *dir, size_t len, unsigned level, size_t dir_idx)
+{
+	struct dirent *de;
+	size_t name_len;
+	int err;
+
+	for (;;) {
+		errno = 0;
+		de = readdir(dir);
+		if (!de)
+			break;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		name_len = strlen(de->d_name);
+		err = path_reserve(w, len + 1 + name_len + 1);
+		if (err < 0)
+			return err;
+		w->path[len] = '/';
+		memcpy(w->path + len + 1, de->d_name, name_len + 1);
+		err = scan_name(w, dirfd(dir), de->d_name, len + 1 + name_len, level);
+		if (err < 0)
+			return err;
+	}
+	w->path[len] = '\0';
+	if (errno) {
+		err = -errno;
+		if (dir_idx == SIZE_MAX)
+			return err;
+		w->entries[dir_idx].error = err;
+		warn_at(w, "cannot read directory", err);
+	}
+	return 0;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct observed_entry *x = a, *y = b;
+
+	return strcmp(x->path, y->path);
+}
+
+static int entry_key_cmp(const void *key, const void *b)
+{
+	const struct observed_entry *y = b;
+
+	return strcmp(key, y->path);
+}
+
+static void walker_done(struct walker *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		free(w->entries[i].path);
+	free(w->entries);
+	free(w->path);
+}
+
+int observed_scan(const char *root, struct diag *d, struct observed *ret)
+{
+	struct walker w = { .d = d };
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *root_copy = NULL;
+	struct stat st;
+	DIR *dir;
+	int err;
+
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		diag_error(d, &(struct diag_loc){ .file = root }, "cannot open root: %s",
+			   strerror(-err));
+		return err;
+	}
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		diag_error(d, &(struct diag_loc){ .file = root }, "cannot stat root: %s",
+			   strerror(-err));
+		return err;
+	}
+	w.dev = st.st_dev;
+
+	/* "/sys/fs/bpf/" and "/sys/fs/bpf" give the same paths in messages. */
+	w.root_len = strlen(root);
+	while (w.root_len > 0 && root[w.root_len - 1] == '/')
+		w.root_len--;
+	w.path_cap = 256;
+	err = -ENOMEM;
+	root_copy = strdup(root);
+	w.path = malloc(w.path_cap);
+	if (!root_copy || !w.path || path_reserve(&w, w.root_len + 1) < 0)
+		goto fail;
+	memcpy(w.path, root, w.root_len);
+	w.path[w.root_len] = '\0';
+
+	dir = fdopendir(fd);
+	if (!dir) {
+		err = -errno;
+		goto fail;
+	}
+	TAKE_FD(fd);
+	err = walk_dir(&w, dir, w.root_len, 1, SIZE_MAX);
+	closedir(dir);
+	if (err < 0)
+		goto fail;
+
+	qsort(w.entries, w.n, sizeof(*w.entries), entry_cmp);
+	free(w.path);
+	*ret = (struct observed){
+		.root = TAKE_PTR(root_copy),
+		.entries = w.entries,
+		.n = w.n,
+	};
+	return 0;
+
+fail:
+	walker_done(&w);
+	if (err == -ENOMEM)
+		diag_error(d, &(struct diag_loc){ .file = root }, "cannot scan: out of memory");
+	else
+		diag_error(d, &(struct diag_loc){ .file = root }, "cannot read root: %s",
+			   strerror(-err));
+	return err;
+}
+
+const struct observed_entry *observed_find(const struct observed *o, const char *path)
+{
+	if (!o || !o->n)
+		return NULL;
+	return bsearch(path, o->entries, o->n, sizeof(*o->entries), entry_key_cmp);
+}
+
+void observed_done(struct observed *o)
+{
+	if (!o)
+		return;
+	for (size_t i = 0; i < o->n; i++)
+		free(o->entries[i].path);
+	free(o->entries);
+	free(o->root);
+	*o = (struct observed){ 0 };
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/* observed: what the live bpffs tree under a root holds, as the kernel says -
+ * every directory and pin with its kind and spec.  Never follows a symlink:
+ * one found in the tree is reported as such, not entered or opened. */
+#ifndef BPFPROV_OBSERVED_H
+#define BPFPROV_OBSERVED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "diag.h"
+
+enum observed_kind {
+	OBSERVED_DIR,
+	OBSERVED_MAP,
+	OBSERVED_PROGRAM,
+	OBSERVED_LINK,
+	OBSERVED_SYMLINK,
+	OBSERVED_UNKNOWN, /* could not be opened or asked; see error */
+	OBSERVED_KIND_MAX,
+};
+
+struct observed_entry {
+	char *path; /* relative to the root, no leading or trailing slash */
+	enum observed_kind kind;
+	mode_t mode; /* permission bits only (st_mode & 07777) */
+	uid_t uid;
+	gid_t gid;
+	ino_t ino;
+	/* OBSERVED_UNKNOWN: the negative errno of the failed open or query.
+	 * OBSERVED_DIR: nonzero when its contents are not listed (cannot be
+	 * read; -EXDEV another mount on it; -ELOOP too deep), with a warning. */
+	int error;
+	uint32_t id;       /* kernel object id (maps, programs, links) */
+	uint32_t type;     /* enum bpf_map_type, bpf_prog_type or bpf_link_type */
+	char name[16];     /* the kernel object's name, possibly empty */
+	/* Maps. */
+	uint32_t key_size;
+	uint32_t value_size;
+	uint32_t max_entries;
+	uint32_t map_flags;
+	/* Programs. */
+	uint8_t tag[8];
+};
+
+struct observed {
+	char *root;
+	struct observed_entry *entries; /* sorted by path (strcmp), so parents before children */
+	size_t n;
+};
+
+/* Walks the tree under root (which must be a directory; it is not itself an
+ * entry).  Each pin is opened (BPF_OBJ_GET) and asked for its info; a pin
+ * that cannot be opened is listed as OBSERVED_UNKNOWN with its error and a
+ * warning in d, not a failure.  Returns 0 and fills *ret (release with
+ * observed_done()), or a negative errno with the reason in d when the root
+ * cannot be read (-ENOENT, -ENOTDIR, -EACCES, ...) or on -ENOMEM. */
+int observed_scan(const char *root, struct diag *d, struct observed *ret);
+
+/* The entry at path (relative to the root), or NULL.  O(log n). */
+const struct observed_entry *observed_find(const struct observed *o, const char *path);
+
+void observed_done(struct observed *o);
+
+/* "dir", "map", "program", "link", "symlink", "unknown". */
+const char *observed_kind_str(enum observed_kind k);
+
+#endif
