@@ -156,7 +156,8 @@ static int attr_differences(const struct desired_pin *w, const struct observed_e
 }
 
 /* The change for one declared pin. */
-static int plan_pin(struct plan *p, const struct desired_pin *w, const struct observed_entry *h)
+static int plan_pin(struct plan *p, const struct desired_pin *w, const struct observed_entry *h,
+		    const char *rewire)
 {
 	struct plan_change c = {
 		.kind = want_kind(w),
@@ -200,6 +201,9 @@ static int plan_pin(struct plan *p, const struct desired_pin *w, const struct ob
 				c.policy = policy;
 				c.refused = policy == ON_INCOMPATIBLE_FAIL;
 			}
+		} else if (!e && rewire) {
+			c.action = PLAN_REPLACE;
+			e = append(&c.reason, "its map '%s' is made anew: reload to use it", rewire);
 		} else if (!e) {
 			e = attr_differences(w, h, &c.reason);
 			c.action = c.reason ? PLAN_UPDATE : PLAN_UNCHANGED;
@@ -214,6 +218,43 @@ static int plan_pin(struct plan *p, const struct desired_pin *w, const struct ob
 		return 0;
 	}
 	return add_change(p, c);
+}
+
+/* Maps made anew by this plan, so that their programs are reloaded. */
+struct remade {
+	const struct objfile *of;
+	size_t map;
+};
+
+static bool is_remade(const struct plan *p, const struct desired_pin *w)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_change *c = &p->changes[i];
+
+		if (c->want == w)
+			return c->action == PLAN_CREATE || (c->action == PLAN_REPLACE && !c->refused);
+	}
+	return false;
+}
+
+/* The name of a map the program uses that this plan makes anew, or NULL.
+ * BTF objects keep their relocations to libbpf: any map of the object counts. */
+static const char *remade_map(const struct remade *r, size_t n, const struct desired_pin *w)
+{
+	const struct objfile *of = w->objfile;
+
+	if (!of)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].of != of)
+			continue;
+		if (of->layout == OBJFILE_LAYOUT_BTF)
+			return of->maps[r[i].map].name;
+		for (size_t k = 0; k < of->progs[w->index].n_relocs; k++)
+			if (of->progs[w->index].relocs[k].map == r[i].map)
+				return of->maps[r[i].map].name;
+	}
+	return NULL;
 }
 
 static const struct manifest *set_find(const struct manifest_set *set, const char *name)
@@ -261,7 +302,7 @@ static int plan_undeclared(struct plan *p, const struct plan_input *in,
 {
 	const struct ledger_entry *l = ledger_find(in->ledger, h->path);
 	const struct manifest *m = NULL;
-	const char *dir = NULL;
+	const char *dir = NULL, *base = strrchr(h->path, '/') ? strrchr(h->path, '/') + 1 : h->path;
 	struct plan_change c = { .action = PLAN_DELETE,
 				 .kind = h->kind,
 				 .path = h->path,
@@ -271,6 +312,14 @@ static int plan_undeclared(struct plan *p, const struct plan_input *in,
 
 	if (h->kind != OBSERVED_MAP && h->kind != OBSERVED_PROGRAM && h->kind != OBSERVED_LINK)
 		return 0;
+	if (strncmp(base, PLAN_TEMP_PREFIX, strlen(PLAN_TEMP_PREFIX)) == 0) {
+		/* Ours by name: made by a run that was killed before its rename. */
+		e = append(&c.reason, "temporary pin left by an interrupted run");
+		if (e < 0)
+			return e;
+		c.manifest = "";
+		return add_change(p, c);
+	}
 	if (l && !l->is_dir && l->ino == h->ino && l->id == h->id) {
 		/* Ours: deleted only by the manifest that made it. */
 		m = set_find(in->set, l->manifest);
@@ -305,19 +354,29 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 {
 	const struct desired *des = in->desired;
 	_cleanup_free_ const struct desired_pin **sorted = NULL;
-	size_t n_want = in->destroy ? 0 : des->n_pins;
+	_cleanup_free_ struct remade *remade = NULL;
+	size_t n_want = in->destroy ? 0 : des->n_pins, n_remade = 0;
 	struct plan p = { 0 };
 	int e = 0;
 
 	sorted = malloc((n_want + 1) * sizeof(*sorted));
-	if (!sorted)
+	remade = malloc((n_want + 1) * sizeof(*remade));
+	if (!sorted || !remade)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_want; i++)
 		sorted[i] = &des->pins[i];
 	qsort(sorted, n_want, sizeof(*sorted), cmp_desired);
 
 	for (size_t i = 0; i < n_want && !e; i++)
-		e = plan_pin(&p, sorted[i], observed_find(in->observed, sorted[i]->path));
+		if (sorted[i]->kind == DESIRED_MAP)
+			e = plan_pin(&p, sorted[i], observed_find(in->observed, sorted[i]->path), NULL);
+	for (size_t i = 0; i < n_want && !e; i++)
+		if (sorted[i]->kind == DESIRED_MAP && is_remade(&p, sorted[i]))
+			remade[n_remade++] = (struct remade){ sorted[i]->objfile, sorted[i]->index };
+	for (size_t i = 0; i < n_want && !e; i++)
+		if (sorted[i]->kind == DESIRED_PROGRAM)
+			e = plan_pin(&p, sorted[i], observed_find(in->observed, sorted[i]->path),
+				     remade_map(remade, n_remade, sorted[i]));
 	for (size_t i = 0; i < in->observed->n && !e; i++) {
 		const struct observed_entry *h = &in->observed->entries[i];
 

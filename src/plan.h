@@ -13,6 +13,10 @@
 #include "manifest.h"
 #include "observed.h"
 
+/* Pins are first made under this name beside their final path, then renamed
+ * into place; one left behind by a killed run is recognized by it. */
+#define PLAN_TEMP_PREFIX "bpfprov_tmp_"
+
 enum plan_action {
 	PLAN_CREATE,
 	PLAN_REPLACE,
@@ -55,8 +59,10 @@ struct plan_input {
  * -ENOMEM.  Ownership: a pin is deleted only when (a) the ledger records it for
  * a manifest of the set that prunes, and it is still the same pin (inode and
  * id), or (b) it lies under an `owned` directory of a manifest of the set and
- * no manifest's ledger record claims it.  Symlinks and unreadable pins are
- * never deleted. */
+ * no manifest's ledger record claims it; also (c) temporary pins
+ * (PLAN_TEMP_PREFIX) an interrupted run left.  Symlinks and unreadable pins
+ * are never deleted.  A program whose map is created or replaced is replaced
+ * too, so that it is loaded against the new map. */
 int plan_build(const struct plan_input *in, struct plan *ret);
 void plan_done(struct plan *p);
 

@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests of the planner: desired, observed and ledger built in memory,
+ * no kernel.  Every action, every reason, the ownership rules and order. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <linux/bpf.h>
+
+#include "check_suites.h"
+#include "plan.h"
+
+/* A small world: one manifest "site" owning ns1, one object. */
+struct world {
+	struct manifest m, other;
+	struct manifest *items[2];
+	struct manifest_set set;
+	struct manifest_object obj;
+	struct manifest_attrs attrs;
+	struct desired des;
+	struct observed obs;
+	struct ledger ledger;
+	struct plan plan;
+};
+
+static char ns1_dir[] = "ns1", site_name[] = "site", other_name[] = "other", dummy_name[] = "dummy";
+static char *owned_dirs[] = { ns1_dir };
+
+static void world_init(struct world *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->m = (struct manifest){ .name = site_name, .prune = true, .owned = owned_dirs, .n_owned = 1 };
+	w->other = (struct manifest){ .name = other_name, .prune = true };
+	w->items[0] = &w->m;
+	w->set = (struct manifest_set){ .items = w->items, .n = 1 };
+	w->obj = (struct manifest_object){ .name = dummy_name };
+	w->attrs = (struct manifest_attrs){ .on_incompatible = ON_INCOMPATIBLE_UNSET,
+					    .mode = -1,
+					    .dir_mode = -1 };
+	w->des.pins = calloc(16, sizeof(*w->des.pins));
+	w->obs.entries = calloc(16, sizeof(*w->obs.entries));
+	w->ledger.entries = calloc(16, sizeof(*w->ledger.entries));
+}
+
+static struct desired_pin *want_map(struct world *w, const char *path, uint32_t type,
+				    uint32_t max)
+{
+	struct desired_pin *p = &w->des.pins[w->des.n_pins++];
+
+	*p = (struct desired_pin){
+		.path = (char *)path,
+		.kind = DESIRED_MAP,
+		.spec = { .type = type, .key_size = 4, .value_size = 8, .max_entries = max },
+		.uid = -1,
+		.gid = -1,
+		.manifest = &w->m,
+		.object = &w->obj,
+		.attrs = &w->attrs,
+	};
+	return p;
+}
+
+static struct desired_pin *want_prog(struct world *w, const char *path, uint8_t tag0)
+{
+	struct desired_pin *p = &w->des.pins[w->des.n_pins++];
+
+	*p = (struct desired_pin){
+		.path = (char *)path,
+		.kind = DESIRED_PROGRAM,
+		.spec = { .type = BPF_PROG_TYPE_SOCKET_FILTER, .tag = { tag0 }, .has_tag = true },
+		.uid = -1,
+		.gid = -1,
+		.manifest = &w->m,
+		.object = &w->obj,
+		.attrs = &w->attrs,
+	};
+	return p;
+}
+
+/* Observed entries must be added in path order, as observed_scan() sorts them. */
+static struct observed_entry *have(struct world *w, const char *path, enum observed_kind kind,
+				   uint32_t type, uint32_t max)
+{
+	struct observed_entry *e = &w->obs.entries[w->obs.n++];
+
+	*e = (struct observed_entry){ .path = (char *)path,
+				      .kind = kind,
+				      .type = type,
+				      .key_size = 4,
+				      .value_size = 8,
+				      .max_entries = max,
+				      .mode = 0600,
+				      .ino = 100 + w->obs.n,
+				      .id = 200 + (uint32_t)w->obs.n };
+	return e;
+}
+
+static void record(struct world *w, const char *path, const char *manifest,
+		   const struct observed_entry *e)
+{
+	w->ledger.entries[w->ledger.n++] = (struct ledger_entry){ .path = (char *)path,
+								  .manifest = (char *)manifest,
+								  .ino = e->ino,
+								  .id = e->id };
+}
+
+static void run(struct world *w, bool destroy)
+{
+	ck_assert_int_eq(plan_build(&(struct plan_input){ .set = &w->set,
+							  .desired = &w->des,
+							  .observed = &w->obs,
+							  .ledger = &w->ledger,
+							  .destroy = destroy },
+				    &w->plan),
+			 0);
+}
+
+static void world_done(struct world *w)
+{
+	plan_done(&w->plan);
+	free(w->des.pins);
+	free(w->obs.entries);
+	free(w->ledger.entries);
+}
+
+static const struct plan_change *change(const struct world *w, const char *path)
+{
+	for (size_t i = 0; i < w->plan.n; i++)
+		if (strcmp(w->plan.changes[i].path, path) == 0)
+			return &w->plan.changes[i];
+	return NULL;
+}
+
+START_TEST(test_create_when_missing)
+{
+	struct world w;
+	const struct plan_change *c;
+
+	world_init(&w);
+	want_map(&w, "ns1/globals/b", BPF_MAP_TYPE_HASH, 128);
+	want_map(&w, "ns1/a", BPF_MAP_TYPE_ARRAY, 4);
+	run(&w, false);
+	ck_assert_uint_eq(w.plan.n, 2);
+	ck_assert_uint_eq(w.plan.counts[PLAN_CREATE], 2);
+	/* Parents before children: path order. */
+	ck_assert_str_eq(w.plan.changes[0].path, "ns1/a");
+	c = change(&w, "ns1/globals/b");
+	ck_assert_int_eq(c->action, PLAN_CREATE);
+	ck_assert_int_eq(c->kind, OBSERVED_MAP);
+	ck_assert_str_eq(c->reason, "missing");
+	ck_assert_str_eq(c->manifest, "site");
+	ck_assert(!c->refused);
+	ck_assert(plan_has_changes(&w.plan));
+	world_done(&w);
+}
+END_TEST
+
+START_TEST(test_in_sync_is_unchanged)
+{
+	struct world w;
+
+	world_init(&w);
+	want_map(&w, "ns1/m", BPF_MAP_TYPE_HASH, 128);
+	want_prog(&w, "ns1/p", 0xab);
+	have(&w, "ns1", OBSERVED_DIR, 0, 0);
+	have(&w, "ns1/m", OBSERVED_MAP, BPF_MAP_TYPE_HASH, 128);
+	have(&w, "ns1/p", OBSERVED_PROGRAM, BPF_PROG_TYPE_SOCKET_FILTER, 0)->tag[0] = 0xab;
+	run(&w, false);
+	ck_assert_uint_eq(w.plan.n, 0);
+	ck_assert_uint_eq(w.plan.counts[PLAN_UNCHANGED], 2);
+	ck_assert(!plan_has_changes(&w.plan));
+	world_done(&w);
+}
+END_TEST
+
+struct spec_case {
+	void (*mutate)(struct observed_entry *e);
+	const char *reason;
+};
+
+static void other_type(struct observed_entry *e)
+{
+	e->type = BPF_MAP_TYPE_ARRAY;
+}
+static void other_key(struct observed_entry *e)
+{
+	e->key_size = 8;
+}
+static void other_value(struct observed_entry *e)
+{
+	e->value_size = 16;
+}
+static void other_max(struct observed_entry *e)
+{
+	e->max_entries = 1024;
+}
+static void other_flags(struct observed_entry *e)
+{
+	e->map_flags = BPF_F_NO_PREALLOC;
+}
+
+static const struct spec_case spec_cases[] = {
+	{ other_type, "type array -> hash" },
+	{ other_key, "key_size 8 -> 4" },
+	{ other_value, "value_size 16 -> 8" },
+	{ other_max, "max_entries 1024 -> 128" },
+	{ other_flags, "map_flags 0x1 -> 0x0" },
+};
+
+START_TEST(test_map_spec_differs)
+{
+	static const enum on_incompatible policies[] = { ON_INCOMPATIBLE_UNSET, ON_INCOMPATIBLE_FAIL,
+							 ON_INCOMPATIBLE_REPLACE,
+							 ON_INCOMPATIBLE_MIGRATE };
+	const struct spec_case *sc = &spec_cases[_i];
+
+	for (size_t k = 0; k < sizeof(policies) / sizeof(*policies); k++) {
+		struct world w;
+		const struct plan_change *c;
+
+		world_init(&w);
+		w.attrs.on_incompatible = policies[k];
+		want_map(&w, "ns1/m", BPF_MAP_TYPE_HASH, 128);
+		sc->mutate(have(&w, "ns1/m", OBSERVED_MAP, BPF_MAP_TYPE_HASH, 128));
+		run(&w, false);
+		ck_assert_uint_eq(w.plan.n, 1);
+		c = &w.plan.changes[0];
+		ck_assert_int_eq(c->action, PLAN_REPLACE);
+		ck_assert_str_eq(c->reason, sc->reason);
+		/* The default policy is fail: shown, refused by apply. */
+		ck_assert_int_eq(c->policy, policies[k] == ON_INCOMPATIBLE_UNSET ? ON_INCOMPATIBLE_FAIL
+										 : policies[k]);
+		ck_assert(c->refused == (c->policy == ON_INCOMPATIBLE_FAIL));
+		ck_assert_uint_eq(w.plan.n_refused, c->refused);
+		world_done(&w);
+	}
+}
+END_TEST
+
+START_TEST(test_several_differences_in_one_reason)
+{
+	struct world w;
+	struct observed_entry *e;
+
+	world_init(&w);
+	want_map(&w, "ns1/m", BPF_MAP_TYPE_HASH, 128);
+	e = have(&w, "ns1/m", OBSERVED_MAP, BPF_MAP_TYPE_HASH, 64);
+	e->key_size = 16;
+	run(&w, false);
+	ck_assert_str_eq(w.plan.changes[0].reason, "key_size 16 -> 4; max_entries 64 -> 128");
+	world_done(&w);
+}
+END_TEST
+
+START_TEST(test_program_replaced_whatever_the_policy)
+{
+	struct world w;
+	const struct plan_change *c;
+
+	world_init(&w);
+	w.attrs.on_incompatible = ON_INCOMPATIBLE_FAIL;
+	want_prog(&w, "ns1/p", 0xab);
+	want_prog(&w, "ns1/q", 0xab);
+	have(&w, "ns1/p", OBSERVED_PROGRAM, BPF_PROG_TYPE_SOCKET_FILTER, 0)->tag[0] = 0xcd;
+	have(&w, "ns1/q", OBSERVED_PROGRAM, BPF_PROG_TYPE_XDP, 0)->tag[0] = 0xab;
+	run(&w, false);
+	c = change(&w, "ns1/p");
+	ck_assert_int_eq(c->action, PLAN_REPLACE);
+	ck_assert_str_eq(c->reason, "instructions differ (tag cd00000000000000 -> ab00000000000000)");
+	ck_assert(!c->refused);
+	ck_assert_int_eq(c->policy, ON_INCOMPATIBLE_UNSET);
+	c = change(&w, "ns1/q");
+	ck_assert_str_eq(c->reason, "type xdp -> socket_filter");
+	ck_assert(!c->refused);
+	world_done(&w);
+}
+END_TEST
+
+START_TEST(test_kind_mismatch_needs_replace)
+{
+	static const enum on_incompatible policies[] = { ON_INCOMPATIBLE_FAIL,
+							 ON_INCOMPATIBLE_MIGRATE,
+							 ON_INCOMPATIBLE_REPLACE };
+
+	for (size_t k = 0; k < 3; k++) {
+		struct world w;
+		const struct plan_change *c;
+
+		world_init(&w);
+		w.attrs.on_incompatible = policies[k];
+		want_map(&w, "ns1/m", BPF_MAP_TYPE_HASH, 128);
+		have(&w, "ns1/m", OBSERVED_PROGRAM, BPF_PROG_TYPE_XDP, 0);
+		run(&w, false);
+		c = &w.plan.changes[0];
+		ck_assert_int_eq(c->action, PLAN_REPLACE);
+		ck_assert_str_eq(c->reason, "a program is pinned where a map is declared");
+		ck_assert(c->refused == (policies[k] != ON_INCOMPATIBLE_REPLACE));
+		world_done(&w);
+	}
+}
+END_TEST
+
+START_TEST(test_never_replaces_dirs_symlinks_unreadable)
+{
+	struct world w;
+
+	world_init(&w);
+	w.attrs.on_incompatible = ON_INCOMPATIBLE_REPLACE;
+	want_map(&w, "ns1/a", BPF_MAP_TYPE_HASH, 128);
+	want_map(&w, "ns1/b", BPF_MAP_TYPE_HASH, 128);
+	want_map(&w, "ns1/c", BPF_MAP_TYPE_HASH, 128);
+	have(&w, "ns1/a", OBSERVED_DIR, 0, 0);
+	have(&w, "ns1/b", OBSERVED_SYMLINK, 0, 0);
+	have(&w, "ns1/c", OBSERVED_UNKNOWN, 0, 0)->error = -EACCES;
+	run(&w, false);
+	ck_assert_uint_eq(w.plan.n_refused, 3);
+	ck_assert_str_eq(change(&w, "ns1/a")->reason, "a dir is in the way; remove it by hand");
+	ck_assert_str_eq(change(&w, "ns1/b")->reason, "a symlink is in the way; remove it by hand");
+	ck_assert_str_eq(change(&w, "ns1/c")->reason,
+			 "a pin that cannot be opened (Permission denied) is in the way");
+	world_done(&w);
+}
+END_TEST
+
+START_TEST(test_attributes_update_in_place)
+{
+	struct world w;
+	struct desired_pin *p;
+	struct observed_entry *e;
+
+	world_init(&w);
+	w.attrs.mode = 0600;
+	p = want_map(&w, "ns1/m", BPF_MAP_TYPE_HASH, 128);
+	p->uid = 0;
+	p->gid = 42;
+	e = have(&w, "ns1/m", OBSERVED_MAP, BPF_MAP_TYPE_HASH, 128);
+	e->mode = 0644;
+	e->gid = 7;
+	run(&w, false);
+	ck_assert_uint_eq(w.plan.n, 1);
+	ck_assert_int_eq(w.plan.changes[0].action, PLAN_UPDATE);
+	ck_assert_str_eq(w.plan.changes[0].reason, "mode 0644 -> 0600; group 7 -> 42");
+	ck_assert_uint_eq(w.plan.counts[PLAN_UPDATE], 1);
+	world_done(&w);
+}
+END_TEST
+
+START_TEST(test_ownership)
+{
+	struct world w;
+	const struct plan_change *c;
+
+	world_init(&w);
+	/* "other" is not applied now: its record inside site's owned dir stands.
+	 * Sorted: foreign outside, debug files, ns1/... */
+	have(&w, "maps.debug", OBSERVED_UNKNOWN, 0, 0)->error = -ENOENT;
+	record(&w, "ns1/gone", "site", have(&w, "ns1/gone", OBSERVED_MAP, 1, 1));
+	have(&w, "ns1/link", OBSERVED_SYMLINK, 0, 0);
+	record(&w, "ns1/others", "other", have(&w, "ns1/others", OBSERVED_MAP, 1, 1));
+	have(&w, "ns1/stray", OBSERVED_PROGRAM, 1, 0);
+	have(&w, "ns1/sub/deep", OBSERVED_MAP, 1, 1);
+	record(&w, "ns2/ours", "site", have(&w, "ns2/ours", OBSERVED_MAP, 1, 1));
+	/* A record whose pin was replaced by someone else since: not ours any more. */
+	record(&w, "ns2/replaced", "site", have(&w, "ns2/replaced", OBSERVED_MAP, 1, 1));
+	w.ledger.entries[w.ledger.n - 1].id = 9999;
+	have(&w, "other/foreign", OBSERVED_MAP, 1, 1);
+	have(&w, "progs.debug", OBSERVED_UNKNOWN, 0, 0)->error = -ENOENT;
+	run(&w, false);
+
+	c = change(&w, "ns1/gone");
+	ck_assert_int_eq(c->action, PLAN_DELETE);
+	ck_assert_str_eq(c->reason, "no longer declared");
+	c = change(&w, "ns1/stray");
+	ck_assert_int_eq(c->action, PLAN_DELETE);
+	ck_assert_int_eq(c->kind, OBSERVED_PROGRAM);
+	ck_assert_str_eq(c->reason, "undeclared in owned directory 'ns1'");
+	ck_assert_ptr_nonnull(change(&w, "ns1/sub/deep"));
+	ck_assert_str_eq(change(&w, "ns2/ours")->reason, "no longer declared");
+	/* Never: symlinks, another manifest's live record, stale records,
+	 * pins outside owned dirs, the kernel's own files. */
+	ck_assert_ptr_null(change(&w, "ns1/link"));
+	ck_assert_ptr_null(change(&w, "ns1/others"));
+	ck_assert_ptr_null(change(&w, "ns2/replaced"));
+	ck_assert_ptr_null(change(&w, "other/foreign"));
+	ck_assert_ptr_null(change(&w, "maps.debug"));
+	ck_assert_uint_eq(w.plan.n, 4);
+	/* Deletes children first. */
+	ck_assert_str_eq(w.plan.changes[0].path, "ns2/ours");
+	ck_assert_str_eq(w.plan.changes[1].path, "ns1/sub/deep");
+	ck_assert_str_eq(w.plan.changes[3].path, "ns1/gone");
+	world_done(&w);
+}
+END_TEST
+
+START_TEST(test_other_manifest_record_outside_set)
+{
+	struct world w;
+
+	world_init(&w);
+	/* "other" is not being applied: its pins are not ours to prune. */
+	record(&w, "x/theirs", "other", have(&w, "x/theirs", OBSERVED_MAP, 1, 1));
+	run(&w, false);
+	ck_assert_uint_eq(w.plan.n, 0);
+	world_done(&w);
+}
+END_TEST
+
+START_TEST(test_prune_off_keeps_records)
+{
+	struct world w;
+
+	world_init(&w);
+	w.m.prune = false;
+	record(&w, "x/old", "site", have(&w, "x/old", OBSERVED_MAP, 1, 1));
+	run(&w, false);
+	ck_assert_uint_eq(w.plan.n, 0);
+	/* destroy removes them all the same. */
+	run(&w, true);
+	ck_assert_uint_eq(w.plan.counts[PLAN_DELETE], 1);
+	ck_assert_str_eq(w.plan.changes[0].reason, "destroyed with its manifest");
+	world_done(&w);
+}
+END_TEST
+
+START_TEST(test_destroy_ignores_declarations)
+{
+	struct world w;
+
+	world_init(&w);
+	want_map(&w, "ns1/m", BPF_MAP_TYPE_HASH, 128);
+	want_map(&w, "x/n", BPF_MAP_TYPE_HASH, 128);
+	record(&w, "ns1/m", "site", have(&w, "ns1/m", OBSERVED_MAP, BPF_MAP_TYPE_HASH, 128));
+	have(&w, "x/n", OBSERVED_MAP, BPF_MAP_TYPE_HASH, 128); /* declared, but not made by us */
+	run(&w, true);
+	ck_assert_uint_eq(w.plan.n, 1);
+	ck_assert_int_eq(w.plan.changes[0].action, PLAN_DELETE);
+	ck_assert_str_eq(w.plan.changes[0].path, "ns1/m");
+	ck_assert_uint_eq(w.plan.counts[PLAN_CREATE], 0);
+	world_done(&w);
+}
+END_TEST
+
+START_TEST(test_creates_before_deletes)
+{
+	struct world w;
+
+	world_init(&w);
+	want_map(&w, "ns1/z", BPF_MAP_TYPE_HASH, 128);
+	have(&w, "ns1/a", OBSERVED_MAP, 1, 1);
+	run(&w, false);
+	ck_assert_uint_eq(w.plan.n, 2);
+	ck_assert_int_eq(w.plan.changes[0].action, PLAN_CREATE);
+	ck_assert_int_eq(w.plan.changes[1].action, PLAN_DELETE);
+	world_done(&w);
+}
+END_TEST
+
+START_TEST(test_scale_10000)
+{
+	enum { N = 10000 };
+	struct world w;
+	char(*paths)[32] = calloc(N, 32);
+	struct timespec t0, t1;
+
+	world_init(&w);
+	free(w.des.pins);
+	free(w.obs.entries);
+	w.des.pins = calloc(N, sizeof(*w.des.pins));
+	w.obs.entries = calloc(N + 1, sizeof(*w.obs.entries));
+	/* Zero-padded so that creation order is path order. */
+	for (int i = 0; i < N; i++)
+		snprintf(paths[i], 32, "ns1/d%03d/m%05d", i / 100, i);
+	for (int i = 0; i < N; i++) {
+		want_map(&w, paths[i], BPF_MAP_TYPE_HASH, 128);
+		/* Every tenth drifted, every hundredth missing. */
+		if (i % 100 != 0)
+			have(&w, paths[i], OBSERVED_MAP, BPF_MAP_TYPE_HASH, i % 10 == 1 ? 64 : 128);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	run(&w, false);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "plan: %d desired, %zu observed planned in %.1f ms\n", N, w.obs.n,
+		(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	ck_assert_uint_eq(w.plan.counts[PLAN_CREATE], N / 100);
+	ck_assert_uint_eq(w.plan.counts[PLAN_REPLACE], N / 10);
+	ck_assert_uint_eq(w.plan.counts[PLAN_UNCHANGED], N - N / 100 - N / 10);
+	world_done(&w);
+	free(paths);
+}
+END_TEST
+
+Suite *plan_suite(void)
+{
+	Suite *s = suite_create("plan");
+	TCase *tc = tcase_create("plan");
+
+	tcase_add_test(tc, test_create_when_missing);
+	tcase_add_test(tc, test_in_sync_is_unchanged);
+	tcase_add_loop_test(tc, test_map_spec_differs, 0, sizeof(spec_cases) / sizeof(*spec_cases));
+	tcase_add_test(tc, test_several_differences_in_one_reason);
+	tcase_add_test(tc, test_program_replaced_whatever_the_policy);
+	tcase_add_test(tc, test_kind_mismatch_needs_replace);
+	tcase_add_test(tc, test_never_replaces_dirs_symlinks_unreadable);
+	tcase_add_test(tc, test_attributes_update_in_place);
+	tcase_add_test(tc, test_ownership);
+	tcase_add_test(tc, test_other_manifest_record_outside_set);
+	tcase_add_test(tc, test_prune_off_keeps_records);
+	tcase_add_test(tc, test_destroy_ignores_declarations);
+	tcase_add_test(tc, test_creates_before_deletes);
+	tcase_add_test(tc, test_scale_10000);
+	suite_add_tcase(s, tc);
+	return s;
+}
