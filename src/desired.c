@@ -452,7 +452,7 @@ static int load_object_tags(struct desired *des, const struct objfile *of, struc
 			any = want[des->pins[i].index] = true;
 	if (!any)
 		return 0;
-	r = loader_load_programs(of, want, NULL, d, fds);
+	r = loader_load_programs(of, want, NULL, NULL, d, fds);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < des->n_pins; i++) {

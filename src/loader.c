@@ -30,7 +30,8 @@ static void kernel_name(const char *name, char out[16])
 	out[o] = '\0';
 }
 
-static int create_map(const struct objfile *of, size_t i, int depth, struct diag *d, int *ret_fd)
+static int create_map(const struct objfile *of, size_t i, int depth, struct sys *sys,
+		      struct diag *d, int *ret_fd)
 {
 	const struct objfile_map *m = &of->maps[i];
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = m->flags);
@@ -42,15 +43,17 @@ static int create_map(const struct objfile *of, size_t i, int depth, struct diag
 		if (m->inner_map < 0 || depth > 0)
 			return diag_error(d, &(struct diag_loc){ .file = of->path },
 					  "map '%s': map-in-map without a usable inner map", m->name);
-		err = create_map(of, (size_t)m->inner_map, depth + 1, d, &inner_fd);
+		err = create_map(of, (size_t)m->inner_map, depth + 1, sys, d, &inner_fd);
 		if (err < 0)
 			return err;
 		opts.inner_map_fd = inner_fd;
 	}
 	kernel_name(m->name, name);
-	fd = bpf_map_create(m->type, name, m->key_size, m->value_size, m->max_entries, &opts);
+	err = sys_step(sys);
+	fd = err ? -1 : bpf_map_create(m->type, name, m->key_size, m->value_size, m->max_entries,
+				       &opts);
 	if (fd < 0) {
-		err = -errno;
+		err = err ?: -errno;
 		diag_error(d, &(struct diag_loc){ .file = of->path },
 			   "map '%s': the kernel refused to create it: %s", m->name, strerror(-err));
 		return err;
@@ -59,9 +62,10 @@ static int create_map(const struct objfile *of, size_t i, int depth, struct diag
 	return 0;
 }
 
-int loader_create_map(const struct objfile *of, size_t i, struct diag *d, int *ret_fd)
+int loader_create_map(const struct objfile *of, size_t i, struct sys *sys, struct diag *d,
+		      int *ret_fd)
 {
-	return create_map(of, i, 0, d, ret_fd);
+	return create_map(of, i, 0, sys, d, ret_fd);
 }
 
 /* The verifier log's last lines say why; one line of it is enough for a message. */
@@ -76,7 +80,7 @@ static const char *log_reason(char *log)
 }
 
 static int load_legacy_prog(const struct objfile *of, size_t pi, const int *map_fds,
-			    struct diag *d, int *ret_fd)
+			    struct sys *sys, struct diag *d, int *ret_fd)
 {
 	const struct objfile_prog *p = &of->progs[pi];
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .kern_version = of->kern_version,
@@ -101,9 +105,12 @@ static int load_legacy_prog(const struct objfile *of, size_t pi, const int *map_
 	opts.log_size = 64 * 1024;
 	opts.log_level = 0;
 	kernel_name(p->name, name);
-	fd = bpf_prog_load(p->type, name, of->license ? of->license : "", insns, p->n_insns, &opts);
+	err = sys_step(sys);
+	fd = err ? -1
+		 : bpf_prog_load(p->type, name, of->license ? of->license : "", insns, p->n_insns,
+				 &opts);
 	if (fd < 0) {
-		err = -errno;
+		err = err ?: -errno;
 		diag_error(d, &(struct diag_loc){ .file = of->path },
 			   "program '%s': the kernel refused to load it: %s%s%s", p->name,
 			   strerror(-err), *log ? ": " : "", log_reason(log));
@@ -114,7 +121,7 @@ static int load_legacy_prog(const struct objfile *of, size_t pi, const int *map_
 }
 
 static int load_legacy(const struct objfile *of, const bool *want, const int *map_fds,
-		       struct diag *d, int *prog_fds)
+		       struct sys *sys, struct diag *d, int *prog_fds)
 {
 	_cleanup_free_ int *fds = calloc(of->n_maps + 1, sizeof(int));
 	_cleanup_free_ bool *own = calloc(of->n_maps + 1, sizeof(bool));
@@ -131,13 +138,13 @@ static int load_legacy(const struct objfile *of, const bool *want, const int *ma
 
 			if (fds[m] >= 0)
 				continue;
-			err = loader_create_map(of, m, d, &fds[m]);
+			err = loader_create_map(of, m, sys, d, &fds[m]);
 			own[m] = err == 0;
 		}
 	for (size_t pi = 0; pi < of->n_progs; pi++) {
 		prog_fds[pi] = -1;
 		if (want[pi] && !err)
-			err = load_legacy_prog(of, pi, fds, d, &prog_fds[pi]);
+			err = load_legacy_prog(of, pi, fds, sys, d, &prog_fds[pi]);
 	}
 	for (size_t i = 0; i < of->n_maps; i++)
 		if (own[i])
@@ -152,7 +159,7 @@ static int load_legacy(const struct objfile *of, const bool *want, const int *ma
 }
 
 static int load_btf(const struct objfile *of, const bool *want, const int *map_fds,
-		    struct diag *d, int *prog_fds)
+		    struct sys *sys, struct diag *d, int *prog_fds)
 {
 	struct bpf_object *obj;
 	struct bpf_program *prog;
@@ -184,7 +191,7 @@ static int load_btf(const struct objfile *of, const bool *want, const int *map_f
 
 		bpf_program__set_autoload(prog, p && want[p - of->progs]);
 	}
-	err = bpf_object__load(obj);
+	err = sys_step(sys) ?: bpf_object__load(obj);
 	if (err < 0) {
 		diag_error(d, &(struct diag_loc){ .file = of->path },
 			   "the kernel refused to load the object: %s", strerror(-err));
@@ -212,11 +219,11 @@ out:
 }
 
 int loader_load_programs(const struct objfile *of, const bool *want, const int *map_fds,
-			 struct diag *d, int *prog_fds)
+			 struct sys *sys, struct diag *d, int *prog_fds)
 {
 	for (size_t pi = 0; pi < of->n_progs; pi++)
 		prog_fds[pi] = -1;
 	if (of->layout == OBJFILE_LAYOUT_BTF)
-		return load_btf(of, want, map_fds, d, prog_fds);
-	return load_legacy(of, want, map_fds, d, prog_fds);
+		return load_btf(of, want, map_fds, sys, d, prog_fds);
+	return load_legacy(of, want, map_fds, sys, d, prog_fds);
 }

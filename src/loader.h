@@ -10,11 +10,14 @@
 
 #include "diag.h"
 #include "objfile.h"
+#include "sys.h"
 
 /* Creates map i of of as the ELF declares it (for a map-in-map, with a
- * throwaway inner map as the template).  Returns 0 and the new fd in *ret_fd,
+ * throwaway inner map as the template).  sys counts the kernel calls (NULL:
+ * no counting, no injected faults).  Returns 0 and the new fd in *ret_fd,
  * or a negative errno with the kernel's refusal recorded in d. */
-int loader_create_map(const struct objfile *of, size_t i, struct diag *d, int *ret_fd);
+int loader_create_map(const struct objfile *of, size_t i, struct sys *sys, struct diag *d,
+		      int *ret_fd);
 
 /* Loads the programs of of that want[] marks (indexes of of->progs).
  * map_fds[i] is the fd to use for map i of of, or -1: such maps are created
@@ -25,6 +28,6 @@ int loader_create_map(const struct objfile *of, size_t i, struct diag *d, int *r
  * libbpf's low-level calls; BTF objects through bpf_object__load() with
  * libbpf's pinning disabled and map_fds reused. */
 int loader_load_programs(const struct objfile *of, const bool *want, const int *map_fds,
-			 struct diag *d, int *prog_fds);
+			 struct sys *sys, struct diag *d, int *prog_fds);
 
 #endif
