@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -244,4 +246,49 @@ void ledger_remove(struct ledger *l, const char *path)
 	entry_done(e);
 	memmove(e, e + 1, (l->n - at - 1) * sizeof(*e));
 	l->n--;
+}
+
+int ledger_lock(const char *root, double timeout, struct diag *d, int *ret_fd)
+{
+	_cleanup_free_ char *ledger = NULL, *path = NULL;
+	_cleanup_close_ int fd = -1;
+	struct timespec start, now;
+	int r;
+
+	r = ledger_path(root, &ledger);
+	if (r < 0 || asprintf(&path, "%s.lock", ledger) < 0)
+		return -ENOMEM;
+	if (mkdir(runtime_dir(), 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		return diag_error(d, &(struct diag_loc){ .file = runtime_dir() },
+				  "cannot create the runtime directory: %s", strerror(-r)),
+		       r;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = -errno;
+		return diag_error(d, &(struct diag_loc){ .file = path }, "cannot open the lock: %s",
+				  strerror(-r)),
+		       r;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK) {
+			r = -errno;
+			return diag_error(d, &(struct diag_loc){ .file = path },
+					  "cannot take the lock: %s", strerror(-r)),
+			       r;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9 >=
+		    timeout)
+			return diag_error(d, &(struct diag_loc){ .file = root },
+					  "another bpf-provision run holds the lock on this root "
+					  "(waited %g s; see --lock-timeout)",
+					  timeout),
+			       -ETIMEDOUT;
+		usleep(50 * 1000);
+	}
+	*ret_fd = TAKE_FD(fd);
+	return 0;
 }

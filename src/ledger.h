@@ -50,4 +50,10 @@ void ledger_remove(struct ledger *l, const char *path);
 
 void ledger_done(struct ledger *l);
 
+/* Serializes runs on one root: an exclusive flock on a lock file beside the
+ * ledger, waiting up to timeout seconds.  Returns 0 with the lock's fd in
+ * *ret_fd (closing it releases the lock), or -ETIMEDOUT/... with the reason
+ * in d. */
+int ledger_lock(const char *root, double timeout, struct diag *d, int *ret_fd);
+
 #endif

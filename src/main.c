@@ -13,6 +13,7 @@
 
 #include <linux/magic.h>
 
+#include "apply.h"
 #include "cleanup.h"
 #include "desired.h"
 #include "diag.h"
@@ -22,6 +23,7 @@
 #include "observed.h"
 #include "plan.h"
 #include "report.h"
+#include "sys.h"
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -215,10 +217,13 @@ struct session {
 	struct plan plan;
 	const char *root;
 	struct diag d;
+	int lock_fd;
 };
 
 static void session_done(struct session *s)
 {
+	if (s->lock_fd > 0)
+		close(s->lock_fd);
 	plan_done(&s->plan);
 	ledger_done(&s->ledger);
 	observed_done(&s->obs);
@@ -229,7 +234,7 @@ static void session_done(struct session *s)
 
 /* Returns an exit code: EXIT_OK when s->plan is ready, else the failure's. */
 static int session_plan(const struct options *opts, int argc, char **argv, bool destroy,
-			struct session *s)
+			bool lock, struct session *s)
 {
 	int r;
 
@@ -240,8 +245,10 @@ static int session_plan(const struct options *opts, int argc, char **argv, bool 
 		r = pick_root(opts, &s->set, &s->d, &s->root);
 	if (r < 0)
 		return r == -ENOMEM ? EXIT_FAIL : EXIT_INVALID;
-	/* From here on the input was valid: what fails is the system. */
-	if (check_bpffs(s->root, &s->d) < 0 || desired_load_tags(&s->des, &s->d) < 0 ||
+	/* From here on the input was valid: what fails is the system.  The tree
+	 * is read under the lock, so the plan applied is the plan computed. */
+	if (check_bpffs(s->root, &s->d) < 0 ||
+	    (lock && ledger_lock(s->root, opts->lock_timeout, &s->d, &s->lock_fd) < 0) || desired_load_tags(&s->des, &s->d) < 0 ||
 	    ledger_load(s->root, &s->d, &s->ledger) < 0 ||
 	    observed_scan(s->root, &s->d, &s->obs) < 0)
 		return EXIT_FAIL;
@@ -257,7 +264,7 @@ static int session_plan(const struct options *opts, int argc, char **argv, bool 
 static int run_plan(const struct options *opts, int argc, char **argv, bool destroy)
 {
 	struct session s = { 0 };
-	int status = session_plan(opts, argc, argv, destroy, &s);
+	int status = session_plan(opts, argc, argv, destroy, false, &s);
 
 	if (status == EXIT_OK) {
 		print_diags(opts, &s.d);
@@ -277,28 +284,54 @@ static int cmd_plan(const struct options *opts, int argc, char **argv)
 	return run_plan(opts, argc, argv, false);
 }
 
+static int run_apply(const struct options *opts, int argc, char **argv, bool destroy)
+{
+	struct session s = { 0 };
+	_cleanup_free_ const char **status = NULL;
+	struct sys sys;
+	int code, r;
+
+	code = session_plan(opts, argc, argv, destroy, true, &s);
+	if (code != EXIT_OK)
+		goto out;
+	status = calloc(s.plan.n + 1, sizeof(*status));
+	if (!status) {
+		code = EXIT_FAIL;
+		goto out;
+	}
+	sys_init(&sys);
+	r = apply_run(&(struct apply_input){ .root = s.root,
+					     .set = &s.set,
+					     .desired = &s.des,
+					     .plan = &s.plan,
+					     .ledger = &s.ledger,
+					     .destroy = destroy },
+		      &sys, &s.d, status);
+	code = r < 0 ? EXIT_FAIL : EXIT_OK;
+	if (r != -EPERM && !opts->quiet)
+		report_plan(&s.plan, s.root, false, status, opts->output == OUTPUT_JSON, stdout);
+	if (getenv("BPF_PROVISION_TRACE_STEPS"))
+		fprintf(stderr, "bpf-provision: %lu steps\n", sys.steps);
+out:
+	print_diags(opts, &s.d);
+	session_done(&s);
+	return code;
+}
+
 static int cmd_apply(const struct options *opts, int argc, char **argv)
 {
-	if (opts->dry_run)
-		return run_plan(opts, argc, argv, false);
-	fprintf(stderr, "bpf-provision: apply without --dry-run is not implemented yet in %s\n",
-		PACKAGE_STRING);
-	return EXIT_FAIL;
+	return opts->dry_run ? run_plan(opts, argc, argv, false) : run_apply(opts, argc, argv, false);
 }
 
 static int cmd_destroy(const struct options *opts, int argc, char **argv)
 {
-	if (opts->dry_run)
-		return run_plan(opts, argc, argv, true);
-	fprintf(stderr, "bpf-provision: destroy without --dry-run is not implemented yet in %s\n",
-		PACKAGE_STRING);
-	return EXIT_FAIL;
+	return opts->dry_run ? run_plan(opts, argc, argv, true) : run_apply(opts, argc, argv, true);
 }
 
 static int cmd_status(const struct options *opts, int argc, char **argv)
 {
 	struct session s = { 0 };
-	int status = session_plan(opts, argc, argv, false, &s);
+	int status = session_plan(opts, argc, argv, false, false, &s);
 
 	print_diags(opts, &s.d);
 	if (status == EXIT_OK &&

@@ -1,0 +1,661 @@
+// SPDX-License-Identifier: MIT
+/* Apply stage: plan -> changes on the live bpffs tree.  Maps first (programs
+ * need their fds), then programs, attribute updates, deletes (children first),
+ * and the tool's own empty directories; the ledger is written last.  Each
+ * state change goes through sys.c and leaves an undo record; a failure
+ * anywhere undoes them all in reverse, so the tree is as it was. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "apply.h"
+#include "cleanup.h"
+#include "loader.h"
+
+#define DEFAULT_PIN_MODE 0600
+#define DEFAULT_DIR_MODE 0700
+
+enum undo_kind {
+	UNDO_UNLINK,  /* a pin we placed: unlink it */
+	UNDO_RESTORE, /* a pin we replaced: put the old object (fd) back */
+	UNDO_REPIN,   /* a pin we deleted: pin the old object (fd) again */
+	UNDO_ATTRS,   /* mode/owner we changed: set them back */
+	UNDO_RMDIR,   /* a directory we made */
+	UNDO_MKDIR,   /* a directory we removed */
+};
+
+struct undo {
+	enum undo_kind kind;
+	char *path; /* absolute */
+	int fd;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+};
+
+struct txn {
+	const struct apply_input *in;
+	struct sys *sys;
+	struct diag *d;
+	struct undo *steps;
+	size_t n, cap;
+	unsigned long tmp_seq;
+	const char **status;
+	ssize_t *pin_change;  /* per desired pin: index of its change in the plan, or -1 */
+	struct ledger ledger; /* the new ledger, saved at the end */
+};
+
+static char *abs_path(const char *root, const char *rel)
+{
+	char *s;
+
+	return asprintf(&s, "%s/%s", root, rel) < 0 ? NULL : s;
+}
+
+static int push(struct txn *t, struct undo u)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct undo *s = realloc(t->steps, cap * sizeof(*s));
+
+		if (!s) {
+			free(u.path);
+			if (u.fd >= 0)
+				close(u.fd);
+			return -ENOMEM;
+		}
+		t->steps = s;
+		t->cap = cap;
+	}
+	t->steps[t->n++] = u;
+	return 0;
+}
+
+static void undo_free(struct undo *u)
+{
+	free(u->path);
+	if (u->fd >= 0)
+		close(u->fd);
+}
+
+/* Undo runs without fault injection: a test injects into the apply, not
+ * into its repair.  A failing undo is reported; the rest still runs. */
+static void rollback(struct txn *t)
+{
+	for (size_t i = t->n; i-- > 0;) {
+		struct undo *u = &t->steps[i];
+		_cleanup_free_ char *tmp = NULL;
+		int r = 0;
+
+		switch (u->kind) {
+		case UNDO_UNLINK:
+			r = sys_unlink(NULL, u->path);
+			break;
+		case UNDO_RESTORE:
+			if (asprintf(&tmp, "%.*s/" PLAN_TEMP_PREFIX "restore_%d_%zu",
+				     (int)(strrchr(u->path, '/') - u->path), u->path, getpid(),
+				     i) < 0) {
+				r = -ENOMEM;
+				break;
+			}
+			r = sys_obj_pin(NULL, u->fd, tmp) ?: sys_rename(NULL, tmp, u->path);
+			break;
+		case UNDO_REPIN:
+			r = sys_obj_pin(NULL, u->fd, u->path);
+			break;
+		case UNDO_ATTRS:
+			r = sys_chmod(NULL, u->path, u->mode) ?: sys_chown(NULL, u->path, u->uid, u->gid);
+			break;
+		case UNDO_RMDIR:
+			r = sys_rmdir(NULL, u->path);
+			break;
+		case UNDO_MKDIR:
+			r = sys_mkdir(NULL, u->path, u->mode) ?: sys_chmod(NULL, u->path, u->mode);
+			break;
+		}
+		if (r < 0)
+			diag_error(t->d, &(struct diag_loc){ .file = u->path },
+				   "rollback incomplete: cannot undo this step: %s", strerror(-r));
+	}
+}
+
+static int fail(struct txn *t, const char *path, const char *what, int err)
+{
+	diag_error(t->d, &(struct diag_loc){ .file = path }, "%s: %s", what, strerror(-err));
+	return err;
+}
+
+/* Makes the missing parents of rel (relative), each with mode. */
+static int ensure_parents(struct txn *t, const char *rel, mode_t mode, const char *manifest)
+{
+	_cleanup_free_ char *path = abs_path(t->in->root, rel);
+	size_t root_len = strlen(t->in->root) + 1;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	for (char *slash = strchr(path + root_len, '/'); slash; slash = strchr(slash + 1, '/')) {
+		struct stat st;
+
+		*slash = '\0';
+		if (lstat(path, &st) == 0) {
+			if (!S_ISDIR(st.st_mode)) {
+				*slash = '/';
+				return fail(t, path, "a parent of the pin is not a directory", -ENOTDIR);
+			}
+			*slash = '/';
+			continue;
+		}
+		r = sys_mkdir(t->sys, path, mode);
+		if (r < 0)
+			return fail(t, path, "cannot create directory", r);
+		r = push(t, (struct undo){ .kind = UNDO_RMDIR, .path = strdup(path), .fd = -1 });
+		if (r < 0)
+			return r;
+		/* Exactly the declared mode, whatever the umask. */
+		r = sys_chmod(t->sys, path, mode);
+		if (r < 0)
+			return fail(t, path, "cannot set the directory's mode", r);
+		r = ledger_put(&t->ledger, &(struct ledger_entry){ .path = path + root_len,
+								   .manifest = (char *)manifest,
+								   .is_dir = true });
+		*slash = '/';
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Pins fd under a temporary name beside rel, gives it its mode and owner,
+ * and renames it into place; old_fd (or -1) is what it replaces. */
+static int place(struct txn *t, const struct desired_pin *w, int fd, int old_fd)
+{
+	_cleanup_free_ char *path = abs_path(t->in->root, w->path);
+	_cleanup_free_ char *tmp = NULL;
+	const char *slash;
+	mode_t mode = w->attrs->mode >= 0 ? (mode_t)w->attrs->mode : DEFAULT_PIN_MODE;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	slash = strrchr(path, '/');
+	if (asprintf(&tmp, "%.*s/" PLAN_TEMP_PREFIX "%d_%lu", (int)(slash - path), path, getpid(),
+		     t->tmp_seq++) < 0)
+		return -ENOMEM;
+	r = sys_obj_pin(t->sys, fd, tmp);
+	if (r < 0)
+		return fail(t, path, "cannot pin", r);
+	r = push(t, (struct undo){ .kind = UNDO_UNLINK, .path = strdup(tmp), .fd = -1 });
+	if (r < 0)
+		return r;
+	r = sys_chmod(t->sys, tmp, mode);
+	if (r == 0 && (w->uid >= 0 || w->gid >= 0))
+		r = sys_chown(t->sys, tmp, (uid_t)w->uid, (gid_t)w->gid);
+	if (r < 0)
+		return fail(t, path, "cannot set mode or owner", r);
+	r = sys_rename(t->sys, tmp, path);
+	if (r < 0)
+		return fail(t, path, "cannot rename into place", r);
+	/* The temporary name is gone; what is left to undo is the placement. */
+	free(t->steps[t->n - 1].path);
+	t->steps[t->n - 1] = (struct undo){ .kind = old_fd >= 0 ? UNDO_RESTORE : UNDO_UNLINK,
+					    .path = TAKE_PTR(path),
+					    .fd = old_fd >= 0 ? dup(old_fd) : -1 };
+	return 0;
+}
+
+static size_t value_bytes(uint32_t type, uint32_t value_size)
+{
+	switch (type) {
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+	case BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE:
+		return ((value_size + 7) & ~7u) * (size_t)libbpf_num_possible_cpus();
+	default:
+		return value_size;
+	}
+}
+
+/* Copies every entry of the old map that fits into the new one.  Entries
+ * fit when key and value sizes are unchanged and the new map takes them
+ * (an array index beyond the new max_entries, a full hash, do not). */
+static int migrate(struct txn *t, const struct plan_change *c, int old_fd, int new_fd)
+{
+	const struct observed_entry *h = c->have;
+	const struct desired_spec *s = &c->want->spec;
+	size_t vlen = value_bytes(h->type, h->value_size);
+	_cleanup_free_ char *key = malloc(h->key_size + 1), *next = malloc(h->key_size + 1);
+	_cleanup_free_ char *val = malloc(vlen + 1);
+	bool fits = h->key_size == s->key_size && vlen == value_bytes(s->type, s->value_size);
+	size_t copied = 0, dropped = 0;
+	void *prev = NULL;
+	int r = sys_step(t->sys);
+
+	if (r < 0)
+		return fail(t, c->path, "cannot migrate the map's entries", r);
+	if (!key || !next || !val)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(old_fd, prev, next) == 0) {
+		memcpy(key, next, h->key_size);
+		prev = key;
+		if (!fits) {
+			dropped++;
+			continue;
+		}
+		if (bpf_map_lookup_elem(old_fd, key, val) < 0) {
+			if (errno == ENOENT)
+				continue; /* removed while we copied */
+			return fail(t, c->path, "cannot read the old map", -errno);
+		}
+		if (bpf_map_update_elem(new_fd, key, val, BPF_ANY) < 0)
+			dropped++;
+		else
+			copied++;
+	}
+	if (errno != ENOENT)
+		return fail(t, c->path, "cannot walk the old map", -errno);
+	if (dropped)
+		diag_warning(t->d, &(struct diag_loc){ .file = c->path },
+			     "migrate: %zu entries copied, %zu did not fit the new map", copied,
+			     dropped);
+	return 0;
+}
+
+static const struct plan_change *change_for(const struct txn *t, const struct desired_pin *w,
+					    size_t *ret_index)
+{
+	ssize_t ci = t->pin_change[w - t->in->desired->pins];
+
+	if (ci < 0)
+		return NULL;
+	*ret_index = (size_t)ci;
+	return &t->in->plan->changes[ci];
+}
+
+static bool makes_anew(const struct plan_change *c)
+{
+	return c && (c->action == PLAN_CREATE || c->action == PLAN_REPLACE);
+}
+
+/* The current object at a pin path, for undo or for wiring programs. */
+static int open_pin(struct txn *t, const char *rel, int *ret_fd)
+{
+	_cleanup_free_ char *path = abs_path(t->in->root, rel);
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = sys_obj_get(t->sys, path, ret_fd);
+	return r < 0 ? fail(t, path, "cannot open the pin", r) : 0;
+}
+
+static int make_map(struct txn *t, size_t ci, int *ret_fd)
+{
+	const struct plan_change *c = &t->in->plan->changes[ci];
+	const struct desired_pin *w = c->want;
+	_cleanup_close_ int fd = -1, old_fd = -1;
+	int r;
+
+	r = ensure_parents(t, w->path, w->attrs->dir_mode >= 0 ? (mode_t)w->attrs->dir_mode
+							      : DEFAULT_DIR_MODE,
+			   w->manifest->name);
+	if (r < 0)
+		return r;
+	r = loader_create_map(w->objfile, w->index, t->sys, t->d, &fd);
+	if (r < 0)
+		return r;
+	if (c->action == PLAN_REPLACE) {
+		r = open_pin(t, w->path, &old_fd);
+		if (r == 0 && c->policy == ON_INCOMPATIBLE_MIGRATE && c->have->kind == OBSERVED_MAP)
+			r = migrate(t, c, old_fd, fd);
+		if (r < 0)
+			return r;
+	}
+	r = place(t, w, fd, old_fd);
+	if (r < 0)
+		return r;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* Maps of every object: made anew where the plan says, else the pinned
+ * ones, opened only for objects whose programs are loaded. */
+static int apply_maps(struct txn *t, int **map_fds, const bool *loads)
+{
+	const struct desired *des = t->in->desired;
+	int r;
+
+	for (size_t i = 0; i < des->n_pins; i++) {
+		const struct desired_pin *w = &des->pins[i];
+		size_t k, ci = 0;
+		const struct plan_change *c = change_for(t, w, &ci);
+		int fd = -1;
+
+		if (w->kind != DESIRED_MAP || !w->objfile)
+			continue;
+		for (k = 0; des->objfiles[k] != w->objfile; k++)
+			;
+		if (makes_anew(c)) {
+			t->status[ci] = "failed";
+			r = make_map(t, ci, &fd);
+			if (r < 0)
+				return r;
+			t->status[ci] = "done";
+		} else if (loads[k]) {
+			r = open_pin(t, w->path, &fd);
+			if (r < 0)
+				return r;
+		}
+		map_fds[k][w->index] = fd;
+	}
+	return 0;
+}
+
+static int apply_programs(struct txn *t, size_t k, int *map_fds)
+{
+	const struct objfile *of = t->in->desired->objfiles[k];
+	const struct desired *des = t->in->desired;
+	_cleanup_free_ bool *want = calloc(of->n_progs + 1, sizeof(bool));
+	_cleanup_free_ int *fds = calloc(of->n_progs + 1, sizeof(int));
+	int r = 0;
+
+	if (!want || !fds)
+		return -ENOMEM;
+	for (size_t i = 0; i < des->n_pins; i++) {
+		size_t ci;
+
+		if (des->pins[i].objfile == of && des->pins[i].kind == DESIRED_PROGRAM &&
+		    makes_anew(change_for(t, &des->pins[i], &ci)))
+			want[des->pins[i].index] = true;
+	}
+	r = loader_load_programs(of, want, map_fds, t->sys, t->d, fds);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < des->n_pins && r == 0; i++) {
+		const struct desired_pin *w = &des->pins[i];
+		size_t ci = 0;
+		const struct plan_change *c = change_for(t, w, &ci);
+		_cleanup_close_ int old_fd = -1;
+
+		if (w->objfile != of || w->kind != DESIRED_PROGRAM || !makes_anew(c))
+			continue;
+		t->status[ci] = "failed";
+		r = ensure_parents(t, w->path,
+				   w->attrs->dir_mode >= 0 ? (mode_t)w->attrs->dir_mode
+							   : DEFAULT_DIR_MODE,
+				   w->manifest->name);
+		if (r == 0 && c->action == PLAN_REPLACE)
+			r = open_pin(t, w->path, &old_fd);
+		if (r == 0)
+			r = place(t, w, fds[w->index], old_fd);
+		if (r == 0)
+			t->status[ci] = "done";
+	}
+	for (size_t i = 0; i < of->n_progs; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return r;
+}
+
+static int apply_update(struct txn *t, const struct plan_change *c)
+{
+	const struct desired_pin *w = c->want;
+	_cleanup_free_ char *path = abs_path(t->in->root, c->path);
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = push(t, (struct undo){ .kind = UNDO_ATTRS,
+				   .path = strdup(path),
+				   .fd = -1,
+				   .mode = c->have->mode,
+				   .uid = c->have->uid,
+				   .gid = c->have->gid });
+	if (r < 0)
+		return r;
+	if (w->attrs->mode >= 0)
+		r = sys_chmod(t->sys, path, (mode_t)w->attrs->mode);
+	if (r == 0 && (w->uid >= 0 || w->gid >= 0))
+		r = sys_chown(t->sys, path, (uid_t)w->uid, (gid_t)w->gid);
+	return r < 0 ? fail(t, path, "cannot change mode or owner", r) : 0;
+}
+
+static int apply_delete(struct txn *t, const struct plan_change *c)
+{
+	_cleanup_free_ char *path = abs_path(t->in->root, c->path);
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	/* Holding the object keeps it alive, so the unlink can be undone. */
+	r = sys_obj_get(t->sys, path, &fd);
+	if (r < 0)
+		return fail(t, path, "cannot open the pin", r);
+	r = sys_unlink(t->sys, path);
+	if (r < 0)
+		return fail(t, path, "cannot unlink", r);
+	ledger_remove(&t->ledger, c->path);
+	return push(t, (struct undo){ .kind = UNDO_REPIN, .path = TAKE_PTR(path), .fd = TAKE_FD(fd) });
+}
+
+static bool in_set(const struct manifest_set *set, const char *name)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (strcmp(set->items[i]->name, name) == 0)
+			return true;
+	return false;
+}
+
+/* The directories this tool made for the manifests, once empty, deepest first. */
+static int remove_empty_dirs(struct txn *t)
+{
+	for (size_t i = t->ledger.n; i-- > 0;) {
+		const struct ledger_entry *e = &t->ledger.entries[i];
+		_cleanup_free_ char *path = NULL;
+		struct stat st;
+		int r;
+
+		if (!e->is_dir || !in_set(t->in->set, e->manifest))
+			continue;
+		path = abs_path(t->in->root, e->path);
+		if (!path)
+			return -ENOMEM;
+		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			ledger_remove(&t->ledger, e->path);
+			continue;
+		}
+		if (st.st_nlink > 2)
+			continue;
+		r = sys_rmdir(t->sys, path);
+		if (r == -ENOTEMPTY || r == -EEXIST)
+			continue;
+		if (r < 0)
+			return fail(t, path, "cannot remove the empty directory", r);
+		ledger_remove(&t->ledger, e->path);
+		r = push(t, (struct undo){ .kind = UNDO_MKDIR,
+					   .path = TAKE_PTR(path),
+					   .fd = -1,
+					   .mode = st.st_mode & 07777 });
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Records every declared pin as the manifest's, with the identity it has now. */
+static int record_pins(struct txn *t)
+{
+	const struct desired *des = t->in->desired;
+
+	if (t->in->destroy)
+		return 0;
+	for (size_t i = 0; i < des->n_pins; i++) {
+		const struct desired_pin *w = &des->pins[i];
+		_cleanup_free_ char *path = abs_path(t->in->root, w->path);
+		_cleanup_close_ int fd = -1;
+		struct bpf_prog_info info = { 0 }; /* large enough for map and link info too */
+		__u32 len = sizeof(info);
+		struct stat st;
+		int r;
+
+		if (!path)
+			return -ENOMEM;
+		if (stat(path, &st) < 0 || (fd = bpf_obj_get(path)) < 0 ||
+		    bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+			return fail(t, path, "cannot read back the pin", -errno);
+		r = ledger_put(&t->ledger, &(struct ledger_entry){ .path = w->path,
+								   .manifest = w->manifest->name,
+								   .ino = st.st_ino,
+								   .id = info.id });
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int copy_ledger(const struct ledger *from, struct ledger *to)
+{
+	*to = (struct ledger){ .file = strdup(from->file) };
+	if (!to->file)
+		return -ENOMEM;
+	for (size_t i = 0; i < from->n; i++) {
+		int r = ledger_put(to, &from->entries[i]);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int refuse(const struct plan *p, struct diag *d)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_change *c = &p->changes[i];
+
+		if (c->refused)
+			diag_error(d, c->want ? &c->want->loc : NULL,
+				   "%s '%s': replace refused (%s)%s", observed_kind_str(c->kind),
+				   c->path, c->reason,
+				   c->policy == ON_INCOMPATIBLE_FAIL
+					   ? "; set on_incompatible: replace or migrate to allow it"
+					   : "");
+	}
+	return diag_error(d, NULL, "apply refused: %zu change%s cannot be made; nothing was changed",
+			  p->n_refused, p->n_refused == 1 ? "" : "s"),
+	       -EPERM;
+}
+
+static int run(struct txn *t)
+{
+	const struct desired *des = t->in->desired;
+	const struct plan *p = t->in->plan;
+	_cleanup_free_ int **map_fds = calloc(des->n_objfiles + 1, sizeof(*map_fds));
+	_cleanup_free_ bool *loads = calloc(des->n_objfiles + 1, sizeof(bool));
+	int r = 0;
+
+	if (!map_fds || !loads)
+		return -ENOMEM;
+	t->pin_change = malloc((des->n_pins + 1) * sizeof(*t->pin_change));
+	if (!t->pin_change)
+		return -ENOMEM;
+	for (size_t i = 0; i < des->n_pins; i++)
+		t->pin_change[i] = -1;
+	for (size_t i = 0; i < p->n; i++)
+		if (p->changes[i].want)
+			t->pin_change[p->changes[i].want - des->pins] = (ssize_t)i;
+	for (size_t k = 0; k < des->n_objfiles; k++) {
+		const struct objfile *of = des->objfiles[k];
+
+		if (!of)
+			continue;
+		map_fds[k] = malloc((of->n_maps + 1) * sizeof(int));
+		if (!map_fds[k]) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (size_t m = 0; m < of->n_maps; m++)
+			map_fds[k][m] = -1;
+	}
+	for (size_t i = 0; i < p->n; i++)
+		if (p->changes[i].want && p->changes[i].want->kind == DESIRED_PROGRAM &&
+		    makes_anew(&p->changes[i]))
+			for (size_t k = 0; k < des->n_objfiles; k++)
+				loads[k] |= des->objfiles[k] == p->changes[i].want->objfile;
+
+	r = apply_maps(t, map_fds, loads);
+	for (size_t k = 0; k < des->n_objfiles && r == 0; k++)
+		if (loads[k])
+			r = apply_programs(t, k, map_fds[k]);
+	for (size_t i = 0; i < p->n && r == 0; i++) {
+		const struct plan_change *c = &p->changes[i];
+
+		if (c->action != PLAN_UPDATE && c->action != PLAN_DELETE)
+			continue;
+		t->status[i] = "failed";
+		r = c->action == PLAN_UPDATE ? apply_update(t, c) : apply_delete(t, c);
+		if (r == 0)
+			t->status[i] = "done";
+	}
+	if (r == 0)
+		r = remove_empty_dirs(t);
+	if (r == 0)
+		r = record_pins(t);
+	if (r == 0) {
+		r = sys_step(t->sys) ?: ledger_save(&t->ledger, t->d);
+		if (r < 0 && !t->d->n_errors)
+			fail(t, t->ledger.file, "cannot write the ledger", r);
+	}
+out:
+	for (size_t k = 0; k < des->n_objfiles; k++) {
+		const struct objfile *of = des->objfiles[k];
+
+		for (size_t m = 0; of && map_fds[k] && m < of->n_maps; m++)
+			if (map_fds[k][m] >= 0)
+				close(map_fds[k][m]);
+		free(map_fds[k]);
+	}
+	return r;
+}
+
+int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, const char **status)
+{
+	struct txn t = { .in = in, .sys = sys, .d = d, .status = status };
+	int r;
+
+	for (size_t i = 0; i < in->plan->n; i++)
+		status[i] = NULL;
+	if (in->plan->n_refused)
+		return refuse(in->plan, d);
+	r = copy_ledger(in->ledger, &t.ledger);
+	if (r == 0)
+		r = run(&t);
+	if (r < 0) {
+		rollback(&t);
+		for (size_t i = 0; i < in->plan->n; i++)
+			if (status[i] && strcmp(status[i], "done") == 0)
+				status[i] = "rolled_back";
+		if (r == -ENOMEM)
+			diag_error(d, NULL, "out of memory; every change was rolled back");
+		else
+			diag_error(d, NULL, "apply failed; every change was rolled back");
+	} else {
+		/* The new ledger replaces the loaded one. */
+		ledger_done(in->ledger);
+		*in->ledger = t.ledger;
+		t.ledger = (struct ledger){ 0 };
+	}
+	for (size_t i = 0; i < t.n; i++)
+		undo_free(&t.steps[i]);
+	free(t.steps);
+	free(t.pin_change);
+	ledger_done(&t.ledger);
+	return r;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* apply: carries out a plan on the live tree, all or nothing.  New objects are
+ * pinned under temporary names beside their place and renamed into it; every
+ * step is journaled and undone in reverse on any failure. */
+#ifndef BPFPROV_APPLY_H
+#define BPFPROV_APPLY_H
+
+#include <stdbool.h>
+
+#include "desired.h"
+#include "diag.h"
+#include "ledger.h"
+#include "manifest.h"
+#include "plan.h"
+#include "sys.h"
+
+struct apply_input {
+	const char *root;
+	const struct manifest_set *set;
+	const struct desired *desired;
+	const struct plan *plan;
+	struct ledger *ledger; /* updated in memory and saved on success; as loaded on failure */
+	bool destroy;
+};
+
+/* Executes in->plan.  status must have room for plan->n entries and receives
+ * each change's outcome: "done", "failed", "rolled_back", or NULL when it
+ * was never tried.  Returns 0, or a negative errno with the reason in d once
+ * every step taken has been undone (-EPERM: the plan holds refused changes,
+ * and nothing was tried). */
+int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, const char **status);
+
+#endif
