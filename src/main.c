@@ -417,6 +417,9 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 				fprintf(stderr, "bpf-provision: --bpffs needs an absolute path\n");
 				return -EINVAL;
 			}
+			/* One spelling of the root: it names the ledger and shows in output. */
+			for (size_t n = strlen(optarg); n > 1 && optarg[n - 1] == '/'; n--)
+				optarg[n - 1] = '\0';
 			opts->bpffs = optarg;
 			break;
 		case OPT_MOUNT:

@@ -206,6 +206,11 @@ static bool is_kernel_preload(unsigned level, const char *name, int err)
 	return err == -ENOENT || err == -EACCES || err == -EPERM;
 }
 
+bool observed_is_kernel_file(const struct observed_entry *e)
+{
+	return e->kind == OBSERVED_UNKNOWN && is_kernel_preload(1, e->path, e->error);
+}
+
 static int walk_dir(struct walker *w, DIR *dir, size_t len, unsigned level, size_t dir_idx);
 
 /* Lists the directory at the current path (entry dir_idx) and enters it. */

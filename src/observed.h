@@ -64,6 +64,10 @@ const struct observed_entry *observed_find(const struct observed *o, const char 
 
 void observed_done(struct observed *o);
 
+/* True for the kernel's own maps.debug/progs.debug of a fresh mount when they
+ * cannot be opened as pins (the preload iterators): shown, never judged. */
+bool observed_is_kernel_file(const struct observed_entry *e);
+
 /* "dir", "map", "program", "link", "symlink", "unknown". */
 const char *observed_kind_str(enum observed_kind k);
 

@@ -155,9 +155,30 @@ static int attr_differences(const struct desired_pin *w, const struct observed_e
 	return e;
 }
 
+/* Something other than a directory where a parent of path must be one. */
+static const struct observed_entry *blocked_parent(const struct observed *obs, const char *path)
+{
+	char buf[4096];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf))
+		return NULL;
+	memcpy(buf, path, len + 1);
+	for (char *slash = strchr(buf, '/'); slash; slash = strchr(slash + 1, '/')) {
+		const struct observed_entry *e;
+
+		*slash = '\0';
+		e = observed_find(obs, buf);
+		*slash = '/';
+		if (e && e->kind != OBSERVED_DIR)
+			return e;
+	}
+	return NULL;
+}
+
 /* The change for one declared pin. */
 static int plan_pin(struct plan *p, const struct desired_pin *w, const struct observed_entry *h,
-		    const char *rewire)
+		    const struct observed_entry *parent, const char *rewire)
 {
 	struct plan_change c = {
 		.kind = want_kind(w),
@@ -172,7 +193,13 @@ static int plan_pin(struct plan *p, const struct desired_pin *w, const struct ob
 					      : w->attrs->on_incompatible;
 	int e = 0;
 
-	if (!h) {
+	if (parent) {
+		/* Never removed, like anything in the way below. */
+		c.action = PLAN_REPLACE;
+		c.refused = true;
+		e = append(&c.reason, "a %s is in the way at '%s'; remove it by hand",
+			   observed_kind_str(parent->kind), parent->path);
+	} else if (!h) {
 		c.action = PLAN_CREATE;
 		e = append(&c.reason, "missing");
 	} else if (h->kind == OBSERVED_DIR || h->kind == OBSERVED_SYMLINK ||
@@ -369,13 +396,15 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 
 	for (size_t i = 0; i < n_want && !e; i++)
 		if (sorted[i]->kind == DESIRED_MAP)
-			e = plan_pin(&p, sorted[i], observed_find(in->observed, sorted[i]->path), NULL);
+			e = plan_pin(&p, sorted[i], observed_find(in->observed, sorted[i]->path),
+				     blocked_parent(in->observed, sorted[i]->path), NULL);
 	for (size_t i = 0; i < n_want && !e; i++)
 		if (sorted[i]->kind == DESIRED_MAP && is_remade(&p, sorted[i]))
 			remade[n_remade++] = (struct remade){ sorted[i]->objfile, sorted[i]->index };
 	for (size_t i = 0; i < n_want && !e; i++)
 		if (sorted[i]->kind == DESIRED_PROGRAM)
 			e = plan_pin(&p, sorted[i], observed_find(in->observed, sorted[i]->path),
+				     blocked_parent(in->observed, sorted[i]->path),
 				     remade_map(remade, n_remade, sorted[i]));
 	for (size_t i = 0; i < in->observed->n && !e; i++) {
 		const struct observed_entry *h = &in->observed->entries[i];

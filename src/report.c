@@ -271,7 +271,7 @@ int report_validate(const struct manifest_set *set, const struct desired *des, b
 
 static json_t *diag_msg_json(const struct diag_msg *m)
 {
-	json_t *j = json_pack("{s:s, s:s?}", "message", m->text, "file", m->file);
+	json_t *j = json_pack("{s:s, s:s*}", "message", m->text, "file", m->file);
 
 	if (j && m->line) {
 		json_object_set_new(j, "line", json_integer(m->line));
@@ -539,6 +539,8 @@ int report_status(const struct observed *obs, const struct desired *des, const s
 				 c->reason);
 		else if (w)
 			row.in_sync = true, snprintf(row.state, sizeof(row.state), "in sync");
+		else if (observed_is_kernel_file(h))
+			snprintf(row.state, sizeof(row.state), "the kernel's own file, not a pin");
 		else if (h->kind == OBSERVED_UNKNOWN)
 			snprintf(row.state, sizeof(row.state), "cannot open: %s", strerror(-h->error));
 		else
