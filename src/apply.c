@@ -223,6 +223,41 @@ static size_t value_bytes(uint32_t type, uint32_t value_size)
 	}
 }
 
+#define MIGRATE_BATCH 256
+
+/* Reads entries in batches where the kernel has batch ops (hash and array
+ * maps since 5.6).  Returns the number read into keys/vals, 0 at the end,
+ * -EOPNOTSUPP when the map has no batch ops, or another negative errno. */
+static int read_batch(int fd, void *token, bool *first, void *keys, void *vals)
+{
+	__u32 count = MIGRATE_BATCH;
+	int r;
+
+	r = bpf_map_lookup_batch(fd, *first ? NULL : token, token, keys, vals, &count, NULL);
+	if (r < 0 && errno != ENOENT)
+		return errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP ? -EOPNOTSUPP
+										  : -errno;
+	*first = false;
+	return r < 0 && count == 0 ? 0 : (int)count;
+}
+
+/* The fallback, one entry at a time.  Returns 1 with the entry in key and
+ * val, 0 at the end, or a negative errno. */
+static int read_one(int fd, char *prev, bool *started, size_t klen, void *key, void *val)
+{
+	for (;;) {
+		if (bpf_map_get_next_key(fd, *started ? prev : NULL, key) < 0)
+			return errno == ENOENT ? 0 : -errno;
+		memcpy(prev, key, klen);
+		*started = true;
+		if (bpf_map_lookup_elem(fd, key, val) == 0)
+			return 1;
+		if (errno != ENOENT)
+			return -errno;
+		/* Deleted while we copied: go on from its key. */
+	}
+}
+
 /* Copies every entry of the old map that fits into the new one.  Entries
  * fit when key and value sizes are unchanged and the new map takes them
  * (an array index beyond the new max_entries, a full hash, do not). */
@@ -230,37 +265,38 @@ static int migrate(struct txn *t, const struct plan_change *c, int old_fd, int n
 {
 	const struct observed_entry *h = c->have;
 	const struct desired_spec *s = &c->want->spec;
-	size_t vlen = value_bytes(h->type, h->value_size);
-	_cleanup_free_ char *key = malloc(h->key_size + 1), *next = malloc(h->key_size + 1);
-	_cleanup_free_ char *val = malloc(vlen + 1);
-	bool fits = h->key_size == s->key_size && vlen == value_bytes(s->type, s->value_size);
+	size_t klen = h->key_size, vlen = value_bytes(h->type, h->value_size);
+	_cleanup_free_ char *keys = malloc(klen * MIGRATE_BATCH + 8);
+	_cleanup_free_ char *vals = malloc(vlen * MIGRATE_BATCH + 8);
+	_cleanup_free_ char *token = malloc(klen + 8), *prev = malloc(klen + 8);
+	bool fits = klen == s->key_size && vlen == value_bytes(s->type, s->value_size);
+	bool first = true, batched = true, started = false;
 	size_t copied = 0, dropped = 0;
-	void *prev = NULL;
-	int r = sys_step(t->sys);
+	int r = sys_step(t->sys), n;
 
 	if (r < 0)
 		return fail(t, c->path, "cannot migrate the map's entries", r);
-	if (!key || !next || !val)
+	if (!keys || !vals || !token || !prev)
 		return -ENOMEM;
-	while (bpf_map_get_next_key(old_fd, prev, next) == 0) {
-		memcpy(key, next, h->key_size);
-		prev = key;
-		if (!fits) {
-			dropped++;
+	for (;;) {
+		n = batched ? read_batch(old_fd, token, &first, keys, vals)
+			    : read_one(old_fd, prev, &started, klen, keys, vals);
+		if (n == -EOPNOTSUPP && batched && first) {
+			batched = false;
 			continue;
 		}
-		if (bpf_map_lookup_elem(old_fd, key, val) < 0) {
-			if (errno == ENOENT)
-				continue; /* removed while we copied */
-			return fail(t, c->path, "cannot read the old map", -errno);
+		if (n < 0)
+			return fail(t, c->path, "cannot read the old map", n);
+		if (n == 0)
+			break;
+		for (int i = 0; i < n; i++) {
+			if (fits && bpf_map_update_elem(new_fd, keys + (size_t)i * klen,
+							vals + (size_t)i * vlen, BPF_ANY) == 0)
+				copied++;
+			else
+				dropped++;
 		}
-		if (bpf_map_update_elem(new_fd, key, val, BPF_ANY) < 0)
-			dropped++;
-		else
-			copied++;
 	}
-	if (errno != ENOENT)
-		return fail(t, c->path, "cannot walk the old map", -errno);
 	if (dropped)
 		diag_warning(t->d, &(struct diag_loc){ .file = c->path },
 			     "migrate: %zu entries copied, %zu did not fit the new map", copied,
