@@ -399,7 +399,8 @@ int observed_scan(const char *root, struct diag *d, struct observed *ret)
 	if (err < 0)
 		goto fail;
 
-	qsort(w.entries, w.n, sizeof(*w.entries), entry_cmp);
+	if (w.n)
+		qsort(w.entries, w.n, sizeof(*w.entries), entry_cmp);
 	free(w.path);
 	*ret = (struct observed){
 		.root = TAKE_PTR(root_copy),

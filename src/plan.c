@@ -416,7 +416,8 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 		plan_done(&p);
 		return e;
 	}
-	qsort(p.changes, p.n, sizeof(*p.changes), cmp_changes);
+	if (p.n)
+		qsort(p.changes, p.n, sizeof(*p.changes), cmp_changes);
 	*ret = p;
 	return 0;
 }
