@@ -48,6 +48,7 @@ struct txn {
 	unsigned long tmp_seq;
 	const char **status;
 	ssize_t *pin_change;  /* per desired pin: index of its change in the plan, or -1 */
+	size_t n_done;
 	struct ledger ledger; /* the new ledger, saved at the end */
 };
 
@@ -123,6 +124,14 @@ static void rollback(struct txn *t)
 			diag_error(t->d, &(struct diag_loc){ .file = u->path },
 				   "rollback incomplete: cannot undo this step: %s", strerror(-r));
 	}
+}
+
+static void done(struct txn *t, size_t ci)
+{
+	t->status[ci] = "done";
+	t->n_done++;
+	if (t->in->progress)
+		t->in->progress(t->in->progress_ctx, t->n_done, t->in->plan->n);
 }
 
 static int fail(struct txn *t, const char *path, const char *what, int err)
@@ -383,7 +392,7 @@ static int apply_maps(struct txn *t, int **map_fds, const bool *loads)
 			r = make_map(t, ci, &fd);
 			if (r < 0)
 				return r;
-			t->status[ci] = "done";
+			done(t, ci);
 		} else if (loads[k]) {
 			r = open_pin(t, w->path, &fd);
 			if (r < 0)
@@ -432,7 +441,7 @@ static int apply_programs(struct txn *t, size_t k, int *map_fds)
 		if (r == 0)
 			r = place(t, w, fds[w->index], old_fd);
 		if (r == 0)
-			t->status[ci] = "done";
+			done(t, ci);
 	}
 	for (size_t i = 0; i < of->n_progs; i++)
 		if (fds[i] >= 0)
@@ -638,7 +647,7 @@ static int run(struct txn *t)
 		t->status[i] = "failed";
 		r = c->action == PLAN_UPDATE ? apply_update(t, c) : apply_delete(t, c);
 		if (r == 0)
-			t->status[i] = "done";
+			done(t, i);
 	}
 	if (r == 0)
 		r = remove_empty_dirs(t);

@@ -21,6 +21,10 @@ struct apply_input {
 	const struct plan *plan;
 	struct ledger *ledger; /* updated in memory and saved on success; as loaded on failure */
 	bool destroy;
+	/* Called after each change is made, with how many of how many are done;
+	 * may be NULL.  Rendering is the caller's business. */
+	void (*progress)(void *ctx, size_t done, size_t total);
+	void *progress_ctx;
 };
 
 /* Executes in->plan.  status must have room for plan->n entries and receives

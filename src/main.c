@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -54,6 +56,7 @@ struct options {
 	bool dry_run;
 	bool no_objects;
 	bool help;
+	const char *metrics_file;
 };
 
 struct command {
@@ -74,6 +77,7 @@ static const char *const options_help =
 	"  -v, --verbose             say more\n"
 	"      --color WHEN          auto (default), always or never\n"
 	"      --lock-timeout SECS   wait at most this long for another run's lock (default 30)\n"
+	"      --metrics-file FILE   write the plan summary there, Prometheus text format\n"
 	"  -h, --help                this help (after a command: the command's help)\n"
 	"      --version             print the version\n";
 
@@ -190,21 +194,56 @@ static int pick_root(const struct options *opts, const struct manifest_set *set,
 	return 0;
 }
 
-static int check_bpffs(const char *root, struct diag *d)
+static bool is_bpffs(const char *root)
 {
 	struct statfs st;
 
-	if (statfs(root, &st) < 0) {
-		int err = -errno;
+	return statfs(root, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
 
-		diag_error(d, &(struct diag_loc){ .file = root }, "cannot use the bpffs root: %s",
-			   strerror(-err));
-		return err;
+/* mkdir -p, for --mount's mount point. */
+static int make_dirs(const char *path)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *slash = strchr(p + 1, '/');; slash = strchr(slash + 1, '/')) {
+		if (slash)
+			*slash = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		if (!slash)
+			return 0;
+		*slash = '/';
 	}
-	if (st.f_type != BPF_FS_MAGIC)
+}
+
+/* The root must be a bpffs.  With --mount one is mounted there first, as
+ * systemd mounts /sys/fs/bpf (mode 0700); a dry run mounts nothing and plans
+ * against the empty tree the mount would give (*ret_empty). */
+static int check_bpffs(const struct options *opts, const char *root, bool dry_run,
+		       struct diag *d, bool *ret_empty)
+{
+	int r;
+
+	if (is_bpffs(root))
+		return 0;
+	if (!opts->mount)
 		return diag_error(d, &(struct diag_loc){ .file = root },
 				  "not a bpffs mount (mount one, or pass --mount)"),
 		       -ENOTSUP;
+	if (dry_run) {
+		*ret_empty = true;
+		return 0;
+	}
+	r = make_dirs(root);
+	if (r == 0 && mount("bpf", root, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0)
+		r = -errno;
+	if (r < 0)
+		return diag_error(d, &(struct diag_loc){ .file = root },
+				  "cannot mount bpffs here: %s", strerror(-r)),
+		       r;
 	return 0;
 }
 
@@ -236,6 +275,7 @@ static void session_done(struct session *s)
 static int session_plan(const struct options *opts, int argc, char **argv, bool destroy,
 			bool lock, struct session *s)
 {
+	bool empty = false;
 	int r;
 
 	r = load_manifests(opts, argc, argv, &s->set, &s->des, &s->d);
@@ -245,12 +285,13 @@ static int session_plan(const struct options *opts, int argc, char **argv, bool 
 		r = pick_root(opts, &s->set, &s->d, &s->root);
 	if (r < 0)
 		return r == -ENOMEM ? EXIT_FAIL : EXIT_INVALID;
-	/* From here on the input was valid: what fails is the system.  The tree
-	 * is read under the lock, so the plan applied is the plan computed. */
-	if (check_bpffs(s->root, &s->d) < 0 ||
-	    (lock && ledger_lock(s->root, opts->lock_timeout, &s->d, &s->lock_fd) < 0) || desired_load_tags(&s->des, &s->d) < 0 ||
-	    ledger_load(s->root, &s->d, &s->ledger) < 0 ||
-	    observed_scan(s->root, &s->d, &s->obs) < 0)
+	/* From here on the input was valid: what fails is the system.  A run
+	 * that changes the tree (lock) reads it under the lock, so the plan
+	 * applied is the plan computed; the others change nothing. */
+	if (check_bpffs(opts, s->root, !lock, &s->d, &empty) < 0 ||
+	    (lock && ledger_lock(s->root, opts->lock_timeout, &s->d, &s->lock_fd) < 0) ||
+	    desired_load_tags(&s->des, &s->d) < 0 || ledger_load(s->root, &s->d, &s->ledger) < 0 ||
+	    (!empty && observed_scan(s->root, &s->d, &s->obs) < 0))
 		return EXIT_FAIL;
 	r = plan_build(&(struct plan_input){ .set = &s->set,
 					     .desired = &s->des,
@@ -261,20 +302,36 @@ static int session_plan(const struct options *opts, int argc, char **argv, bool 
 	return r < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
+static void write_metrics(const struct options *opts, struct session *s, bool dry_run, bool ok)
+{
+	if (opts->metrics_file && s->root)
+		report_metrics(&s->plan, s->root, dry_run, ok, opts->metrics_file, &s->d);
+}
+
+/* Progress only for a person: a terminal on stderr, text output, not quiet. */
+static bool show_progress(const struct options *opts)
+{
+	return opts->output == OUTPUT_TEXT && !opts->quiet && isatty(STDERR_FILENO);
+}
+
+static void progress(void *ctx, size_t done, size_t total)
+{
+	fprintf(stderr, "\r\033[Kapplying: %zu/%zu", done, total);
+}
+
 static int run_plan(const struct options *opts, int argc, char **argv, bool destroy)
 {
 	struct session s = { 0 };
 	int status = session_plan(opts, argc, argv, destroy, false, &s);
 
 	if (status == EXIT_OK) {
-		print_diags(opts, &s.d);
 		if (report_plan(&s.plan, s.root, true, NULL, opts->output == OUTPUT_JSON, stdout) < 0)
 			status = EXIT_FAIL;
 		else
 			status = plan_has_changes(&s.plan) ? EXIT_DRIFT : EXIT_OK;
-	} else {
-		print_diags(opts, &s.d);
 	}
+	write_metrics(opts, &s, true, status != EXIT_FAIL && status != EXIT_INVALID);
+	print_diags(opts, &s.d);
 	session_done(&s);
 	return status;
 }
@@ -305,9 +362,13 @@ static int run_apply(const struct options *opts, int argc, char **argv, bool des
 					     .desired = &s.des,
 					     .plan = &s.plan,
 					     .ledger = &s.ledger,
-					     .destroy = destroy },
+					     .destroy = destroy,
+					     .progress = show_progress(opts) ? progress : NULL },
 		      &sys, &s.d, status);
+	if (show_progress(opts) && s.plan.n)
+		fputs("\r\033[K", stderr);
 	code = r < 0 ? EXIT_FAIL : EXIT_OK;
+	write_metrics(opts, &s, false, code == EXIT_OK);
 	if (r != -EPERM && !opts->quiet)
 		report_plan(&s.plan, s.root, false, status, opts->output == OUTPUT_JSON, stdout);
 	if (getenv("BPF_PROVISION_TRACE_STEPS"))
@@ -389,6 +450,7 @@ enum {
 	OPT_VERSION,
 	OPT_DRY_RUN,
 	OPT_NO_OBJECTS,
+	OPT_METRICS_FILE,
 };
 
 static int parse_options(int argc, char **argv, struct options *opts, bool *version)
@@ -405,6 +467,7 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "no-objects", no_argument, NULL, OPT_NO_OBJECTS },
+		{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 		{ 0 },
 	};
 	char *end;
@@ -474,6 +537,9 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 			break;
 		case OPT_NO_OBJECTS:
 			opts->no_objects = true;
+			break;
+		case OPT_METRICS_FILE:
+			opts->metrics_file = optarg;
 			break;
 		default:
 			return -EINVAL;

@@ -5,6 +5,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 #include <jansson.h>
@@ -566,4 +571,79 @@ int report_status(const struct observed *obs, const struct desired *des, const s
 		json_decref(doc);
 	}
 	return r ? r : ferror(out) ? -EIO : 0;
+}
+
+/* Label values escape backslash, quote and newline. */
+static void prom_label(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', f);
+		if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+int report_metrics(const struct plan *p, const char *root, bool dry_run, bool ok, const char *file,
+		   struct diag *d)
+{
+	static const enum plan_action actions[] = { PLAN_CREATE, PLAN_REPLACE, PLAN_UPDATE,
+						    PLAN_DELETE, PLAN_UNCHANGED };
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_fclose_ FILE *f = NULL;
+	int fd, r;
+
+	if (asprintf(&tmp, "%s.XXXXXX", file) < 0)
+		return -ENOMEM;
+	fd = mkstemp(tmp);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		goto fail;
+	}
+	fprintf(f, "# HELP bpf_provision_changes Changes of the last run's plan, by action.\n"
+		   "# TYPE bpf_provision_changes gauge\n");
+	for (size_t i = 0; i < sizeof(actions) / sizeof(*actions); i++) {
+		fprintf(f, "bpf_provision_changes{bpffs=\"");
+		prom_label(f, root);
+		fprintf(f, "\",action=\"%s\"} %zu\n", plan_action_str(actions[i]),
+			p->counts[actions[i]]);
+	}
+	fprintf(f, "# HELP bpf_provision_refused Changes the last plan holds that apply refuses.\n"
+		   "# TYPE bpf_provision_refused gauge\n"
+		   "bpf_provision_refused{bpffs=\"");
+	prom_label(f, root);
+	fprintf(f, "\"} %zu\n", p->n_refused);
+	fprintf(f, "# HELP bpf_provision_drift 1 when the tree differs from the manifests.\n"
+		   "# TYPE bpf_provision_drift gauge\n"
+		   "bpf_provision_drift{bpffs=\"");
+	prom_label(f, root);
+	fprintf(f, "\"} %d\n", dry_run ? plan_has_changes(p) : !ok);
+	fprintf(f, "# HELP bpf_provision_last_run_success 1 when the last run succeeded.\n"
+		   "# TYPE bpf_provision_last_run_success gauge\n"
+		   "bpf_provision_last_run_success{bpffs=\"");
+	prom_label(f, root);
+	fprintf(f, "\",dry_run=\"%s\"} %d\n", dry_run ? "true" : "false", ok);
+	fprintf(f, "# HELP bpf_provision_last_run_timestamp_seconds When the last run ended.\n"
+		   "# TYPE bpf_provision_last_run_timestamp_seconds gauge\n"
+		   "bpf_provision_last_run_timestamp_seconds %lld\n",
+		(long long)time(NULL));
+	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0 || fchmod(fileno(f), 0644) < 0) {
+		r = -errno;
+		goto fail_unlink;
+	}
+	if (rename(tmp, file) < 0) {
+		r = -errno;
+		goto fail_unlink;
+	}
+	return 0;
+fail_unlink:
+	unlink(tmp);
+fail:
+	return diag_error(d, &(struct diag_loc){ .file = file }, "cannot write the metrics: %s",
+			  strerror(-r)),
+	       r;
 }

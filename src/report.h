@@ -48,4 +48,11 @@ int report_plan(const struct plan *p, const char *root, bool dry_run, const char
 int report_status(const struct observed *obs, const struct desired *des, const struct ledger *l,
 		  const struct plan *p, const char *root, bool json, FILE *out);
 
+/* Writes the plan summary of a run to file in the Prometheus text format
+ * (node_exporter's textfile collector), atomically: a temporary file beside
+ * it, then rename.  ok says whether the run succeeded.  Returns 0 or a
+ * negative errno with the reason in d. */
+int report_metrics(const struct plan *p, const char *root, bool dry_run, bool ok, const char *file,
+		   struct diag *d);
+
 #endif
