@@ -21,18 +21,22 @@
 #define DEFAULT_PIN_MODE 0600
 #define DEFAULT_DIR_MODE 0700
 
+/* Old pins are never unlinked during the transaction: they are exchanged
+ * or moved aside into a trash directory of this run, keeping their inode,
+ * mode and owner, and unlinked only once the new ledger is written. */
 enum undo_kind {
-	UNDO_UNLINK,  /* a pin we placed: unlink it */
-	UNDO_RESTORE, /* a pin we replaced: put the old object (fd) back */
-	UNDO_REPIN,   /* a pin we deleted: pin the old object (fd) again */
-	UNDO_ATTRS,   /* mode/owner we changed: set them back */
-	UNDO_RMDIR,   /* a directory we made */
-	UNDO_MKDIR,   /* a directory we removed */
+	UNDO_UNLINK,    /* a pin we placed: unlink it */
+	UNDO_EXCHANGE,  /* new pin at path, old one at aside: exchange back, unlink aside */
+	UNDO_MOVE_BACK, /* a pin we moved from path to aside: move it back */
+	UNDO_ATTRS,     /* mode/owner we changed: set them back */
+	UNDO_RMDIR,     /* a directory we made */
+	UNDO_MKDIR,     /* a directory we removed */
 };
 
 struct undo {
 	enum undo_kind kind;
-	char *path; /* absolute */
+	char *path;  /* absolute */
+	char *aside; /* EXCHANGE, MOVE_BACK: where the old pin is */
 	int fd;
 	mode_t mode;
 	uid_t uid;
@@ -46,6 +50,9 @@ struct txn {
 	struct undo *steps;
 	size_t n, cap;
 	unsigned long tmp_seq;
+	char *trash; /* this run's directory for old pins, once made */
+	bool intent_saved;
+	bool ledger_existed; /* before the intent was saved */
 	const char **status;
 	ssize_t *pin_change;  /* per desired pin: index of its change in the plan, or -1 */
 	size_t n_done;
@@ -81,6 +88,7 @@ static int push(struct txn *t, struct undo u)
 static void undo_free(struct undo *u)
 {
 	free(u->path);
+	free(u->aside);
 	if (u->fd >= 0)
 		close(u->fd);
 }
@@ -91,24 +99,17 @@ static void rollback(struct txn *t)
 {
 	for (size_t i = t->n; i-- > 0;) {
 		struct undo *u = &t->steps[i];
-		_cleanup_free_ char *tmp = NULL;
 		int r = 0;
 
 		switch (u->kind) {
 		case UNDO_UNLINK:
 			r = sys_unlink(NULL, u->path);
 			break;
-		case UNDO_RESTORE:
-			if (asprintf(&tmp, "%.*s/" PLAN_TEMP_PREFIX "restore_%d_%zu",
-				     (int)(strrchr(u->path, '/') - u->path), u->path, getpid(),
-				     i) < 0) {
-				r = -ENOMEM;
-				break;
-			}
-			r = sys_obj_pin(NULL, u->fd, tmp) ?: sys_rename(NULL, tmp, u->path);
+		case UNDO_EXCHANGE:
+			r = sys_exchange(NULL, u->aside, u->path) ?: sys_unlink(NULL, u->aside);
 			break;
-		case UNDO_REPIN:
-			r = sys_obj_pin(NULL, u->fd, u->path);
+		case UNDO_MOVE_BACK:
+			r = sys_rename(NULL, u->aside, u->path);
 			break;
 		case UNDO_ATTRS:
 			r = sys_chmod(NULL, u->path, u->mode) ?: sys_chown(NULL, u->path, u->uid, u->gid);
@@ -181,14 +182,44 @@ static int ensure_parents(struct txn *t, const char *rel, mode_t mode, const cha
 	return 0;
 }
 
-/* Pins fd under a temporary name beside rel, gives it its mode and owner,
- * and renames it into place; old_fd (or -1) is what it replaces. */
-static int place(struct txn *t, const struct desired_pin *w, int fd, int old_fd)
+/* Moves the pin at path (absolute) into this run's trash directory, made
+ * on first use at the root, where it waits for the commit. */
+static int move_aside(struct txn *t, const char *path)
+{
+	_cleanup_free_ char *aside = NULL;
+	int r;
+
+	if (!t->trash) {
+		if (asprintf(&t->trash, "%s/" PLAN_TEMP_PREFIX "trash_%d", t->in->root, getpid()) < 0)
+			return -ENOMEM;
+		r = sys_mkdir(t->sys, t->trash, 0700);
+		if (r < 0)
+			return fail(t, t->trash, "cannot create the trash directory", r);
+		r = push(t, (struct undo){ .kind = UNDO_RMDIR, .path = strdup(t->trash), .fd = -1 });
+		if (r < 0)
+			return r;
+	}
+	if (asprintf(&aside, "%s/%lu", t->trash, t->tmp_seq++) < 0)
+		return -ENOMEM;
+	r = sys_rename(t->sys, path, aside);
+	if (r < 0)
+		return fail(t, path, "cannot move the old pin aside", r);
+	return push(t, (struct undo){ .kind = UNDO_MOVE_BACK,
+				      .path = strdup(path),
+				      .aside = TAKE_PTR(aside),
+				      .fd = -1 });
+}
+
+/* Pins fd under a temporary name beside its place, gives it its mode and
+ * owner, and renames it into place; when something is there (replace), the
+ * two are exchanged atomically and the old one moved aside. */
+static int place(struct txn *t, const struct desired_pin *w, int fd, bool replace)
 {
 	_cleanup_free_ char *path = abs_path(t->in->root, w->path);
 	_cleanup_free_ char *tmp = NULL;
 	const char *slash;
 	mode_t mode = w->attrs->mode >= 0 ? (mode_t)w->attrs->mode : DEFAULT_PIN_MODE;
+	struct undo *u;
 	int r;
 
 	if (!path)
@@ -208,15 +239,17 @@ static int place(struct txn *t, const struct desired_pin *w, int fd, int old_fd)
 		r = sys_chown(t->sys, tmp, (uid_t)w->uid, (gid_t)w->gid);
 	if (r < 0)
 		return fail(t, path, "cannot set mode or owner", r);
-	r = sys_rename(t->sys, tmp, path);
+	r = replace ? sys_exchange(t->sys, tmp, path) : sys_rename(t->sys, tmp, path);
 	if (r < 0)
 		return fail(t, path, "cannot rename into place", r);
-	/* The temporary name is gone; what is left to undo is the placement. */
-	free(t->steps[t->n - 1].path);
-	t->steps[t->n - 1] = (struct undo){ .kind = old_fd >= 0 ? UNDO_RESTORE : UNDO_UNLINK,
-					    .path = TAKE_PTR(path),
-					    .fd = old_fd >= 0 ? dup(old_fd) : -1 };
-	return 0;
+	/* What is left to undo is the placement (and, for a replace, the swap). */
+	u = &t->steps[t->n - 1];
+	free(u->path);
+	*u = (struct undo){ .kind = replace ? UNDO_EXCHANGE : UNDO_UNLINK,
+			    .path = TAKE_PTR(path),
+			    .aside = replace ? strdup(tmp) : NULL,
+			    .fd = -1 };
+	return replace ? move_aside(t, tmp) : 0;
 }
 
 static size_t value_bytes(uint32_t type, uint32_t value_size)
@@ -356,14 +389,15 @@ static int make_map(struct txn *t, size_t ci, int *ret_fd)
 	r = loader_create_map(w->objfile, w->index, t->sys, t->d, &fd);
 	if (r < 0)
 		return r;
-	if (c->action == PLAN_REPLACE) {
+	if (c->action == PLAN_REPLACE && c->policy == ON_INCOMPATIBLE_MIGRATE &&
+	    c->have->kind == OBSERVED_MAP) {
 		r = open_pin(t, w->path, &old_fd);
-		if (r == 0 && c->policy == ON_INCOMPATIBLE_MIGRATE && c->have->kind == OBSERVED_MAP)
+		if (r == 0)
 			r = migrate(t, c, old_fd, fd);
 		if (r < 0)
 			return r;
 	}
-	r = place(t, w, fd, old_fd);
+	r = place(t, w, fd, c->action == PLAN_REPLACE);
 	if (r < 0)
 		return r;
 	*ret_fd = TAKE_FD(fd);
@@ -427,7 +461,6 @@ static int apply_programs(struct txn *t, size_t k, int *map_fds)
 		const struct desired_pin *w = &des->pins[i];
 		size_t ci = 0;
 		const struct plan_change *c = change_for(t, w, &ci);
-		_cleanup_close_ int old_fd = -1;
 
 		if (w->objfile != of || w->kind != DESIRED_PROGRAM || !makes_anew(c))
 			continue;
@@ -436,10 +469,8 @@ static int apply_programs(struct txn *t, size_t k, int *map_fds)
 				   w->attrs->dir_mode >= 0 ? (mode_t)w->attrs->dir_mode
 							   : DEFAULT_DIR_MODE,
 				   w->manifest->name);
-		if (r == 0 && c->action == PLAN_REPLACE)
-			r = open_pin(t, w->path, &old_fd);
 		if (r == 0)
-			r = place(t, w, fds[w->index], old_fd);
+			r = place(t, w, fds[w->index], c->action == PLAN_REPLACE);
 		if (r == 0)
 			done(t, ci);
 	}
@@ -475,20 +506,15 @@ static int apply_update(struct txn *t, const struct plan_change *c)
 static int apply_delete(struct txn *t, const struct plan_change *c)
 {
 	_cleanup_free_ char *path = abs_path(t->in->root, c->path);
-	_cleanup_close_ int fd = -1;
 	int r;
 
 	if (!path)
 		return -ENOMEM;
-	/* Holding the object keeps it alive, so the unlink can be undone. */
-	r = sys_obj_get(t->sys, path, &fd);
+	r = move_aside(t, path);
 	if (r < 0)
-		return fail(t, path, "cannot open the pin", r);
-	r = sys_unlink(t->sys, path);
-	if (r < 0)
-		return fail(t, path, "cannot unlink", r);
+		return r;
 	ledger_remove(&t->ledger, c->path);
-	return push(t, (struct undo){ .kind = UNDO_REPIN, .path = TAKE_PTR(path), .fd = TAKE_FD(fd) });
+	return 0;
 }
 
 static bool in_set(const struct manifest_set *set, const char *name)
@@ -499,9 +525,33 @@ static bool in_set(const struct manifest_set *set, const char *name)
 	return false;
 }
 
-/* The directories this tool made for the manifests, once empty, deepest first. */
+/* The directories this tool made for the manifests, once empty, deepest
+ * first; and empty trash directories that killed runs left at the root. */
 static int remove_empty_dirs(struct txn *t)
 {
+	for (size_t i = 0; t->in->observed && i < t->in->observed->n; i++) {
+		const struct observed_entry *e = &t->in->observed->entries[i];
+		_cleanup_free_ char *path = NULL;
+		int r;
+
+		if (e->kind != OBSERVED_DIR || strchr(e->path, '/') ||
+		    strncmp(e->path, PLAN_TEMP_PREFIX, strlen(PLAN_TEMP_PREFIX)) != 0)
+			continue;
+		path = abs_path(t->in->root, e->path);
+		if (!path)
+			return -ENOMEM;
+		r = sys_rmdir(t->sys, path);
+		if (r == -ENOTEMPTY || r == -EEXIST || r == -ENOENT)
+			continue;
+		if (r < 0)
+			return fail(t, path, "cannot remove a leftover trash directory", r);
+		r = push(t, (struct undo){ .kind = UNDO_MKDIR,
+					   .path = TAKE_PTR(path),
+					   .fd = -1,
+					   .mode = e->mode });
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = t->ledger.n; i-- > 0;) {
 		const struct ledger_entry *e = &t->ledger.entries[i];
 		_cleanup_free_ char *path = NULL;
@@ -564,6 +614,62 @@ static int record_pins(struct txn *t)
 			return r;
 	}
 	return 0;
+}
+
+/* Records the directories this run will make before it makes any, so that
+ * a run killed half-way leaves directories the next run knows as its own. */
+static int save_intent(struct txn *t)
+{
+	const struct plan *p = t->in->plan;
+	bool any = false;
+	int r;
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct desired_pin *w = p->changes[i].want;
+		_cleanup_free_ char *path = NULL;
+		size_t root_len = strlen(t->in->root) + 1;
+
+		if (!w || !makes_anew(&p->changes[i]))
+			continue;
+		path = abs_path(t->in->root, w->path);
+		if (!path)
+			return -ENOMEM;
+		for (char *slash = strchr(path + root_len, '/'); slash;
+		     slash = strchr(slash + 1, '/')) {
+			struct stat st;
+
+			*slash = '\0';
+			if (lstat(path, &st) < 0 && !ledger_find(&t->ledger, path + root_len)) {
+				r = ledger_put(&t->ledger,
+					       &(struct ledger_entry){ .path = path + root_len,
+								       .manifest = w->manifest->name,
+								       .is_dir = true });
+				if (r < 0)
+					return r;
+				any = true;
+			}
+			*slash = '/';
+		}
+	}
+	if (!any)
+		return 0;
+	t->ledger_existed = access(t->ledger.file, F_OK) == 0;
+	r = sys_step(t->sys) ?: ledger_save(&t->ledger, t->d);
+	if (r < 0 && !t->d->n_errors)
+		fail(t, t->ledger.file, "cannot write the ledger", r);
+	t->intent_saved = r == 0;
+	return r;
+}
+
+/* After the ledger is written nothing is undone: the old pins go for good.
+ * A failure here leaves temporary pins the next run removes. */
+static void commit(struct txn *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->steps[i].kind == UNDO_MOVE_BACK)
+			sys_unlink(NULL, t->steps[i].aside);
+	if (t->trash)
+		sys_rmdir(NULL, t->trash);
 }
 
 static int copy_ledger(const struct ledger *from, struct ledger *to)
@@ -635,7 +741,9 @@ static int run(struct txn *t)
 			for (size_t k = 0; k < des->n_objfiles; k++)
 				loads[k] |= des->objfiles[k] == p->changes[i].want->objfile;
 
-	r = apply_maps(t, map_fds, loads);
+	r = save_intent(t);
+	if (r == 0)
+		r = apply_maps(t, map_fds, loads);
 	for (size_t k = 0; k < des->n_objfiles && r == 0; k++)
 		if (loads[k])
 			r = apply_programs(t, k, map_fds[k]);
@@ -684,6 +792,11 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, con
 		r = run(&t);
 	if (r < 0) {
 		rollback(&t);
+		/* The intent record named directories that are gone again. */
+		if (t.intent_saved && t.ledger_existed)
+			ledger_save(in->ledger, d);
+		else if (t.intent_saved)
+			unlink(t.ledger.file);
 		for (size_t i = 0; i < in->plan->n; i++)
 			if (status[i] && strcmp(status[i], "done") == 0)
 				status[i] = "rolled_back";
@@ -692,6 +805,7 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, con
 		else
 			diag_error(d, NULL, "apply failed; every change was rolled back");
 	} else {
+		commit(&t);
 		/* The new ledger replaces the loaded one. */
 		ledger_done(in->ledger);
 		*in->ledger = t.ledger;
@@ -701,6 +815,7 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, con
 		undo_free(&t.steps[i]);
 	free(t.steps);
 	free(t.pin_change);
+	free(t.trash);
 	ledger_done(&t.ledger);
 	return r;
 }

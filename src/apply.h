@@ -19,6 +19,7 @@ struct apply_input {
 	const struct manifest_set *set;
 	const struct desired *desired;
 	const struct plan *plan;
+	const struct observed *observed; /* the tree the plan was made from */
 	struct ledger *ledger; /* updated in memory and saved on success; as loaded on failure */
 	bool destroy;
 	/* Called after each change is made, with how many of how many are done;

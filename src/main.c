@@ -83,7 +83,16 @@ static const char *const options_help =
 
 /* Prints the collected diagnostics: text on stderr always, and under -o json
  * the error document on stdout for scripts. */
+static void print_diags_doc(const struct options *opts, const struct diag *d, bool json_doc);
+
 static void print_diags(const struct options *opts, const struct diag *d)
+{
+	print_diags_doc(opts, d, true);
+}
+
+/* json_doc: under -o json, also print the error document (not when stdout
+ * already holds the run's one result document). */
+static void print_diags_doc(const struct options *opts, const struct diag *d, bool json_doc)
 {
 	size_t shown = 0;
 
@@ -98,7 +107,7 @@ static void print_diags(const struct options *opts, const struct diag *d)
 	}
 	if (d->n_errors > shown)
 		fprintf(stderr, "error: %zu more errors not shown\n", d->n_errors - shown);
-	if (opts->output == OUTPUT_JSON && d->n_errors > 0)
+	if (json_doc && opts->output == OUTPUT_JSON && d->n_errors > 0)
 		report_errors_json(d, stdout);
 }
 
@@ -345,6 +354,7 @@ static int run_apply(const struct options *opts, int argc, char **argv, bool des
 {
 	struct session s = { 0 };
 	_cleanup_free_ const char **status = NULL;
+	bool printed = false;
 	struct sys sys;
 	int code, r;
 
@@ -361,6 +371,7 @@ static int run_apply(const struct options *opts, int argc, char **argv, bool des
 					     .set = &s.set,
 					     .desired = &s.des,
 					     .plan = &s.plan,
+					     .observed = &s.obs,
 					     .ledger = &s.ledger,
 					     .destroy = destroy,
 					     .progress = show_progress(opts) ? progress : NULL },
@@ -369,12 +380,16 @@ static int run_apply(const struct options *opts, int argc, char **argv, bool des
 		fputs("\r\033[K", stderr);
 	code = r < 0 ? EXIT_FAIL : EXIT_OK;
 	write_metrics(opts, &s, false, code == EXIT_OK);
-	if (r != -EPERM && !opts->quiet)
+	/* A failed apply's document carries each change's status; the errors
+	 * themselves go to stderr. */
+	if (r != -EPERM && !opts->quiet) {
 		report_plan(&s.plan, s.root, false, status, opts->output == OUTPUT_JSON, stdout);
+		printed = true;
+	}
 	if (getenv("BPF_PROVISION_TRACE_STEPS"))
 		fprintf(stderr, "bpf-provision: %lu steps\n", sys.steps);
 out:
-	print_diags(opts, &s.d);
+	print_diags_doc(opts, &s.d, !printed);
 	session_done(&s);
 	return code;
 }

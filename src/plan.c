@@ -323,13 +323,22 @@ static int cmp_desired(const void *a, const void *b)
 		      (*(const struct desired_pin *const *)b)->path);
 }
 
+/* A pin made under a temporary name, or moved into a run's trash directory. */
+static bool has_temp_component(const char *path)
+{
+	for (const char *c = path; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL)
+		if (strncmp(c, PLAN_TEMP_PREFIX, strlen(PLAN_TEMP_PREFIX)) == 0)
+			return true;
+	return false;
+}
+
 /* The delete, if any, for an observed pin that nothing declares. */
 static int plan_undeclared(struct plan *p, const struct plan_input *in,
 			   const struct observed_entry *h)
 {
 	const struct ledger_entry *l = ledger_find(in->ledger, h->path);
 	const struct manifest *m = NULL;
-	const char *dir = NULL, *base = strrchr(h->path, '/') ? strrchr(h->path, '/') + 1 : h->path;
+	const char *dir = NULL;
 	struct plan_change c = { .action = PLAN_DELETE,
 				 .kind = h->kind,
 				 .path = h->path,
@@ -339,7 +348,7 @@ static int plan_undeclared(struct plan *p, const struct plan_input *in,
 
 	if (h->kind != OBSERVED_MAP && h->kind != OBSERVED_PROGRAM && h->kind != OBSERVED_LINK)
 		return 0;
-	if (strncmp(base, PLAN_TEMP_PREFIX, strlen(PLAN_TEMP_PREFIX)) == 0) {
+	if (has_temp_component(h->path)) {
 		/* Ours by name: made by a run that was killed before its rename. */
 		e = append(&c.reason, "temporary pin left by an interrupted run");
 		if (e < 0)

@@ -2,6 +2,7 @@
 /* State-changing kernel and filesystem calls, counted so that a test can
  * inject a failure at any step of an apply. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -57,6 +58,11 @@ int sys_obj_pin(struct sys *s, int fd, const char *path)
 int sys_rename(struct sys *s, const char *from, const char *to)
 {
 	return SYS_CALL(s, rename(from, to));
+}
+
+int sys_exchange(struct sys *s, const char *a, const char *b)
+{
+	return SYS_CALL(s, renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE));
 }
 
 int sys_unlink(struct sys *s, const char *path)

@@ -25,6 +25,8 @@ int sys_step(struct sys *s);
 int sys_obj_get(struct sys *s, const char *path, int *ret_fd);
 int sys_obj_pin(struct sys *s, int fd, const char *path);
 int sys_rename(struct sys *s, const char *from, const char *to);
+/* Swaps two names atomically (renameat2 RENAME_EXCHANGE; bpffs has it). */
+int sys_exchange(struct sys *s, const char *a, const char *b);
 int sys_unlink(struct sys *s, const char *path);
 int sys_mkdir(struct sys *s, const char *path, mode_t mode);
 int sys_rmdir(struct sys *s, const char *path);
