@@ -227,3 +227,20 @@ int loader_load_programs(const struct objfile *of, const bool *want, const int *
 		return load_btf(of, want, map_fds, sys, d, prog_fds);
 	return load_legacy(of, want, map_fds, sys, d, prog_fds);
 }
+
+int loader_probe(struct diag *d)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4, 1, NULL);
+	int err;
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	err = -errno;
+	return diag_error(d, NULL,
+			  "the kernel refuses to create BPF objects for this process (%s): "
+			  "plan and apply need CAP_BPF (run them as root)",
+			  strerror(-err)),
+	       err;
+}

@@ -30,4 +30,9 @@ int loader_create_map(const struct objfile *of, size_t i, struct sys *sys, struc
 int loader_load_programs(const struct objfile *of, const bool *want, const int *map_fds,
 			 struct sys *sys, struct diag *d, int *prog_fds);
 
+/* Whether this process may create BPF objects at all, so that a run without
+ * the privilege fails with one message instead of one per object.  Returns 0,
+ * or the kernel's refusal (-EPERM, ...) recorded in d. */
+int loader_probe(struct diag *d);
+
 #endif

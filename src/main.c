@@ -4,6 +4,7 @@
  * once, after the stage that collected them returns. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +16,14 @@
 
 #include <linux/magic.h>
 
+#include <bpf/libbpf.h>
+
 #include "apply.h"
 #include "cleanup.h"
 #include "desired.h"
 #include "diag.h"
 #include "ledger.h"
+#include "loader.h"
 #include "manifest.h"
 #include "objfile.h"
 #include "observed.h"
@@ -298,6 +302,7 @@ static int session_plan(const struct options *opts, int argc, char **argv, bool 
 	 * that changes the tree (lock) reads it under the lock, so the plan
 	 * applied is the plan computed; the others change nothing. */
 	if (check_bpffs(opts, s->root, !lock, &s->d, &empty) < 0 ||
+	    (s->des.n_pins > 0 && loader_probe(&s->d) < 0) ||
 	    (lock && ledger_lock(s->root, opts->lock_timeout, &s->d, &s->lock_fd) < 0) ||
 	    desired_load_tags(&s->des, &s->d) < 0 || ledger_load(s->root, &s->d, &s->ledger) < 0 ||
 	    (!empty && observed_scan(s->root, &s->d, &s->obs) < 0))
@@ -563,6 +568,12 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 	return 0;
 }
 
+/* libbpf's own messages only under -v: ours say what failed, in context. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBBPF_DEBUG ? 0 : vfprintf(stderr, fmt, ap);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts = { .lock_timeout = 30 };
@@ -577,6 +588,7 @@ int main(int argc, char **argv)
 		printf("%s\n", PACKAGE_STRING);
 		return EXIT_OK;
 	}
+	libbpf_set_print(opts.verbose ? libbpf_print : NULL);
 	if (optind == argc) {
 		if (opts.help) {
 			usage(stdout);

@@ -83,4 +83,16 @@ if command -v script >/dev/null; then
 else
 	skip "script(1) missing: cannot test progress on a terminal"
 fi
+# Without privileges: one clear message, exit 1, nothing changed.
+if command -v setpriv >/dev/null; then
+	chmod 755 "$T" "$root"
+	before=$(find "$root" | sort)
+	setpriv --reuid=nobody --regid=nogroup --clear-groups env BPF_PROVISION_RUNTIME_DIR="$T/nobody" \
+		"$BPF_PROVISION" --bpffs "$root" apply "$C" >"$T/out" 2>"$T/err"
+	rc=$?
+	[ $rc = 1 ] || fail "unprivileged apply: exit $rc, want 1"
+	[ "$(wc -l <"$T/err")" = 1 ] || fail "unprivileged apply: want one message, got: $(cat "$T/err")"
+	grep -q "need CAP_BPF" "$T/err" || fail "unprivileged apply message: $(cat "$T/err")"
+	[ "$(find "$root" | sort)" = "$before" ] || fail "unprivileged apply changed the tree"
+fi
 echo "mount-metrics: ok"
