@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# bash completion (completion/bpf-provision): the script is sourced in a
+# plain bash (no bash-completion package) and its function is called with
+# COMP_WORDS/COMP_CWORD set as readline would; COMPREPLY is compared, sorted,
+# with what is expected: commands, options (global and per command, every
+# long option of `bpf-provision --help`), the values of -o/--output and
+# --color (also as --opt=value), directories for --bpffs, manifests (*.yaml,
+# *.yml and directories) for the manifest commands and *.o for inspect.
+# shellcheck source=tests/lib.sh
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+make_tmpdir
+T=$TMPDIR_TEST
+
+# shellcheck source=completion/bpf-provision
+. "$top_srcdir/completion/bpf-provision" || fail "cannot source completion/bpf-provision"
+complete -p bpf-provision >/dev/null 2>&1 || fail "no completion registered for bpf-provision"
+
+mkdir -p "$T/d/sub dir" "$T/d/conf.d"
+: >"$T/d/a.yaml"
+: >"$T/d/b.yml"
+: >"$T/d/x.o"
+: >"$T/d/notes.txt"
+: >"$T/d/with space.yaml"
+cd "$T" || fail "cd $T"
+
+# comp EXPECTED WORD... : completes the last WORD (the one being typed).
+comp() {
+	local expected=$1 got
+	shift
+	COMP_WORDS=(bpf-provision "$@")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMP_LINE="${COMP_WORDS[*]}"
+	COMP_POINT=${#COMP_LINE}
+	COMPREPLY=()
+	_bpf_provision bpf-provision "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+	got=$(printf '%s\n' "${COMPREPLY[@]}" | LC_ALL=C sort | paste -sd'|')
+	[ "$got" = "$expected" ] ||
+		fail "bpf-provision $*: expected [$expected], got [$got]"
+}
+
+comp 'apply|destroy|inspect|plan|status|validate' ''
+comp 'apply' ap
+comp 'plan' pl
+comp 'json|text' -o ''
+comp 'json' --output j
+comp 'json' --output=j
+comp 'always|auto' --color a
+comp 'never' --color=n
+comp '' --lock-timeout ''
+comp '--metrics-file|--mount' --m
+comp '--dry-run' apply --d
+comp '--dry-run' -o json destroy --dr
+comp '--no-objects' validate --no
+comp '' plan --dry
+comp 'apply' -o json --bpffs /x ap
+comp 'apply' --lock-timeout 5 --color never ap
+# Manifests: directories and *.yaml/*.yml; objects for inspect.
+comp 'd/a.yaml|d/b.yml|d/conf.d|d/sub dir|d/with space.yaml' apply d/
+comp 'd/a.yaml|d/b.yml|d/conf.d|d/sub dir|d/with space.yaml' -v validate --no-objects d/
+comp 'd/conf.d|d/sub dir|d/x.o' inspect d/
+comp 'd/conf.d|d/sub dir' --bpffs d/
+comp 'd/conf.d' --bpffs=d/c
+comp 'd/with space.yaml' status d/w
+
+# Every long option of --help is offered (the global ones before a command,
+# a command's own after it), so completion cannot fall behind.
+[ -x "$BPF_PROVISION" ] || fail "no $BPF_PROVISION (build first)"
+COMP_WORDS=(bpf-provision --)
+COMP_CWORD=1
+COMPREPLY=()
+_bpf_provision
+offered=" ${COMPREPLY[*]} "
+"$BPF_PROVISION" --help | sed -n '/^Options:/,/^$/s/^ *\(-[a-z], \)\{0,1\}\(--[a-z][a-z-]*\).*/\2/p' |
+	sort -u >"$T/longopts"
+[ -s "$T/longopts" ] || fail "no long options in --help"
+while read -r opt; do
+	case $offered in *" $opt "*) ;; *) fail "--help has $opt, completion does not offer it" ;; esac
+done <"$T/longopts"
+for c in $_bpf_provision_commands; do
+	"$BPF_PROVISION" "$c" --help | grep -o -- '^ *--[a-z][a-z-]*' | tr -d ' ' >"$T/cmdopts"
+	while read -r opt; do
+		COMP_WORDS=(bpf-provision "$c" "$opt")
+		COMP_CWORD=2
+		COMPREPLY=()
+		_bpf_provision
+		case " ${COMPREPLY[*]} " in *" $opt "*) ;; *) fail "$c --help has $opt, completion does not offer it" ;; esac
+	done <"$T/cmdopts"
+done
+echo "completion: all cases passed"
