@@ -22,18 +22,7 @@ command -v timeout >/dev/null 2>&1 || skip "no timeout (coreutils)"
 
 START=$(date +%s)
 
-# The private bpffs lives outside $T so that cleaning $T never recurses into
-# a mount that failed to go away.  Never /sys/fs/bpf.
-M=$(mktemp -d "${TMPDIR:-/tmp}/bpfprov-apply-bpffs.XXXXXX") || fail "mktemp"
-case $M in /sys/*) fail "refusing to use $M" ;; esac
-trap 'umount -l "$M" 2>/dev/null; rmdir "$M"; rm -rf "$T"' EXIT
-mount -t bpf bpf "$M" 2>"$T/err" || skip "cannot mount bpffs on $M: $(cat "$T/err")"
-bpftool -n map create "$M/probe" type array key 4 value 4 entries 1 name probe 2>"$T/err" ||
-	skip "cannot create BPF maps: $(cat "$T/err")"
-
-# The tool keeps its ledger and lock there: never under /run in tests.
-BPF_PROVISION_RUNTIME_DIR=$T/run
-export BPF_PROVISION_RUNTIME_DIR
+mount_private_bpffs apply
 unset BPF_PROVISION_FAIL_AT BPF_PROVISION_FAIL_ERRNO BPF_PROVISION_TRACE_STEPS
 
 CONFIGS=$top_builddir/configs

@@ -17,18 +17,7 @@ find_python
 [ "$(id -u)" = 0 ] || skip "drift.sh needs root (bpffs mount, BPF maps and programs)"
 command -v bpftool >/dev/null 2>&1 || skip "no bpftool (apt-get install bpftool)"
 
-# The private bpffs lives outside $T so that cleaning $T never recurses into
-# a mount that failed to go away.  Never /sys/fs/bpf.
-M=$(mktemp -d "${TMPDIR:-/tmp}/bpfprov-drift-bpffs.XXXXXX") || fail "mktemp"
-case $M in /sys/*) fail "refusing to use $M" ;; esac
-trap 'umount -l "$M" 2>/dev/null; rmdir "$M"; rm -rf "$T"' EXIT
-mount -t bpf bpf "$M" 2>"$T/err" || skip "cannot mount bpffs on $M: $(cat "$T/err")"
-bpftool -n map create "$M/probe" type array key 4 value 4 entries 1 name probe 2>"$T/err" ||
-	skip "cannot create BPF maps: $(cat "$T/err")"
-
-# The tool keeps its ledger there: never under /run in tests.
-BPF_PROVISION_RUNTIME_DIR=$T/run
-export BPF_PROVISION_RUNTIME_DIR
+mount_private_bpffs drift
 mkdir -p "$T/run" "$T/docs" "$T/errdocs"
 
 CONFIGS=$top_builddir/configs

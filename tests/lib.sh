@@ -39,3 +39,19 @@ find_python() {
 	done
 	skip "no python3 with jsonschema and yaml (apt-get install python3-jsonschema)"
 }
+
+# A private bpffs for the test in $M, outside $T (from make_tmpdir) so that
+# cleaning $T never recurses into a mount that failed to go away; never
+# /sys/fs/bpf.  Replaces the EXIT trap, skips (a failure under CI) when no
+# bpffs or no BPF map can be had, and points the tool's ledger and lock at
+# $T/run, never /run.
+mount_private_bpffs() { # NAME
+	M=$(mktemp -d "${TMPDIR:-/tmp}/bpfprov-$1-bpffs.XXXXXX") || fail "mktemp"
+	case $M in /sys/*) fail "refusing to use $M" ;; esac
+	trap 'umount -l "$M" 2>/dev/null; rmdir "$M"; rm -rf "$T"' EXIT
+	mount -t bpf bpf "$M" 2>"$T/err" || skip "cannot mount bpffs on $M: $(cat "$T/err")"
+	bpftool -n map create "$M/probe" type array key 4 value 4 entries 1 name probe 2>"$T/err" ||
+		skip "cannot create BPF maps: $(cat "$T/err")"
+	BPF_PROVISION_RUNTIME_DIR=$T/run
+	export BPF_PROVISION_RUNTIME_DIR
+}
