@@ -419,14 +419,19 @@ static int apply_maps(struct txn *t, int **map_fds, const bool *loads)
 
 		if (w->kind != DESIRED_MAP || !w->objfile)
 			continue;
-		for (k = 0; des->objfiles[k] != w->objfile; k++)
-			;
+		k = w->objfile_index;
 		if (makes_anew(c)) {
 			t->status[ci] = "failed";
 			r = make_map(t, ci, &fd);
 			if (r < 0)
 				return r;
 			done(t, ci);
+			/* An fd per map would run into RLIMIT_NOFILE: keep only
+			 * what programs about to be loaded need. */
+			if (!loads[k]) {
+				close(fd);
+				fd = -1;
+			}
 		} else if (loads[k]) {
 			r = open_pin(t, w->path, &fd);
 			if (r < 0)
@@ -585,35 +590,52 @@ static int remove_empty_dirs(struct txn *t)
 	return 0;
 }
 
-/* Records every declared pin as the manifest's, with the identity it has now. */
+/* Records every declared pin as the manifest's, with the identity it has
+ * now: read back for what this run placed, as observed for the rest. */
 static int record_pins(struct txn *t)
 {
 	const struct desired *des = t->in->desired;
+	_cleanup_free_ struct ledger_entry *rec = calloc(des->n_pins + 1, sizeof(*rec));
+	size_t n = 0;
 
+	if (!rec)
+		return -ENOMEM;
 	if (t->in->destroy)
 		return 0;
 	for (size_t i = 0; i < des->n_pins; i++) {
 		const struct desired_pin *w = &des->pins[i];
-		_cleanup_free_ char *path = abs_path(t->in->root, w->path);
-		_cleanup_close_ int fd = -1;
-		struct bpf_prog_info info = { 0 }; /* large enough for map and link info too */
-		__u32 len = sizeof(info);
-		struct stat st;
-		int r;
+		const struct observed_entry *h = NULL;
+		size_t ci;
 
-		if (!path)
-			return -ENOMEM;
-		if (stat(path, &st) < 0 || (fd = bpf_obj_get(path)) < 0 ||
-		    bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
-			return fail(t, path, "cannot read back the pin", -errno);
-		r = ledger_put(&t->ledger, &(struct ledger_entry){ .path = w->path,
-								   .manifest = w->manifest->name,
-								   .ino = st.st_ino,
-								   .id = info.id });
-		if (r < 0)
-			return r;
+		if (!makes_anew(change_for(t, w, &ci)) && t->in->observed)
+			h = observed_find(t->in->observed, w->path);
+		rec[n] = (struct ledger_entry){ .path = w->path, .manifest = w->manifest->name };
+		if (h) {
+			rec[n].ino = h->ino;
+			rec[n].id = h->id;
+		} else {
+			_cleanup_free_ char *path = abs_path(t->in->root, w->path);
+			_cleanup_close_ int fd = -1;
+			struct bpf_prog_info info = { 0 }; /* large enough for map and link info */
+			__u32 len = sizeof(info);
+			struct stat st;
+
+			if (!path)
+				return -ENOMEM;
+			if (stat(path, &st) < 0 || (fd = bpf_obj_get(path)) < 0 ||
+			    bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+				return fail(t, path, "cannot read back the pin", -errno);
+			rec[n].ino = st.st_ino;
+			rec[n].id = info.id;
+		}
+		n++;
 	}
-	return 0;
+	return ledger_put_many(&t->ledger, rec, n);
+}
+
+static int cmp_dir_records(const void *a, const void *b)
+{
+	return strcmp(((const struct ledger_entry *)a)->path, ((const struct ledger_entry *)b)->path);
 }
 
 /* Records the directories this run will make before it makes any, so that
@@ -621,38 +643,63 @@ static int record_pins(struct txn *t)
 static int save_intent(struct txn *t)
 {
 	const struct plan *p = t->in->plan;
-	bool any = false;
-	int r;
+	size_t root_len = strlen(t->in->root) + 1, n = 0, cap = 0, u = 0;
+	struct ledger_entry *dirs = NULL;
+	int r = 0;
 
-	for (size_t i = 0; i < p->n; i++) {
+	for (size_t i = 0; i < p->n && r == 0; i++) {
 		const struct desired_pin *w = p->changes[i].want;
 		_cleanup_free_ char *path = NULL;
-		size_t root_len = strlen(t->in->root) + 1;
 
 		if (!w || !makes_anew(&p->changes[i]))
 			continue;
 		path = abs_path(t->in->root, w->path);
-		if (!path)
-			return -ENOMEM;
-		for (char *slash = strchr(path + root_len, '/'); slash;
+		if (!path) {
+			r = -ENOMEM;
+			break;
+		}
+		for (char *slash = strchr(path + root_len, '/'); slash && r == 0;
 		     slash = strchr(slash + 1, '/')) {
 			struct stat st;
 
 			*slash = '\0';
-			if (lstat(path, &st) < 0 && !ledger_find(&t->ledger, path + root_len)) {
-				r = ledger_put(&t->ledger,
-					       &(struct ledger_entry){ .path = path + root_len,
-								       .manifest = w->manifest->name,
-								       .is_dir = true });
-				if (r < 0)
-					return r;
-				any = true;
+			if (!ledger_find(&t->ledger, path + root_len) && lstat(path, &st) < 0) {
+				if (n == cap) {
+					struct ledger_entry *d2;
+
+					cap = cap ? cap * 2 : 64;
+					d2 = realloc(dirs, cap * sizeof(*dirs));
+					if (!d2) {
+						r = -ENOMEM;
+						break;
+					}
+					dirs = d2;
+				}
+				dirs[n] = (struct ledger_entry){ .path = strdup(path + root_len),
+								 .manifest = w->manifest->name,
+								 .is_dir = true };
+				if (!dirs[n++].path)
+					r = -ENOMEM;
 			}
 			*slash = '/';
 		}
 	}
-	if (!any)
-		return 0;
+	/* Many pins share their parents: each directory once. */
+	if (r == 0 && n > 0) {
+		qsort(dirs, n, sizeof(*dirs), cmp_dir_records);
+		for (size_t i = 0; i < n; i++)
+			if (u == 0 || strcmp(dirs[u - 1].path, dirs[i].path) != 0)
+				dirs[u++] = dirs[i];
+			else
+				free(dirs[i].path);
+		n = u;
+		r = ledger_put_many(&t->ledger, dirs, n);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i].path);
+	free(dirs);
+	if (r < 0 || n == 0)
+		return r;
 	t->ledger_existed = access(t->ledger.file, F_OK) == 0;
 	r = sys_step(t->sys) ?: ledger_save(&t->ledger, t->d);
 	if (r < 0 && !t->d->n_errors)
@@ -670,20 +717,6 @@ static void commit(struct txn *t)
 			sys_unlink(NULL, t->steps[i].aside);
 	if (t->trash)
 		sys_rmdir(NULL, t->trash);
-}
-
-static int copy_ledger(const struct ledger *from, struct ledger *to)
-{
-	*to = (struct ledger){ .file = strdup(from->file) };
-	if (!to->file)
-		return -ENOMEM;
-	for (size_t i = 0; i < from->n; i++) {
-		int r = ledger_put(to, &from->entries[i]);
-
-		if (r < 0)
-			return r;
-	}
-	return 0;
 }
 
 static int refuse(const struct plan *p, struct diag *d)
@@ -738,8 +771,7 @@ static int run(struct txn *t)
 	for (size_t i = 0; i < p->n; i++)
 		if (p->changes[i].want && p->changes[i].want->kind == DESIRED_PROGRAM &&
 		    makes_anew(&p->changes[i]))
-			for (size_t k = 0; k < des->n_objfiles; k++)
-				loads[k] |= des->objfiles[k] == p->changes[i].want->objfile;
+			loads[p->changes[i].want->objfile_index] = true;
 
 	r = save_intent(t);
 	if (r == 0)
@@ -787,7 +819,7 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, con
 		status[i] = NULL;
 	if (in->plan->n_refused)
 		return refuse(in->plan, d);
-	r = copy_ledger(in->ledger, &t.ledger);
+	r = ledger_copy(in->ledger, &t.ledger);
 	if (r == 0)
 		r = run(&t);
 	if (r < 0) {

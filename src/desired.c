@@ -16,6 +16,7 @@
 #include "loader.h"
 
 struct builder {
+	size_t k; /* index of the object in desired.objfiles */
 	const struct manifest *m;
 	const struct manifest_object *o;
 	const struct objfile *of;
@@ -59,6 +60,7 @@ static int add_pin(struct builder *b, char *path, enum desired_kind kind,
 		.entry = e,
 		.attrs = e ? &e->attrs : &b->m->defaults,
 		.objfile = b->of,
+		.objfile_index = b->k,
 		.index = index,
 		.loc = e ? e->loc : b->o->loc,
 		.uid = -1,
@@ -355,7 +357,8 @@ int desired_build(const struct manifest_set *set, bool read_objects, struct diag
 	des->n_objfiles = n_objects;
 	for (size_t i = 0; i < set->n; i++)
 		for (size_t j = 0; j < set->items[i]->n_objects; j++, k++) {
-			struct builder b = { .m = set->items[i],
+			struct builder b = { .k = k,
+					     .m = set->items[i],
 					     .o = &set->items[i]->objects[j],
 					     .des = des,
 					     .d = d };
@@ -437,59 +440,58 @@ int desired_resolve_owners(struct desired *des, struct diag *d)
 }
 
 /* Programs of one object are loaded together: legacy objects share their
- * throwaway maps, BTF objects are loaded as a whole anyway. */
-static int load_object_tags(struct desired *des, const struct objfile *of, struct diag *d)
+ * throwaway maps, BTF objects are loaded as a whole anyway.  One pass over
+ * the pins marks what each object must load, one reads the tags back. */
+int desired_load_tags(struct desired *des, struct diag *d)
 {
-	_cleanup_free_ bool *want = calloc(of->n_progs + 1, sizeof(bool));
-	_cleanup_free_ int *fds = calloc(of->n_progs + 1, sizeof(int));
-	bool any = false;
-	int r;
+	_cleanup_free_ bool **want = calloc(des->n_objfiles + 1, sizeof(*want));
+	_cleanup_free_ int **fds = calloc(des->n_objfiles + 1, sizeof(*fds));
+	int r = 0;
 
 	if (!want || !fds)
 		return -ENOMEM;
-	for (size_t i = 0; i < des->n_pins; i++)
-		if (des->pins[i].objfile == of && des->pins[i].kind == DESIRED_PROGRAM)
-			any = want[des->pins[i].index] = true;
-	if (!any)
-		return 0;
-	r = loader_load_programs(of, want, NULL, NULL, d, fds);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < des->n_pins; i++) {
+	for (size_t i = 0; i < des->n_pins && r == 0; i++) {
+		const struct desired_pin *p = &des->pins[i];
+		size_t k = p->objfile_index;
+
+		if (p->kind != DESIRED_PROGRAM || !p->objfile)
+			continue;
+		if (!want[k]) {
+			want[k] = calloc(p->objfile->n_progs + 1, sizeof(bool));
+			fds[k] = malloc((p->objfile->n_progs + 1) * sizeof(int));
+			if (!want[k] || !fds[k])
+				r = -ENOMEM;
+			for (size_t j = 0; r == 0 && j < p->objfile->n_progs; j++)
+				fds[k][j] = -1;
+		}
+		if (r == 0)
+			want[k][p->index] = true;
+	}
+	for (size_t k = 0; k < des->n_objfiles && r == 0; k++)
+		if (want[k])
+			r = loader_load_programs(des->objfiles[k], want[k], NULL, NULL, d, fds[k]);
+	for (size_t i = 0; i < des->n_pins && r == 0; i++) {
 		struct desired_pin *p = &des->pins[i];
 		struct bpf_prog_info info = { 0 };
 		__u32 len = sizeof(info);
 
-		if (p->objfile != of || p->kind != DESIRED_PROGRAM)
+		if (p->kind != DESIRED_PROGRAM || !p->objfile)
 			continue;
-		if (bpf_obj_get_info_by_fd(fds[p->index], &info, &len) < 0) {
+		if (bpf_obj_get_info_by_fd(fds[p->objfile_index][p->index], &info, &len) < 0) {
 			r = -errno;
 			diag_error(d, &p->loc, "program '%s': cannot read its tag: %s",
-				   of->progs[p->index].name, strerror(-r));
+				   desired_pin_name(p), strerror(-r));
 			break;
 		}
 		memcpy(p->spec.tag, info.tag, sizeof(p->spec.tag));
 		p->spec.has_tag = true;
 	}
-	for (size_t i = 0; i < of->n_progs; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	return r;
-}
-
-int desired_load_tags(struct desired *des, struct diag *d)
-{
-	int r = 0;
-
 	for (size_t k = 0; k < des->n_objfiles; k++) {
-		int q;
-
-		if (!des->objfiles[k])
-			continue;
-		q = load_object_tags(des, des->objfiles[k], d);
-		if (q == -ENOMEM)
-			return q;
-		r = r ?: q;
+		for (size_t i = 0; want[k] && fds[k] && i < des->objfiles[k]->n_progs; i++)
+			if (want[k][i] && fds[k][i] >= 0)
+				close(fds[k][i]);
+		free(want[k]);
+		free(fds[k]);
 	}
 	return r;
 }

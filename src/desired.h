@@ -40,6 +40,7 @@ struct desired_pin {
 	const struct manifest_entry *entry;     /* the entry that declared it, or NULL (ELF default) */
 	const struct manifest_attrs *attrs;     /* the entry's, else the manifest's defaults */
 	const struct objfile *objfile;          /* NULL when objects were not read */
+	size_t objfile_index;                   /* its index in desired.objfiles */
 	size_t index;                           /* in objfile->maps or objfile->progs */
 	struct diag_loc loc;                    /* where it was declared */
 };

@@ -159,37 +159,56 @@ static json_t *to_json(const struct ledger *l)
 	return json_pack("{s:i, s:o}", "format_version", LEDGER_FORMAT, "entries", entries);
 }
 
+/* json_dumpfd writes token by token; one buffer, one write. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int ledger_save(const struct ledger *l, struct diag *d)
 {
-	_cleanup_free_ char *tmp = NULL;
+	_cleanup_free_ char *tmp = NULL, *text = NULL;
 	_cleanup_close_ int fd = -1;
 	json_t *doc = to_json(l);
 	int r;
 
 	if (!doc)
 		return -ENOMEM;
+	text = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	if (!text)
+		return -ENOMEM;
 	if (mkdir(runtime_dir(), 0700) < 0 && errno != EEXIST) {
 		r = -errno;
 		goto fail;
 	}
-	if (asprintf(&tmp, "%s.XXXXXX", l->file) < 0) {
-		json_decref(doc);
+	if (asprintf(&tmp, "%s.XXXXXX", l->file) < 0)
 		return -ENOMEM;
-	}
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		r = -errno;
 		goto fail;
 	}
-	if (json_dumpfd(doc, fd, JSON_INDENT(1)) < 0 || fsync(fd) < 0 || rename(tmp, l->file) < 0) {
-		r = errno ? -errno : -EIO;
+	r = write_all(fd, text, strlen(text));
+	if (r == 0 && (fsync(fd) < 0 || rename(tmp, l->file) < 0))
+		r = -errno;
+	if (r < 0) {
 		unlink(tmp);
 		goto fail;
 	}
-	json_decref(doc);
 	return 0;
 fail:
-	json_decref(doc);
 	return diag_error(d, &(struct diag_loc){ .file = l->file }, "cannot write the ledger: %s",
 			  strerror(-r)),
 	       r;
@@ -204,34 +223,68 @@ const struct ledger_entry *ledger_find(const struct ledger *l, const char *path)
 	return bsearch(&key, l->entries, l->n, sizeof(*l->entries), cmp_entries);
 }
 
-int ledger_put(struct ledger *l, const struct ledger_entry *e)
+static int entry_copy(const struct ledger_entry *e, struct ledger_entry *ret)
 {
-	struct ledger_entry *found = (struct ledger_entry *)ledger_find(l, e->path), *n;
 	char *path = strdup(e->path), *manifest = strdup(e->manifest);
-	size_t at = 0;
 
 	if (!path || !manifest) {
 		free(path);
 		free(manifest);
 		return -ENOMEM;
 	}
-	if (found) {
-		entry_done(found);
-		*found = (struct ledger_entry){ path, manifest, e->is_dir, e->ino, e->id };
-		return 0;
-	}
-	n = realloc(l->entries, (l->n + 1) * sizeof(*n));
-	if (!n) {
-		free(path);
-		free(manifest);
+	*ret = (struct ledger_entry){ path, manifest, e->is_dir, e->ino, e->id };
+	return 0;
+}
+
+int ledger_put_many(struct ledger *l, const struct ledger_entry *e, size_t n)
+{
+	size_t sorted = l->n;
+	struct ledger_entry *entries;
+	int r = 0;
+
+	entries = realloc(l->entries, (l->n + n + 1) * sizeof(*entries));
+	if (!entries)
 		return -ENOMEM;
+	l->entries = entries;
+	for (size_t i = 0; i < n; i++) {
+		struct ledger_entry key = { .path = e[i].path }, *found = NULL;
+
+		if (sorted)
+			found = bsearch(&key, l->entries, sorted, sizeof(*l->entries), cmp_entries);
+		if (found) {
+			struct ledger_entry copy;
+
+			r = entry_copy(&e[i], &copy);
+			if (r < 0)
+				return r;
+			entry_done(found);
+			*found = copy;
+			continue;
+		}
+		r = entry_copy(&e[i], &l->entries[l->n]);
+		if (r < 0)
+			break;
+		l->n++;
 	}
-	l->entries = n;
-	while (at < l->n && strcmp(l->entries[at].path, path) < 0)
-		at++;
-	memmove(&l->entries[at + 1], &l->entries[at], (l->n - at) * sizeof(*n));
-	l->entries[at] = (struct ledger_entry){ path, manifest, e->is_dir, e->ino, e->id };
-	l->n++;
+	if (l->n > sorted)
+		qsort(l->entries, l->n, sizeof(*l->entries), cmp_entries);
+	return r < 0 ? r : 0;
+}
+
+int ledger_put(struct ledger *l, const struct ledger_entry *e)
+{
+	return ledger_put_many(l, e, 1);
+}
+
+int ledger_copy(const struct ledger *from, struct ledger *to)
+{
+	*to = (struct ledger){ .file = strdup(from->file),
+			       .entries = calloc(from->n + 1, sizeof(*to->entries)) };
+	if (!to->file || !to->entries)
+		return -ENOMEM;
+	for (size_t i = 0; i < from->n; i++, to->n++)
+		if (entry_copy(&from->entries[i], &to->entries[i]) < 0)
+			return -ENOMEM;
 	return 0;
 }
 

@@ -45,6 +45,11 @@ const struct ledger_entry *ledger_find(const struct ledger *l, const char *path)
 
 /* Adds or replaces the record of e->path (strings copied); keeps the order. */
 int ledger_put(struct ledger *l, const struct ledger_entry *e);
+/* The same for n records at once (distinct paths): replaced where recorded,
+ * the rest appended and the whole sorted once - O((n + size) log size). */
+int ledger_put_many(struct ledger *l, const struct ledger_entry *e, size_t n);
+/* A deep copy of from into to (which it initializes). */
+int ledger_copy(const struct ledger *from, struct ledger *to);
 /* Removes the record of path if any. */
 void ledger_remove(struct ledger *l, const char *path);
 

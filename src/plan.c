@@ -253,17 +253,6 @@ struct remade {
 	size_t map;
 };
 
-static bool is_remade(const struct plan *p, const struct desired_pin *w)
-{
-	for (size_t i = 0; i < p->n; i++) {
-		const struct plan_change *c = &p->changes[i];
-
-		if (c->want == w)
-			return c->action == PLAN_CREATE || (c->action == PLAN_REPLACE && !c->refused);
-	}
-	return false;
-}
-
 /* The name of a map the program uses that this plan makes anew, or NULL.
  * BTF objects keep their relocations to libbpf: any map of the object counts. */
 static const char *remade_map(const struct remade *r, size_t n, const struct desired_pin *w)
@@ -407,9 +396,12 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 		if (sorted[i]->kind == DESIRED_MAP)
 			e = plan_pin(&p, sorted[i], observed_find(in->observed, sorted[i]->path),
 				     blocked_parent(in->observed, sorted[i]->path), NULL);
-	for (size_t i = 0; i < n_want && !e; i++)
-		if (sorted[i]->kind == DESIRED_MAP && is_remade(&p, sorted[i]))
-			remade[n_remade++] = (struct remade){ sorted[i]->objfile, sorted[i]->index };
+	/* So far the plan holds map changes only. */
+	for (size_t i = 0; i < p.n && !e; i++)
+		if (p.changes[i].action == PLAN_CREATE ||
+		    (p.changes[i].action == PLAN_REPLACE && !p.changes[i].refused))
+			remade[n_remade++] = (struct remade){ p.changes[i].want->objfile,
+							      p.changes[i].want->index };
 	for (size_t i = 0; i < n_want && !e; i++)
 		if (sorted[i]->kind == DESIRED_PROGRAM)
 			e = plan_pin(&p, sorted[i], observed_find(in->observed, sorted[i]->path),
