@@ -1,0 +1,273 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# bench/run.sh BPF_PROVISION FLOOR BENCH_MAPS_O
+#
+# Measures bpf-provision against the floor (bench/floor.c: the raw libbpf
+# calls) and against a shell loop of `bpftool map create`, for N maps, on a
+# private bpffs mounted on a mktemp -d directory (never /sys/fs/bpf), and
+# prints a Markdown table.  Run by `make bench`; needs root.
+#
+# Environment:
+#   BENCH_SIZES          the N to run (default "1000 10000 100000"; each a
+#                        multiple of 10)
+#   BENCH_REPEAT         runs per N up to 10000, best time kept (default 3;
+#                        larger N run once)
+#   BENCH_BPFTOOL_MAX    largest N for which the bpftool loop is run in full
+#                        (default 10000); above it a BENCH_BPFTOOL_SAMPLE-map
+#                        sample (default 2000) is run and the per-map time
+#                        extrapolated
+#   BENCH_KEEP           keep the work directory (manifests, logs)
+# ulimit -S, -H, -n, -l: not POSIX, but in dash and bash alike.
+# shellcheck disable=SC3045
+set -eu
+
+if [ $# -ne 3 ]; then
+	echo "usage: $0 BPF_PROVISION FLOOR BENCH_MAPS_O" >&2
+	exit 2
+fi
+abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+TOOL=$(abs "$1") FLOOR=$(abs "$2") OBJ=$(abs "$3")
+HERE=$(cd "$(dirname "$0")" && pwd)
+SIZES=${BENCH_SIZES:-"1000 10000 100000"}
+REPEAT=${BENCH_REPEAT:-3}
+BPFTOOL_MAX=${BENCH_BPFTOOL_MAX:-10000}
+BPFTOOL_SAMPLE=${BENCH_BPFTOOL_SAMPLE:-2000}
+
+die() { echo "bench: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (it mounts a private bpffs)"
+for f in "$TOOL" "$FLOOR" "$OBJ"; do [ -e "$f" ] || die "$f: not found"; done
+GNU_TIME=/usr/bin/time
+"$GNU_TIME" -v true >/dev/null 2>&1 || die "GNU time -v not found: apt-get install time (tools/install-deps)"
+BPFTOOL=$(command -v bpftool || true)
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bpfprov-bench.XXXXXX")
+MNT=
+cleanup() {
+	if [ -n "$MNT" ]; then
+		umount -l "$MNT" 2>/dev/null || true
+		rmdir "$MNT" 2>/dev/null || true
+	fi
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		echo "bench: work directory kept: $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+export BPF_PROVISION_RUNTIME_DIR="$WORK/run"
+unset BPF_PROVISION_FAIL_AT BPF_PROVISION_FAIL_ERRNO
+
+# A fresh private bpffs on $MNT for each measurement; the previous one goes.
+fresh_mount() {
+	if [ -n "$MNT" ]; then
+		umount -l "$MNT"
+		rmdir "$MNT"
+		MNT=
+		# Unpinned maps are freed by a kernel work queue: let it finish.
+		sleep 1
+	fi
+	MNT=$(mktemp -d "${TMPDIR:-/tmp}/bpfprov-bench-fs.XXXXXX")
+	mount -t bpf bpf "$MNT" || { rmdir "$MNT"; MNT=; die "cannot mount a bpffs"; }
+	rm -rf "$BPF_PROVISION_RUNTIME_DIR"
+	mkdir -p "$BPF_PROVISION_RUNTIME_DIR"
+}
+
+ns() { date +%s%N; }
+# secs START_NS END_NS
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", (b - a) / 1e9 }'; }
+min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
+max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 > a + 0) ? b : a }'; }
+
+# tool NAME EXPECTED_RC|any ARGS...: runs bpf-provision under GNU time; sets
+# T (seconds), RSS (KiB) and RC.  Stdout (the plan report) goes to a file, as a
+# user's terminal or log would take it.
+tool() {
+	name=$1 want=$2
+	shift 2
+	t0=$(ns)
+	set +e
+	"$GNU_TIME" -v -o "$WORK/$name.time" "$TOOL" --bpffs "$MNT" "$@" >"$WORK/$name.out" \
+		2>"$WORK/$name.err"
+	rc=$?
+	set -e
+	t1=$(ns)
+	RC=$rc
+	if [ "$want" != any ] && [ "$rc" != "$want" ]; then
+		echo "bench: bpf-provision $* exited $rc (expected $want):" >&2
+		tail -n 5 "$WORK/$name.err" >&2
+		return 1
+	fi
+	T=$(secs "$t0" "$t1")
+	RSS=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/$name.time")
+}
+
+# floor_run create|scan [N]: sets T; FLOOR_ERR holds the message on failure.
+floor_run() {
+	if out=$("$FLOOR" "$1" "$MNT" ${2:+"$2"} 2>"$WORK/floor.err"); then
+		T=${out% *}
+		return 0
+	fi
+	FLOOR_ERR=$(cat "$WORK/floor.err")
+	return 1
+}
+
+# bpftool_loop N: the common alternative, one process per map; sets T.
+bpftool_loop() {
+	awk -v n="$1" -v root="$MNT" -v bpftool="$BPFTOOL" 'BEGIN {
+		for (i = 0; i < n; i++) {
+			o = int(i / 10); j = i % 10
+			d = sprintf("%s/b%03d/o%06d", root, int(o / 1000), o)
+			if (j == 0) printf "mkdir -p %s\n", d
+			printf "%s map create %s/m%d type array key 4 value 4 entries 1 name m%d\n", bpftool, d, j, j
+		}
+	}' >"$WORK/bpftool.sh"
+	t0=$(ns)
+	sh -e "$WORK/bpftool.sh" >/dev/null
+	t1=$(ns)
+	T=$(secs "$t0" "$t1")
+}
+
+# Kernel limits that could stop a large N, for the report.
+memcg=$(awk -F: '$2 ~ /memory/ || $2 == "" { print $3; exit }' /proc/self/cgroup)
+memlimit=$(cat "/sys/fs/cgroup/memory$memcg/memory.limit_in_bytes" 2>/dev/null ||
+	cat "/sys/fs/cgroup$memcg/memory.max" 2>/dev/null || echo unknown)
+case $memlimit in 9223372036854*) memlimit=unlimited ;; esac
+NOFILE_SOFT=$(ulimit -Sn) NOFILE_HARD=$(ulimit -Hn)
+# Step for building a tree larger than the fd limit allows in one apply.
+step=$(( (NOFILE_SOFT / 2) / 10 * 10 ))
+{
+	echo "## bpf-provision benchmark"
+	echo
+	echo "- host: $(uname -sr), $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM; load at start:$(cut -d' ' -f1-3 /proc/loadavg | sed 's/^/ /')"
+	echo "- limits: \`ulimit -l\` $(ulimit -l) KiB (not used for BPF memory since kernel 5.11: maps are charged to the memory cgroup), memory cgroup limit $memlimit, vm.max_map_count $(cat /proc/sys/vm/max_map_count) (mmap areas: tiny maps are not mmapped, so not a limit), \`ulimit -n\` $NOFILE_SOFT/$NOFILE_HARD"
+	echo "- maps: ARRAY, key 4, value 4, max_entries 1; tree bNNN/oNNNNNN/mJ (10 pins per directory, 1000 directories per namespace); manifest: bench_maps.o (gobpf layout, 10 maps) listed N/10 times"
+} >"$WORK/header.md"
+
+ROWS="$WORK/rows.md"
+: >"$ROWS"
+NOTES="$WORK/notes.md"
+: >"$NOTES"
+row() { echo "| $* |" >>"$ROWS"; }
+# us SECONDS N
+us() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.1f", t * 1e6 / n }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
+bpp() { awk -v k="$1" -v n="$2" 'BEGIN { printf "%.0f", k * 1024 / n }'; }
+
+# Baseline RSS: a no-op plan of 10 pins, to tell per-pin memory from the
+# fixed cost of the process (libraries, heap arenas).
+fresh_mount
+sh "$HERE/gen-manifest.sh" 10 "$OBJ" >"$WORK/m10.yaml"
+tool base-apply 0 apply "$WORK/m10.yaml"
+tool base-dry 0 apply --dry-run "$WORK/m10.yaml"
+BASE_RSS=$RSS
+
+stopped=
+for n in $SIZES; do
+	echo "bench: N=$n ..." >&2
+	reps=$REPEAT
+	[ "$n" -le 10000 ] || reps=1
+	sh "$HERE/gen-manifest.sh" "$n" "$OBJ" >"$WORK/m.yaml"
+
+	# The tool holds one fd per map it creates until it ends, so it needs
+	# N fds more than the ambient limit may give: raise it (root can, unless
+	# a sandbox or container caps the hard limit).
+	emfile=
+	if [ $((n + 64)) -gt "$(ulimit -Sn)" ]; then
+		if ulimit -n $((n + 1000)) 2>/dev/null; then
+			echo "- N=$n: \`ulimit -n\` raised from $NOFILE_SOFT to $((n + 1000)): apply keeps one fd open per map it creates until it ends (EMFILE otherwise)" >>"$NOTES"
+		else
+			emfile=1
+		fi
+	fi
+
+	fc='' fs='' ap='' dr='' dt='' ap_rss='' dr_rss='' dt_rss=''
+	r=0
+	while [ $r -lt "$reps" ]; do
+		r=$((r + 1))
+		fresh_mount
+		if ! floor_run create "$n"; then
+			stopped="N=$n: the floor could not create the maps: $FLOOR_ERR"
+			break
+		fi
+		fc=$(min "$fc" "$T")
+		floor_run scan || die "floor scan failed: $FLOOR_ERR"
+		fs=$(min "$fs" "$T")
+
+		fresh_mount
+		tool apply any apply "$WORK/m.yaml"
+		if [ "$RC" = 0 ]; then
+			ap=$(min "$ap" "$T") ap_rss=$(max "$ap_rss" "$RSS")
+		elif [ -z "$emfile" ] || ! grep -q 'Too many open files' "$WORK/apply.err"; then
+			echo "bench: bpf-provision apply exited $RC:" >&2
+			tail -n 5 "$WORK/apply.err" >&2
+			stopped="N=$n: apply failed (exit $RC)"
+			break
+		else
+			# Shown, not assumed: the apply fails and rolls back.
+			ap_err=$(grep -m1 'error:' "$WORK/apply.err" | sed 's/^[^ ]*: error: //')
+			ap=failed
+			echo "- N=$n: **apply into an empty tree fails** after $T s and rolls back: \"$ap_err\". It keeps one fd open per map it creates until the end (src/apply.c run(): map_fds), and \`ulimit -n\` is $(ulimit -Sn) with a hard limit root cannot raise here. For the other rows the tree was made by the tool in steps of $step maps (each apply creating at most $step), so it has its ledger as after a normal apply." >>"$NOTES"
+			k=0
+			while [ "$k" -lt "$n" ]; do
+				k=$((k + step))
+				[ "$k" -le "$n" ] || k=$n
+				sh "$HERE/gen-manifest.sh" "$k" "$OBJ" >"$WORK/m-step.yaml"
+				tool step 0 apply "$WORK/m-step.yaml" ||
+					{ stopped="N=$n: building the tree in steps of $step failed"; break 2; }
+			done
+		fi
+		tool dry 0 apply --dry-run "$WORK/m.yaml" || { stopped="N=$n: dry-run failed"; break; }
+		dr=$(min "$dr" "$T") dr_rss=$(max "$dr_rss" "$RSS")
+		# Drift: every tenth pin (mJ with J=0) deleted with rm -> 10% creates.
+		find "$MNT" -mindepth 3 -maxdepth 3 -name m0 -exec rm -f {} +
+		tool drift 0 apply "$WORK/m.yaml" || { stopped="N=$n: drift apply failed"; break; }
+		grep -q "$((n / 10)) to create" "$WORK/drift.out" ||
+			echo "- N=$n: drift apply summary: $(tail -n 1 "$WORK/drift.out")" >>"$NOTES"
+		dt=$(min "$dt" "$T") dt_rss=$(max "$dt_rss" "$RSS")
+		tool converged 0 apply --dry-run "$WORK/m.yaml" || die "not converged after the drift apply"
+	done
+	[ -z "$stopped" ] || break
+
+	bt='' bnote=''
+	if [ -n "$BPFTOOL" ]; then
+		fresh_mount
+		if [ "$n" -le "$BPFTOOL_MAX" ]; then
+			bpftool_loop "$n"
+			bt=$T bnote="measured"
+		else
+			bpftool_loop "$BPFTOOL_SAMPLE"
+			bt=$(awk -v t="$T" -v s="$BPFTOOL_SAMPLE" -v n="$n" 'BEGIN { printf "%.6f", t / s * n }')
+			bnote="extrapolated from a $BPFTOOL_SAMPLE-map sample"
+		fi
+	fi
+
+	drift_floor=$(awk -v s="$fs" -v c="$fc" 'BEGIN { printf "%.6f", s + c / 10 }')
+	row "$n | floor: create+pin | $fc | $(us "$fc" "$n") | 1.00x | | "
+	row "$n | floor: scan | $fs | $(us "$fs" "$n") | 1.00x | | "
+	if [ "$ap" = failed ]; then
+		row "$n | apply (empty tree) | **failed: EMFILE** (see notes) | | | | "
+	else
+		row "$n | apply (empty tree) | $ap | $(us "$ap" "$n") | $(ratio "$ap" "$fc") of create+pin | $(bpp "$ap_rss" "$n") | $(bpp "$((ap_rss - BASE_RSS))" "$n")"
+	fi
+	row "$n | apply --dry-run (no-op) | $dr | $(us "$dr" "$n") | $(ratio "$dr" "$fs") of scan | $(bpp "$dr_rss" "$n") | $(bpp "$((dr_rss - BASE_RSS))" "$n")"
+	row "$n | apply, 10% deleted (10% creates) | $dt | $(us "$dt" "$n") | $(ratio "$dt" "$drift_floor") of scan + 10% create+pin | $(bpp "$dt_rss" "$n") | $(bpp "$((dt_rss - BASE_RSS))" "$n")"
+	[ -z "$bt" ] || row "$n | bpftool loop ($bnote) | $bt | $(us "$bt" "$n") | $(ratio "$bt" "$fc") of create+pin | | "
+done
+fresh_mount
+
+{
+	cat "$WORK/header.md"
+	echo "- times: wall clock, best of $REPEAT for N <= 10000, one run above; peak RSS from \`/usr/bin/time -v\` (worst run); baseline RSS (no-op plan of 10 pins): $BASE_RSS KiB"
+	echo "- load at end:$(cut -d' ' -f1-3 /proc/loadavg | sed 's/^/ /')"
+	echo
+	echo "| N | measurement | seconds | µs per pin | ratio to floor | peak RSS, bytes per pin | above baseline, bytes per pin |"
+	echo "|---:|---|---:|---:|---|---:|---:|"
+	cat "$ROWS"
+	if [ -s "$NOTES" ] || [ -n "$stopped" ]; then
+		echo
+		cat "$NOTES"
+		[ -z "$stopped" ] || echo "- stopped at $stopped"
+	fi
+	[ -n "$BPFTOOL" ] || echo "- bpftool not found: no bpftool rows"
+}
