@@ -1009,14 +1009,32 @@ static int check_btf(struct reader *r)
 	unsigned n;
 	int err;
 
-	for (size_t i = 1; i < r->shnum; i++)
+	for (size_t i = 1; i < r->shnum; i++) {
 		if (strcmp(r->secnames[i], ".BTF") == 0)
 			idx = i;
+		/* libbpf copies .BTF.ext from libelf's data pointer, NULL when
+		 * the section is empty, and reads its records as u32s at
+		 * hdr_len + off, checking only off for alignment: reject what
+		 * is shorter than the header's first 8 bytes (libbpf would too,
+		 * after the copy) and a hdr_len (the u32 at byte 4) that is not
+		 * a multiple of 4. */
+		if (strcmp(r->secnames[i], ".BTF.ext") == 0 &&
+		    r->shdrs[i].sh_type == SHT_PROGBITS &&
+		    (r->shdrs[i].sh_size < 8 ||
+		     get_u32((const unsigned char *)r->buf + r->shdrs[i].sh_offset + 4) % 4))
+			return rd_error(r, "section '.BTF.ext': truncated header or header "
+					   "length not a multiple of 4");
+	}
 	if (!idx)
 		return rd_error(r, "BTF '.maps' object without a '.BTF' section");
 	err = section_bytes(r, idx, &p);
 	if (err < 0)
 		return err;
+	/* libbpf checks type_off's alignment but not hdr_len's (the u32 at
+	 * byte 4), and reads the types as u32s at hdr_len + type_off. */
+	if (r->shdrs[idx].sh_size >= 8 && get_u32(p + 4) % 4)
+		return rd_error(r, "section '.BTF': header length %u is not a multiple of 4",
+				get_u32(p + 4));
 	btf = btf__new(p, r->shdrs[idx].sh_size);
 	if (!btf)
 		return rd_error(r, "section '.BTF' is malformed");
