@@ -1064,9 +1064,11 @@ static int open_btf(struct reader *r)
 		return err;
 	obj = bpf_object__open_mem(r->buf, r->size, &opts);
 	if (!obj) {
-		err = -errno;
-		return rd_error(r, "libbpf cannot read the BTF '.maps' object: %s",
-				strerror(err < 0 ? -err : EINVAL));
+		char msg[128];
+
+		/* libbpf's own codes (LIBBPF_ERRNO__*) are beyond strerror's. */
+		libbpf_strerror(errno ? errno : EINVAL, msg, sizeof(msg));
+		return rd_error(r, "libbpf cannot read the BTF '.maps' object: %s", msg);
 	}
 	err = read_btf_object(r, obj);
 	bpf_object__close(obj);
