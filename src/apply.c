@@ -813,6 +813,7 @@ out:
 int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, const char **status)
 {
 	struct txn t = { .in = in, .sys = sys, .d = d, .status = status };
+	size_t errors = d->n_errors;
 	int r;
 
 	for (size_t i = 0; i < in->plan->n; i++)
@@ -832,7 +833,8 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, con
 		for (size_t i = 0; i < in->plan->n; i++)
 			if (status[i] && strcmp(status[i], "done") == 0)
 				status[i] = "rolled_back";
-		if (r == -ENOMEM)
+		/* -ENOMEM with nothing said is ours; the kernel's ENOMEM was reported. */
+		if (r == -ENOMEM && d->n_errors == errors)
 			diag_error(d, NULL, "out of memory; every change was rolled back");
 		else
 			diag_error(d, NULL, "apply failed; every change was rolled back");

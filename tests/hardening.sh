@@ -1,0 +1,74 @@
+#!/bin/sh
+# Resource exhaustion and scale of input: the kernel refusing a map rolls
+# the whole apply back with one clear error; a thousand manifests validate
+# and apply together, and one bad one among them changes nothing.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+make_tmpdir
+T=$TMPDIR_TEST
+[ "$(id -u)" = 0 ] || skip "hardening.sh needs root (bpffs mount, BPF maps)"
+command -v bpftool >/dev/null 2>&1 || skip "no bpftool (apt-get install bpftool)"
+mount_private_bpffs hardening
+rm -f "$M/probe"
+
+listing() {
+	(cd "$M" && find . -printf '%p %y %m %u %g %i\n' | sort)
+}
+
+# 1. The kernel refuses the second map (E2BIG/ENOMEM): exit 1, one clear
+# error naming the map, the first map rolled back, no temporary pin left.
+mkdir -p "$T/huge"
+cp "$top_builddir/tests/bpf/huge.o" "$T/huge/"
+cat >"$T/huge/site.yaml" <<'YAML'
+version: 1
+namespace: hx
+objects:
+  - file: huge.o
+YAML
+before=$(listing)
+"$BPF_PROVISION" --bpffs "$M" apply "$T/huge/site.yaml" >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc = 1 ] || { cat "$T/err" >&2; fail "apply of a map the kernel refuses: exit $rc, want 1"; }
+grep -q "map 'toobig': the kernel refused to create it: " "$T/err" ||
+	fail "no clear error for the refused map: $(cat "$T/err")"
+grep -q "apply failed; every change was rolled back" "$T/err" || fail "no rollback message"
+[ "$(listing)" = "$before" ] || fail "a refused map left the tree changed"
+[ -e "$T/run" ] && ls "$T/run" | grep -q "\.json$" && fail "a failed apply left a ledger"
+
+# 2. A thousand manifests, each its own namespace: validate and apply them
+# together, then a no-op re-apply.
+mkdir -p "$T/many/bpf"
+cp "$top_builddir/configs/bpf/gobpf_site.o" "$T/many/bpf/"
+i=0
+while [ $i -lt 1000 ]; do
+	cat >"$T/many/m$i.yaml" <<YAML
+version: 1
+name: m$i
+namespace: n$i
+objects:
+  - file: bpf/gobpf_site.o
+    name: dummy
+    sections:
+      - section: maps/dummy_array_custom
+        pinning: custom
+        path: n$i/custom
+YAML
+	i=$((i + 1))
+done
+"$BPF_PROVISION" -q validate "$T/many" || fail "validate of 1000 manifests"
+"$BPF_PROVISION" --bpffs "$M" apply "$T/many" >"$T/out" 2>"$T/err" ||
+	{ tail -3 "$T/err" >&2; fail "apply of 1000 manifests"; }
+grep -q "^Plan: 3000 to create, 0 to replace, 0 to update, 0 to delete, 0 unchanged.$" "$T/out" ||
+	fail "plan of 1000 manifests: $(tail -1 "$T/out")"
+"$BPF_PROVISION" --bpffs "$M" apply --dry-run "$T/many" >"$T/out" ||
+	fail "re-plan of 1000 manifests is not a no-op: $(tail -1 "$T/out")"
+
+# 3. One invalid manifest among them: exit 65 with its location, nothing touched.
+cp "$T/many/m7.yaml" "$T/many/m999x.yaml" # same name 'm7', same pin paths
+before=$(listing)
+"$BPF_PROVISION" --bpffs "$M" apply "$T/many" >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc = 65 ] || fail "a duplicate among 1000 manifests: exit $rc, want 65"
+grep -q "m999x.yaml: error: manifest name 'm7' is also used by" "$T/err" ||
+	fail "duplicate manifest not named: $(head -3 "$T/err")"
+[ "$(listing)" = "$before" ] || fail "an invalid manifest set changed the tree"
+echo "hardening: refused map rolled back; 1000 manifests (3000 pins) applied and re-planned"
