@@ -71,4 +71,42 @@ rc=$?
 grep -q "m999x.yaml: error: manifest name 'm7' is also used by" "$T/err" ||
 	fail "duplicate manifest not named: $(head -3 "$T/err")"
 [ "$(listing)" = "$before" ] || fail "an invalid manifest set changed the tree"
-echo "hardening: refused map rolled back; 1000 manifests (3000 pins) applied and re-planned"
+# 4. Pins get exactly the declared modes, and they bind: a user who has
+# CAP_BPF but is not root opens the 0666 pin and not the 0600 one.
+mkdir -p "$T/modes/bpf"
+cp "$top_builddir/configs/bpf/gobpf_site.o" "$T/modes/bpf/"
+cat >"$T/modes/site.yaml" <<'YAML'
+version: 1
+namespace: modes
+defaults:
+  mode: "0600"
+  dir_mode: "0755"
+objects:
+  - file: bpf/gobpf_site.o
+    name: dummy
+    sections:
+      - section: maps/dummy_array_custom
+        pinning: custom
+        path: modes/open
+        mode: "0666"
+YAML
+"$BPF_PROVISION" --bpffs "$M" apply "$T/modes/site.yaml" >/dev/null 2>"$T/err" ||
+	fail "apply with modes: $(cat "$T/err")"
+[ "$(stat -c %a "$M/modes/open")" = 666 ] || fail "mode of modes/open: $(stat -c %a "$M/modes/open")"
+[ "$(stat -c %a "$M/modes/globals/dummy_hash")" = 600 ] || fail "mode of a 0600 pin"
+[ "$(stat -c %a "$M/modes/globals")" = 755 ] || fail "dir_mode of modes/globals"
+if command -v setpriv >/dev/null && setpriv --help 2>&1 | grep -q ambient-caps; then
+	chmod 755 "$M"
+	as_user() {
+		setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=+bpf \
+			--ambient-caps=+bpf bpftool map show pinned "$1"
+	}
+	as_user "$M/modes/open" >/dev/null 2>&1 || fail "a 0666 pin cannot be opened by another user"
+	as_user "$M/modes/globals/dummy_hash" >"$T/out" 2>&1 &&
+		fail "a 0600 pin was opened by another user"
+	grep -q "Permission denied" "$T/out" || fail "0600 pin: $(cat "$T/out")"
+else
+	skip "setpriv without --ambient-caps: cannot test pin modes as another user"
+fi
+
+echo "hardening: refused map rolled back; 1000 manifests (3000 pins) applied and re-planned; modes bind"
