@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "apply.h"
+#include "array.h"
 #include "cleanup.h"
 #include "loader.h"
 
@@ -48,7 +49,7 @@ struct txn {
 	struct sys *sys;
 	struct diag *d;
 	struct undo *steps;
-	size_t n, cap;
+	size_t n;
 	unsigned long tmp_seq;
 	char *trash; /* this run's directory for old pins, once made */
 	bool intent_saved;
@@ -68,18 +69,12 @@ static char *abs_path(const char *root, const char *rel)
 
 static int push(struct txn *t, struct undo u)
 {
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct undo *s = realloc(t->steps, cap * sizeof(*s));
-
-		if (!s) {
-			free(u.path);
-			if (u.fd >= 0)
-				close(u.fd);
-			return -ENOMEM;
-		}
-		t->steps = s;
-		t->cap = cap;
+	if (array_reserve(&t->steps, t->n, sizeof(*t->steps)) < 0) {
+		free(u.path);
+		free(u.aside);
+		if (u.fd >= 0)
+			close(u.fd);
+		return -ENOMEM;
 	}
 	t->steps[t->n++] = u;
 	return 0;

@@ -8,12 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "diag.h"
 
 static void diag_add(struct diag *d, enum diag_severity sev, const struct diag_loc *loc,
 		     const char *fmt, va_list ap)
 {
-	struct diag_msg *msgs, *m;
+	struct diag_msg *m;
 	char *text = NULL;
 
 	if (sev == DIAG_ERROR)
@@ -22,17 +23,11 @@ static void diag_add(struct diag *d, enum diag_severity sev, const struct diag_l
 		return;
 	if (vasprintf(&text, fmt, ap) < 0)
 		return;
-	/* Doubling at powers of two: hostile input can make many errors. */
-	if ((d->n_msgs & (d->n_msgs - 1)) == 0) {
-		msgs = realloc(d->msgs, (d->n_msgs ? d->n_msgs * 2 : 1) * sizeof(*msgs));
-		if (!msgs) {
-			free(text);
-			return;
-		}
-		d->msgs = msgs;
+	if (array_reserve(&d->msgs, d->n_msgs, sizeof(*d->msgs)) < 0) {
+		free(text);
+		return;
 	}
-	msgs = d->msgs;
-	m = &msgs[d->n_msgs++];
+	m = &d->msgs[d->n_msgs++];
 	*m = (struct diag_msg){ .severity = sev, .text = text };
 	if (loc) {
 		m->file = loc->file ? strdup(loc->file) : NULL;

@@ -18,6 +18,7 @@
 
 #include <yaml.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "manifest.h"
 
@@ -708,21 +709,16 @@ static void parse_entry(struct parser *p, yaml_node_t *n, struct manifest_entry 
 		diag_error(p->d, &e->path_loc, "'path' is only used with pinning 'custom'");
 }
 
-/* Grows an array by one zeroed element, doubling the allocation whenever the
- * count reaches a power of two; NULL (error recorded) on failure. */
+/* Grows an array by one zeroed element; NULL (error recorded) on failure. */
 static void *grow(struct parser *p, void *arrayp, size_t *n, size_t size)
 {
-	void **array = arrayp;
-	char *a = *array;
+	char *a;
 
-	if ((*n & (*n - 1)) == 0) {
-		a = realloc(a, (*n ? *n * 2 : 1) * size);
-		if (!a) {
-			diag_error(p->d, NULL, "out of memory");
-			return NULL;
-		}
-		*array = a;
+	if (array_reserve(arrayp, *n, size) < 0) {
+		diag_error(p->d, NULL, "out of memory");
+		return NULL;
 	}
+	a = *(void **)arrayp;
 	memset(a + *n * size, 0, size);
 	return a + (*n)++ * size;
 }

@@ -10,6 +10,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "plan.h"
 
@@ -63,15 +64,9 @@ __attribute__((format(printf, 2, 3))) static int append(char **s, const char *fm
 
 static int add_change(struct plan *p, struct plan_change c)
 {
-	struct plan_change *n;
-
-	if ((p->n & (p->n - 1)) == 0) {
-		n = realloc(p->changes, (p->n ? p->n * 2 : 1) * sizeof(*n));
-		if (!n) {
-			free(c.reason);
-			return -ENOMEM;
-		}
-		p->changes = n;
+	if (array_reserve(&p->changes, p->n, sizeof(*p->changes)) < 0) {
+		free(c.reason);
+		return -ENOMEM;
 	}
 	p->changes[p->n++] = c;
 	p->counts[c.action]++;
