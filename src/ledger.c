@@ -25,6 +25,19 @@ static const char *runtime_dir(void)
 	return d && *d ? d : "/run/bpf-provision";
 }
 
+/* The runtime directory, made on first use (0700: ledgers say what is whose). */
+static int make_runtime_dir(struct diag *d)
+{
+	int r;
+
+	if (mkdir(runtime_dir(), 0700) == 0 || errno == EEXIST)
+		return 0;
+	r = -errno;
+	return diag_error(d, &(struct diag_loc){ .file = runtime_dir() },
+			  "cannot create the runtime directory: %s", strerror(-r)),
+	       r;
+}
+
 int ledger_path(const char *root, char **ret)
 {
 	_cleanup_free_ char *esc = malloc(strlen(root) * 4 + 2);
@@ -189,10 +202,9 @@ int ledger_save(const struct ledger *l, struct diag *d)
 	json_decref(doc);
 	if (!text)
 		return -ENOMEM;
-	if (mkdir(runtime_dir(), 0700) < 0 && errno != EEXIST) {
-		r = -errno;
-		goto fail;
-	}
+	r = make_runtime_dir(d);
+	if (r < 0)
+		return r;
 	if (asprintf(&tmp, "%s.XXXXXX", l->file) < 0)
 		return -ENOMEM;
 	fd = mkstemp(tmp);
@@ -311,12 +323,9 @@ int ledger_lock(const char *root, double timeout, struct diag *d, int *ret_fd)
 	r = ledger_path(root, &ledger);
 	if (r < 0 || asprintf(&path, "%s.lock", ledger) < 0)
 		return -ENOMEM;
-	if (mkdir(runtime_dir(), 0700) < 0 && errno != EEXIST) {
-		r = -errno;
-		return diag_error(d, &(struct diag_loc){ .file = runtime_dir() },
-				  "cannot create the runtime directory: %s", strerror(-r)),
-		       r;
-	}
+	r = make_runtime_dir(d);
+	if (r < 0)
+		return r;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		r = -errno;
