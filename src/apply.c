@@ -36,7 +36,7 @@ enum undo_kind {
 
 struct undo {
 	enum undo_kind kind;
-	char *path;  /* absolute */
+	char *path;  /* relative to the root, as every path here */
 	char *aside; /* EXCHANGE, MOVE_BACK: where the old pin is */
 	int fd;
 	mode_t mode;
@@ -47,6 +47,7 @@ struct undo {
 struct txn {
 	const struct apply_input *in;
 	struct sys *sys;
+	struct sys quiet; /* for undo and read-back: no step counted, no fault injected */
 	struct diag *d;
 	struct undo *steps;
 	size_t n;
@@ -69,7 +70,10 @@ static char *abs_path(const char *root, const char *rel)
 
 static int push(struct txn *t, struct undo u)
 {
-	if (array_reserve(&t->steps, t->n, sizeof(*t->steps)) < 0) {
+	bool needs_aside = u.kind == UNDO_EXCHANGE || u.kind == UNDO_MOVE_BACK;
+
+	if (!u.path || (needs_aside && !u.aside) ||
+	    array_reserve(&t->steps, t->n, sizeof(*t->steps)) < 0) {
 		free(u.path);
 		free(u.aside);
 		if (u.fd >= 0)
@@ -88,37 +92,53 @@ static void undo_free(struct undo *u)
 		close(u->fd);
 }
 
+/* Reports err about path (relative), shown under the root.  A symlink met
+ * where the plan saw none, or another object at a pin, means the tree
+ * changed since the plan was made. */
+static int fail(struct txn *t, const char *path, const char *what, int err)
+{
+	_cleanup_free_ char *shown = abs_path(t->in->root, path);
+	const char *why = err == -ELOOP	   ? "a symlink is in the way (the tree changed since the plan)"
+			  : err == -ESTALE || err == -EEXIST
+				  ? "another object is there (the tree changed since the plan)"
+					   : strerror(-err);
+
+	diag_error(t->d, &(struct diag_loc){ .file = shown ? shown : path }, "%s: %s", what, why);
+	return err;
+}
+
 /* Undo runs without fault injection: a test injects into the apply, not
  * into its repair.  A failing undo is reported; the rest still runs. */
 static void rollback(struct txn *t)
 {
+	struct sys *q = &t->quiet;
+
 	for (size_t i = t->n; i-- > 0;) {
 		struct undo *u = &t->steps[i];
 		int r = 0;
 
 		switch (u->kind) {
 		case UNDO_UNLINK:
-			r = sys_unlink(NULL, u->path);
+			r = sys_unlink(q, u->path);
 			break;
 		case UNDO_EXCHANGE:
-			r = sys_exchange(NULL, u->aside, u->path) ?: sys_unlink(NULL, u->aside);
+			r = sys_exchange(q, u->aside, u->path) ?: sys_unlink(q, u->aside);
 			break;
 		case UNDO_MOVE_BACK:
-			r = sys_rename(NULL, u->aside, u->path);
+			r = sys_rename(q, u->aside, u->path);
 			break;
 		case UNDO_ATTRS:
-			r = sys_chmod(NULL, u->path, u->mode) ?: sys_chown(NULL, u->path, u->uid, u->gid);
+			r = sys_chmod(q, u->path, u->mode) ?: sys_chown(q, u->path, u->uid, u->gid);
 			break;
 		case UNDO_RMDIR:
-			r = sys_rmdir(NULL, u->path);
+			r = sys_rmdir(q, u->path);
 			break;
 		case UNDO_MKDIR:
-			r = sys_mkdir(NULL, u->path, u->mode) ?: sys_chmod(NULL, u->path, u->mode);
+			r = sys_mkdir(q, u->path, u->mode) ?: sys_chmod(q, u->path, u->mode);
 			break;
 		}
 		if (r < 0)
-			diag_error(t->d, &(struct diag_loc){ .file = u->path },
-				   "rollback incomplete: cannot undo this step: %s", strerror(-r));
+			fail(t, u->path, "rollback incomplete: cannot undo this step", r);
 	}
 }
 
@@ -130,26 +150,26 @@ static void done(struct txn *t, size_t ci)
 		t->in->progress(t->in->progress_ctx, t->n_done, t->in->plan->n);
 }
 
-static int fail(struct txn *t, const char *path, const char *what, int err)
+static int fail_ledger(struct txn *t, int err)
 {
-	diag_error(t->d, &(struct diag_loc){ .file = path }, "%s: %s", what, strerror(-err));
+	diag_error(t->d, &(struct diag_loc){ .file = t->ledger.file }, "cannot write the ledger: %s",
+		   strerror(-err));
 	return err;
 }
 
-/* Makes the missing parents of rel (relative), each with mode. */
+/* Makes the missing parents of rel, each with mode. */
 static int ensure_parents(struct txn *t, const char *rel, mode_t mode, const char *manifest)
 {
-	_cleanup_free_ char *path = abs_path(t->in->root, rel);
-	size_t root_len = strlen(t->in->root) + 1;
+	_cleanup_free_ char *path = strdup(rel);
 	int r;
 
 	if (!path)
 		return -ENOMEM;
-	for (char *slash = strchr(path + root_len, '/'); slash; slash = strchr(slash + 1, '/')) {
+	for (char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
 		struct stat st;
 
 		*slash = '\0';
-		if (lstat(path, &st) == 0) {
+		if (sys_stat(t->sys, path, &st) == 0) {
 			if (!S_ISDIR(st.st_mode)) {
 				*slash = '/';
 				return fail(t, path, "a parent of the pin is not a directory", -ENOTDIR);
@@ -167,7 +187,7 @@ static int ensure_parents(struct txn *t, const char *rel, mode_t mode, const cha
 		r = sys_chmod(t->sys, path, mode);
 		if (r < 0)
 			return fail(t, path, "cannot set the directory's mode", r);
-		r = ledger_put(&t->ledger, &(struct ledger_entry){ .path = path + root_len,
+		r = ledger_put(&t->ledger, &(struct ledger_entry){ .path = path,
 								   .manifest = (char *)manifest,
 								   .is_dir = true });
 		*slash = '/';
@@ -177,15 +197,29 @@ static int ensure_parents(struct txn *t, const char *rel, mode_t mode, const cha
 	return 0;
 }
 
-/* Moves the pin at path (absolute) into this run's trash directory, made
- * on first use at the root, where it waits for the commit. */
-static int move_aside(struct txn *t, const char *path)
+/* After the rename that moved the pin planned at path to aside: is it
+ * still the object the plan saw?  If not, the undo moves it back. */
+static int check_moved(struct txn *t, const char *path, const char *aside, ino_t ino)
+{
+	struct stat st;
+	int r = sys_stat(&t->quiet, aside, &st);
+
+	if (r == 0 && S_ISLNK(st.st_mode))
+		r = -ELOOP;
+	else if (r == 0 && st.st_ino != ino)
+		r = -ESTALE;
+	return r < 0 ? fail(t, path, "cannot unpin", r) : 0;
+}
+
+/* Moves the pin at path, the object of inode ino, into this run's trash
+ * directory, made on first use at the root, where it waits for the commit. */
+static int move_aside(struct txn *t, const char *path, ino_t ino)
 {
 	_cleanup_free_ char *aside = NULL;
 	int r;
 
 	if (!t->trash) {
-		if (asprintf(&t->trash, "%s/" PLAN_TEMP_PREFIX "trash_%d", t->in->root, getpid()) < 0)
+		if (asprintf(&t->trash, PLAN_TEMP_PREFIX "trash_%d", getpid()) < 0)
 			return -ENOMEM;
 		r = sys_mkdir(t->sys, t->trash, 0700);
 		if (r < 0)
@@ -199,28 +233,32 @@ static int move_aside(struct txn *t, const char *path)
 	r = sys_rename(t->sys, path, aside);
 	if (r < 0)
 		return fail(t, path, "cannot move the old pin aside", r);
-	return push(t, (struct undo){ .kind = UNDO_MOVE_BACK,
-				      .path = strdup(path),
-				      .aside = TAKE_PTR(aside),
-				      .fd = -1 });
+	r = push(t, (struct undo){ .kind = UNDO_MOVE_BACK,
+				   .path = strdup(path),
+				   .aside = strdup(aside),
+				   .fd = -1 });
+	return r ?: check_moved(t, path, aside, ino);
 }
 
 /* Pins fd under a temporary name beside its place, gives it its mode and
- * owner, and renames it into place; when something is there (replace), the
- * two are exchanged atomically and the old one moved aside. */
-static int place(struct txn *t, const struct desired_pin *w, int fd, bool replace)
+ * owner, and renames it into place; when something is there (old, the
+ * object a replace is planned for), the two are exchanged atomically and
+ * the old one moved aside. */
+static int place(struct txn *t, const struct desired_pin *w, int fd,
+		 const struct observed_entry *old)
 {
-	_cleanup_free_ char *path = abs_path(t->in->root, w->path);
+	_cleanup_free_ char *path = strdup(w->path);
 	_cleanup_free_ char *tmp = NULL;
-	const char *slash;
+	const char *slash = strrchr(w->path, '/');
+	int dir_len = slash ? (int)(slash - w->path + 1) : 0;
 	mode_t mode = w->attrs->mode >= 0 ? (mode_t)w->attrs->mode : DEFAULT_PIN_MODE;
+	bool replace = old != NULL;
 	struct undo *u;
 	int r;
 
 	if (!path)
 		return -ENOMEM;
-	slash = strrchr(path, '/');
-	if (asprintf(&tmp, "%.*s/" PLAN_TEMP_PREFIX "%d_%lu", (int)(slash - path), path, getpid(),
+	if (asprintf(&tmp, "%.*s" PLAN_TEMP_PREFIX "%d_%lu", dir_len, w->path, getpid(),
 		     t->tmp_seq++) < 0)
 		return -ENOMEM;
 	r = sys_obj_pin(t->sys, fd, tmp);
@@ -244,7 +282,10 @@ static int place(struct txn *t, const struct desired_pin *w, int fd, bool replac
 			    .path = TAKE_PTR(path),
 			    .aside = replace ? strdup(tmp) : NULL,
 			    .fd = -1 };
-	return replace ? move_aside(t, tmp) : 0;
+	if (!replace)
+		return 0;
+	r = check_moved(t, w->path, tmp, old->ino);
+	return r ?: move_aside(t, tmp, old->ino);
 }
 
 static size_t value_bytes(uint32_t type, uint32_t value_size)
@@ -357,16 +398,23 @@ static bool makes_anew(const struct plan_change *c)
 	return c && (c->action == PLAN_CREATE || c->action == PLAN_REPLACE);
 }
 
-/* The current object at a pin path, for undo or for wiring programs. */
-static int open_pin(struct txn *t, const char *rel, int *ret_fd)
+/* The object at a pin path, to migrate from or to wire programs to: the
+ * one the plan saw there (kernel id id), or none. */
+static int open_pin(struct txn *t, const char *path, uint32_t id, int *ret_fd)
 {
-	_cleanup_free_ char *path = abs_path(t->in->root, rel);
-	int r;
+	_cleanup_close_ int fd = -1;
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	int r = sys_obj_get(t->sys, path, &fd);
 
-	if (!path)
-		return -ENOMEM;
-	r = sys_obj_get(t->sys, path, ret_fd);
-	return r < 0 ? fail(t, path, "cannot open the pin", r) : 0;
+	if (r == 0 && bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+		r = -errno;
+	if (r == 0 && info.id != id)
+		r = -ESTALE;
+	if (r < 0)
+		return fail(t, path, "cannot open the pin", r);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
 }
 
 static int make_map(struct txn *t, size_t ci, int *ret_fd)
@@ -386,13 +434,13 @@ static int make_map(struct txn *t, size_t ci, int *ret_fd)
 		return r;
 	if (c->action == PLAN_REPLACE && c->policy == ON_INCOMPATIBLE_MIGRATE &&
 	    c->have->kind == OBSERVED_MAP) {
-		r = open_pin(t, w->path, &old_fd);
+		r = open_pin(t, w->path, c->have->id, &old_fd);
 		if (r == 0)
 			r = migrate(t, c, old_fd, fd);
 		if (r < 0)
 			return r;
 	}
-	r = place(t, w, fd, c->action == PLAN_REPLACE);
+	r = place(t, w, fd, c->action == PLAN_REPLACE ? c->have : NULL);
 	if (r < 0)
 		return r;
 	*ret_fd = TAKE_FD(fd);
@@ -428,7 +476,10 @@ static int apply_maps(struct txn *t, int **map_fds, const bool *loads)
 				fd = -1;
 			}
 		} else if (loads[k]) {
-			r = open_pin(t, w->path, &fd);
+			const struct observed_entry *h =
+				t->in->observed ? observed_find(t->in->observed, w->path) : NULL;
+
+			r = open_pin(t, w->path, h ? h->id : 0, &fd);
 			if (r < 0)
 				return r;
 		}
@@ -470,7 +521,8 @@ static int apply_programs(struct txn *t, size_t k, int *map_fds)
 							   : DEFAULT_DIR_MODE,
 				   w->manifest->name);
 		if (r == 0)
-			r = place(t, w, fds[w->index], c->action == PLAN_REPLACE);
+			r = place(t, w, fds[w->index],
+				  c->action == PLAN_REPLACE ? c->have : NULL);
 		if (r == 0)
 			done(t, ci);
 	}
@@ -483,11 +535,16 @@ static int apply_programs(struct txn *t, size_t k, int *map_fds)
 static int apply_update(struct txn *t, const struct plan_change *c)
 {
 	const struct desired_pin *w = c->want;
-	_cleanup_free_ char *path = abs_path(t->in->root, c->path);
-	int r;
+	const char *path = c->path;
+	struct stat st;
+	int r = sys_stat(t->sys, path, &st);
 
-	if (!path)
-		return -ENOMEM;
+	if (r == 0 && S_ISLNK(st.st_mode))
+		r = -ELOOP;
+	else if (r == 0 && st.st_ino != c->have->ino)
+		r = -ESTALE;
+	if (r < 0)
+		return fail(t, path, "cannot change mode or owner", r);
 	r = push(t, (struct undo){ .kind = UNDO_ATTRS,
 				   .path = strdup(path),
 				   .fd = -1,
@@ -498,19 +555,20 @@ static int apply_update(struct txn *t, const struct plan_change *c)
 		return r;
 	if (w->attrs->mode >= 0)
 		r = sys_chmod(t->sys, path, (mode_t)w->attrs->mode);
-	if (r == 0 && (w->uid >= 0 || w->gid >= 0))
+	if (r < 0) {
+		/* Nothing changed: no undo to run (and report as failing). */
+		undo_free(&t->steps[--t->n]);
+		return fail(t, path, "cannot change mode or owner", r);
+	}
+	if (w->uid >= 0 || w->gid >= 0)
 		r = sys_chown(t->sys, path, (uid_t)w->uid, (gid_t)w->gid);
 	return r < 0 ? fail(t, path, "cannot change mode or owner", r) : 0;
 }
 
 static int apply_delete(struct txn *t, const struct plan_change *c)
 {
-	_cleanup_free_ char *path = abs_path(t->in->root, c->path);
-	int r;
+	int r = move_aside(t, c->path, c->have->ino);
 
-	if (!path)
-		return -ENOMEM;
-	r = move_aside(t, path);
 	if (r < 0)
 		return r;
 	ledger_remove(&t->ledger, c->path);
@@ -531,22 +589,18 @@ static int remove_empty_dirs(struct txn *t)
 {
 	for (size_t i = 0; t->in->observed && i < t->in->observed->n; i++) {
 		const struct observed_entry *e = &t->in->observed->entries[i];
-		_cleanup_free_ char *path = NULL;
 		int r;
 
 		if (e->kind != OBSERVED_DIR || strchr(e->path, '/') ||
 		    strncmp(e->path, PLAN_TEMP_PREFIX, strlen(PLAN_TEMP_PREFIX)) != 0)
 			continue;
-		path = abs_path(t->in->root, e->path);
-		if (!path)
-			return -ENOMEM;
-		r = sys_rmdir(t->sys, path);
+		r = sys_rmdir(t->sys, e->path);
 		if (r == -ENOTEMPTY || r == -EEXIST || r == -ENOENT)
 			continue;
 		if (r < 0)
-			return fail(t, path, "cannot remove a leftover trash directory", r);
+			return fail(t, e->path, "cannot remove a leftover trash directory", r);
 		r = push(t, (struct undo){ .kind = UNDO_MKDIR,
-					   .path = TAKE_PTR(path),
+					   .path = strdup(e->path),
 					   .fd = -1,
 					   .mode = e->mode });
 		if (r < 0)
@@ -560,21 +614,21 @@ static int remove_empty_dirs(struct txn *t)
 
 		if (!e->is_dir || !in_set(t->in->set, e->manifest))
 			continue;
-		path = abs_path(t->in->root, e->path);
-		if (!path)
-			return -ENOMEM;
-		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		if (sys_stat(t->sys, e->path, &st) < 0 || !S_ISDIR(st.st_mode)) {
 			ledger_remove(&t->ledger, e->path);
 			continue;
 		}
 		if (st.st_nlink > 2)
 			continue;
+		path = strdup(e->path); /* ledger_remove frees e->path */
+		if (!path)
+			return -ENOMEM;
 		r = sys_rmdir(t->sys, path);
 		if (r == -ENOTEMPTY || r == -EEXIST)
 			continue;
 		if (r < 0)
 			return fail(t, path, "cannot remove the empty directory", r);
-		ledger_remove(&t->ledger, e->path);
+		ledger_remove(&t->ledger, path);
 		r = push(t, (struct undo){ .kind = UNDO_MKDIR,
 					   .path = TAKE_PTR(path),
 					   .fd = -1,
@@ -609,17 +663,16 @@ static int record_pins(struct txn *t)
 			rec[n].ino = h->ino;
 			rec[n].id = h->id;
 		} else {
-			_cleanup_free_ char *path = abs_path(t->in->root, w->path);
 			_cleanup_close_ int fd = -1;
 			struct bpf_prog_info info = { 0 }; /* large enough for map and link info */
 			__u32 len = sizeof(info);
 			struct stat st;
+			int r = sys_stat(&t->quiet, w->path, &st) ?: sys_obj_get(&t->quiet, w->path, &fd);
 
-			if (!path)
-				return -ENOMEM;
-			if (stat(path, &st) < 0 || (fd = bpf_obj_get(path)) < 0 ||
-			    bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
-				return fail(t, path, "cannot read back the pin", -errno);
+			if (r == 0 && bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+				r = -errno;
+			if (r < 0)
+				return fail(t, w->path, "cannot read back the pin", r);
 			rec[n].ino = st.st_ino;
 			rec[n].id = info.id;
 		}
@@ -638,7 +691,7 @@ static int cmp_dir_records(const void *a, const void *b)
 static int save_intent(struct txn *t)
 {
 	const struct plan *p = t->in->plan;
-	size_t root_len = strlen(t->in->root) + 1, n = 0, cap = 0, u = 0;
+	size_t n = 0, u = 0;
 	struct ledger_entry *dirs = NULL;
 	int r = 0;
 
@@ -648,29 +701,21 @@ static int save_intent(struct txn *t)
 
 		if (!w || !makes_anew(&p->changes[i]))
 			continue;
-		path = abs_path(t->in->root, w->path);
+		path = strdup(w->path);
 		if (!path) {
 			r = -ENOMEM;
 			break;
 		}
-		for (char *slash = strchr(path + root_len, '/'); slash && r == 0;
+		for (char *slash = strchr(path, '/'); slash && r == 0;
 		     slash = strchr(slash + 1, '/')) {
 			struct stat st;
 
 			*slash = '\0';
-			if (!ledger_find(&t->ledger, path + root_len) && lstat(path, &st) < 0) {
-				if (n == cap) {
-					struct ledger_entry *d2;
-
-					cap = cap ? cap * 2 : 64;
-					d2 = realloc(dirs, cap * sizeof(*dirs));
-					if (!d2) {
-						r = -ENOMEM;
-						break;
-					}
-					dirs = d2;
-				}
-				dirs[n] = (struct ledger_entry){ .path = strdup(path + root_len),
+			if (!ledger_find(&t->ledger, path) && sys_stat(t->sys, path, &st) < 0) {
+				r = array_reserve(&dirs, n, sizeof(*dirs));
+				if (r < 0)
+					break;
+				dirs[n] = (struct ledger_entry){ .path = strdup(path),
 								 .manifest = w->manifest->name,
 								 .is_dir = true };
 				if (!dirs[n++].path)
@@ -698,7 +743,7 @@ static int save_intent(struct txn *t)
 	t->ledger_existed = access(t->ledger.file, F_OK) == 0;
 	r = sys_step(t->sys) ?: ledger_save(&t->ledger, t->d);
 	if (r < 0 && !t->d->n_errors)
-		fail(t, t->ledger.file, "cannot write the ledger", r);
+		fail_ledger(t, r);
 	t->intent_saved = r == 0;
 	return r;
 }
@@ -709,9 +754,9 @@ static void commit(struct txn *t)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (t->steps[i].kind == UNDO_MOVE_BACK)
-			sys_unlink(NULL, t->steps[i].aside);
+			sys_unlink(&t->quiet, t->steps[i].aside);
 	if (t->trash)
-		sys_rmdir(NULL, t->trash);
+		sys_rmdir(&t->quiet, t->trash);
 }
 
 static int refuse(const struct plan *p, struct diag *d)
@@ -791,7 +836,7 @@ static int run(struct txn *t)
 	if (r == 0) {
 		r = sys_step(t->sys) ?: ledger_save(&t->ledger, t->d);
 		if (r < 0 && !t->d->n_errors)
-			fail(t, t->ledger.file, "cannot write the ledger", r);
+			fail_ledger(t, r);
 	}
 out:
 	for (size_t k = 0; k < des->n_objfiles; k++) {
@@ -815,6 +860,12 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, con
 		status[i] = NULL;
 	if (in->plan->n_refused)
 		return refuse(in->plan, d);
+	r = sys_open_root(sys, in->root);
+	if (r < 0)
+		return diag_error(d, &(struct diag_loc){ .file = in->root },
+				  "cannot open the root (apply needs it, and /proc): %s", strerror(-r)),
+		       r;
+	t.quiet = sys_quiet(sys);
 	r = ledger_copy(in->ledger, &t.ledger);
 	if (r == 0)
 		r = run(&t);
@@ -846,5 +897,6 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, con
 	free(t.pin_change);
 	free(t.trash);
 	ledger_done(&t.ledger);
+	sys_close_root(sys);
 	return r;
 }

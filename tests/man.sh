@@ -47,7 +47,7 @@ for opt in --mount --metrics-file --dry-run --no-objects; do
 	mentions "$P1" "$opt" || fail "bpf-provision.1 does not mention $opt"
 done
 for v in BPF_PROVISION_RUNTIME_DIR BPF_PROVISION_FAIL_AT BPF_PROVISION_FAIL_ERRNO \
-	BPF_PROVISION_TRACE_STEPS; do
+	BPF_PROVISION_TRACE_STEPS BPF_PROVISION_PAUSE_AT; do
 	grep -q "^\.B $v\$" "$P1" || fail "bpf-provision.1 does not document $v"
 done
 for code in 0 1 2 65; do

@@ -1,0 +1,127 @@
+#!/bin/sh
+# The tree changing under a running apply.  Someone with write access to a
+# directory of the tool's (dir_mode 0777, or a directory handed to a service
+# user) swaps it, or a pin in it, for a symlink after the plan was made and
+# before the apply acts.  The apply must then fail and roll back, and touch
+# nothing the symlink points at: not a foreign pin in the same bpffs, not
+# another bpffs.  The apply is stopped before its first state change
+# (BPF_PROVISION_PAUSE_AT=1) while the test plants the symlink.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+make_tmpdir
+T=$TMPDIR_TEST
+[ "$(id -u)" = 0 ] || skip "race.sh needs root (bpffs mount, BPF maps)"
+command -v bpftool >/dev/null 2>&1 || skip "no bpftool (apt-get install bpftool)"
+mount_private_bpffs race
+rm -f "$M/probe"
+# A second bpffs, standing for anywhere outside the root.
+O=$(mktemp -d "${TMPDIR:-/tmp}/bpfprov-race-outside.XXXXXX") || fail "mktemp"
+trap 'umount -l "$M" "$O" 2>/dev/null; rmdir "$M" "$O"; rm -rf "$T"' EXIT
+mount -t bpf bpf "$O" || skip "cannot mount a second bpffs on $O"
+
+listing() { # DIR
+	(cd "$1" && find . -printf '%p %y %m %u %g %i %l\n' | sort)
+}
+
+mkdir -p "$T/bpf"
+cp "$top_builddir/configs/bpf/gobpf_site.o" "$T/bpf/"
+manifest() { # MODE-OF-sub/a [EXTRA-SECTION-LINES]
+	cat >"$T/site.yaml" <<YAML
+version: 1
+name: race
+namespace: race
+defaults:
+  dir_mode: "0777"
+objects:
+  - file: bpf/gobpf_site.o
+    name: dummy
+    sections:
+      - section: maps/dummy_array_custom
+        pinning: custom
+        path: race/sub/a
+        mode: "$1"
+${2:-}
+YAML
+}
+
+# Foreign pins: one of other software in the same bpffs, one in another.
+mkdir -p "$M/other" "$O/victim"
+bpftool -n map create "$M/other/a" type array key 4 value 4 entries 1 name foreign ||
+	fail "bpftool map create"
+bpftool -n map create "$O/victim/a" type array key 4 value 4 entries 1 name foreign ||
+	fail "bpftool map create"
+chmod 644 "$M/other/a" "$O/victim/a"
+
+# Each case: set the tree to the v1 manifest, write the v2 manifest, start
+# its apply stopped before its first change, run ATTACK, let it go on.
+race() { # NAME ATTACK
+	manifest 0644
+	"$BPF_PROVISION" --bpffs "$M" apply "$T/site.yaml" >/dev/null 2>"$T/err" ||
+		fail "$1: apply v1: $(cat "$T/err")"
+	[ -e "$M/race/sub/a" ] && [ ! -L "$M/race/sub" ] || fail "$1: v1 not in place"
+	case $1 in
+	delete*) manifest 0644 && sed -i 's/path: race\/sub\/a/path: race\/moved/' "$T/site.yaml" ;;
+	chmod*) manifest 0600 ;;
+	pin*) manifest 0644 "      - section: socket/dummy
+        pinning: custom
+        path: race/sub/b" ;;
+	esac
+	BPF_PROVISION_PAUSE_AT=1 "$BPF_PROVISION" --bpffs "$M" apply "$T/site.yaml" \
+		>"$T/out" 2>"$T/err" &
+	pid=$!
+	i=0
+	until [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" = T ]; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || { kill -9 $pid; cat "$T/out" "$T/err" >&2; fail "$1: the apply did not stop at its first step"; }
+		sleep 0.05
+	done
+	eval "$2" || fail "$1: the attack itself failed"
+	listing "$M" >"$T/inside"
+	listing "$O" >"$T/outside"
+	kill -CONT $pid
+	wait $pid
+	rc=$?
+	[ $rc = 1 ] || { cat "$T/out" "$T/err" >&2; fail "$1: exit $rc, want 1 (refused)"; }
+	[ -n "${RACE_SHOW:-}" ] && cat "$T/err" >&2
+	grep -q "apply failed; every change was rolled back" "$T/err" ||
+		fail "$1: no rollback message: $(cat "$T/err")"
+	grep -q "rollback incomplete" "$T/err" && fail "$1: the rollback failed: $(cat "$T/err")"
+	grep -q "symlink\|changed since the plan" "$T/err" ||
+		fail "$1: the error does not say what changed: $(cat "$T/err")"
+	listing "$M" >"$T/inside.after"
+	listing "$O" >"$T/outside.after"
+	diff -u "$T/inside" "$T/inside.after" >&2 ||
+		fail "$1: the apply changed the root after the swap"
+	diff -u "$T/outside" "$T/outside.after" >&2 || fail "$1: the apply changed another bpffs"
+	[ "$(stat -c %a "$M/other/a")" = 644 ] && [ "$(stat -c %a "$O/victim/a")" = 644 ] ||
+		fail "$1: a foreign pin's mode changed"
+	# Undo the attack for the next case.
+	[ -L "$M/race/sub" ] && rm -f "$M/race/sub"
+	[ -d "$M/race/subreal" ] && mv "$M/race/subreal" "$M/race/sub"
+	[ -e "$M/race/sub/areal" ] && mv -f "$M/race/sub/areal" "$M/race/sub/a"
+	"$BPF_PROVISION" --bpffs "$M" apply "$T/site.yaml" >/dev/null 2>"$T/err" ||
+		fail "$1: the apply after the attack was undone: $(cat "$T/err")"
+	"$BPF_PROVISION" --bpffs "$M" destroy "$T/site.yaml" >/dev/null 2>"$T/err" ||
+		fail "$1: destroy: $(cat "$T/err")"
+}
+
+swap_dir() { # TARGET: race/sub becomes a symlink to it
+	mv "$M/race/sub" "$M/race/subreal" && ln -s "$1" "$M/race/sub"
+}
+
+# An owned pin to be unpinned; its directory now points at a foreign pin of
+# the same name in the same bpffs: the foreign pin must not be unlinked.
+race "delete, dir -> same bpffs" 'swap_dir "$M/other"'
+# The same, relative symlink.
+race "delete, dir -> relative" 'swap_dir ../other'
+# A mode to change: not the foreign pin's.
+race "chmod, dir -> same bpffs" 'swap_dir "$M/other"'
+race "chmod, dir -> other bpffs" 'swap_dir "$O/victim"'
+# A new pin: not placed in another bpffs.
+race "pin, dir -> other bpffs" 'swap_dir "$O/victim"'
+# The pin itself swapped for a symlink to a foreign pin.
+race "delete, pin -> symlink" 'mv "$M/race/sub/a" "$M/race/sub/areal" && ln -s "$M/other/a" "$M/race/sub/a"'
+race "chmod, pin -> symlink" 'mv "$M/race/sub/a" "$M/race/sub/areal" && ln -s "$M/other/a" "$M/race/sub/a"'
+
+bpftool map show pinned "$M/other/a" >/dev/null && bpftool map show pinned "$O/victim/a" >/dev/null ||
+	fail "a foreign pin is gone"
+echo "race: 7 swaps under a running apply refused and rolled back; foreign pins untouched"
