@@ -429,7 +429,7 @@ static int make_map(struct txn *t, size_t ci, int *ret_fd)
 			   w->manifest->name);
 	if (r < 0)
 		return r;
-	r = loader_create_map(w->objfile, w->index, t->sys, t->d, &fd);
+	r = loader_create_map(w->objfile, w->index, w->path, t->sys, t->d, &fd);
 	if (r < 0)
 		return r;
 	if (c->action == PLAN_REPLACE && c->policy == ON_INCOMPATIBLE_MIGRATE &&

@@ -30,8 +30,8 @@ static void kernel_name(const char *name, char out[16])
 	out[o] = '\0';
 }
 
-static int create_map(const struct objfile *of, size_t i, int depth, struct sys *sys,
-		      struct diag *d, int *ret_fd)
+static int create_map(const struct objfile *of, size_t i, const char *pin, int depth,
+		      struct sys *sys, struct diag *d, int *ret_fd)
 {
 	const struct objfile_map *m = &of->maps[i];
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = m->flags);
@@ -43,7 +43,7 @@ static int create_map(const struct objfile *of, size_t i, int depth, struct sys 
 		if (m->inner_map < 0 || depth > 0)
 			return diag_error(d, &(struct diag_loc){ .file = of->path },
 					  "map '%s': map-in-map without a usable inner map", m->name);
-		err = create_map(of, (size_t)m->inner_map, depth + 1, sys, d, &inner_fd);
+		err = create_map(of, (size_t)m->inner_map, pin, depth + 1, sys, d, &inner_fd);
 		if (err < 0)
 			return err;
 		opts.inner_map_fd = inner_fd;
@@ -55,17 +55,18 @@ static int create_map(const struct objfile *of, size_t i, int depth, struct sys 
 	if (fd < 0) {
 		err = err ?: -errno;
 		diag_error(d, &(struct diag_loc){ .file = of->path },
-			   "map '%s': the kernel refused to create it: %s", m->name, strerror(-err));
+			   "map '%s'%s%s: the kernel refused to create it: %s", m->name,
+			   pin ? " for pin " : "", pin ? pin : "", strerror(-err));
 		return err;
 	}
 	*ret_fd = fd;
 	return 0;
 }
 
-int loader_create_map(const struct objfile *of, size_t i, struct sys *sys, struct diag *d,
-		      int *ret_fd)
+int loader_create_map(const struct objfile *of, size_t i, const char *pin, struct sys *sys,
+		      struct diag *d, int *ret_fd)
 {
-	return create_map(of, i, 0, sys, d, ret_fd);
+	return create_map(of, i, pin, 0, sys, d, ret_fd);
 }
 
 /* The verifier log's last lines say why; one line of it is enough for a message. */
@@ -138,7 +139,7 @@ static int load_legacy(const struct objfile *of, const bool *want, const int *ma
 
 			if (fds[m] >= 0)
 				continue;
-			err = loader_create_map(of, m, sys, d, &fds[m]);
+			err = loader_create_map(of, m, NULL, sys, d, &fds[m]);
 			own[m] = err == 0;
 		}
 	for (size_t pi = 0; pi < of->n_progs; pi++) {

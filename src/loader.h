@@ -13,11 +13,13 @@
 #include "sys.h"
 
 /* Creates map i of of as the ELF declares it (for a map-in-map, with a
- * throwaway inner map as the template).  sys counts the kernel calls (NULL:
- * no counting, no injected faults).  Returns 0 and the new fd in *ret_fd,
- * or a negative errno with the kernel's refusal recorded in d. */
-int loader_create_map(const struct objfile *of, size_t i, struct sys *sys, struct diag *d,
-		      int *ret_fd);
+ * throwaway inner map as the template), for the pin path pin (NULL: none;
+ * only named in messages, since one object may back many pins).  sys counts
+ * the kernel calls (NULL: no counting, no injected faults).  Returns 0 and
+ * the new fd in *ret_fd, or a negative errno with the kernel's refusal
+ * recorded in d. */
+int loader_create_map(const struct objfile *of, size_t i, const char *pin, struct sys *sys,
+		      struct diag *d, int *ret_fd);
 
 /* Loads the programs of of that want[] marks (indexes of of->progs).
  * map_fds[i] is the fd to use for map i of of, or -1: such maps are created

@@ -28,7 +28,7 @@ before=$(listing)
 "$BPF_PROVISION" --bpffs "$M" apply "$T/huge/site.yaml" >"$T/out" 2>"$T/err"
 rc=$?
 [ $rc = 1 ] || { cat "$T/err" >&2; fail "apply of a map the kernel refuses: exit $rc, want 1"; }
-grep -q "map 'toobig': the kernel refused to create it: " "$T/err" ||
+grep -q "map 'toobig' for pin hx/globals/toobig: the kernel refused to create it: " "$T/err" ||
 	fail "no clear error for the refused map: $(cat "$T/err")"
 grep -q "apply failed; every change was rolled back" "$T/err" || fail "no rollback message"
 [ "$(listing)" = "$before" ] || fail "a refused map left the tree changed"
