@@ -122,6 +122,22 @@ race "pin, dir -> other bpffs" 'swap_dir "$O/victim"'
 race "delete, pin -> symlink" 'mv "$M/race/sub/a" "$M/race/sub/areal" && ln -s "$M/other/a" "$M/race/sub/a"'
 race "chmod, pin -> symlink" 'mv "$M/race/sub/a" "$M/race/sub/areal" && ln -s "$M/other/a" "$M/race/sub/a"'
 
+# Planted before the plan: a symlink out of the root where the manifest's
+# directory goes.  The plan refuses it; the apply changes nothing.
+manifest 0644
+ln -s "$O/victim" "$M/race"
+listing "$M" >"$T/inside"
+listing "$O" >"$T/outside"
+"$BPF_PROVISION" --bpffs "$M" apply "$T/site.yaml" >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc = 1 ] || fail "planted symlink out of the root: exit $rc, want 1"
+grep -q "replace refused (a symlink is in the way at .race.; remove it by hand)" "$T/err" ||
+	fail "planted symlink: no error says so: $(cat "$T/err")"
+grep -q "apply refused: .*nothing was changed" "$T/err" || fail "planted symlink: $(cat "$T/err")"
+listing "$M" | diff -u "$T/inside" - >&2 || fail "planted symlink: the root changed"
+listing "$O" | diff -u "$T/outside" - >&2 || fail "planted symlink: another bpffs changed"
+rm "$M/race"
+
 bpftool map show pinned "$M/other/a" >/dev/null && bpftool map show pinned "$O/victim/a" >/dev/null ||
 	fail "a foreign pin is gone"
-echo "race: 7 swaps under a running apply refused and rolled back; foreign pins untouched"
+echo "race: 7 swaps under a running apply and 1 planted symlink refused; foreign pins untouched"
