@@ -15,15 +15,13 @@ make_tmpdir
 T=$TMPDIR_TEST
 find_python
 
-[ "$(id -u)" = 0 ] || skip "apply.sh needs root (bpffs mount, BPF maps and programs)"
-command -v bpftool >/dev/null 2>&1 || skip "no bpftool (apt-get install bpftool)"
 command -v flock >/dev/null 2>&1 || skip "no flock (util-linux)"
 command -v timeout >/dev/null 2>&1 || skip "no timeout (coreutils)"
 
 START=$(date +%s)
 
 mount_private_bpffs apply
-unset BPF_PROVISION_FAIL_AT BPF_PROVISION_FAIL_ERRNO BPF_PROVISION_TRACE_STEPS
+unset BPF_PROVISION_FAIL_AT BPF_PROVISION_FAIL_ERRNO BPF_PROVISION_TRACE_STEPS BPF_PROVISION_PAUSE_AT
 
 CONFIGS=$top_builddir/configs
 BTF=$CONFIGS/btf-site.yaml

@@ -8,16 +8,11 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 make_tmpdir
 T=$TMPDIR_TEST
-[ "$(id -u)" = 0 ] || skip "exhaust.sh needs root (bpffs mount, cgroups, BPF maps)"
-command -v bpftool >/dev/null 2>&1 || skip "no bpftool (apt-get install bpftool)"
 mount_private_bpffs exhaust
 rm -f "$M/probe"
 CG= FULL=
 trap 'umount -l "$M" $FULL 2>/dev/null; rmdir "$M" ${CG:+"$CG"}; rm -rf "$T"' EXIT
 
-listing() {
-	(cd "$M" && find . -printf '%p %y %m %u %g %i %l\n' | sort)
-}
 
 # 60 objects, each one 4 MiB map: 240 MiB in all.
 mkdir -p "$T/bulk"
@@ -53,7 +48,7 @@ rc=$?
 [ $rc = 2 ] || fail "dry run of the bulk manifest: exit $rc, want 2 (changes to make)"
 base=$(cat "$CG/$PEAK")
 echo $((base + 100 * 1024 * 1024)) >"$CG/$LIMIT" || fail "cannot set $CG/$LIMIT"
-before=$(listing)
+before=$(tree_listing "$M")
 in_cg "$BPF_PROVISION" --bpffs "$M" apply "$T/bulk/site.yaml" >"$T/out" 2>"$T/err"
 rc=$?
 [ $rc = 1 ] || { cat "$T/err" >&2; fail "apply over the memory limit: exit $rc, want 1"; }
@@ -62,7 +57,7 @@ grep -q "chunk.o: error: map 'chunk' for pin bulk/c[0-9]*/chunk: the kernel refu
 at=$(sed -n "s|.*for pin bulk/\(c[0-9]*\)/chunk: the kernel refused.*|\1|p" "$T/err")
 grep -q "apply failed; every change was rolled back" "$T/err" || fail "no rollback message"
 grep -q "rollback incomplete" "$T/err" && fail "the rollback failed: $(cat "$T/err")"
-[ "$(listing)" = "$before" ] || fail "the apply over the memory limit left the tree changed"
+[ "$(tree_listing "$M")" = "$before" ] || fail "the apply over the memory limit left the tree changed"
 ls "$T/run" 2>/dev/null | grep -q "\.json$" && fail "the apply over the memory limit left a ledger"
 # The limit was the only thing wrong: with room, the same apply succeeds.
 echo max >"$CG/$LIMIT" 2>/dev/null || echo -1 >"$CG/$LIMIT"
@@ -101,7 +96,7 @@ objects:
         pinning: custom
         path: topchunk
 YAML
-before=$(listing)
+before=$(tree_listing "$M")
 BPF_PROVISION_TRACE_STEPS=1 "$BPF_PROVISION" --bpffs "$M" apply "$T/bulk/top.yaml" >"$T/out" 2>"$T/err"
 rc=$?
 [ $rc = 1 ] || { cat "$T/err" >&2; fail "apply with a full ledger filesystem: exit $rc, want 1"; }
@@ -109,7 +104,7 @@ grep -q "error: cannot write the ledger: No space left on device" "$T/err" ||
 	fail "no clear error for the full ledger filesystem: $(cat "$T/err")"
 grep -q "apply failed; every change was rolled back" "$T/err" || fail "no rollback message"
 grep -q "bpf-provision: [1-9][0-9]* steps" "$T/err" || fail "no change was made before the ledger write"
-[ "$(listing)" = "$before" ] || fail "a full ledger filesystem left the tree changed"
+[ "$(tree_listing "$M")" = "$before" ] || fail "a full ledger filesystem left the tree changed"
 [ -z "$(ls "$FULL" | grep -v '^fill$' | grep -v '\.lock$')" ] ||
 	fail "a full ledger filesystem left files: $(ls "$FULL")"
 rm "$FULL/fill"

@@ -5,14 +5,9 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 make_tmpdir
 T=$TMPDIR_TEST
-[ "$(id -u)" = 0 ] || skip "hardening.sh needs root (bpffs mount, BPF maps)"
-command -v bpftool >/dev/null 2>&1 || skip "no bpftool (apt-get install bpftool)"
 mount_private_bpffs hardening
 rm -f "$M/probe"
 
-listing() {
-	(cd "$M" && find . -printf '%p %y %m %u %g %i\n' | sort)
-}
 
 # 1. The kernel refuses the second map (E2BIG/ENOMEM): exit 1, one clear
 # error naming the map, the first map rolled back, no temporary pin left.
@@ -24,14 +19,14 @@ namespace: hx
 objects:
   - file: huge.o
 YAML
-before=$(listing)
+before=$(tree_listing "$M")
 "$BPF_PROVISION" --bpffs "$M" apply "$T/huge/site.yaml" >"$T/out" 2>"$T/err"
 rc=$?
 [ $rc = 1 ] || { cat "$T/err" >&2; fail "apply of a map the kernel refuses: exit $rc, want 1"; }
 grep -q "map 'toobig' for pin hx/globals/toobig: the kernel refused to create it: " "$T/err" ||
 	fail "no clear error for the refused map: $(cat "$T/err")"
 grep -q "apply failed; every change was rolled back" "$T/err" || fail "no rollback message"
-[ "$(listing)" = "$before" ] || fail "a refused map left the tree changed"
+[ "$(tree_listing "$M")" = "$before" ] || fail "a refused map left the tree changed"
 [ -e "$T/run" ] && ls "$T/run" | grep -q "\.json$" && fail "a failed apply left a ledger"
 
 # 2. A thousand manifests, each its own namespace: validate and apply them
@@ -64,13 +59,13 @@ grep -q "^Plan: 3000 to create, 0 to replace, 0 to update, 0 to delete, 0 unchan
 
 # 3. One invalid manifest among them: exit 65 with its location, nothing touched.
 cp "$T/many/m7.yaml" "$T/many/m999x.yaml" # same name 'm7', same pin paths
-before=$(listing)
+before=$(tree_listing "$M")
 "$BPF_PROVISION" --bpffs "$M" apply "$T/many" >"$T/out" 2>"$T/err"
 rc=$?
 [ $rc = 65 ] || fail "a duplicate among 1000 manifests: exit $rc, want 65"
 grep -q "m999x.yaml: error: manifest name 'm7' is also used by" "$T/err" ||
 	fail "duplicate manifest not named: $(head -3 "$T/err")"
-[ "$(listing)" = "$before" ] || fail "an invalid manifest set changed the tree"
+[ "$(tree_listing "$M")" = "$before" ] || fail "an invalid manifest set changed the tree"
 # 4. Pins get exactly the declared modes, and they bind: a user who has
 # CAP_BPF but is not root opens the 0666 pin and not the 0600 one.
 mkdir -p "$T/modes/bpf"

@@ -42,10 +42,12 @@ find_python() {
 
 # A private bpffs for the test in $M, outside $T (from make_tmpdir) so that
 # cleaning $T never recurses into a mount that failed to go away; never
-# /sys/fs/bpf.  Replaces the EXIT trap, skips (a failure under CI) when no
-# bpffs or no BPF map can be had, and points the tool's ledger and lock at
+# /sys/fs/bpf.  Replaces the EXIT trap, skips (a failure under CI) when not
+# root, or no bpftool, bpffs or BPF map can be had, and points the tool's ledger and lock at
 # $T/run, never /run.
 mount_private_bpffs() { # NAME
+	[ "$(id -u)" = 0 ] || skip "$1 needs root (bpffs mount, BPF maps and programs)"
+	command -v bpftool >/dev/null 2>&1 || skip "no bpftool (apt-get install bpftool)"
 	M=$(mktemp -d "${TMPDIR:-/tmp}/bpfprov-$1-bpffs.XXXXXX") || fail "mktemp"
 	case $M in /sys/*) fail "refusing to use $M" ;; esac
 	trap 'umount -l "$M" 2>/dev/null; rmdir "$M"; rm -rf "$T"' EXIT
@@ -54,4 +56,10 @@ mount_private_bpffs() { # NAME
 		skip "cannot create BPF maps: $(cat "$T/err")"
 	BPF_PROVISION_RUNTIME_DIR=$T/run
 	export BPF_PROVISION_RUNTIME_DIR
+}
+
+# Every entry under DIR with its type, mode, owner, group, inode and symlink
+# target: equal listings mean nothing in the tree changed, not even an inode.
+tree_listing() { # DIR
+	(cd "$1" && find . -printf '%p %y %m %u %g %i %l\n' | LC_ALL=C sort)
 }

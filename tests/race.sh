@@ -9,18 +9,12 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 make_tmpdir
 T=$TMPDIR_TEST
-[ "$(id -u)" = 0 ] || skip "race.sh needs root (bpffs mount, BPF maps)"
-command -v bpftool >/dev/null 2>&1 || skip "no bpftool (apt-get install bpftool)"
 mount_private_bpffs race
 rm -f "$M/probe"
 # A second bpffs, standing for anywhere outside the root.
 O=$(mktemp -d "${TMPDIR:-/tmp}/bpfprov-race-outside.XXXXXX") || fail "mktemp"
 trap 'umount -l "$M" "$O" 2>/dev/null; rmdir "$M" "$O"; rm -rf "$T"' EXIT
 mount -t bpf bpf "$O" || skip "cannot mount a second bpffs on $O"
-
-listing() { # DIR
-	(cd "$1" && find . -printf '%p %y %m %u %g %i %l\n' | sort)
-}
 
 mkdir -p "$T/bpf"
 cp "$top_builddir/configs/bpf/gobpf_site.o" "$T/bpf/"
@@ -75,8 +69,8 @@ race() { # NAME ATTACK
 		sleep 0.05
 	done
 	eval "$2" || fail "$1: the attack itself failed"
-	listing "$M" >"$T/inside"
-	listing "$O" >"$T/outside"
+	tree_listing "$M" >"$T/inside"
+	tree_listing "$O" >"$T/outside"
 	kill -CONT $pid
 	wait $pid
 	rc=$?
@@ -87,8 +81,8 @@ race() { # NAME ATTACK
 	grep -q "rollback incomplete" "$T/err" && fail "$1: the rollback failed: $(cat "$T/err")"
 	grep -q "symlink\|changed since the plan" "$T/err" ||
 		fail "$1: the error does not say what changed: $(cat "$T/err")"
-	listing "$M" >"$T/inside.after"
-	listing "$O" >"$T/outside.after"
+	tree_listing "$M" >"$T/inside.after"
+	tree_listing "$O" >"$T/outside.after"
 	diff -u "$T/inside" "$T/inside.after" >&2 ||
 		fail "$1: the apply changed the root after the swap"
 	diff -u "$T/outside" "$T/outside.after" >&2 || fail "$1: the apply changed another bpffs"
@@ -126,16 +120,16 @@ race "chmod, pin -> symlink" 'mv "$M/race/sub/a" "$M/race/sub/areal" && ln -s "$
 # directory goes.  The plan refuses it; the apply changes nothing.
 manifest 0644
 ln -s "$O/victim" "$M/race"
-listing "$M" >"$T/inside"
-listing "$O" >"$T/outside"
+tree_listing "$M" >"$T/inside"
+tree_listing "$O" >"$T/outside"
 "$BPF_PROVISION" --bpffs "$M" apply "$T/site.yaml" >"$T/out" 2>"$T/err"
 rc=$?
 [ $rc = 1 ] || fail "planted symlink out of the root: exit $rc, want 1"
 grep -q "replace refused (a symlink is in the way at .race.; remove it by hand)" "$T/err" ||
 	fail "planted symlink: no error says so: $(cat "$T/err")"
 grep -q "apply refused: .*nothing was changed" "$T/err" || fail "planted symlink: $(cat "$T/err")"
-listing "$M" | diff -u "$T/inside" - >&2 || fail "planted symlink: the root changed"
-listing "$O" | diff -u "$T/outside" - >&2 || fail "planted symlink: another bpffs changed"
+tree_listing "$M" | diff -u "$T/inside" - >&2 || fail "planted symlink: the root changed"
+tree_listing "$O" | diff -u "$T/outside" - >&2 || fail "planted symlink: another bpffs changed"
 rm "$M/race"
 
 bpftool map show pinned "$M/other/a" >/dev/null && bpftool map show pinned "$O/victim/a" >/dev/null ||
