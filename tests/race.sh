@@ -5,7 +5,8 @@
 # before the apply acts.  The apply must then fail and roll back, and touch
 # nothing the symlink points at: not a foreign pin in the same bpffs, not
 # another bpffs.  The apply is stopped before its first state change
-# (BPF_PROVISION_PAUSE_AT=1) while the test plants the symlink.
+# (BPF_PROVISION_PAUSE_AT=1) while the test plants the symlink; then before
+# each step in turn, where the rule left is that nothing outside is touched.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 make_tmpdir
 T=$TMPDIR_TEST
@@ -38,12 +39,40 @@ YAML
 }
 
 # Foreign pins: one of other software in the same bpffs, one in another.
-mkdir -p "$M/other" "$O/victim"
-bpftool -n map create "$M/other/a" type array key 4 value 4 entries 1 name foreign ||
-	fail "bpftool map create"
-bpftool -n map create "$O/victim/a" type array key 4 value 4 entries 1 name foreign ||
-	fail "bpftool map create"
-chmod 644 "$M/other/a" "$O/victim/a"
+foreign_pins() {
+	mkdir -p "$M/other" "$O/victim"
+	bpftool -n map create "$M/other/a" type array key 4 value 4 entries 1 name foreign ||
+		fail "bpftool map create"
+	bpftool -n map create "$O/victim/a" type array key 4 value 4 entries 1 name foreign ||
+		fail "bpftool map create"
+	chmod 644 "$M/other/a" "$O/victim/a"
+}
+foreign_pins
+
+# Starts the apply of $T/site.yaml, stopped before its step K; sets pid.
+start_paused() { # K NAME
+	BPF_PROVISION_PAUSE_AT=$1 "$BPF_PROVISION" --bpffs "$M" apply "$T/site.yaml" \
+		>"$T/out" 2>"$T/err" &
+	pid=$!
+	i=0
+	until [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" = T ]; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || {
+			kill -9 $pid
+			cat "$T/out" "$T/err" >&2
+			fail "$2: the apply did not stop before step $1"
+		}
+		sleep 0.05
+	done
+}
+
+# Lets it go on; sets rc.  A sanitizer report is a failure whatever the exit.
+resume() { # NAME
+	kill -CONT $pid
+	wait $pid
+	rc=$?
+	! grep -q "Sanitizer\|runtime error" "$T/err" || fail "$1: $(cat "$T/err")"
+}
 
 # Each case: set the tree to the v1 manifest, write the v2 manifest, start
 # its apply stopped before its first change, run ATTACK, let it go on.
@@ -59,23 +88,12 @@ race() { # NAME ATTACK
         pinning: custom
         path: race/sub/b" ;;
 	esac
-	BPF_PROVISION_PAUSE_AT=1 "$BPF_PROVISION" --bpffs "$M" apply "$T/site.yaml" \
-		>"$T/out" 2>"$T/err" &
-	pid=$!
-	i=0
-	until [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" = T ]; do
-		i=$((i + 1))
-		[ $i -lt 200 ] || { kill -9 $pid; cat "$T/out" "$T/err" >&2; fail "$1: the apply did not stop at its first step"; }
-		sleep 0.05
-	done
+	start_paused 1 "$1"
 	eval "$2" || fail "$1: the attack itself failed"
 	tree_listing "$M" >"$T/inside"
 	tree_listing "$O" >"$T/outside"
-	kill -CONT $pid
-	wait $pid
-	rc=$?
+	resume "$1"
 	[ $rc = 1 ] || { cat "$T/out" "$T/err" >&2; fail "$1: exit $rc, want 1 (refused)"; }
-	[ -n "${RACE_SHOW:-}" ] && cat "$T/err" >&2
 	grep -q "apply failed; every change was rolled back" "$T/err" ||
 		fail "$1: no rollback message: $(cat "$T/err")"
 	grep -q "rollback incomplete" "$T/err" && fail "$1: the rollback failed: $(cat "$T/err")"
@@ -134,4 +152,56 @@ rm "$M/race"
 
 bpftool map show pinned "$M/other/a" >/dev/null && bpftool map show pinned "$O/victim/a" >/dev/null ||
 	fail "a foreign pin is gone"
-echo "race: 7 swaps under a running apply and 1 planted symlink refused; foreign pins untouched"
+
+# The swap before each step of an apply that creates, updates and unpins
+# in the swapped directory, to a foreign directory of either bpffs.  Where
+# the swap lands after the apply's last change in there, the apply may end
+# well, or fail with an undo it cannot make through the symlink; either way
+# nothing the symlink points at changes.
+v1() {
+	manifest 0644 "      - section: maps/dummy_hash
+        pinning: custom
+        path: race/sub/c"
+}
+v2() {
+	manifest 0600 "      - section: socket/dummy
+        pinning: custom
+        path: race/sub/b"
+}
+fresh() { # both trees and the ledger anew, with the foreign pins and v1
+	find "${M:?}" "${O:?}" -mindepth 1 -maxdepth 1 ! -name '*.debug' -exec rm -rf {} +
+	rm -rf "$T/run"
+	foreign_pins
+	v1
+	"$BPF_PROVISION" --bpffs "$M" apply "$T/site.yaml" >/dev/null 2>"$T/err" ||
+		fail "apply v1: $(cat "$T/err")"
+	v2
+}
+fresh
+BPF_PROVISION_TRACE_STEPS=1 "$BPF_PROVISION" --bpffs "$M" apply "$T/site.yaml" >/dev/null 2>"$T/err" ||
+	fail "apply v2: $(cat "$T/err")"
+steps=$(sed -n 's/^bpf-provision: \([0-9]*\) steps$/\1/p' "$T/err")
+[ "${steps:-0}" -ge 5 ] || fail "apply v2 took ${steps:-no} steps"
+k=1 ended=0
+while [ $k -le "$steps" ]; do
+	for target in "$M/other" "$O/victim"; do
+		fresh
+		start_paused $k "step $k"
+		tree_listing "$M/other" >"$T/foreign"
+		tree_listing "$O" >"$T/outside"
+		swap_dir "$target" || fail "step $k: the attack itself failed"
+		resume "step $k"
+		case $rc in
+		0) ended=$((ended + 1)) ;;
+		1) ;;
+		*) fail "step $k, swap to $target: exit $rc: $(cat "$T/err")" ;;
+		esac
+		tree_listing "$M/other" | diff -u "$T/foreign" - >&2 ||
+			fail "step $k, swap to $target: a foreign pin in the root changed"
+		tree_listing "$O" | diff -u "$T/outside" - >&2 ||
+			fail "step $k, swap to $target: another bpffs changed"
+	done
+	k=$((k + 1))
+done
+
+echo "race: 7 swaps under a running apply and 1 planted symlink refused; a swap before each of $steps steps ($ended of $((2 * steps)) applies ended well) touched nothing outside"
