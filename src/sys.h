@@ -32,7 +32,8 @@ void sys_init(struct sys *s);
  * Callers that make kernel calls outside this module call it first. */
 int sys_step(struct sys *s);
 
-/* The same calls without counting or injected faults, for undoing steps. */
+/* A copy of s for undoing steps and reading back: the same root, no fault
+ * injected, no pause; it counts its steps apart from s. */
 struct sys sys_quiet(const struct sys *s);
 
 /* The root may itself be reached through symlinks: it is the caller's. */

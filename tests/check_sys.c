@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests of sys.c's confinement on a plain temporary directory (no
+ * bpffs needed for directories, renames and modes): no call goes through a
+ * symlink, at the last component or before it, nor out of the root; a
+ * rename never replaces; fault injection counts steps and the quiet copy
+ * injects nothing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check_suites.h"
+#include "sys.h"
+
+static struct {
+	char base[64];
+	char root[96];
+	char outside[96];
+} fx;
+
+static char paths[2][256];
+static int next_path;
+
+static void setup(void)
+{
+	strcpy(fx.base, "/tmp/check_sys.XXXXXX");
+	ck_assert_msg(mkdtemp(fx.base), "mkdtemp: %s", strerror(errno));
+	snprintf(fx.root, sizeof(fx.root), "%s/root", fx.base);
+	snprintf(fx.outside, sizeof(fx.outside), "%s/outside", fx.base);
+	ck_assert_int_eq(mkdir(fx.root, 0755), 0);
+	ck_assert_int_eq(mkdir(fx.outside, 0755), 0);
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx.base);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", fx.base);
+}
+
+/* An absolute path under the base, for checking from outside sys.c; two
+ * may be used in one call. */
+static const char *at(const char *rel)
+{
+	char *p = paths[next_path++ % 2];
+
+	snprintf(p, sizeof(paths[0]), "%s/%s", fx.base, rel);
+	return p;
+}
+
+static void touch(const char *rel, mode_t mode)
+{
+	int fd = open(at(rel), O_CREAT | O_WRONLY | O_EXCL, mode);
+
+	ck_assert_msg(fd >= 0, "create %s: %s", rel, strerror(errno));
+	close(fd);
+	ck_assert_int_eq(chmod(at(rel), mode), 0);
+}
+
+static struct sys opened(void)
+{
+	struct sys s = { .root_fd = -1 };
+
+	ck_assert_int_eq(sys_open_root(&s, fx.root), 0);
+	return s;
+}
+
+static mode_t mode_of(const char *rel)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(at(rel), &st), 0);
+	return st.st_mode & 07777;
+}
+
+START_TEST(test_plain_ops)
+{
+	struct sys s = opened();
+	struct stat st;
+
+	ck_assert_int_eq(sys_mkdir(&s, "d", 0700), 0);
+	ck_assert_int_eq(sys_mkdir(&s, "d/e", 0700), 0);
+	touch("root/d/e/f", 0600);
+	ck_assert_int_eq(sys_chmod(&s, "d/e/f", 0640), 0);
+	ck_assert_int_eq(mode_of("root/d/e/f"), 0640);
+	ck_assert_int_eq(sys_chown(&s, "d/e/f", 0, 0), 0);
+	ck_assert_int_eq(sys_stat(&s, "d/e/f", &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_int_eq(sys_rename(&s, "d/e/f", "g"), 0);
+	ck_assert_int_eq(access(at("root/g"), F_OK), 0);
+	ck_assert_int_eq(sys_unlink(&s, "g"), 0);
+	ck_assert_int_eq(sys_rmdir(&s, "d/e"), 0);
+	ck_assert_int_eq(sys_stat(&s, "d/e", &st), -ENOENT);
+	ck_assert_uint_eq(s.steps, 7);
+	sys_close_root(&s);
+}
+END_TEST
+
+/* A directory on the way that is a symlink, inside the root or out of it:
+ * every call fails with -ELOOP and nothing at its target changes. */
+START_TEST(test_symlinked_dir)
+{
+	struct sys s = opened();
+	struct stat st;
+
+	ck_assert_int_eq(mkdir(at("root/real"), 0755), 0);
+	touch("root/real/f", 0644);
+	touch("outside/f", 0644);
+	ck_assert_int_eq(symlink("real", at("root/in")), 0);
+	ck_assert_int_eq(symlink(fx.outside, at("root/out")), 0);
+	for (int i = 0; i < 2; i++) {
+		const char *d = i ? "out" : "in";
+		char f[16], x[16];
+
+		snprintf(f, sizeof(f), "%s/f", d);
+		snprintf(x, sizeof(x), "%s/x", d);
+		ck_assert_int_eq(sys_mkdir(&s, x, 0700), -ELOOP);
+		ck_assert_int_eq(sys_unlink(&s, f), -ELOOP);
+		ck_assert_int_eq(sys_chmod(&s, f, 0600), -ELOOP);
+		ck_assert_int_eq(sys_chown(&s, f, 1, 1), -ELOOP);
+		ck_assert_int_eq(sys_rename(&s, f, "moved"), -ELOOP);
+		ck_assert_int_eq(sys_rename(&s, "real/f", x), -ELOOP);
+		ck_assert_int_eq(sys_exchange(&s, f, "real/f"), -ELOOP);
+		ck_assert_int_eq(sys_stat(&s, f, &st), -ELOOP);
+	}
+	ck_assert_int_eq(mode_of("root/real/f"), 0644);
+	ck_assert_int_eq(mode_of("outside/f"), 0644);
+	ck_assert_int_eq(access(at("root/real/x"), F_OK), -1);
+	ck_assert_int_eq(access(at("outside/x"), F_OK), -1);
+	ck_assert_int_eq(access(at("root/moved"), F_OK), -1);
+	sys_close_root(&s);
+}
+END_TEST
+
+/* A symlink as the last component: mode and owner refused, the link
+ * itself seen by stat, and unlink or rename act on the link, not on its
+ * target. */
+START_TEST(test_symlink_last)
+{
+	struct sys s = opened();
+	struct stat st;
+
+	touch("outside/f", 0644);
+	ck_assert_int_eq(symlink(at("outside/f"), at("root/l")), 0);
+	ck_assert_int_eq(sys_chmod(&s, "l", 0600), -ELOOP);
+	ck_assert_int_eq(sys_chown(&s, "l", 1, 1), -ELOOP);
+	ck_assert_int_eq(mode_of("outside/f"), 0644);
+	ck_assert_int_eq(sys_stat(&s, "l", &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	ck_assert_int_eq(sys_unlink(&s, "l"), 0);
+	ck_assert_int_eq(access(at("outside/f"), F_OK), 0);
+	sys_close_root(&s);
+}
+END_TEST
+
+START_TEST(test_beneath)
+{
+	struct sys s = opened();
+
+	touch("outside/f", 0644);
+	ck_assert_int_eq(sys_unlink(&s, "../outside/f"), -EXDEV);
+	ck_assert_int_eq(sys_chmod(&s, "../outside/f", 0600), -EXDEV);
+	ck_assert_int_eq(mode_of("outside/f"), 0644);
+	sys_close_root(&s);
+}
+END_TEST
+
+/* rename never replaces; exchange swaps. */
+START_TEST(test_rename_exchange)
+{
+	struct sys s = opened();
+	struct stat a, b, a2, b2;
+
+	touch("root/a", 0600);
+	touch("root/b", 0644);
+	ck_assert_int_eq(stat(at("root/a"), &a), 0);
+	ck_assert_int_eq(stat(at("root/b"), &b), 0);
+	ck_assert_int_eq(sys_rename(&s, "a", "b"), -EEXIST);
+	ck_assert_int_eq(sys_exchange(&s, "a", "b"), 0);
+	ck_assert_int_eq(stat(at("root/a"), &a2), 0);
+	ck_assert_int_eq(stat(at("root/b"), &b2), 0);
+	ck_assert_uint_eq(a2.st_ino, b.st_ino);
+	ck_assert_uint_eq(b2.st_ino, a.st_ino);
+	sys_close_root(&s);
+}
+END_TEST
+
+START_TEST(test_fault_injection)
+{
+	struct sys s = opened(), q;
+
+	s.fail_at = 2;
+	s.fail_errno = ENOSPC;
+	q = sys_quiet(&s);
+	ck_assert_int_eq(sys_mkdir(&s, "a", 0700), 0);
+	ck_assert_int_eq(sys_mkdir(&s, "b", 0700), -ENOSPC);
+	ck_assert_int_eq(access(at("root/b"), F_OK), -1);
+	ck_assert_int_eq(sys_mkdir(&s, "b", 0700), 0);
+	ck_assert_int_eq(sys_rmdir(&q, "a"), 0);
+	q.steps = 1; /* its own count: the second step of the quiet copy does not fail */
+	ck_assert_int_eq(sys_mkdir(&q, "a", 0700), 0);
+	ck_assert_uint_eq(s.steps, 3);
+	ck_assert_int_eq(sys_step(NULL), 0);
+	sys_close_root(&s);
+}
+END_TEST
+
+START_TEST(test_not_opened)
+{
+	struct sys s = { .root_fd = -1 };
+
+	ck_assert_int_eq(sys_mkdir(&s, "a", 0700), -EBADF);
+	ck_assert_int_eq(sys_open_root(&s, at("missing")), -ENOENT);
+}
+END_TEST
+
+Suite *sys_suite(void)
+{
+	Suite *s = suite_create("sys");
+	TCase *tc = tcase_create("confined");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_plain_ops);
+	tcase_add_test(tc, test_symlinked_dir);
+	tcase_add_test(tc, test_symlink_last);
+	tcase_add_test(tc, test_beneath);
+	tcase_add_test(tc, test_rename_exchange);
+	tcase_add_test(tc, test_fault_injection);
+	tcase_add_test(tc, test_not_opened);
+	suite_add_tcase(s, tc);
+	return s;
+}
