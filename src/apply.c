@@ -108,10 +108,12 @@ static int fail(struct txn *t, const char *path, const char *what, int err)
 }
 
 /* Undo runs without fault injection: a test injects into the apply, not
- * into its repair.  A failing undo is reported; the rest still runs. */
-static void rollback(struct txn *t)
+ * into its repair.  A failing undo is reported; the rest still runs.
+ * Returns how many failed. */
+static size_t rollback(struct txn *t)
 {
 	struct sys *q = &t->quiet;
+	size_t failed = 0;
 
 	for (size_t i = t->n; i-- > 0;) {
 		struct undo *u = &t->steps[i];
@@ -137,9 +139,12 @@ static void rollback(struct txn *t)
 			r = sys_mkdir(q, u->path, u->mode) ?: sys_chmod(q, u->path, u->mode);
 			break;
 		}
-		if (r < 0)
+		if (r < 0) {
 			fail(t, u->path, "rollback incomplete: cannot undo this step", r);
+			failed++;
+		}
 	}
+	return failed;
 }
 
 static void done(struct txn *t, size_t ci)
@@ -870,7 +875,8 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, con
 	if (r == 0)
 		r = run(&t);
 	if (r < 0) {
-		rollback(&t);
+		size_t stuck = rollback(&t);
+
 		/* The intent record named directories that are gone again. */
 		if (t.intent_saved && t.ledger_existed)
 			ledger_save(in->ledger, d);
@@ -879,8 +885,11 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, con
 		for (size_t i = 0; i < in->plan->n; i++)
 			if (status[i] && strcmp(status[i], "done") == 0)
 				status[i] = "rolled_back";
+		if (stuck)
+			diag_error(d, NULL, "apply failed; %zu step%s could not be undone (see above)",
+				   stuck, stuck == 1 ? "" : "s");
 		/* -ENOMEM with nothing said is ours; the kernel's ENOMEM was reported. */
-		if (r == -ENOMEM && d->n_errors == errors)
+		else if (r == -ENOMEM && d->n_errors == errors)
 			diag_error(d, NULL, "out of memory; every change was rolled back");
 		else
 			diag_error(d, NULL, "apply failed; every change was rolled back");
