@@ -28,7 +28,8 @@ void sys_init(struct sys *s)
 	*s = (struct sys){ .fail_at = at ? strtoul(at, NULL, 10) : 0,
 			   .fail_errno = err ? atoi(err) : EIO,
 			   .pause_at = pause ? strtoul(pause, NULL, 10) : 0,
-			   .root_fd = -1 };
+			   .root_fd = -1,
+			   .recheck = true };
 	if (s->fail_errno <= 0)
 		s->fail_errno = EIO;
 }
@@ -43,9 +44,26 @@ int sys_step(struct sys *s)
 	return s->steps == s->fail_at ? -s->fail_errno : 0;
 }
 
+/* Directories are kept open once resolved, so that the undo of a step acts
+ * on the directory the step was made in, even if it has since been renamed
+ * and a symlink put in its place; a step itself resolves the path again and
+ * fails unless it still leads to that directory.  A bounded number: past it
+ * the oldest is closed and resolved again on next use. */
+#define SYS_DIRS 256
+
+struct sys_dirs {
+	size_t n, last, victim;
+	struct {
+		char *path;
+		int fd;
+		dev_t dev;
+		ino_t ino;
+	} e[SYS_DIRS];
+};
+
 struct sys sys_quiet(const struct sys *s)
 {
-	return (struct sys){ .root_fd = s->root_fd };
+	return (struct sys){ .root_fd = s->root_fd, .dirs = s->dirs };
 }
 
 int sys_open_root(struct sys *s, const char *root)
@@ -55,48 +73,171 @@ int sys_open_root(struct sys *s, const char *root)
 	 * /proc/self/fd/N/NAME. */
 	if (access("/proc/self/fd", X_OK) < 0)
 		return -errno;
+	s->dirs = calloc(1, sizeof(*s->dirs));
+	if (!s->dirs)
+		return -ENOMEM;
 	s->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	return s->root_fd < 0 ? -errno : 0;
+	if (s->root_fd < 0) {
+		int r = -errno;
+
+		sys_close_root(s);
+		return r;
+	}
+	return 0;
 }
 
 void sys_close_root(struct sys *s)
 {
+	for (size_t i = 0; s->dirs && i < s->dirs->n; i++) {
+		close(s->dirs->e[i].fd);
+		free(s->dirs->e[i].path);
+	}
+	free(s->dirs);
+	s->dirs = NULL;
 	if (s->root_fd >= 0)
 		close(s->root_fd);
 	s->root_fd = -1;
 }
 
-/* Opens the directory holding path's last component, which *name is left
- * pointing at.  Returns the fd (the root's own for a top-level name: release
- * with put_dir) or a negative errno. */
-static int open_dir(const struct sys *s, const char *path, const char **name)
+static ssize_t find_dir(const struct sys_dirs *c, const char *dir, size_t len)
 {
-	const char *slash = strrchr(path, '/');
+	/* Steps come in runs in one directory: start from the last one used. */
+	for (size_t i = 0; i < c->n; i++) {
+		size_t k = (c->last + i) % c->n;
+
+		if (strncmp(c->e[k].path, dir, len) == 0 && c->e[k].path[len] == '\0')
+			return (ssize_t)k;
+	}
+	return -1;
+}
+
+/* What openat2 does below, for when it is missing (Linux before 5.6,
+ * valgrind, some seccomp filters): one component at a time. */
+static int walk_dir(const struct sys *s, const char *path)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	_cleanup_close_ int fd = -1;
+	struct stat root, st;
+	char *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	if (fstat(s->root_fd, &root) < 0)
+		return -errno;
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		int next;
+
+		if (strcmp(c, "..") == 0 || strcmp(c, ".") == 0)
+			return -EXDEV;
+		next = openat(fd >= 0 ? fd : s->root_fd, c,
+			      O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			int err = errno;
+
+			if (fstatat(fd >= 0 ? fd : s->root_fd, c, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(st.st_mode))
+				err = ELOOP;
+			return -err;
+		}
+		if (fd >= 0)
+			close(fd);
+		fd = next;
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		if (st.st_dev != root.st_dev)
+			return -EXDEV;
+	}
+	return fd >= 0 ? TAKE_FD(fd) : -EINVAL;
+}
+
+static int resolve_dir(const struct sys *s, const char *path)
+{
 	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
 				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
 					   RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV };
-	char dir[PATH_MAX];
-	long fd;
+	long fd = syscall(SYS_openat2, s->root_fd, path, &how, sizeof(how));
 
-	if (s->root_fd < 0)
+	if (fd < 0 && errno == ENOSYS)
+		return walk_dir(s, path);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* The directory dir (len bytes of it), resolved beneath the root, through
+ * no symlink and across no mount; for s->recheck, again each time, and it
+ * must still be the directory first found there. */
+static int dir_fd(const struct sys *s, const char *dir, size_t len)
+{
+	struct sys_dirs *c = s->dirs;
+	_cleanup_free_ char *path = strndup(dir, len);
+	_cleanup_close_ int fd = -1;
+	ssize_t hit = find_dir(c, dir, len);
+	struct stat st;
+	size_t k;
+
+	if (hit >= 0 && !s->recheck) {
+		c->last = (size_t)hit;
+		return c->e[hit].fd;
+	}
+	if (!path)
+		return -ENOMEM;
+	fd = resolve_dir(s, path);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (hit >= 0) {
+		c->last = (size_t)hit;
+		return st.st_dev == c->e[hit].dev && st.st_ino == c->e[hit].ino ? c->e[hit].fd
+										   : -ESTALE;
+	}
+	if (c->n < SYS_DIRS) {
+		k = c->n++;
+	} else {
+		/* Not the one just used: a rename may hold it while asking for this one. */
+		k = c->victim++ % SYS_DIRS;
+		if (k == c->last)
+			k = c->victim++ % SYS_DIRS;
+		close(c->e[k].fd);
+		free(c->e[k].path);
+	}
+	c->e[k].path = TAKE_PTR(path);
+	c->e[k].dev = st.st_dev;
+	c->e[k].ino = st.st_ino;
+	c->e[k].fd = TAKE_FD(fd);
+	c->last = k;
+	return c->e[k].fd;
+}
+
+/* A directory removed: a new one of the same name must be resolved anew. */
+static void forget_dir(const struct sys *s, const char *path)
+{
+	struct sys_dirs *c = s->dirs;
+	ssize_t k = find_dir(c, path, strlen(path));
+
+	if (k < 0)
+		return;
+	close(c->e[k].fd);
+	free(c->e[k].path);
+	c->e[k] = c->e[--c->n];
+	c->last = 0;
+}
+
+/* The directory holding path's last component, which *name is left
+ * pointing at.  Returns its fd, owned by s, or a negative errno. */
+static int open_dir(const struct sys *s, const char *path, const char **name)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (s->root_fd < 0 || !s->dirs)
 		return -EBADF;
 	if (!slash) {
 		*name = path;
 		return s->root_fd;
 	}
-	if ((size_t)(slash - path) >= sizeof(dir))
+	if ((size_t)(slash - path) >= PATH_MAX)
 		return -ENAMETOOLONG;
-	memcpy(dir, path, (size_t)(slash - path));
-	dir[slash - path] = '\0';
 	*name = slash + 1;
-	fd = syscall(SYS_openat2, s->root_fd, dir, &how, sizeof(how));
-	return fd < 0 ? -errno : (int)fd;
-}
-
-static void put_dir(const struct sys *s, int fd)
-{
-	if (fd >= 0 && fd != s->root_fd)
-		close(fd);
+	return dir_fd(s, path, (size_t)(slash - path));
 }
 
 /* Runs call with dfd and name set for path; call returns -1 and sets errno
@@ -107,7 +248,6 @@ static void put_dir(const struct sys *s, int fd)
 		int dfd = open_dir(s, path, &name), _r = dfd < 0 ? dfd : 0;                        \
 		if (_r == 0 && (call) < 0)                                                         \
 			_r = -errno;                                                               \
-		put_dir(s, dfd);                                                                   \
 		_r;                                                                                \
 	})
 
@@ -160,9 +300,7 @@ static int rename_flags(struct sys *s, const char *from, const char *to, unsigne
 	from_dfd = open_dir(s, from, &from_name);
 	if (from_dfd < 0)
 		return from_dfd;
-	r = AT_CALL(s, to, renameat2(from_dfd, from_name, dfd, name, flags));
-	put_dir(s, from_dfd);
-	return r;
+	return AT_CALL(s, to, renameat2(from_dfd, from_name, dfd, name, flags));
 }
 
 int sys_rename(struct sys *s, const char *from, const char *to)
@@ -187,7 +325,11 @@ int sys_mkdir(struct sys *s, const char *path, mode_t mode)
 
 int sys_rmdir(struct sys *s, const char *path)
 {
-	return sys_step(s) ?: AT_CALL(s, path, unlinkat(dfd, name, AT_REMOVEDIR));
+	int r = sys_step(s) ?: AT_CALL(s, path, unlinkat(dfd, name, AT_REMOVEDIR));
+
+	if (r == 0)
+		forget_dir(s, path);
+	return r;
 }
 
 int sys_chmod(struct sys *s, const char *path, mode_t mode)

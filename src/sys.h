@@ -8,8 +8,12 @@
  * Paths are relative to the root opened by sys_open_root and are resolved
  * beneath it, through no symlink and across no mount: a directory swapped
  * for a symlink after the plan was made fails with -ELOOP instead of
- * leading elsewhere.  The last component is never followed either.  Every
- * function returns 0 or a negative errno. */
+ * leading elsewhere, and a path that now leads to another directory than
+ * at its first use fails with -ESTALE.  The last component is never
+ * followed either.  A directory once resolved is kept open: the undo of a
+ * step (a sys_quiet copy) acts in the directory the step was made in, even
+ * after it was renamed and a symlink took its name.  Every function
+ * returns 0 or a negative errno. */
 #ifndef BPFPROV_SYS_H
 #define BPFPROV_SYS_H
 
@@ -23,6 +27,8 @@ struct sys {
 	int fail_errno;
 	unsigned long pause_at; /* 1-based step before which the process stops itself; 0: none */
 	int root_fd;            /* -1 until sys_open_root */
+	struct sys_dirs *dirs;  /* the directories resolved so far */
+	bool recheck;           /* resolve each path again (not for undo) */
 };
 
 /* Reads the fault-injection variables from the environment. */
@@ -32,11 +38,14 @@ void sys_init(struct sys *s);
  * Callers that make kernel calls outside this module call it first. */
 int sys_step(struct sys *s);
 
-/* A copy of s for undoing steps and reading back: the same root, no fault
- * injected, no pause; it counts its steps apart from s. */
+/* A copy of s for undoing steps and reading back: the same root and open
+ * directories, not resolved again, no fault injected, no pause; it counts
+ * its steps apart from s. */
 struct sys sys_quiet(const struct sys *s);
 
-/* The root may itself be reached through symlinks: it is the caller's. */
+/* The root may itself be reached through symlinks: it is the caller's.
+ * sys_close_root closes it and every directory kept open; copies made by
+ * sys_quiet share them and must not be used after. */
 int sys_open_root(struct sys *s, const char *root);
 void sys_close_root(struct sys *s);
 

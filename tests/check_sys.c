@@ -2,7 +2,8 @@
 /* Unit tests of sys.c's confinement on a plain temporary directory (no
  * bpffs needed for directories, renames and modes): no call goes through a
  * symlink, at the last component or before it, nor out of the root; a
- * rename never replaces; fault injection counts steps and the quiet copy
+ * directory renamed after first use is not followed to its new name by a
+ * step, only by an undo; a rename never replaces; fault injection counts steps and the quiet copy
  * injects nothing. */
 #include <errno.h>
 #include <fcntl.h>
@@ -158,6 +159,37 @@ START_TEST(test_symlink_last)
 }
 END_TEST
 
+/* A directory renamed after its first use and something else put at its
+ * name: a step fails (-ELOOP for a symlink, -ESTALE for another
+ * directory); the undo copy still acts in the renamed one. */
+START_TEST(test_renamed_dir)
+{
+	struct sys s = opened(), q;
+
+	s.recheck = true;
+	q = sys_quiet(&s);
+	ck_assert_int_eq(mkdir(at("root/other"), 0755), 0);
+	touch("root/other/f", 0644);
+	ck_assert_int_eq(sys_mkdir(&s, "d", 0755), 0);
+	touch("root/d/f", 0644);
+	ck_assert_int_eq(sys_chmod(&s, "d/f", 0600), 0);
+	ck_assert_int_eq(rename(at("root/d"), at("root/e")), 0);
+	ck_assert_int_eq(symlink("other", at("root/d")), 0);
+	ck_assert_int_eq(sys_chmod(&s, "d/f", 0640), -ELOOP);
+	ck_assert_int_eq(unlink(at("root/d")), 0);
+	ck_assert_int_eq(mkdir(at("root/d"), 0755), 0);
+	touch("root/d/f", 0644);
+	ck_assert_int_eq(sys_chmod(&s, "d/f", 0640), -ESTALE);
+	ck_assert_int_eq(sys_chmod(&q, "d/f", 0644), 0);
+	ck_assert_int_eq(mode_of("root/e/f"), 0644);
+	ck_assert_int_eq(sys_unlink(&q, "d/f"), 0);
+	ck_assert_int_eq(access(at("root/e/f"), F_OK), -1);
+	ck_assert_int_eq(access(at("root/d/f"), F_OK), 0);
+	ck_assert_int_eq(mode_of("root/other/f"), 0644);
+	sys_close_root(&s);
+}
+END_TEST
+
 START_TEST(test_beneath)
 {
 	struct sys s = opened();
@@ -228,6 +260,7 @@ Suite *sys_suite(void)
 	tcase_add_test(tc, test_plain_ops);
 	tcase_add_test(tc, test_symlinked_dir);
 	tcase_add_test(tc, test_symlink_last);
+	tcase_add_test(tc, test_renamed_dir);
 	tcase_add_test(tc, test_beneath);
 	tcase_add_test(tc, test_rename_exchange);
 	tcase_add_test(tc, test_fault_injection);

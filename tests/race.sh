@@ -154,10 +154,10 @@ bpftool map show pinned "$M/other/a" >/dev/null && bpftool map show pinned "$O/v
 	fail "a foreign pin is gone"
 
 # The swap before each step of an apply that creates, updates and unpins
-# in the swapped directory, to a foreign directory of either bpffs.  Where
-# the swap lands after the apply's last change in there, the apply may end
-# well, or fail with an undo it cannot make through the symlink; either way
-# nothing the symlink points at changes.
+# in the swapped directory, to a foreign directory of either bpffs.  Nothing
+# the symlink points at changes.  The apply fails and its rollback is whole,
+# made in the renamed directory; or, when the swap comes after its last
+# change there, it ends well, its pins in the renamed directory.
 v1() {
 	manifest 0644 "      - section: maps/dummy_hash
         pinning: custom
@@ -186,6 +186,7 @@ k=1 ended=0
 while [ $k -le "$steps" ]; do
 	for target in "$M/other" "$O/victim"; do
 		fresh
+		tree_listing "$M" >"$T/before"
 		start_paused $k "step $k"
 		tree_listing "$M/other" >"$T/foreign"
 		tree_listing "$O" >"$T/outside"
@@ -193,7 +194,15 @@ while [ $k -le "$steps" ]; do
 		resume "step $k"
 		case $rc in
 		0) ended=$((ended + 1)) ;;
-		1) ;;
+		1)
+			grep -q "rollback incomplete" "$T/err" &&
+				fail "step $k, swap to $target: $(cat "$T/err")"
+			# The tree as before the apply, but for the swap.
+			tree_listing "$M" | grep -v '^\./race/sub l ' |
+				sed 's|^\./race/subreal|./race/sub|' | LC_ALL=C sort |
+				diff -u "$T/before" - >&2 ||
+				fail "step $k, swap to $target: the rollback is not whole"
+			;;
 		*) fail "step $k, swap to $target: exit $rc: $(cat "$T/err")" ;;
 		esac
 		tree_listing "$M/other" | diff -u "$T/foreign" - >&2 ||
@@ -204,4 +213,4 @@ while [ $k -le "$steps" ]; do
 	k=$((k + 1))
 done
 
-echo "race: 7 swaps under a running apply and 1 planted symlink refused; a swap before each of $steps steps ($ended of $((2 * steps)) applies ended well) touched nothing outside"
+echo "race: 7 swaps under a running apply and 1 planted symlink refused; a swap before each of $steps steps touched nothing outside ($ended of $((2 * steps)) applies ended well, the others rolled back whole)"
