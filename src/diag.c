@@ -10,6 +10,20 @@
 
 #include "array.h"
 #include "diag.h"
+#include "escape.h"
+
+/* Messages quote names from outside (bpffs entries, ELF strings): stored
+ * escaped, they print as one line and are valid UTF-8 for JSON. */
+static char *safe(char *s)
+{
+	char *e;
+
+	if (!s || !escape_needed(s))
+		return s;
+	e = escape_text(s);
+	free(s);
+	return e;
+}
 
 static void diag_add(struct diag *d, enum diag_severity sev, const struct diag_loc *loc,
 		     const char *fmt, va_list ap)
@@ -21,7 +35,7 @@ static void diag_add(struct diag *d, enum diag_severity sev, const struct diag_l
 		d->n_errors++;
 	if (d->n_msgs >= DIAG_MAX_MSGS)
 		return;
-	if (vasprintf(&text, fmt, ap) < 0)
+	if (vasprintf(&text, fmt, ap) < 0 || !(text = safe(text)))
 		return;
 	if (array_reserve(&d->msgs, d->n_msgs, sizeof(*d->msgs)) < 0) {
 		free(text);
@@ -30,7 +44,7 @@ static void diag_add(struct diag *d, enum diag_severity sev, const struct diag_l
 	m = &d->msgs[d->n_msgs++];
 	*m = (struct diag_msg){ .severity = sev, .text = text };
 	if (loc) {
-		m->file = loc->file ? strdup(loc->file) : NULL;
+		m->file = loc->file ? safe(strdup(loc->file)) : NULL;
 		m->line = loc->line;
 		m->column = loc->column;
 	}

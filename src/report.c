@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "escape.h"
 #include "model.h"
 #include "report.h"
 
@@ -51,9 +52,46 @@ static int set(json_t *obj, const char *key, json_t *val)
 	return val && json_object_set_new(obj, key, val) == 0 ? 0 : -ENOMEM;
 }
 
+/* Text from outside (bpffs names, ELF strings, paths given on the command
+ * line) kept as it is where jansson takes it, that is valid UTF-8;
+ * escaped where not, rather than lost. */
+static json_t *jtext(const char *s)
+{
+	_cleanup_free_ char *e = NULL;
+	json_t *j = json_string(s);
+
+	if (j || !s)
+		return j;
+	e = escape_text(s);
+	return e ? json_string(e) : NULL;
+}
+
 static json_t *str_or_null(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	return s ? jtext(s) : json_null();
+}
+
+/* The same text for one line of plain output: escaped copies, freed
+ * together (shown_free) once the line is printed. */
+struct shown {
+	char *buf[8];
+	size_t n;
+};
+
+static void shown_free(struct shown *sh)
+{
+	for (size_t i = 0; i < sh->n; i++)
+		free(sh->buf[i]);
+	sh->n = 0;
+}
+
+static const char *show(struct shown *sh, const char *s)
+{
+	if (!s || !escape_needed(s))
+		return s;
+	if (sh->n == sizeof(sh->buf) / sizeof(sh->buf[0]) || !(sh->buf[sh->n] = escape_text(s)))
+		return "?";
+	return sh->buf[sh->n++];
 }
 
 static json_t *map_json(const struct objfile *o, const struct objfile_map *m)
@@ -63,8 +101,8 @@ static json_t *map_json(const struct objfile *o, const struct objfile_map *m)
 
 	if (!j)
 		return NULL;
-	err |= set(j, "name", json_string(m->name));
-	err |= set(j, "section", json_string(m->section));
+	err |= set(j, "name", jtext(m->name));
+	err |= set(j, "section", jtext(m->section));
 	err |= set(j, "type", json_string(map_type_str(m->type)));
 	err |= set(j, "type_raw", json_integer(m->type));
 	err |= set(j, "key_size", json_integer(m->key_size));
@@ -79,7 +117,7 @@ static json_t *map_json(const struct objfile *o, const struct objfile_map *m)
 	err |= set(j, "inner_id", json_integer(m->inner_id));
 	err |= set(j, "inner_idx", json_integer(m->inner_idx));
 	err |= set(j, "inner_map", m->inner_map >= 0 && (size_t)m->inner_map < o->n_maps ?
-					   json_string(o->maps[m->inner_map].name) :
+					   jtext(o->maps[m->inner_map].name) :
 					   json_null());
 	if (err) {
 		json_decref(j);
@@ -103,14 +141,14 @@ static json_t *prog_json(const struct objfile *o, const struct objfile_prog *p)
 		json_t *jr = json_object();
 
 		if (!jr || set(jr, "insn", json_integer((json_int_t)r->insn)) ||
-		    set(jr, "map", json_string(r->map < o->n_maps ? o->maps[r->map].name : "?")) ||
+		    set(jr, "map", jtext(r->map < o->n_maps ? o->maps[r->map].name : "?")) ||
 		    json_array_append_new(relocs, jr)) {
 			err = -ENOMEM;
 			break;
 		}
 	}
-	err |= set(j, "section", json_string(p->section));
-	err |= set(j, "name", json_string(p->name));
+	err |= set(j, "section", jtext(p->section));
+	err |= set(j, "name", jtext(p->name));
 	err |= set(j, "type", json_string(prog_type_str(p->type)));
 	err |= set(j, "type_raw", json_integer(p->type));
 	err |= set(j, "insns", json_integer((json_int_t)p->n_insns));
@@ -134,7 +172,7 @@ static int inspect_json(const struct objfile *o, FILE *out)
 		json_decref(progs);
 		return -ENOMEM;
 	}
-	err |= set(root, "path", json_string(o->path));
+	err |= set(root, "path", jtext(o->path));
 	err |= set(root, "layout", json_string(objfile_layout_str(o->layout)));
 	err |= set(root, "license", str_or_null(o->license));
 	err |= set(root, "kern_version",
@@ -156,40 +194,49 @@ static int inspect_json(const struct objfile *o, FILE *out)
 
 static void map_text(const struct objfile *o, const struct objfile_map *m, FILE *out)
 {
+	_cleanup_(shown_free) struct shown sh = { 0 };
+
 	fprintf(out, "  map %s: section %s, %s key %" PRIu32 " value %" PRIu32 " max %" PRIu32,
-		m->name, m->section, map_type_str(m->type), m->key_size, m->value_size,
-		m->max_entries);
+		show(&sh, m->name), show(&sh, m->section), map_type_str(m->type), m->key_size,
+		m->value_size, m->max_entries);
 	if (m->flags)
 		fprintf(out, " flags 0x%" PRIx32, m->flags);
 	fprintf(out, ", pinning %s (%" PRIu32 ")", pinning_str(m->pinning), m->pinning_raw);
 	if (m->pin_id)
 		fprintf(out, " pin_id %" PRIu32, m->pin_id);
 	if (m->namespace)
-		fprintf(out, ", namespace %s", m->namespace);
+		fprintf(out, ", namespace %s", show(&sh, m->namespace));
 	if (m->id)
 		fprintf(out, ", map id %" PRIu32, m->id);
 	if (m->inner_map >= 0 && (size_t)m->inner_map < o->n_maps)
 		fprintf(out, ", inner map %s (id %" PRIu32 ", index %" PRIu32 ")",
-			o->maps[m->inner_map].name, m->inner_id, m->inner_idx);
+			show(&sh, o->maps[m->inner_map].name), m->inner_id, m->inner_idx);
 	fputc('\n', out);
 }
 
 static void prog_text(const struct objfile *o, const struct objfile_prog *p, FILE *out)
 {
-	fprintf(out, "  program %s: section %s, %s, %zu insns, %zu map relocations", p->name,
-		p->section, prog_type_str(p->type), p->n_insns, p->n_relocs);
-	for (size_t i = 0; i < p->n_relocs; i++)
+	_cleanup_(shown_free) struct shown sh = { 0 };
+
+	fprintf(out, "  program %s: section %s, %s, %zu insns, %zu map relocations",
+		show(&sh, p->name), show(&sh, p->section), prog_type_str(p->type), p->n_insns,
+		p->n_relocs);
+	for (size_t i = 0; i < p->n_relocs; i++) {
 		fprintf(out, "%s%s@%zu", i ? ", " : " (",
-			p->relocs[i].map < o->n_maps ? o->maps[p->relocs[i].map].name : "?",
+			show(&sh, p->relocs[i].map < o->n_maps ? o->maps[p->relocs[i].map].name : "?"),
 			p->relocs[i].insn);
+		shown_free(&sh);
+	}
 	fputs(p->n_relocs ? ")\n" : "\n", out);
 }
 
 static int inspect_text(const struct objfile *o, FILE *out)
 {
-	fprintf(out, "object: %s\n", o->path);
+	_cleanup_(shown_free) struct shown sh = { 0 };
+
+	fprintf(out, "object: %s\n", show(&sh, o->path));
 	fprintf(out, "layout: %s\n", objfile_layout_str(o->layout));
-	fprintf(out, "license: %s\n", o->license ? o->license : "(none)");
+	fprintf(out, "license: %s\n", o->license ? show(&sh, o->license) : "(none)");
 	if (o->has_kern_version)
 		fprintf(out, "kern_version: %" PRIu32 " (%u.%u.%u)\n", o->kern_version,
 			o->kern_version >> 16, (o->kern_version >> 8) & 0xff,
@@ -230,17 +277,18 @@ static int validate_json(const struct manifest_set *set, const struct desired *d
 
 			if (p->manifest != m)
 				continue;
-			if (json_array_append_new(pins, json_pack("{s:s, s:s, s:s, s:s}", "path",
+			if (json_array_append_new(pins, json_pack("{s:s, s:s, s:o, s:o}", "path",
 								  p->path, "kind",
 								  desired_kind_str(p->kind),
-								  "object", p->object->name, "name",
-								  desired_pin_name(p))) < 0) {
+								  "object", jtext(p->object->name),
+								  "name",
+								  jtext(desired_pin_name(p)))) < 0) {
 				json_decref(pins);
 				goto out;
 			}
 		}
-		jm = json_pack("{s:s, s:s, s:I, s:o}", "file", m->file, "name", m->name, "objects",
-			       (json_int_t)m->n_objects, "pins", pins);
+		jm = json_pack("{s:o, s:s, s:I, s:o}", "file", jtext(m->file), "name", m->name,
+			       "objects", (json_int_t)m->n_objects, "pins", pins);
 		if (json_array_append_new(list, jm) < 0)
 			goto out;
 	}
@@ -257,18 +305,21 @@ int report_validate(const struct manifest_set *set, const struct desired *des, b
 		return validate_json(set, des, out);
 	for (size_t i = 0; i < set->n; i++) {
 		const struct manifest *m = set->items[i];
+		_cleanup_(shown_free) struct shown sh = { 0 };
 		size_t n = 0;
 
 		for (size_t j = 0; j < des->n_pins; j++)
 			n += des->pins[j].manifest == m;
-		fprintf(out, "%s: valid (manifest '%s', %zu object%s, %zu pin%s)\n", m->file, m->name,
-			m->n_objects, m->n_objects == 1 ? "" : "s", n, n == 1 ? "" : "s");
+		fprintf(out, "%s: valid (manifest '%s', %zu object%s, %zu pin%s)\n", show(&sh, m->file),
+			m->name, m->n_objects, m->n_objects == 1 ? "" : "s", n, n == 1 ? "" : "s");
 		for (size_t j = 0; j < des->n_pins; j++) {
 			const struct desired_pin *p = &des->pins[j];
 
 			if (p->manifest == m)
 				fprintf(out, "  %-8s %-40s (%s: %s)\n", desired_kind_str(p->kind),
-					p->path, p->object->name, desired_pin_name(p));
+					p->path, show(&sh, p->object->name),
+					show(&sh, desired_pin_name(p)));
+			shown_free(&sh);
 		}
 	}
 	return ferror(out) ? -EIO : 0;
@@ -340,26 +391,32 @@ static const char *policy_text(const struct plan_change *c)
 
 static void plan_text(const struct plan *p, FILE *out)
 {
+	_cleanup_(shown_free) struct shown sh = { 0 };
 	int width = 23;
 
-	for (size_t i = 0; i < p->n; i++)
-		if ((int)strlen(p->changes[i].path) > width)
-			width = (int)strlen(p->changes[i].path);
+	for (size_t i = 0; i < p->n; i++) {
+		int len = (int)strlen(show(&sh, p->changes[i].path));
+
+		width = len > width ? len : width;
+		shown_free(&sh);
+	}
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_change *c = &p->changes[i];
 		const char *policy = policy_text(c);
 		char spec[128];
 
 		fprintf(out, "%c %-8s %-*s %-7s (", action_symbol[c->action],
-			observed_kind_str(c->kind), width, c->path, plan_action_str(c->action));
+			observed_kind_str(c->kind), width, show(&sh, c->path),
+			plan_action_str(c->action));
 		if (c->action == PLAN_CREATE) {
 			spec_text(c->want, spec, sizeof(spec));
-			fprintf(out, "%s: %s, %s", c->want->object->name, desired_pin_name(c->want),
-				spec);
+			fprintf(out, "%s: %s, %s", show(&sh, c->want->object->name),
+				show(&sh, desired_pin_name(c->want)), spec);
 		} else {
-			fprintf(out, "%s", c->reason);
+			fprintf(out, "%s", show(&sh, c->reason));
 		}
 		fprintf(out, "%s%s)\n", policy ? "; " : "", policy ? policy : "");
+		shown_free(&sh);
 	}
 	fprintf(out, "Plan: %zu to create, %zu to replace, %zu to update, %zu to delete, %zu "
 		     "unchanged.\n",
@@ -372,14 +429,14 @@ static void plan_text(const struct plan *p, FILE *out)
 
 static json_t *change_json(const struct plan_change *c, const char *status)
 {
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "action", plan_action_str(c->action),
-			      "kind", observed_kind_str(c->kind), "path", c->path, "manifest",
-			      c->manifest, "reason", c->reason);
+	json_t *j = json_pack("{s:s, s:s, s:o, s:s, s:o}", "action", plan_action_str(c->action),
+			      "kind", observed_kind_str(c->kind), "path", jtext(c->path), "manifest",
+			      c->manifest, "reason", jtext(c->reason));
 
 	if (!j)
 		return NULL;
-	if (c->want && (json_object_set_new(j, "object", json_string(c->want->object->name)) < 0 ||
-			json_object_set_new(j, "name", json_string(desired_pin_name(c->want))) < 0))
+	if (c->want && (json_object_set_new(j, "object", jtext(c->want->object->name)) < 0 ||
+			json_object_set_new(j, "name", jtext(desired_pin_name(c->want))) < 0))
 		goto fail;
 	if (c->policy != ON_INCOMPATIBLE_UNSET &&
 	    json_object_set_new(j, "on_incompatible", json_string(on_incompatible_str(c->policy))) < 0)
@@ -404,8 +461,8 @@ int report_plan(const struct plan *p, const char *root, bool dry_run, const char
 		plan_text(p, out);
 		return ferror(out) ? -EIO : 0;
 	}
-	doc = json_pack("{s:i, s:s, s:b, s:[], s:{s:I, s:I, s:I, s:I, s:I}}", "format_version", 1,
-			"bpffs", root, "dry_run", dry_run, "changes", "summary", "create",
+	doc = json_pack("{s:i, s:o, s:b, s:[], s:{s:I, s:I, s:I, s:I, s:I}}", "format_version", 1,
+			"bpffs", jtext(root), "dry_run", dry_run, "changes", "summary", "create",
 			(json_int_t)p->counts[PLAN_CREATE], "replace",
 			(json_int_t)p->counts[PLAN_REPLACE], "update",
 			(json_int_t)p->counts[PLAN_UPDATE], "delete",
@@ -471,22 +528,26 @@ struct status_row {
 	char state[512];
 };
 
-static void status_emit(const struct status_row *row, json_t *pins, FILE *out)
+static int status_emit(const struct status_row *row, json_t *pins, FILE *out)
 {
+	_cleanup_(shown_free) struct shown sh = { 0 };
 	char id[16] = "-";
 
-	if (pins) {
-		json_array_append_new(pins, json_pack("{s:s, s:s, s:s, s:I, s:s, s:b, s:s}", "path",
-						      row->path, "kind", row->kind, "type",
-						      row->type, "id", (json_int_t)row->id,
-						      "managed_by", row->managed_by, "in_sync",
-						      row->in_sync, "state", row->state));
-		return;
-	}
+	if (pins)
+		return json_array_append_new(pins, json_pack("{s:o, s:s, s:s, s:I, s:s, s:b, s:o}",
+							     "path", jtext(row->path), "kind",
+							     row->kind, "type", row->type, "id",
+							     (json_int_t)row->id, "managed_by",
+							     row->managed_by, "in_sync",
+							     row->in_sync, "state",
+							     jtext(row->state))) < 0
+			       ? -ENOMEM
+			       : 0;
 	if (row->id)
 		snprintf(id, sizeof(id), "%u", row->id);
-	fprintf(out, "%-40s %-8s %-16s %-8s %-16s %s\n", row->path, row->kind, row->type, id,
-		row->managed_by, row->state);
+	fprintf(out, "%-40s %-8s %-16s %-8s %-16s %s\n", show(&sh, row->path), row->kind,
+		row->type, id, row->managed_by, show(&sh, row->state));
+	return 0;
 }
 
 int report_status(const struct observed *obs, const struct desired *des, const struct ledger *l,
@@ -506,7 +567,7 @@ int report_status(const struct observed *obs, const struct desired *des, const s
 		sorted[i] = &p->changes[i];
 	qsort(sorted, p->n, sizeof(*sorted), cmp_change_path);
 	if (json) {
-		doc = json_pack("{s:i, s:s, s:[]}", "format_version", 1, "bpffs", root, "pins");
+		doc = json_pack("{s:i, s:o, s:[]}", "format_version", 1, "bpffs", jtext(root), "pins");
 		if (!doc)
 			return -ENOMEM;
 		pins = json_object_get(doc, "pins");
@@ -550,7 +611,8 @@ int report_status(const struct observed *obs, const struct desired *des, const s
 			snprintf(row.state, sizeof(row.state), "cannot open: %s", strerror(-h->error));
 		else
 			snprintf(row.state, sizeof(row.state), "-");
-		status_emit(&row, pins, out);
+		if (r == 0)
+			r = status_emit(&row, pins, out);
 	}
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_change *c = &p->changes[i];
@@ -564,18 +626,26 @@ int report_status(const struct observed *obs, const struct desired *des, const s
 		if (!row.type)
 			row.type = "-";
 		snprintf(row.state, sizeof(row.state), "missing");
-		status_emit(&row, pins, out);
+		if (r == 0)
+			r = status_emit(&row, pins, out);
 	}
 	if (json) {
-		r = json_dumpf(doc, out, JSON_INDENT(2)) < 0 || fputc('\n', out) == EOF ? -EIO : 0;
+		if (r == 0)
+			r = json_dumpf(doc, out, JSON_INDENT(2)) < 0 || fputc('\n', out) == EOF ? -EIO
+											   : 0;
 		json_decref(doc);
 	}
 	return r ? r : ferror(out) ? -EIO : 0;
 }
 
-/* Label values escape backslash, quote and newline. */
-static void prom_label(FILE *f, const char *v)
+/* Label values escape backslash, quote and newline, and must be UTF-8. */
+static void prom_label(FILE *f, const char *s)
 {
+	_cleanup_free_ char *e = NULL;
+	const char *v = s;
+
+	if (escape_needed(s) && (e = escape_text(s)))
+		v = e;
 	for (; *v; v++) {
 		if (*v == '\\' || *v == '"')
 			fputc('\\', f);

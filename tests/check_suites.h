@@ -11,6 +11,7 @@ Suite *objfile_suite(void);
 Suite *plan_suite(void);
 Suite *observed_suite(void);
 Suite *sys_suite(void);
+Suite *escape_suite(void);
 
 /* Directory of the built test objects and of the test sources, from the
  * environment the test harness sets (tests/lib.sh, Makefile.am). */

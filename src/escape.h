@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* escape: text from outside the tool (bpffs names, ELF strings, messages
+ * that quote them) made safe to print: one line on a terminal or in a log,
+ * and valid UTF-8 for JSON.  Control characters, DEL, backslash and bytes
+ * that are not part of valid UTF-8 become \n, \t, \\ or \xHH; all else,
+ * other scripts included, is kept. */
+#ifndef BPFPROV_ESCAPE_H
+#define BPFPROV_ESCAPE_H
+
+#include <stdbool.h>
+
+/* Whether escape_text would change s. */
+bool escape_needed(const char *s);
+
+/* A new string (free it), or NULL when out of memory. */
+char *escape_text(const char *s);
+
+#endif
