@@ -57,6 +57,11 @@ struct txn {
 	bool ledger_existed; /* before the intent was saved */
 	const char **status;
 	ssize_t *pin_change;  /* per desired pin: index of its change in the plan, or -1 */
+	struct placed {
+		ino_t ino;
+		uint32_t id;
+	} *placed; /* per desired pin: what this run pinned there, once it did */
+	pid_t pid;
 	size_t n_done;
 	struct ledger ledger; /* the new ledger, saved at the end */
 };
@@ -224,7 +229,7 @@ static int move_aside(struct txn *t, const char *path, ino_t ino)
 	int r;
 
 	if (!t->trash) {
-		if (asprintf(&t->trash, PLAN_TEMP_PREFIX "trash_%d", getpid()) < 0)
+		if (asprintf(&t->trash, PLAN_TEMP_PREFIX "trash_%d", t->pid) < 0)
 			return -ENOMEM;
 		r = sys_mkdir(t->sys, t->trash, 0700);
 		if (r < 0)
@@ -245,6 +250,22 @@ static int move_aside(struct txn *t, const char *path, ino_t ino)
 	return r ?: check_moved(t, path, aside, ino);
 }
 
+/* The identity of the pin this run made for w, for the ledger: its inode
+ * (kept by the rename into place) and the kernel object's id. */
+static int remember(struct txn *t, const struct desired_pin *w, const char *tmp, int fd)
+{
+	struct bpf_prog_info info = { 0 }; /* large enough for map and link info */
+	__u32 len = sizeof(info);
+	struct stat st;
+	int r = sys_stat(&t->quiet, tmp, &st);
+
+	if (r == 0 && bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+		r = -errno;
+	if (r == 0)
+		t->placed[w - t->in->desired->pins] = (struct placed){ st.st_ino, info.id };
+	return r;
+}
+
 /* Pins fd under a temporary name beside its place, gives it its mode and
  * owner, and renames it into place; when something is there (old, the
  * object a replace is planned for), the two are exchanged atomically and
@@ -263,7 +284,7 @@ static int place(struct txn *t, const struct desired_pin *w, int fd,
 
 	if (!path)
 		return -ENOMEM;
-	if (asprintf(&tmp, "%.*s" PLAN_TEMP_PREFIX "%d_%lu", dir_len, w->path, getpid(),
+	if (asprintf(&tmp, "%.*s" PLAN_TEMP_PREFIX "%d_%lu", dir_len, w->path, t->pid,
 		     t->tmp_seq++) < 0)
 		return -ENOMEM;
 	r = sys_obj_pin(t->sys, fd, tmp);
@@ -272,6 +293,9 @@ static int place(struct txn *t, const struct desired_pin *w, int fd,
 	r = push(t, (struct undo){ .kind = UNDO_UNLINK, .path = strdup(tmp), .fd = -1 });
 	if (r < 0)
 		return r;
+	r = remember(t, w, tmp, fd);
+	if (r < 0)
+		return fail(t, path, "cannot read back the pin", r);
 	r = sys_chmod(t->sys, tmp, mode);
 	if (r == 0 && (w->uid >= 0 || w->gid >= 0))
 		r = sys_chown(t->sys, tmp, (uid_t)w->uid, (gid_t)w->gid);
@@ -645,7 +669,7 @@ static int remove_empty_dirs(struct txn *t)
 }
 
 /* Records every declared pin as the manifest's, with the identity it has
- * now: read back for what this run placed, as observed for the rest. */
+ * now: as placed by this run, or as observed. */
 static int record_pins(struct txn *t)
 {
 	const struct desired *des = t->in->desired;
@@ -667,23 +691,25 @@ static int record_pins(struct txn *t)
 		if (h) {
 			rec[n].ino = h->ino;
 			rec[n].id = h->id;
+		} else if (t->placed[i].ino) {
+			rec[n].ino = t->placed[i].ino;
+			rec[n].id = t->placed[i].id;
 		} else {
-			_cleanup_close_ int fd = -1;
-			struct bpf_prog_info info = { 0 }; /* large enough for map and link info */
-			__u32 len = sizeof(info);
-			struct stat st;
-			int r = sys_stat(&t->quiet, w->path, &st) ?: sys_obj_get(&t->quiet, w->path, &fd);
-
-			if (r == 0 && bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
-				r = -errno;
-			if (r < 0)
-				return fail(t, w->path, "cannot read back the pin", r);
-			rec[n].ino = st.st_ino;
-			rec[n].id = info.id;
+			return fail(t, w->path, "the pin was neither found nor made", -ENOENT);
 		}
 		n++;
 	}
 	return ledger_put_many(&t->ledger, rec, n);
+}
+
+/* Every step acted in the directory first found at its path; that each is
+ * still there is checked once, before the ledger makes the apply final. */
+static int check_dirs(struct txn *t)
+{
+	const char *path = NULL;
+	int r = sys_check_dirs(t->sys, &path);
+
+	return r < 0 ? fail(t, path, "a directory changed during the apply", r) : 0;
 }
 
 static int cmp_dir_records(const void *a, const void *b)
@@ -703,6 +729,7 @@ static int save_intent(struct txn *t)
 	for (size_t i = 0; i < p->n && r == 0; i++) {
 		const struct desired_pin *w = p->changes[i].want;
 		_cleanup_free_ char *path = NULL;
+		bool missing = false; /* a parent is: so is all below it */
 
 		if (!w || !makes_anew(&p->changes[i]))
 			continue;
@@ -716,7 +743,8 @@ static int save_intent(struct txn *t)
 			struct stat st;
 
 			*slash = '\0';
-			if (!ledger_find(&t->ledger, path) && sys_stat(t->sys, path, &st) < 0) {
+			if (!ledger_find(&t->ledger, path) &&
+			    (missing || (missing = sys_stat(t->sys, path, &st) < 0))) {
 				r = array_reserve(&dirs, n, sizeof(*dirs));
 				if (r < 0)
 					break;
@@ -793,7 +821,8 @@ static int run(struct txn *t)
 	if (!map_fds || !loads)
 		return -ENOMEM;
 	t->pin_change = malloc((des->n_pins + 1) * sizeof(*t->pin_change));
-	if (!t->pin_change)
+	t->placed = calloc(des->n_pins + 1, sizeof(*t->placed));
+	if (!t->pin_change || !t->placed)
 		return -ENOMEM;
 	for (size_t i = 0; i < des->n_pins; i++)
 		t->pin_change[i] = -1;
@@ -838,6 +867,8 @@ static int run(struct txn *t)
 		r = remove_empty_dirs(t);
 	if (r == 0)
 		r = record_pins(t);
+	if (r == 0)
+		r = check_dirs(t);
 	if (r == 0) {
 		r = sys_step(t->sys) ?: ledger_save(&t->ledger, t->d);
 		if (r < 0 && !t->d->n_errors)
@@ -857,7 +888,7 @@ out:
 
 int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, const char **status)
 {
-	struct txn t = { .in = in, .sys = sys, .d = d, .status = status };
+	struct txn t = { .in = in, .sys = sys, .d = d, .status = status, .pid = getpid() };
 	size_t errors = d->n_errors;
 	int r;
 
@@ -904,6 +935,7 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, con
 		undo_free(&t.steps[i]);
 	free(t.steps);
 	free(t.pin_change);
+	free(t.placed);
 	free(t.trash);
 	ledger_done(&t.ledger);
 	sys_close_root(sys);

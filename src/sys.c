@@ -28,8 +28,7 @@ void sys_init(struct sys *s)
 	*s = (struct sys){ .fail_at = at ? strtoul(at, NULL, 10) : 0,
 			   .fail_errno = err ? atoi(err) : EIO,
 			   .pause_at = pause ? strtoul(pause, NULL, 10) : 0,
-			   .root_fd = -1,
-			   .recheck = true };
+			   .root_fd = -1 };
 	if (s->fail_errno <= 0)
 		s->fail_errno = EIO;
 }
@@ -44,11 +43,11 @@ int sys_step(struct sys *s)
 	return s->steps == s->fail_at ? -s->fail_errno : 0;
 }
 
-/* Directories are kept open once resolved, so that the undo of a step acts
- * on the directory the step was made in, even if it has since been renamed
- * and a symlink put in its place; a step itself resolves the path again and
- * fails unless it still leads to that directory.  A bounded number: past it
- * the oldest is closed and resolved again on next use. */
+/* Directories are kept open once resolved: every later step there, and its
+ * undo, acts in the directory first found at the path, even if it has since
+ * been renamed and a symlink put in its place; sys_check_dirs tells whether
+ * that happened.  A bounded number: past it the oldest is closed and
+ * resolved again on next use. */
 #define SYS_DIRS 256
 
 struct sys_dirs {
@@ -162,22 +161,22 @@ static int resolve_dir(const struct sys *s, const char *path)
 	return fd < 0 ? -errno : (int)fd;
 }
 
-/* The directory dir (len bytes of it), resolved beneath the root, through
- * no symlink and across no mount; for s->recheck, again each time, and it
- * must still be the directory first found there. */
+/* The directory dir (len bytes of it): kept open, or resolved beneath the
+ * root, through no symlink and across no mount. */
 static int dir_fd(const struct sys *s, const char *dir, size_t len)
 {
 	struct sys_dirs *c = s->dirs;
-	_cleanup_free_ char *path = strndup(dir, len);
+	_cleanup_free_ char *path = NULL;
 	_cleanup_close_ int fd = -1;
 	ssize_t hit = find_dir(c, dir, len);
 	struct stat st;
 	size_t k;
 
-	if (hit >= 0 && !s->recheck) {
+	if (hit >= 0) {
 		c->last = (size_t)hit;
 		return c->e[hit].fd;
 	}
+	path = strndup(dir, len);
 	if (!path)
 		return -ENOMEM;
 	fd = resolve_dir(s, path);
@@ -185,11 +184,6 @@ static int dir_fd(const struct sys *s, const char *dir, size_t len)
 		return fd;
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (hit >= 0) {
-		c->last = (size_t)hit;
-		return st.st_dev == c->e[hit].dev && st.st_ino == c->e[hit].ino ? c->e[hit].fd
-										   : -ESTALE;
-	}
 	if (c->n < SYS_DIRS) {
 		k = c->n++;
 	} else {
@@ -206,6 +200,23 @@ static int dir_fd(const struct sys *s, const char *dir, size_t len)
 	c->e[k].fd = TAKE_FD(fd);
 	c->last = k;
 	return c->e[k].fd;
+}
+
+int sys_check_dirs(const struct sys *s, const char **ret_path)
+{
+	for (size_t i = 0; s->dirs && i < s->dirs->n; i++) {
+		_cleanup_close_ int fd = resolve_dir(s, s->dirs->e[i].path);
+		struct stat st;
+		int r = fd < 0 ? fd : fstat(fd, &st) < 0 ? -errno : 0;
+
+		if (r == 0 && (st.st_dev != s->dirs->e[i].dev || st.st_ino != s->dirs->e[i].ino))
+			r = -ESTALE;
+		if (r < 0) {
+			*ret_path = s->dirs->e[i].path;
+			return r;
+		}
+	}
+	return 0;
 }
 
 /* A directory removed: a new one of the same name must be resolved anew. */
@@ -332,11 +343,23 @@ int sys_rmdir(struct sys *s, const char *path)
 	return r;
 }
 
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452 /* Linux 6.6, the same number on every architecture */
+#endif
+
+/* fchmodat2 takes AT_SYMLINK_NOFOLLOW in one call; before Linux 6.6 glibc
+ * does it in four (through an O_PATH fd).  Both refuse a symlink with
+ * EOPNOTSUPP. */
+static int chmod_at(int dfd, const char *name, mode_t mode)
+{
+	if (syscall(SYS_fchmodat2, dfd, name, mode, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	return errno == ENOSYS ? fchmodat(dfd, name, mode, AT_SYMLINK_NOFOLLOW) : -1;
+}
+
 int sys_chmod(struct sys *s, const char *path, mode_t mode)
 {
-	/* glibc does AT_SYMLINK_NOFOLLOW through an O_PATH fd and refuses a
-	 * symlink with EOPNOTSUPP. */
-	int r = sys_step(s) ?: AT_CALL(s, path, fchmodat(dfd, name, mode, AT_SYMLINK_NOFOLLOW));
+	int r = sys_step(s) ?: AT_CALL(s, path, chmod_at(dfd, name, mode));
 
 	return r == -EOPNOTSUPP ? -ELOOP : r;
 }

@@ -8,12 +8,11 @@
  * Paths are relative to the root opened by sys_open_root and are resolved
  * beneath it, through no symlink and across no mount: a directory swapped
  * for a symlink after the plan was made fails with -ELOOP instead of
- * leading elsewhere, and a path that now leads to another directory than
- * at its first use fails with -ESTALE.  The last component is never
- * followed either.  A directory once resolved is kept open: the undo of a
- * step (a sys_quiet copy) acts in the directory the step was made in, even
- * after it was renamed and a symlink took its name.  Every function
- * returns 0 or a negative errno. */
+ * leading elsewhere.  The last component is never followed either.  A
+ * directory once resolved is kept open: later steps there, and their undo,
+ * act in it even after it was renamed and a symlink took its name, and
+ * sys_check_dirs tells whether that happened.  Every function returns 0 or
+ * a negative errno. */
 #ifndef BPFPROV_SYS_H
 #define BPFPROV_SYS_H
 
@@ -28,7 +27,6 @@ struct sys {
 	unsigned long pause_at; /* 1-based step before which the process stops itself; 0: none */
 	int root_fd;            /* -1 until sys_open_root */
 	struct sys_dirs *dirs;  /* the directories resolved so far */
-	bool recheck;           /* resolve each path again (not for undo) */
 };
 
 /* Reads the fault-injection variables from the environment. */
@@ -39,8 +37,8 @@ void sys_init(struct sys *s);
 int sys_step(struct sys *s);
 
 /* A copy of s for undoing steps and reading back: the same root and open
- * directories, not resolved again, no fault injected, no pause; it counts
- * its steps apart from s. */
+ * directories, no fault injected, no pause; it counts its steps apart from
+ * s. */
 struct sys sys_quiet(const struct sys *s);
 
 /* The root may itself be reached through symlinks: it is the caller's.
@@ -48,6 +46,11 @@ struct sys sys_quiet(const struct sys *s);
  * sys_quiet share them and must not be used after. */
 int sys_open_root(struct sys *s, const char *root);
 void sys_close_root(struct sys *s);
+
+/* Whether each directory kept open is still what its path leads to:
+ * -ELOOP or -ESTALE (another directory) for the first that is not, with
+ * its path (valid until sys_close_root) in *ret_path.  Not a step. */
+int sys_check_dirs(const struct sys *s, const char **ret_path);
 
 /* lstat beneath the root; not a step. */
 int sys_stat(const struct sys *s, const char *path, struct stat *st);
