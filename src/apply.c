@@ -47,7 +47,7 @@ struct undo {
 struct txn {
 	const struct apply_input *in;
 	struct sys *sys;
-	struct sys quiet; /* for undo and read-back: no step counted, no fault injected */
+	struct sys quiet; /* for undo and read-back: no fault injected, no pause */
 	struct diag *d;
 	struct undo *steps;
 	size_t n;
@@ -182,7 +182,8 @@ static int ensure_parents(struct txn *t, const char *rel, mode_t mode, const cha
 		if (sys_stat(t->sys, path, &st) == 0) {
 			if (!S_ISDIR(st.st_mode)) {
 				*slash = '/';
-				return fail(t, path, "a parent of the pin is not a directory", -ENOTDIR);
+				return fail(t, path, "a parent of the pin is not a directory",
+					    S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR);
 			}
 			*slash = '/';
 			continue;
