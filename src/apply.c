@@ -208,17 +208,24 @@ static int ensure_parents(struct txn *t, const char *rel, mode_t mode, const cha
 	return 0;
 }
 
+/* Whether the entry at path is still the pin of inode ino that the plan
+ * saw: -ELOOP for a symlink, -ESTALE for another object. */
+static int same_pin(struct txn *t, const char *path, ino_t ino)
+{
+	struct stat st;
+	int r = sys_stat(&t->quiet, path, &st);
+
+	if (r < 0)
+		return r;
+	return S_ISLNK(st.st_mode) ? -ELOOP : st.st_ino != ino ? -ESTALE : 0;
+}
+
 /* After the rename that moved the pin planned at path to aside: is it
  * still the object the plan saw?  If not, the undo moves it back. */
 static int check_moved(struct txn *t, const char *path, const char *aside, ino_t ino)
 {
-	struct stat st;
-	int r = sys_stat(&t->quiet, aside, &st);
+	int r = same_pin(t, aside, ino);
 
-	if (r == 0 && S_ISLNK(st.st_mode))
-		r = -ELOOP;
-	else if (r == 0 && st.st_ino != ino)
-		r = -ESTALE;
 	return r < 0 ? fail(t, path, "cannot unpin", r) : 0;
 }
 
@@ -566,13 +573,8 @@ static int apply_update(struct txn *t, const struct plan_change *c)
 {
 	const struct desired_pin *w = c->want;
 	const char *path = c->path;
-	struct stat st;
-	int r = sys_stat(t->sys, path, &st);
+	int r = same_pin(t, path, c->have->ino);
 
-	if (r == 0 && S_ISLNK(st.st_mode))
-		r = -ELOOP;
-	else if (r == 0 && st.st_ino != c->have->ino)
-		r = -ESTALE;
 	if (r < 0)
 		return fail(t, path, "cannot change mode or owner", r);
 	r = push(t, (struct undo){ .kind = UNDO_ATTRS,
