@@ -15,20 +15,12 @@
 make_tmpdir
 T=$TMPDIR_TEST
 
-[ "$(id -u)" = 0 ] || skip "ansible.sh needs root (bpffs mount, BPF maps and programs)"
 command -v ansible-playbook >/dev/null 2>&1 || skip "no ansible-playbook (apt-get install ansible-core)"
-command -v bpftool >/dev/null 2>&1 || skip "no bpftool (apt-get install bpftool)"
 [ -x "$BPF_PROVISION" ] || fail "no $BPF_PROVISION (build first)"
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
-# A private bpffs outside $T, never /sys/fs/bpf.
-M=$(mktemp -d "${TMPDIR:-/tmp}/bpfprov-ansible-bpffs.XXXXXX") || fail "mktemp"
-case $M in /sys/*) fail "refusing to use $M" ;; esac
-trap 'umount -l "$M" 2>/dev/null; rmdir "$M"; rm -rf "$T"' EXIT
-mount -t bpf bpf "$M" 2>"$T/err" || skip "cannot mount bpffs on $M: $(cat "$T/err")"
-bpftool -n map create "$M/probe" type array key 4 value 4 entries 1 name probe 2>"$T/err" ||
-	skip "cannot create BPF maps: $(cat "$T/err")"
+mount_private_bpffs ansible
 rm -f "$M/probe"
 
 # The manifests and their objects, as the playbook's source directory.
