@@ -235,7 +235,43 @@ static bool has_control(const char *s)
 	return false;
 }
 
-int manifest_check_path(const char *path, const char **why)
+/* tc makes these symlinks to its own "tc" directory the first time it pins
+ * (iproute2's bpf_gen_hierarchy); apply never pins through a symlink, so a
+ * path through one could only fail later, or pin outside the tree it means. */
+static const struct {
+	const char *name;
+	const char *why;
+} tc_symlinks[] = {
+	{ "xdp", "'xdp' is a symlink to 'tc' that tc makes in bpffs; use 'tc' instead" },
+	{ "ip", "'ip' is a symlink to 'tc' that tc makes in bpffs; use 'tc' instead" },
+};
+
+/* The names bpffs takes but bpf-provision keeps for itself or for tc.  The
+ * first component is checked against tc's symlinks only when the path starts
+ * at the root (an object name is a directory below a namespace). */
+static int check_reserved(const char *path, bool at_root, const char **why)
+{
+	size_t first = strcspn(path, "/");
+
+	for (size_t i = 0; at_root && i < sizeof(tc_symlinks) / sizeof(*tc_symlinks); i++)
+		if (strlen(tc_symlinks[i].name) == first &&
+		    strncmp(path, tc_symlinks[i].name, first) == 0) {
+			*why = tc_symlinks[i].why;
+			return -EINVAL;
+		}
+	for (const char *c = path; c; c = strchr(c, '/')) {
+		if (*c == '/')
+			c++;
+		if (strncmp(c, PLAN_TEMP_PREFIX, strlen(PLAN_TEMP_PREFIX)) == 0) {
+			*why = "names starting with '" PLAN_TEMP_PREFIX
+			       "' are reserved for bpf-provision's temporary pins";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int check_path(const char *path, bool at_root, const char **why)
 {
 	size_t len = 0;
 
@@ -280,7 +316,12 @@ int manifest_check_path(const char *path, const char **why)
 		*why = "dots in names (bpffs refuses them)";
 		return -EINVAL;
 	}
-	return 0;
+	return check_reserved(path, at_root, why);
+}
+
+int manifest_check_path(const char *path, const char **why)
+{
+	return check_path(path, true, why);
 }
 
 static void take_relpath(struct parser *p, yaml_node_t *n, const char *key, void *target)
@@ -305,7 +346,7 @@ static int check_component(const char *s, const char **why)
 		*why = "contains '/'";
 		return -EINVAL;
 	}
-	return manifest_check_path(s, why);
+	return check_path(s, false, why);
 }
 
 static void take_object_name(struct parser *p, yaml_node_t *n, const char *key, void *target)

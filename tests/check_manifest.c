@@ -197,6 +197,21 @@ START_TEST(test_global_pin_waits_for_elf_namespace)
 }
 END_TEST
 
+START_TEST(test_object_named_like_tc_symlink)
+{
+	/* An object's directory lies below its namespace, never in the root. */
+	struct manifest *m = parse_ok("version: 1\nobjects:\n"
+				      "  - {file: xdp.o, namespace: tc,\n"
+				      "     sections: [{program: p, pinning: object}]}\n"
+				      "  - {file: a.o, name: ip}\n");
+
+	ck_assert_str_eq(m->objects[0].name, "xdp");
+	ck_assert_str_eq(m->objects[0].entries[0].pin_path, "tc/xdp/p");
+	ck_assert_str_eq(m->objects[1].name, "ip");
+	manifest_free(m);
+}
+END_TEST
+
 START_TEST(test_anchors_and_aliases)
 {
 	struct manifest *m = parse_ok("version: 1\n"
@@ -263,6 +278,13 @@ static const struct bad_case bad_cases[] = {
 	{ "version: 1\nobjects: [{file: x.o, size: 1}]\n", 2, 23, "unknown key 'size' in object" },
 	{ "version: 1\nobjects: [{file: x.o, name: a.b}]\n", 2, 29, "invalid name" },
 	{ "version: 1\nobjects: [{file: .o}]\n", 2, 11, "give 'name'" },
+	{ "version: 1\nobjects: [{file: x.o, name: bpfprov_tmp_o}]\n", 2, 29,
+	  "names starting with 'bpfprov_tmp_' are reserved" },
+	{ "version: 1\nobjects: [{file: a/bpfprov_tmp_1.o}]\n", 2, 11,
+	  "cannot use 'bpfprov_tmp_1' as the object name" },
+	{ "version: 1\nnamespace: ip\n", 2, 12, "'ip' is a symlink to 'tc'" },
+	{ "version: 1\nowned: [tc, xdp/x]\n", 2, 13, "'xdp' is a symlink to 'tc'" },
+	{ "version: 1\npin_ids: {4: ip}\n", 2, 14, "'ip' is a symlink to 'tc'" },
 	{ "version: 1\nobjects: [{file: x.o, sections: {}}]\n", 2, 33, "must be a sequence" },
 	{ "version: 1\nobjects: [{file: x.o, sections: [m]}]\n", 2, 34, "must be a mapping" },
 	{ "version: 1\nobjects: [{file: x.o, sections: [{pinning: none}]}]\n", 2, 34,
@@ -411,6 +433,23 @@ static const struct path_case path_cases[] = {
 	{ ".hidden", "dots" },
 	{ "a\nb", "control character" },
 	{ "a\x7f", "control character" },
+	/* tc's symlinks in the root, and only there. */
+	{ "xdp", "'xdp' is a symlink to 'tc' that tc makes in bpffs; use 'tc' instead" },
+	{ "xdp/globals/m", "'xdp' is a symlink to 'tc'" },
+	{ "ip", "'ip' is a symlink to 'tc' that tc makes in bpffs; use 'tc' instead" },
+	{ "ip/flows", "'ip' is a symlink to 'tc'" },
+	{ "tc/xdp", NULL },
+	{ "tc/ip/m", NULL },
+	{ "xdpfw", NULL },
+	{ "ipv6/m", NULL },
+	{ "XDP", NULL },
+	/* The temporary pins' prefix, in any component. */
+	{ "bpfprov_tmp_", "reserved for bpf-provision's temporary pins" },
+	{ "bpfprov_tmp_1_2", "names starting with 'bpfprov_tmp_'" },
+	{ "tc/globals/bpfprov_tmp_x", "names starting with 'bpfprov_tmp_'" },
+	{ "a/bpfprov_tmp_trash_7/b", "names starting with 'bpfprov_tmp_'" },
+	{ "a/my_bpfprov_tmp_", NULL },
+	{ "bpfprov_tmp/x", NULL },
 };
 
 START_TEST(test_check_path)
@@ -618,6 +657,7 @@ Suite *manifest_suite(void)
 	tcase_add_test(tc, test_full_manifest);
 	tcase_add_test(tc, test_defaults_when_absent);
 	tcase_add_test(tc, test_global_pin_waits_for_elf_namespace);
+	tcase_add_test(tc, test_object_named_like_tc_symlink);
 	tcase_add_test(tc, test_anchors_and_aliases);
 	tcase_add_loop_test(tc, test_bad_manifest, 0, sizeof(bad_cases) / sizeof(*bad_cases));
 	tcase_add_test(tc, test_all_errors_reported);
