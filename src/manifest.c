@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
 #include <yaml.h>
 
 #include "array.h"
@@ -676,6 +677,86 @@ static void entry_pinning(struct parser *p, yaml_node_t *n, const char *key, voi
 	e->pinning_loc = node_loc(p, n);
 }
 
+/* Program and attach types are named as libbpf names them (bpftool prints
+ * the same names), from the table of the libbpf we are linked with, so a
+ * newer libbpf brings its new types without a change here. */
+struct type_names {
+	const char *what;
+	int first;
+	const char *(*str)(int v);
+};
+
+static const char *prog_type_str(int v)
+{
+	return libbpf_bpf_prog_type_str((enum bpf_prog_type)v);
+}
+
+static const char *attach_type_str(int v)
+{
+	return libbpf_bpf_attach_type_str((enum bpf_attach_type)v);
+}
+
+/* BPF_PROG_TYPE_UNSPEC is no type a program can be loaded as. */
+static const struct type_names prog_types = { "program type", BPF_PROG_TYPE_UNSPEC + 1,
+						prog_type_str };
+static const struct type_names attach_types = { "attach type", 0, attach_type_str };
+
+/* "a, b, c": every name, for the error that says which are accepted. */
+static char *type_names_list(const struct type_names *names)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	const char *s;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (int v = names->first; (s = names->str(v)); v++)
+		fprintf(f, "%s%s", v > names->first ? ", " : "", s);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void take_type_name(struct parser *p, yaml_node_t *n, const char *key,
+			     const struct type_names *names, int *target, struct diag_loc *loc)
+{
+	char *_cleanup_free_ s = NULL;
+	char *_cleanup_free_ list = NULL;
+	const char *name;
+
+	*loc = node_loc(p, n);
+	if (!take_string(p, n, key, &s))
+		return;
+	for (int v = names->first; (name = names->str(v)); v++)
+		if (strcmp(name, s) == 0) {
+			*target = v;
+			return;
+		}
+	list = type_names_list(names);
+	if (!list) {
+		diag_error(p->d, NULL, "out of memory");
+		return;
+	}
+	diag_error(p->d, loc, "unknown %s '%s' (one of: %s)", names->what, SHOW(s), list);
+}
+
+static void entry_type(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_entry *e = target;
+
+	take_type_name(p, n, key, &prog_types, &e->prog_type, &e->prog_type_loc);
+}
+
+static void entry_attach_type(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_entry *e = target;
+
+	take_type_name(p, n, key, &attach_types, &e->attach_type, &e->attach_type_loc);
+}
+
 static void entry_path(struct parser *p, yaml_node_t *n, const char *key, void *target)
 {
 	struct manifest_entry *e = target;
@@ -692,8 +773,27 @@ static const struct field entry_fields[] = {
 	{ "on_incompatible", entry_on_incompatible },
 	{ "mode", entry_mode },		    { "dir_mode", entry_dir_mode },
 	{ "owner", entry_owner },	    { "group", entry_group },
+	{ "type", entry_type },		    { "attach_type", entry_attach_type },
 };
 #define FIELD_PATH 4
+#define FIELD_TYPE 11
+#define FIELD_ATTACH_TYPE 12
+
+/* A map has no program type: with 'map:' the manifest knows that much (a
+ * 'section:' may name either, so the desired stage checks those). */
+static void check_program_keys(struct parser *p, const struct manifest_entry *e, unsigned seen)
+{
+	const char *map = SHOW(e->value ? e->value : "");
+
+	if (e->selector != MANIFEST_SELECT_MAP)
+		return;
+	if (seen & (1u << FIELD_TYPE))
+		diag_error(p->d, &e->prog_type_loc,
+			   "'type' applies to programs; map '%s' cannot have one", map);
+	if (seen & (1u << FIELD_ATTACH_TYPE))
+		diag_error(p->d, &e->attach_type_loc,
+			   "'attach_type' applies to programs; map '%s' cannot have one", map);
+}
 
 static void parse_entry(struct parser *p, yaml_node_t *n, struct manifest_entry *e)
 {
@@ -702,6 +802,8 @@ static void parse_entry(struct parser *p, yaml_node_t *n, struct manifest_entry 
 
 	attrs_init(&e->attrs);
 	e->pinning = PIN_MODE_UNSET;
+	e->prog_type = -1;
+	e->attach_type = -1;
 	e->loc = node_loc(p, n);
 	if (!expect_type(p, n, YAML_MAPPING_NODE, "section entry"))
 		return;
@@ -742,6 +844,7 @@ static void parse_entry(struct parser *p, yaml_node_t *n, struct manifest_entry 
 					e->loc = node_loc(p, v);
 			}
 		}
+		check_program_keys(p, e, seen);
 	}
 	if (e->pinning == PIN_MODE_CUSTOM && !(seen & (1u << FIELD_PATH)))
 		diag_error(p->d, &e->pinning_loc, "pinning 'custom' needs a 'path'");

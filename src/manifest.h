@@ -39,6 +39,13 @@ struct manifest_entry {
 	char *path;           /* custom path relative to the root, or NULL */
 	struct diag_loc path_loc;
 	char *namespace;      /* or NULL */
+	/* Programs only: enum bpf_prog_type and enum bpf_attach_type named with
+	 * libbpf's (bpftool's) names, or -1 when not given (what the section
+	 * name says).  Never set on a 'map:' entry. */
+	int prog_type;
+	struct diag_loc prog_type_loc;
+	int attach_type;
+	struct diag_loc attach_type_loc;
 	struct manifest_attrs attrs;
 	/* The pin path relative to the root when it is known without the ELF
 	 * (explicit pinning, and the name is the selector's); NULL otherwise,

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/bpf.h>
+
 #include "check_suites.h"
 #include "desired.h"
 #include "diag.h"
@@ -197,6 +199,42 @@ START_TEST(test_global_pin_waits_for_elf_namespace)
 }
 END_TEST
 
+START_TEST(test_program_types)
+{
+	struct manifest *m = parse_ok("version: 1\n"
+				      "objects:\n"
+				      "  - file: x.o\n"
+				      "    sections:\n"
+				      "      - program: p\n"
+				      "        type: xdp\n"
+				      "        attach_type: xdp\n"
+				      "      - section: classifier\n"
+				      "        type: sched_cls\n"
+				      "      - program: q\n"
+				      "        attach_type: cgroup_inet_ingress\n"
+				      "      - program: r\n"
+				      "        type: socket_filter\n"
+				      "      - map: m\n");
+	const struct manifest_entry *e = m->objects[0].entries;
+
+	ck_assert_int_eq(e[0].prog_type, BPF_PROG_TYPE_XDP);
+	ck_assert_uint_eq(e[0].prog_type_loc.line, 6);
+	ck_assert_uint_eq(e[0].prog_type_loc.column, 15);
+	ck_assert_int_eq(e[0].attach_type, BPF_XDP);
+	ck_assert_uint_eq(e[0].attach_type_loc.line, 7);
+	ck_assert_uint_eq(e[0].attach_type_loc.column, 22);
+	ck_assert_int_eq(e[1].prog_type, BPF_PROG_TYPE_SCHED_CLS);
+	ck_assert_int_eq(e[1].attach_type, -1);
+	/* attach_type alone: the type comes from the section name. */
+	ck_assert_int_eq(e[2].prog_type, -1);
+	ck_assert_int_eq(e[2].attach_type, BPF_CGROUP_INET_INGRESS); /* 0: a value, not "unset" */
+	ck_assert_int_eq(e[3].prog_type, BPF_PROG_TYPE_SOCKET_FILTER);
+	ck_assert_int_eq(e[4].prog_type, -1);
+	ck_assert_int_eq(e[4].attach_type, -1);
+	manifest_free(m);
+}
+END_TEST
+
 START_TEST(test_object_named_like_tc_symlink)
 {
 	/* An object's directory lies below its namespace, never in the root. */
@@ -302,6 +340,20 @@ static const struct bad_case bad_cases[] = {
 	{ "version: 1\nobjects: [{file: x.o, sections: [{map: ''}]}]\n", 2, 40, "invalid map" },
 	{ "version: 1\nobjects: [{file: x.o, sections: [{map: a, colour: b}]}]\n", 2, 43,
 	  "unknown key 'colour' in section entry" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{program: p, type: xpd}]}]\n", 2, 53,
+	  "unknown program type 'xpd' (one of: socket_filter, kprobe, " },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{program: p, type: unspec}]}]\n", 2, 53,
+	  "unknown program type 'unspec'" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{program: p, type: [xdp]}]}]\n", 2, 53,
+	  "'type' must be a string" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{program: p, attach_type: in}]}]\n", 2,
+	  60, "unknown attach type 'in' (one of: cgroup_inet_ingress, cgroup_inet_egress, " },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{map: m, type: xdp}]}]\n", 2, 49,
+	  "'type' applies to programs; map 'm' cannot have one" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{attach_type: xdp, map: m}]}]\n", 2, 48,
+	  "'attach_type' applies to programs; map 'm' cannot have one" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{map: m, type: xpd}]}]\n", 2, 49,
+	  "'type' applies to programs" },
 	{ "version: 1\nobjects: [{file: a/x.o}, {file: b/x.o}]\n", 2, 26,
 	  "duplicate object name 'x'" },
 	{ "version: 1\nobjects: [{file: x.o, sections: [{map: a}, {map: a}]}]\n", 2, 50,
@@ -657,6 +709,7 @@ Suite *manifest_suite(void)
 	tcase_add_test(tc, test_full_manifest);
 	tcase_add_test(tc, test_defaults_when_absent);
 	tcase_add_test(tc, test_global_pin_waits_for_elf_namespace);
+	tcase_add_test(tc, test_program_types);
 	tcase_add_test(tc, test_object_named_like_tc_symlink);
 	tcase_add_test(tc, test_anchors_and_aliases);
 	tcase_add_loop_test(tc, test_bad_manifest, 0, sizeof(bad_cases) / sizeof(*bad_cases));
