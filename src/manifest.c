@@ -896,6 +896,44 @@ OBJECT_FIELD(file, file, take_file)
 OBJECT_FIELD(name, name, take_object_name)
 OBJECT_FIELD(namespace, namespace, take_relpath)
 
+/* libbpf's pin_root_path is absolute; here, like every path, it is relative
+ * to the bpffs root, and "/" alone is the root itself, kept as "". */
+static void object_pin_root(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	char **t = &((struct manifest_object *)target)->pin_root;
+
+	if (is_kind(n, SCALAR_STR, NULL) && scalar(n)[0] == '/') {
+		if (scalar(n)[1]) {
+			diag_error(p->d, AT(n),
+				   "invalid pin_root '%s': absolute (it is relative to the bpffs "
+				   "root; '/' alone is the root itself)",
+				   SHOW(scalar(n)));
+			return;
+		}
+		free(*t);
+		*t = strdup("");
+		if (!*t)
+			diag_error(p->d, NULL, "out of memory");
+		return;
+	}
+	take_relpath(p, n, key, t);
+}
+
+/* The one other layout of object pins: tc's, a directory named by the
+ * SHA-1 of the object file. */
+static void object_object_dir(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	char *_cleanup_free_ s = NULL;
+
+	if (!take_string(p, n, key, &s))
+		return;
+	if (strcmp(s, "sha1") != 0) {
+		diag_error(p->d, AT(n), "invalid object_dir '%s' (expected sha1)", SHOW(s));
+		return;
+	}
+	((struct manifest_object *)target)->object_dir_sha1 = true;
+}
+
 static void parse_object(struct parser *p, yaml_node_t *n, struct manifest_object *o)
 {
 	static const struct field fields[] = {
@@ -903,6 +941,8 @@ static void parse_object(struct parser *p, yaml_node_t *n, struct manifest_objec
 		{ "name", object_name },
 		{ "namespace", object_namespace },
 		{ "sections", object_sections },
+		{ "pin_root", object_pin_root },
+		{ "object_dir", object_object_dir },
 	};
 	unsigned seen;
 
@@ -1099,16 +1139,21 @@ static const char *entry_known_name(const struct manifest_entry *e)
 }
 
 int manifest_pin_path(enum pin_mode mode, const char *ns, const char *object, const char *name,
-		      const char *custom_path, char **ret)
+		      const char *custom_path, const char *pin_root, char **ret)
 {
 	char *s = NULL;
 	int r;
 
 	switch (mode) {
 	case PIN_MODE_GLOBAL:
-		if (!ns || !name)
+		if (!name || (!pin_root && !ns))
 			return -EINVAL;
-		r = asprintf(&s, "%s/globals/%s", ns, name);
+		if (!pin_root)
+			r = asprintf(&s, "%s/globals/%s", ns, name);
+		else if (*pin_root)
+			r = asprintf(&s, "%s/%s", pin_root, name);
+		else
+			r = (s = strdup(name)) ? 0 : -1;
 		break;
 	case PIN_MODE_OBJECT:
 		if (!ns || !object || !name)
@@ -1138,13 +1183,27 @@ int manifest_pin_path(enum pin_mode mode, const char *ns, const char *object, co
 static int resolve_entry(const struct manifest_object *o, struct manifest_entry *e)
 {
 	const char *ns = e->namespace ? e->namespace : o->namespace;
+	const char *name = entry_known_name(e);
 	int r;
 
-	if (e->pinning == PIN_MODE_UNSET || e->pinning == PIN_MODE_NONE)
+	switch (e->pinning) {
+	case PIN_MODE_GLOBAL:
+		/* pin_root stands for the whole NAMESPACE/globals. */
+		if (!name || (!o->pin_root && !ns))
+			return 0;
+		break;
+	case PIN_MODE_OBJECT:
+		/* The sha1 directory is the object file's digest, and this stage
+		 * reads no object file. */
+		if (!name || !ns || o->object_dir_sha1)
+			return 0;
+		break;
+	case PIN_MODE_CUSTOM:
+		break;
+	default:
 		return 0;
-	if (e->pinning != PIN_MODE_CUSTOM && (!ns || !entry_known_name(e)))
-		return 0;
-	r = manifest_pin_path(e->pinning, ns, o->name, entry_known_name(e), e->path, &e->pin_path);
+	}
+	r = manifest_pin_path(e->pinning, ns, o->name, name, e->path, o->pin_root, &e->pin_path);
 	return r == -ENOMEM ? r : 0;
 }
 
@@ -1282,6 +1341,7 @@ void manifest_free(struct manifest *m)
 		free(o->file_path);
 		free(o->name);
 		free(o->namespace);
+		free(o->pin_root);
 	}
 	free(m->objects);
 	for (size_t i = 0; i < m->n_pin_ids; i++)
