@@ -132,7 +132,7 @@ static int resolve(struct builder *b, const struct manifest_entry *e, const stru
 				  "on the entry, the object, the ELF or the manifest)",
 				  desired_kind_str(s->kind), s->name, b->o->name, pin_mode_str(mode));
 	}
-	r = manifest_pin_path(mode, ns, b->o->name, s->name, custom, &path);
+	r = manifest_pin_path(mode, ns, b->o->name, s->name, custom, NULL, &path);
 	if (r < 0)
 		return r == -ENOMEM ? r : diag_error(b->d, loc, "cannot resolve the pin path");
 	if (manifest_check_path(path, &why) < 0) {

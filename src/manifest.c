@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
 #include <yaml.h>
 
 #include "array.h"
@@ -235,7 +236,43 @@ static bool has_control(const char *s)
 	return false;
 }
 
-int manifest_check_path(const char *path, const char **why)
+/* tc makes these symlinks to its own "tc" directory the first time it pins
+ * (iproute2's bpf_gen_hierarchy); apply never pins through a symlink, so a
+ * path through one could only fail later, or pin outside the tree it means. */
+static const struct {
+	const char *name;
+	const char *why;
+} tc_symlinks[] = {
+	{ "xdp", "'xdp' is a symlink to 'tc' that tc makes in bpffs; use 'tc' instead" },
+	{ "ip", "'ip' is a symlink to 'tc' that tc makes in bpffs; use 'tc' instead" },
+};
+
+/* The names bpffs takes but bpf-provision keeps for itself or for tc.  The
+ * first component is checked against tc's symlinks only when the path starts
+ * at the root (an object name is a directory below a namespace). */
+static int check_reserved(const char *path, bool at_root, const char **why)
+{
+	size_t first = strcspn(path, "/");
+
+	for (size_t i = 0; at_root && i < sizeof(tc_symlinks) / sizeof(*tc_symlinks); i++)
+		if (strlen(tc_symlinks[i].name) == first &&
+		    strncmp(path, tc_symlinks[i].name, first) == 0) {
+			*why = tc_symlinks[i].why;
+			return -EINVAL;
+		}
+	for (const char *c = path; c; c = strchr(c, '/')) {
+		if (*c == '/')
+			c++;
+		if (strncmp(c, PLAN_TEMP_PREFIX, strlen(PLAN_TEMP_PREFIX)) == 0) {
+			*why = "names starting with '" PLAN_TEMP_PREFIX
+			       "' are reserved for bpf-provision's temporary pins";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int check_path(const char *path, bool at_root, const char **why)
 {
 	size_t len = 0;
 
@@ -280,7 +317,12 @@ int manifest_check_path(const char *path, const char **why)
 		*why = "dots in names (bpffs refuses them)";
 		return -EINVAL;
 	}
-	return 0;
+	return check_reserved(path, at_root, why);
+}
+
+int manifest_check_path(const char *path, const char **why)
+{
+	return check_path(path, true, why);
 }
 
 static void take_relpath(struct parser *p, yaml_node_t *n, const char *key, void *target)
@@ -305,7 +347,7 @@ static int check_component(const char *s, const char **why)
 		*why = "contains '/'";
 		return -EINVAL;
 	}
-	return manifest_check_path(s, why);
+	return check_path(s, false, why);
 }
 
 static void take_object_name(struct parser *p, yaml_node_t *n, const char *key, void *target)
@@ -635,6 +677,86 @@ static void entry_pinning(struct parser *p, yaml_node_t *n, const char *key, voi
 	e->pinning_loc = node_loc(p, n);
 }
 
+/* Program and attach types are named as libbpf names them (bpftool prints
+ * the same names), from the table of the libbpf we are linked with, so a
+ * newer libbpf brings its new types without a change here. */
+struct type_names {
+	const char *what;
+	int first;
+	const char *(*str)(int v);
+};
+
+static const char *prog_type_str(int v)
+{
+	return libbpf_bpf_prog_type_str((enum bpf_prog_type)v);
+}
+
+static const char *attach_type_str(int v)
+{
+	return libbpf_bpf_attach_type_str((enum bpf_attach_type)v);
+}
+
+/* BPF_PROG_TYPE_UNSPEC is no type a program can be loaded as. */
+static const struct type_names prog_types = { "program type", BPF_PROG_TYPE_UNSPEC + 1,
+						prog_type_str };
+static const struct type_names attach_types = { "attach type", 0, attach_type_str };
+
+/* "a, b, c": every name, for the error that says which are accepted. */
+static char *type_names_list(const struct type_names *names)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	const char *s;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (int v = names->first; (s = names->str(v)); v++)
+		fprintf(f, "%s%s", v > names->first ? ", " : "", s);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void take_type_name(struct parser *p, yaml_node_t *n, const char *key,
+			     const struct type_names *names, int *target, struct diag_loc *loc)
+{
+	char *_cleanup_free_ s = NULL;
+	char *_cleanup_free_ list = NULL;
+	const char *name;
+
+	*loc = node_loc(p, n);
+	if (!take_string(p, n, key, &s))
+		return;
+	for (int v = names->first; (name = names->str(v)); v++)
+		if (strcmp(name, s) == 0) {
+			*target = v;
+			return;
+		}
+	list = type_names_list(names);
+	if (!list) {
+		diag_error(p->d, NULL, "out of memory");
+		return;
+	}
+	diag_error(p->d, loc, "unknown %s '%s' (one of: %s)", names->what, SHOW(s), list);
+}
+
+static void entry_type(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_entry *e = target;
+
+	take_type_name(p, n, key, &prog_types, &e->prog_type, &e->prog_type_loc);
+}
+
+static void entry_attach_type(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_entry *e = target;
+
+	take_type_name(p, n, key, &attach_types, &e->attach_type, &e->attach_type_loc);
+}
+
 static void entry_path(struct parser *p, yaml_node_t *n, const char *key, void *target)
 {
 	struct manifest_entry *e = target;
@@ -651,8 +773,27 @@ static const struct field entry_fields[] = {
 	{ "on_incompatible", entry_on_incompatible },
 	{ "mode", entry_mode },		    { "dir_mode", entry_dir_mode },
 	{ "owner", entry_owner },	    { "group", entry_group },
+	{ "type", entry_type },		    { "attach_type", entry_attach_type },
 };
 #define FIELD_PATH 4
+#define FIELD_TYPE 11
+#define FIELD_ATTACH_TYPE 12
+
+/* A map has no program type: with 'map:' the manifest knows that much (a
+ * 'section:' may name either, so the desired stage checks those). */
+static void check_program_keys(struct parser *p, const struct manifest_entry *e, unsigned seen)
+{
+	const char *map = SHOW(e->value ? e->value : "");
+
+	if (e->selector != MANIFEST_SELECT_MAP)
+		return;
+	if (seen & (1u << FIELD_TYPE))
+		diag_error(p->d, &e->prog_type_loc,
+			   "'type' applies to programs; map '%s' cannot have one", map);
+	if (seen & (1u << FIELD_ATTACH_TYPE))
+		diag_error(p->d, &e->attach_type_loc,
+			   "'attach_type' applies to programs; map '%s' cannot have one", map);
+}
 
 static void parse_entry(struct parser *p, yaml_node_t *n, struct manifest_entry *e)
 {
@@ -661,6 +802,8 @@ static void parse_entry(struct parser *p, yaml_node_t *n, struct manifest_entry 
 
 	attrs_init(&e->attrs);
 	e->pinning = PIN_MODE_UNSET;
+	e->prog_type = -1;
+	e->attach_type = -1;
 	e->loc = node_loc(p, n);
 	if (!expect_type(p, n, YAML_MAPPING_NODE, "section entry"))
 		return;
@@ -701,6 +844,7 @@ static void parse_entry(struct parser *p, yaml_node_t *n, struct manifest_entry 
 					e->loc = node_loc(p, v);
 			}
 		}
+		check_program_keys(p, e, seen);
 	}
 	if (e->pinning == PIN_MODE_CUSTOM && !(seen & (1u << FIELD_PATH)))
 		diag_error(p->d, &e->pinning_loc, "pinning 'custom' needs a 'path'");
@@ -752,6 +896,44 @@ OBJECT_FIELD(file, file, take_file)
 OBJECT_FIELD(name, name, take_object_name)
 OBJECT_FIELD(namespace, namespace, take_relpath)
 
+/* libbpf's pin_root_path is absolute; here, like every path, it is relative
+ * to the bpffs root, and "/" alone is the root itself, kept as "". */
+static void object_pin_root(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	char **t = &((struct manifest_object *)target)->pin_root;
+
+	if (is_kind(n, SCALAR_STR, NULL) && scalar(n)[0] == '/') {
+		if (scalar(n)[1]) {
+			diag_error(p->d, AT(n),
+				   "invalid pin_root '%s': absolute (it is relative to the bpffs "
+				   "root; '/' alone is the root itself)",
+				   SHOW(scalar(n)));
+			return;
+		}
+		free(*t);
+		*t = strdup("");
+		if (!*t)
+			diag_error(p->d, NULL, "out of memory");
+		return;
+	}
+	take_relpath(p, n, key, t);
+}
+
+/* The one other layout of object pins: tc's, a directory named by the
+ * SHA-1 of the object file. */
+static void object_object_dir(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	char *_cleanup_free_ s = NULL;
+
+	if (!take_string(p, n, key, &s))
+		return;
+	if (strcmp(s, "sha1") != 0) {
+		diag_error(p->d, AT(n), "invalid object_dir '%s' (expected sha1)", SHOW(s));
+		return;
+	}
+	((struct manifest_object *)target)->object_dir_sha1 = true;
+}
+
 static void parse_object(struct parser *p, yaml_node_t *n, struct manifest_object *o)
 {
 	static const struct field fields[] = {
@@ -759,6 +941,8 @@ static void parse_object(struct parser *p, yaml_node_t *n, struct manifest_objec
 		{ "name", object_name },
 		{ "namespace", object_namespace },
 		{ "sections", object_sections },
+		{ "pin_root", object_pin_root },
+		{ "object_dir", object_object_dir },
 	};
 	unsigned seen;
 
@@ -955,16 +1139,21 @@ static const char *entry_known_name(const struct manifest_entry *e)
 }
 
 int manifest_pin_path(enum pin_mode mode, const char *ns, const char *object, const char *name,
-		      const char *custom_path, char **ret)
+		      const char *custom_path, const char *pin_root, char **ret)
 {
 	char *s = NULL;
 	int r;
 
 	switch (mode) {
 	case PIN_MODE_GLOBAL:
-		if (!ns || !name)
+		if (!name || (!pin_root && !ns))
 			return -EINVAL;
-		r = asprintf(&s, "%s/globals/%s", ns, name);
+		if (!pin_root)
+			r = asprintf(&s, "%s/globals/%s", ns, name);
+		else if (*pin_root)
+			r = asprintf(&s, "%s/%s", pin_root, name);
+		else
+			r = (s = strdup(name)) ? 0 : -1;
 		break;
 	case PIN_MODE_OBJECT:
 		if (!ns || !object || !name)
@@ -994,13 +1183,27 @@ int manifest_pin_path(enum pin_mode mode, const char *ns, const char *object, co
 static int resolve_entry(const struct manifest_object *o, struct manifest_entry *e)
 {
 	const char *ns = e->namespace ? e->namespace : o->namespace;
+	const char *name = entry_known_name(e);
 	int r;
 
-	if (e->pinning == PIN_MODE_UNSET || e->pinning == PIN_MODE_NONE)
+	switch (e->pinning) {
+	case PIN_MODE_GLOBAL:
+		/* pin_root stands for the whole NAMESPACE/globals. */
+		if (!name || (!o->pin_root && !ns))
+			return 0;
+		break;
+	case PIN_MODE_OBJECT:
+		/* The sha1 directory is the object file's digest, and this stage
+		 * reads no object file. */
+		if (!name || !ns || o->object_dir_sha1)
+			return 0;
+		break;
+	case PIN_MODE_CUSTOM:
+		break;
+	default:
 		return 0;
-	if (e->pinning != PIN_MODE_CUSTOM && (!ns || !entry_known_name(e)))
-		return 0;
-	r = manifest_pin_path(e->pinning, ns, o->name, entry_known_name(e), e->path, &e->pin_path);
+	}
+	r = manifest_pin_path(e->pinning, ns, o->name, name, e->path, o->pin_root, &e->pin_path);
 	return r == -ENOMEM ? r : 0;
 }
 
@@ -1138,6 +1341,7 @@ void manifest_free(struct manifest *m)
 		free(o->file_path);
 		free(o->name);
 		free(o->namespace);
+		free(o->pin_root);
 	}
 	free(m->objects);
 	for (size_t i = 0; i < m->n_pin_ids; i++)

@@ -39,10 +39,18 @@ struct manifest_entry {
 	char *path;           /* custom path relative to the root, or NULL */
 	struct diag_loc path_loc;
 	char *namespace;      /* or NULL */
+	/* Programs only: enum bpf_prog_type and enum bpf_attach_type named with
+	 * libbpf's (bpftool's) names, or -1 when not given (what the section
+	 * name says).  Never set on a 'map:' entry. */
+	int prog_type;
+	struct diag_loc prog_type_loc;
+	int attach_type;
+	struct diag_loc attach_type_loc;
 	struct manifest_attrs attrs;
 	/* The pin path relative to the root when it is known without the ELF
 	 * (explicit pinning, and the name is the selector's); NULL otherwise,
-	 * also for pinning none. */
+	 * also for pinning none and for object pins of an object_dir: sha1
+	 * object (the directory is the object file's digest). */
 	char *pin_path;
 };
 
@@ -51,6 +59,13 @@ struct manifest_object {
 	char *file_path; /* resolved against the manifest's directory */
 	char *name;      /* given, or the file name up to its first dot */
 	char *namespace; /* or NULL */
+	/* libbpf's pin_root_path, relative to the root: global pins at
+	 * PIN_ROOT/NAME instead of NAMESPACE/globals/NAME.  NULL when not
+	 * given; "" for "/", the root itself (pins at NAME). */
+	char *pin_root;
+	/* object_dir: sha1 - object pins at NAMESPACE/SHA1/NAME, SHA1 the 40 hex
+	 * digits of the object file's SHA-1, as tc names the directory. */
+	bool object_dir_sha1;
 	struct diag_loc loc; /* of the object's mapping */
 	struct manifest_entry *entries;
 	size_t n_entries;
@@ -103,16 +118,21 @@ void manifest_set_done(struct manifest_set *set);
 
 /* Checks a path relative to the root as bpffs takes it: not absolute, no
  * empty component, no "." (bpffs refuses dots in names, so also no ".."),
- * no control characters, components of at most 255 bytes.  Returns 0, or
+ * no control characters, components of at most 255 bytes; and as
+ * bpf-provision takes it: no first component "xdp" or "ip" (symlinks tc
+ * makes), no component starting with PLAN_TEMP_PREFIX.  Returns 0, or
  * -EINVAL with a static reason in *why. */
 int manifest_check_path(const char *path, const char **why);
 
 /* The pin path of SPEC section 3, relative to the root, in a new string:
- * none -> -ENOENT (not pinned); global -> NS/globals/NAME; object ->
- * NS/OBJECT/NAME; custom -> custom_path.  -EINVAL when ns (global, object) or
- * custom_path (custom) is missing; -ENOMEM. */
+ * none -> -ENOENT (not pinned); global -> NS/globals/NAME, or with pin_root
+ * PIN_ROOT/NAME (NAME when pin_root is "", and ns is not needed);
+ * object -> NS/OBJECT/NAME, OBJECT the object's directory name (its name, or
+ * the hex SHA-1 of its file for object_dir: sha1); custom -> custom_path.
+ * pin_root NULL: not given.  -EINVAL when ns (global without pin_root,
+ * object), object, name or custom_path (custom) is missing; -ENOMEM. */
 int manifest_pin_path(enum pin_mode mode, const char *ns, const char *object, const char *name,
-		      const char *custom_path, char **ret);
+		      const char *custom_path, const char *pin_root, char **ret);
 
 const char *manifest_selector_str(enum manifest_selector s);
 

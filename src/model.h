@@ -21,6 +21,11 @@ enum on_incompatible {
 	ON_INCOMPATIBLE_MAX,
 };
 
+/* Pins are first made under this name beside their final path, then renamed
+ * into place; one left behind by a killed run is recognized by it.  Shared so
+ * that manifests cannot declare a name that plan.c would take for one. */
+#define PLAN_TEMP_PREFIX "bpfprov_tmp_"
+
 /* Name of a value ("none", "object", ...); NULL when out of range. */
 const char *pin_mode_str(enum pin_mode m);
 const char *on_incompatible_str(enum on_incompatible p);

@@ -13,9 +13,8 @@
 #include "manifest.h"
 #include "observed.h"
 
-/* Pins are first made under this name beside their final path, then renamed
- * into place; one left behind by a killed run is recognized by it. */
-#define PLAN_TEMP_PREFIX "bpfprov_tmp_"
+/* PLAN_TEMP_PREFIX, the temporary pins' names, is in model.h: manifest.c
+ * refuses it in declared paths. */
 
 enum plan_action {
 	PLAN_CREATE,

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/bpf.h>
+
 #include "check_suites.h"
 #include "desired.h"
 #include "diag.h"
@@ -197,6 +199,57 @@ START_TEST(test_global_pin_waits_for_elf_namespace)
 }
 END_TEST
 
+START_TEST(test_program_types)
+{
+	struct manifest *m = parse_ok("version: 1\n"
+				      "objects:\n"
+				      "  - file: x.o\n"
+				      "    sections:\n"
+				      "      - program: p\n"
+				      "        type: xdp\n"
+				      "        attach_type: xdp\n"
+				      "      - section: classifier\n"
+				      "        type: sched_cls\n"
+				      "      - program: q\n"
+				      "        attach_type: cgroup_inet_ingress\n"
+				      "      - program: r\n"
+				      "        type: socket_filter\n"
+				      "      - map: m\n");
+	const struct manifest_entry *e = m->objects[0].entries;
+
+	ck_assert_int_eq(e[0].prog_type, BPF_PROG_TYPE_XDP);
+	ck_assert_uint_eq(e[0].prog_type_loc.line, 6);
+	ck_assert_uint_eq(e[0].prog_type_loc.column, 15);
+	ck_assert_int_eq(e[0].attach_type, BPF_XDP);
+	ck_assert_uint_eq(e[0].attach_type_loc.line, 7);
+	ck_assert_uint_eq(e[0].attach_type_loc.column, 22);
+	ck_assert_int_eq(e[1].prog_type, BPF_PROG_TYPE_SCHED_CLS);
+	ck_assert_int_eq(e[1].attach_type, -1);
+	/* attach_type alone: the type comes from the section name. */
+	ck_assert_int_eq(e[2].prog_type, -1);
+	ck_assert_int_eq(e[2].attach_type, BPF_CGROUP_INET_INGRESS); /* 0: a value, not "unset" */
+	ck_assert_int_eq(e[3].prog_type, BPF_PROG_TYPE_SOCKET_FILTER);
+	ck_assert_int_eq(e[4].prog_type, -1);
+	ck_assert_int_eq(e[4].attach_type, -1);
+	manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_object_named_like_tc_symlink)
+{
+	/* An object's directory lies below its namespace, never in the root. */
+	struct manifest *m = parse_ok("version: 1\nobjects:\n"
+				      "  - {file: xdp.o, namespace: tc,\n"
+				      "     sections: [{program: p, pinning: object}]}\n"
+				      "  - {file: a.o, name: ip}\n");
+
+	ck_assert_str_eq(m->objects[0].name, "xdp");
+	ck_assert_str_eq(m->objects[0].entries[0].pin_path, "tc/xdp/p");
+	ck_assert_str_eq(m->objects[1].name, "ip");
+	manifest_free(m);
+}
+END_TEST
+
 START_TEST(test_anchors_and_aliases)
 {
 	struct manifest *m = parse_ok("version: 1\n"
@@ -263,6 +316,13 @@ static const struct bad_case bad_cases[] = {
 	{ "version: 1\nobjects: [{file: x.o, size: 1}]\n", 2, 23, "unknown key 'size' in object" },
 	{ "version: 1\nobjects: [{file: x.o, name: a.b}]\n", 2, 29, "invalid name" },
 	{ "version: 1\nobjects: [{file: .o}]\n", 2, 11, "give 'name'" },
+	{ "version: 1\nobjects: [{file: x.o, name: bpfprov_tmp_o}]\n", 2, 29,
+	  "names starting with 'bpfprov_tmp_' are reserved" },
+	{ "version: 1\nobjects: [{file: a/bpfprov_tmp_1.o}]\n", 2, 11,
+	  "cannot use 'bpfprov_tmp_1' as the object name" },
+	{ "version: 1\nnamespace: ip\n", 2, 12, "'ip' is a symlink to 'tc'" },
+	{ "version: 1\nowned: [tc, xdp/x]\n", 2, 13, "'xdp' is a symlink to 'tc'" },
+	{ "version: 1\npin_ids: {4: ip}\n", 2, 14, "'ip' is a symlink to 'tc'" },
 	{ "version: 1\nobjects: [{file: x.o, sections: {}}]\n", 2, 33, "must be a sequence" },
 	{ "version: 1\nobjects: [{file: x.o, sections: [m]}]\n", 2, 34, "must be a mapping" },
 	{ "version: 1\nobjects: [{file: x.o, sections: [{pinning: none}]}]\n", 2, 34,
@@ -280,6 +340,36 @@ static const struct bad_case bad_cases[] = {
 	{ "version: 1\nobjects: [{file: x.o, sections: [{map: ''}]}]\n", 2, 40, "invalid map" },
 	{ "version: 1\nobjects: [{file: x.o, sections: [{map: a, colour: b}]}]\n", 2, 43,
 	  "unknown key 'colour' in section entry" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{program: p, type: xpd}]}]\n", 2, 53,
+	  "unknown program type 'xpd' (one of: socket_filter, kprobe, " },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{program: p, type: unspec}]}]\n", 2, 53,
+	  "unknown program type 'unspec'" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{program: p, type: [xdp]}]}]\n", 2, 53,
+	  "'type' must be a string" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{program: p, attach_type: in}]}]\n", 2,
+	  60, "unknown attach type 'in' (one of: cgroup_inet_ingress, cgroup_inet_egress, " },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{map: m, type: xdp}]}]\n", 2, 49,
+	  "'type' applies to programs; map 'm' cannot have one" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{attach_type: xdp, map: m}]}]\n", 2, 48,
+	  "'attach_type' applies to programs; map 'm' cannot have one" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{map: m, type: xpd}]}]\n", 2, 49,
+	  "'type' applies to programs" },
+	{ "version: 1\nobjects: [{file: x.o, pin_root: /sys/fs/bpf/tc}]\n", 2, 33,
+	  "invalid pin_root '/sys/fs/bpf/tc': absolute (it is relative to the bpffs root; '/' "
+	  "alone is the root itself)" },
+	{ "version: 1\nobjects: [{file: x.o, pin_root: ''}]\n", 2, 33,
+	  "invalid pin_root '': empty" },
+	{ "version: 1\nobjects: [{file: x.o, pin_root: 'a/'}]\n", 2, 33, "empty component" },
+	{ "version: 1\nobjects: [{file: x.o, pin_root: xdp/globals}]\n", 2, 33,
+	  "'xdp' is a symlink to 'tc'" },
+	{ "version: 1\nobjects: [{file: x.o, pin_root: bpfprov_tmp_1}]\n", 2, 33,
+	  "reserved for bpf-provision's temporary pins" },
+	{ "version: 1\nobjects: [{file: x.o, pin_root: 1}]\n", 2, 33,
+	  "'pin_root' must be a string" },
+	{ "version: 1\nobjects: [{file: x.o, object_dir: sha256}]\n", 2, 35,
+	  "invalid object_dir 'sha256' (expected sha1)" },
+	{ "version: 1\nobjects: [{file: x.o, object_dir: true}]\n", 2, 35,
+	  "'object_dir' must be a string" },
 	{ "version: 1\nobjects: [{file: a/x.o}, {file: b/x.o}]\n", 2, 26,
 	  "duplicate object name 'x'" },
 	{ "version: 1\nobjects: [{file: x.o, sections: [{map: a}, {map: a}]}]\n", 2, 50,
@@ -411,6 +501,23 @@ static const struct path_case path_cases[] = {
 	{ ".hidden", "dots" },
 	{ "a\nb", "control character" },
 	{ "a\x7f", "control character" },
+	/* tc's symlinks in the root, and only there. */
+	{ "xdp", "'xdp' is a symlink to 'tc' that tc makes in bpffs; use 'tc' instead" },
+	{ "xdp/globals/m", "'xdp' is a symlink to 'tc'" },
+	{ "ip", "'ip' is a symlink to 'tc' that tc makes in bpffs; use 'tc' instead" },
+	{ "ip/flows", "'ip' is a symlink to 'tc'" },
+	{ "tc/xdp", NULL },
+	{ "tc/ip/m", NULL },
+	{ "xdpfw", NULL },
+	{ "ipv6/m", NULL },
+	{ "XDP", NULL },
+	/* The temporary pins' prefix, in any component. */
+	{ "bpfprov_tmp_", "reserved for bpf-provision's temporary pins" },
+	{ "bpfprov_tmp_1_2", "names starting with 'bpfprov_tmp_'" },
+	{ "tc/globals/bpfprov_tmp_x", "names starting with 'bpfprov_tmp_'" },
+	{ "a/bpfprov_tmp_trash_7/b", "names starting with 'bpfprov_tmp_'" },
+	{ "a/my_bpfprov_tmp_", NULL },
+	{ "bpfprov_tmp/x", NULL },
 };
 
 START_TEST(test_check_path)
@@ -452,20 +559,122 @@ START_TEST(test_pin_path)
 {
 	char *p = NULL;
 
-	ck_assert_int_eq(manifest_pin_path(PIN_MODE_GLOBAL, "tc", "obj", "m", NULL, &p), 0);
+	ck_assert_int_eq(manifest_pin_path(PIN_MODE_GLOBAL, "tc", "obj", "m", NULL, NULL, &p), 0);
 	ck_assert_str_eq(p, "tc/globals/m");
 	free(p);
-	ck_assert_int_eq(manifest_pin_path(PIN_MODE_OBJECT, "ns1", "obj", "m", NULL, &p), 0);
+	ck_assert_int_eq(manifest_pin_path(PIN_MODE_OBJECT, "ns1", "obj", "m", NULL, NULL, &p), 0);
 	ck_assert_str_eq(p, "ns1/obj/m");
 	free(p);
-	ck_assert_int_eq(manifest_pin_path(PIN_MODE_CUSTOM, NULL, "obj", "m", "ns1/test1", &p), 0);
+	ck_assert_int_eq(
+		manifest_pin_path(PIN_MODE_CUSTOM, NULL, "obj", "m", "ns1/test1", NULL, &p), 0);
 	ck_assert_str_eq(p, "ns1/test1");
 	free(p);
 	p = NULL;
-	ck_assert_int_eq(manifest_pin_path(PIN_MODE_NONE, "ns", "o", "m", NULL, &p), -ENOENT);
-	ck_assert_int_eq(manifest_pin_path(PIN_MODE_GLOBAL, NULL, "o", "m", NULL, &p), -EINVAL);
-	ck_assert_int_eq(manifest_pin_path(PIN_MODE_CUSTOM, "ns", "o", "m", NULL, &p), -EINVAL);
+	ck_assert_int_eq(manifest_pin_path(PIN_MODE_NONE, "ns", "o", "m", NULL, NULL, &p), -ENOENT);
+	ck_assert_int_eq(manifest_pin_path(PIN_MODE_GLOBAL, NULL, "o", "m", NULL, NULL, &p),
+			 -EINVAL);
+	ck_assert_int_eq(manifest_pin_path(PIN_MODE_CUSTOM, "ns", "o", "m", NULL, NULL, &p),
+			 -EINVAL);
 	ck_assert_ptr_null(p);
+}
+END_TEST
+
+struct pin_root_case {
+	enum pin_mode mode;
+	const char *ns, *pin_root;
+	int r;
+	const char *path;
+};
+
+static const struct pin_root_case pin_root_cases[] = {
+	/* NULL: as without pin_root. */
+	{ PIN_MODE_GLOBAL, "tc", NULL, 0, "tc/globals/m" },
+	{ PIN_MODE_GLOBAL, NULL, NULL, -EINVAL, NULL },
+	/* "": the root itself; no namespace needed, and none is used. */
+	{ PIN_MODE_GLOBAL, NULL, "", 0, "m" },
+	{ PIN_MODE_GLOBAL, "tc", "", 0, "m" },
+	{ PIN_MODE_GLOBAL, "tc", "dir/sub", 0, "dir/sub/m" },
+	{ PIN_MODE_GLOBAL, NULL, "dir/sub", 0, "dir/sub/m" },
+	/* pin_root is libbpf's, for global (pin by name) pins only. */
+	{ PIN_MODE_OBJECT, "ns", "dir/sub", 0, "ns/obj/m" },
+	{ PIN_MODE_OBJECT, NULL, "", -EINVAL, NULL },
+	{ PIN_MODE_CUSTOM, NULL, "dir/sub", 0, "c/m" },
+	{ PIN_MODE_NONE, "ns", "", -ENOENT, NULL },
+};
+
+START_TEST(test_pin_path_pin_root)
+{
+	const struct pin_root_case *c = &pin_root_cases[_i];
+	char *p = NULL;
+
+	ck_assert_int_eq(manifest_pin_path(c->mode, c->ns, "obj", "m", "c/m", c->pin_root, &p),
+			 c->r);
+	if (c->path)
+		ck_assert_str_eq(p, c->path);
+	else
+		ck_assert_ptr_null(p);
+	free(p);
+}
+END_TEST
+
+START_TEST(test_pin_path_sha1_dir)
+{
+	/* The caller passes the object's directory name: for object_dir: sha1
+	 * the digest of the object file. */
+	static const char sha1[] = "0123456789abcdef0123456789abcdef01234567";
+	char *p = NULL;
+
+	ck_assert_int_eq(manifest_pin_path(PIN_MODE_OBJECT, "tc", sha1, "m", NULL, NULL, &p), 0);
+	ck_assert_str_eq(p, "tc/0123456789abcdef0123456789abcdef01234567/m");
+	free(p);
+}
+END_TEST
+
+START_TEST(test_pin_root_and_object_dir)
+{
+	struct manifest *m = parse_ok("version: 1\n"
+				      "objects:\n"
+				      "  - file: a.o\n"
+				      "    pin_root: tc/globals\n"
+				      "    sections:\n"
+				      "      - {map: g, pinning: global}\n"
+				      "      - {map: o, pinning: object}\n"
+				      "      - {map: e, pinning: global, namespace: ns}\n"
+				      "  - file: b.o\n"
+				      "    pin_root: /\n"
+				      "    namespace: ns\n"
+				      "    object_dir: sha1\n"
+				      "    sections:\n"
+				      "      - {map: g, pinning: global}\n"
+				      "      - {map: o, pinning: object}\n"
+				      "      - {map: c, pinning: custom, path: ns/c}\n"
+				      "  - file: c.o\n"
+				      "    namespace: ns\n"
+				      "    sections:\n"
+				      "      - {map: g, pinning: global}\n"
+				      "      - {map: o, pinning: object}\n");
+	const struct manifest_object *o = m->objects;
+
+	/* A global pin needs no namespace with pin_root, and ignores one. */
+	ck_assert_str_eq(o[0].pin_root, "tc/globals");
+	ck_assert(!o[0].object_dir_sha1);
+	ck_assert_str_eq(o[0].entries[0].pin_path, "tc/globals/g");
+	ck_assert_ptr_null(o[0].entries[1].pin_path); /* object pin: no namespace yet */
+	ck_assert_str_eq(o[0].entries[2].pin_path, "tc/globals/e");
+
+	/* "/" is kept as "": pins at the root. */
+	ck_assert_str_eq(o[1].pin_root, "");
+	ck_assert(o[1].object_dir_sha1);
+	ck_assert_str_eq(o[1].entries[0].pin_path, "g");
+	ck_assert_ptr_null(o[1].entries[1].pin_path); /* the sha1 needs the object file */
+	ck_assert_str_eq(o[1].entries[2].pin_path, "ns/c");
+
+	/* Neither key: as before. */
+	ck_assert_ptr_null(o[2].pin_root);
+	ck_assert(!o[2].object_dir_sha1);
+	ck_assert_str_eq(o[2].entries[0].pin_path, "ns/globals/g");
+	ck_assert_str_eq(o[2].entries[1].pin_path, "ns/c/o");
+	manifest_free(m);
 }
 END_TEST
 
@@ -618,6 +827,8 @@ Suite *manifest_suite(void)
 	tcase_add_test(tc, test_full_manifest);
 	tcase_add_test(tc, test_defaults_when_absent);
 	tcase_add_test(tc, test_global_pin_waits_for_elf_namespace);
+	tcase_add_test(tc, test_program_types);
+	tcase_add_test(tc, test_object_named_like_tc_symlink);
 	tcase_add_test(tc, test_anchors_and_aliases);
 	tcase_add_loop_test(tc, test_bad_manifest, 0, sizeof(bad_cases) / sizeof(*bad_cases));
 	tcase_add_test(tc, test_all_errors_reported);
@@ -630,6 +841,10 @@ Suite *manifest_suite(void)
 	tcase_add_loop_test(paths, test_check_path, 0, sizeof(path_cases) / sizeof(*path_cases));
 	tcase_add_test(paths, test_check_path_lengths);
 	tcase_add_test(paths, test_pin_path);
+	tcase_add_loop_test(paths, test_pin_path_pin_root, 0,
+			    sizeof(pin_root_cases) / sizeof(*pin_root_cases));
+	tcase_add_test(paths, test_pin_path_sha1_dir);
+	tcase_add_test(paths, test_pin_root_and_object_dir);
 	suite_add_tcase(s, paths);
 
 	tcase_add_test(sets, test_set_directory_sorted);

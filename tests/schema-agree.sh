@@ -7,6 +7,8 @@
 # verdict from `bpf-provision validate --no-objects` (exit 0 accept, 65 reject,
 # anything else is a crash and fails the test).  tests/manifests/semantic holds
 # the known limits of the schema: files it accepts and the C validator rejects.
+# Every program and attach type name the schema lists must be one the C
+# validator (that is, the linked libbpf) accepts.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 find_python
@@ -80,7 +82,42 @@ for f in "$@"; do
 	fi
 done
 
+# The schema lists the program and attach type names of libbpf 1.1; the C
+# validator takes them from the libbpf it is linked with.  Every name the
+# schema lists must be accepted (else editors would accept what the tool
+# refuses); names a newer libbpf adds are only noted, as the schema says.
+n_names=0
+for key in type attach_type; do
+	def=$key
+	[ "$key" = type ] && def=prog_type
+	"$PY" - "$schema" "$def" >"$TMPDIR_TEST/names" <<'PY' || fail "cannot read the $def names of the schema"
+import json, sys
+print("\n".join(json.load(open(sys.argv[1]))["$defs"][sys.argv[2]]["enum"]))
+PY
+	[ -s "$TMPDIR_TEST/names" ] || fail "no $def names in the schema"
+	m=$TMPDIR_TEST/$key.yaml
+	{
+		printf 'version: 1\nobjects:\n  - file: a.o\n    sections:\n'
+		i=0
+		while read -r name; do
+			i=$((i + 1))
+			printf '      - {program: p%d, %s: %s}\n' "$i" "$key" "$name"
+		done <"$TMPDIR_TEST/names"
+	} >"$m"
+	n_names=$((n_names + $(wc -l <"$TMPDIR_TEST/names")))
+	if ! "$BPF_PROVISION" validate --no-objects "$m" >/dev/null 2>"$TMPDIR_TEST/c.err"; then
+		report "the schema's $def names are not all accepted by bpf-provision"
+		sed 's/^/    /' "$TMPDIR_TEST/c.err" >&2
+	fi
+	printf 'version: 1\nobjects: [{file: a.o, sections: [{program: p, %s: "?"}]}]\n' "$key" >"$m"
+	"$BPF_PROVISION" validate --no-objects "$m" 2>&1 >/dev/null |
+		sed -n 's/.*(one of: \(.*\))$/\1/p' | tr -d ' ' | tr , '\n' >"$TMPDIR_TEST/c.names"
+	[ -s "$TMPDIR_TEST/c.names" ] || report "bpf-provision does not list the $def names it accepts"
+	extra=$(grep -vxF -f "$TMPDIR_TEST/names" "$TMPDIR_TEST/c.names" | tr '\n' ' ')
+	[ -z "$extra" ] || echo "schema-agree: note: this libbpf also knows the ${def}s $extra"
+done
+
 echo "schema-agree: $n files: $n_accept accepted by both, $n_reject rejected by both," \
-	"$n_limit known limits of the schema, $problems problems"
+	"$n_limit known limits of the schema, $n_names type names, $problems problems"
 [ "$problems" -eq 0 ] || fail "$problems of $n files: the schema and bpf-provision disagree or are wrong"
 exit 0
