@@ -5,6 +5,7 @@
  * state change goes through sys.c and leaves an undo record; a failure
  * anywhere undoes them all in reverse, so the tree is as it was. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ enum undo_kind {
 	UNDO_ATTRS,     /* mode/owner we changed: set them back */
 	UNDO_RMDIR,     /* a directory we made */
 	UNDO_MKDIR,     /* a directory we removed */
+	UNDO_SLOT,      /* a slot of a kept prog array we wrote: put back old_fd (or empty it) */
 };
 
 struct undo {
@@ -42,6 +44,8 @@ struct undo {
 	mode_t mode;
 	uid_t uid;
 	gid_t gid;
+	uint32_t key; /* SLOT: in the map fd, the program old_fd was there (-1: none) */
+	int old_fd;
 };
 
 struct txn {
@@ -64,6 +68,7 @@ struct txn {
 	pid_t pid;
 	size_t n_done;
 	struct ledger ledger; /* the new ledger, saved at the end */
+	const char **slot_paths; /* during a load: the pin of each kept map, for undo records */
 };
 
 static char *abs_path(const char *root, const char *rel)
@@ -83,6 +88,8 @@ static int push(struct txn *t, struct undo u)
 		free(u.aside);
 		if (u.fd >= 0)
 			close(u.fd);
+		if (u.kind == UNDO_SLOT && u.old_fd >= 0)
+			close(u.old_fd);
 		return -ENOMEM;
 	}
 	t->steps[t->n++] = u;
@@ -95,6 +102,8 @@ static void undo_free(struct undo *u)
 	free(u->aside);
 	if (u->fd >= 0)
 		close(u->fd);
+	if (u->kind == UNDO_SLOT && u->old_fd >= 0)
+		close(u->old_fd);
 }
 
 /* Reports err about path (relative), shown under the root.  A symlink met
@@ -142,6 +151,10 @@ static size_t rollback(struct txn *t)
 			break;
 		case UNDO_MKDIR:
 			r = sys_mkdir(q, u->path, u->mode) ?: sys_chmod(q, u->path, u->mode);
+			break;
+		case UNDO_SLOT:
+			r = u->old_fd >= 0 ? sys_map_update(q, u->fd, &u->key, &u->old_fd, BPF_ANY)
+					   : sys_map_delete(q, u->fd, &u->key);
 			break;
 		}
 		if (r < 0) {
@@ -454,118 +467,169 @@ static int open_pin(struct txn *t, const char *path, uint32_t id, int *ret_fd)
 	return 0;
 }
 
-static int make_map(struct txn *t, size_t ci, int *ret_fd)
-{
-	const struct plan_change *c = &t->in->plan->changes[ci];
-	const struct desired_pin *w = c->want;
-	_cleanup_close_ int fd = -1, old_fd = -1;
-	int r;
+/* What a load of one object is given and hands back. */
+struct object_load {
+	size_t k;
+	bool *want, *make;
+	int *map_fds, *prog_fds;
+	const struct diag_loc **prog_locs;
+	const char **map_pins;
+	const char **map_paths; /* per map: its pin when kept, to name it in undo records */
+};
 
-	r = ensure_parents(t, w->path, w->attrs->dir_mode >= 0 ? (mode_t)w->attrs->dir_mode
-							      : DEFAULT_DIR_MODE,
-			   w->manifest->name);
-	if (r < 0)
-		return r;
-	r = loader_create_map(w->objfile, w->index, w->path, t->sys, t->d, &fd);
-	if (r < 0)
-		return r;
-	if (c->action == PLAN_REPLACE && c->policy == ON_INCOMPATIBLE_MIGRATE &&
-	    c->have->kind == OBSERVED_MAP) {
-		r = open_pin(t, w->path, c->have->id, &old_fd);
-		if (r == 0)
-			r = migrate(t, c, old_fd, fd);
-		if (r < 0)
-			return r;
-	}
-	r = place(t, w, fd, c->action == PLAN_REPLACE ? c->have : NULL);
-	if (r < 0)
-		return r;
-	*ret_fd = TAKE_FD(fd);
-	return 0;
+static void object_load_done(struct object_load *ol, const struct objfile *of)
+{
+	for (size_t i = 0; ol->map_fds && i < of->n_maps; i++)
+		if (ol->map_fds[i] >= 0)
+			close(ol->map_fds[i]);
+	for (size_t i = 0; ol->prog_fds && i < of->n_progs; i++)
+		if (ol->prog_fds[i] >= 0)
+			close(ol->prog_fds[i]);
+	free(ol->want);
+	free(ol->make);
+	free(ol->map_fds);
+	free(ol->prog_fds);
+	free(ol->prog_locs);
+	free(ol->map_pins);
+	free(ol->map_paths);
 }
 
-/* Maps of every object: made anew where the plan says, else the pinned
- * ones, opened only for objects whose programs are loaded. */
-static int apply_maps(struct txn *t, int **map_fds, const bool *loads)
+/* Before the load writes slot key of a kept prog array: the program there
+ * now is held open, so that the undo can put it back. */
+static int keep_slot(void *ctx, size_t map, int map_fd, uint32_t key)
 {
-	const struct desired *des = t->in->desired;
-	int r;
+	struct txn *t = ctx;
+	uint32_t id = 0;
+	int old = -1, fd = fcntl(map_fd, F_DUPFD_CLOEXEC, 3);
 
-	for (size_t i = 0; i < des->n_pins; i++) {
-		const struct desired_pin *w = &des->pins[i];
-		size_t k, ci = 0;
-		const struct plan_change *c = change_for(t, w, &ci);
-		int fd = -1;
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(map_fd, &key, &id) == 0) {
+		old = bpf_prog_get_fd_by_id(id);
+		if (old < 0) {
+			int r = -errno;
 
-		if (w->kind != DESIRED_MAP || !w->objfile)
-			continue;
-		k = w->objfile_index;
-		if (makes_anew(c)) {
-			t->status[ci] = "failed";
-			r = make_map(t, ci, &fd);
-			if (r < 0)
-				return r;
-			done(t, ci);
-			/* An fd per map would run into RLIMIT_NOFILE: keep only
-			 * what programs about to be loaded need. */
-			if (!loads[k]) {
-				close(fd);
-				fd = -1;
-			}
-		} else if (loads[k]) {
-			const struct observed_entry *h =
-				t->in->observed ? observed_find(t->in->observed, w->path) : NULL;
-
-			r = open_pin(t, w->path, h ? h->id : 0, &fd);
-			if (r < 0)
-				return r;
+			close(fd);
+			return r == -ENOENT ? 0 : r;
 		}
-		map_fds[k][w->index] = fd;
+	} else if (errno != ENOENT) {
+		int r = -errno;
+
+		close(fd);
+		return r;
 	}
-	return 0;
+	return push(t, (struct undo){ .kind = UNDO_SLOT,
+				      .path = strdup(t->slot_paths && t->slot_paths[map] ? t->slot_paths[map]
+									       : "?"),
+				      .fd = fd,
+				      .key = key,
+				      .old_fd = old });
 }
 
-static int apply_programs(struct txn *t, size_t k, int *map_fds)
+/* Loads one object for the pins this plan makes of it: its maps made anew
+ * (migrated where asked) and its programs loaded, wired to the maps kept in
+ * place, and each placed.  Objects with nothing made are not loaded. */
+static int apply_object(struct txn *t, size_t k)
 {
 	const struct objfile *of = t->in->desired->objfiles[k];
 	const struct desired *des = t->in->desired;
-	_cleanup_free_ bool *want = calloc(of->n_progs + 1, sizeof(bool));
-	_cleanup_free_ int *fds = calloc(of->n_progs + 1, sizeof(int));
+	struct object_load ol = { .k = k };
+	bool any = false;
 	int r = 0;
 
-	if (!want || !fds)
-		return -ENOMEM;
-	for (size_t i = 0; i < des->n_pins; i++) {
-		size_t ci;
-
-		if (des->pins[i].objfile == of && des->pins[i].kind == DESIRED_PROGRAM &&
-		    makes_anew(change_for(t, &des->pins[i], &ci)))
-			want[des->pins[i].index] = true;
+	ol.want = calloc(of->n_progs + 1, sizeof(*ol.want));
+	ol.make = calloc(of->n_maps + 1, sizeof(*ol.make));
+	ol.map_fds = malloc((of->n_maps + 1) * sizeof(*ol.map_fds));
+	ol.prog_fds = malloc((of->n_progs + 1) * sizeof(*ol.prog_fds));
+	ol.prog_locs = calloc(of->n_progs + 1, sizeof(*ol.prog_locs));
+	ol.map_pins = calloc(of->n_maps + 1, sizeof(*ol.map_pins));
+	ol.map_paths = calloc(of->n_maps + 1, sizeof(*ol.map_paths));
+	if (!ol.want || !ol.make || !ol.map_fds || !ol.prog_fds || !ol.prog_locs || !ol.map_pins ||
+	    !ol.map_paths) {
+		r = -ENOMEM;
+		goto out;
 	}
-	r = loader_load_programs(of, want, map_fds, t->sys, t->d, fds);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < des->n_pins && r == 0; i++) {
-		const struct desired_pin *w = &des->pins[i];
-		size_t ci = 0;
-		const struct plan_change *c = change_for(t, w, &ci);
-
-		if (w->objfile != of || w->kind != DESIRED_PROGRAM || !makes_anew(c))
-			continue;
-		t->status[ci] = "failed";
-		r = ensure_parents(t, w->path,
-				   w->attrs->dir_mode >= 0 ? (mode_t)w->attrs->dir_mode
-							   : DEFAULT_DIR_MODE,
-				   w->manifest->name);
-		if (r == 0)
-			r = place(t, w, fds[w->index],
-				  c->action == PLAN_REPLACE ? c->have : NULL);
-		if (r == 0)
-			done(t, ci);
-	}
+	for (size_t i = 0; i < of->n_maps; i++)
+		ol.map_fds[i] = -1;
 	for (size_t i = 0; i < of->n_progs; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
+		ol.prog_fds[i] = -1;
+	for (size_t i = 0; i < des->n_pins; i++) {
+		const struct desired_pin *w = &des->pins[i];
+		size_t ci;
+		bool anew = makes_anew(change_for(t, w, &ci));
+
+		if (w->objfile_index != k || !w->objfile)
+			continue;
+		if (w->kind == DESIRED_MAP) {
+			ol.make[w->index] = anew;
+			ol.map_pins[w->index] = w->path;
+		} else {
+			ol.want[w->index] = anew;
+			ol.prog_locs[w->index] = &w->loc;
+		}
+		any |= anew;
+	}
+	if (!any)
+		goto out;
+	/* The maps kept in place: the programs loaded now use them. */
+	for (size_t i = 0; i < des->n_pins; i++) {
+		const struct desired_pin *w = &des->pins[i];
+		const struct observed_entry *h;
+
+		if (w->objfile_index != k || !w->objfile || w->kind != DESIRED_MAP ||
+		    ol.make[w->index])
+			continue;
+		h = t->in->observed ? observed_find(t->in->observed, w->path) : NULL;
+		r = open_pin(t, w->path, h ? h->id : 0, &ol.map_fds[w->index]);
+		if (r < 0)
+			goto out;
+		ol.map_paths[w->index] = w->path;
+	}
+	t->slot_paths = ol.map_paths;
+	r = loader_load(of,
+			&(struct loader_job){ .want = ol.want,
+					      .make = ol.make,
+					      .map_fds = ol.map_fds,
+					      .prog_locs = ol.prog_locs,
+					      .map_pins = ol.map_pins,
+					      .log = t->in->verifier_log,
+					      .kept_slot = keep_slot,
+					      .ctx = t },
+			t->sys, t->d, ol.prog_fds);
+	t->slot_paths = NULL;
+	if (r < 0)
+		goto out;
+	/* Maps first, then the programs that use them, in the plan's order. */
+	for (int pass = 0; pass < 2 && r == 0; pass++)
+		for (size_t i = 0; i < des->n_pins && r == 0; i++) {
+			const struct desired_pin *w = &des->pins[i];
+			size_t ci = 0;
+			const struct plan_change *c = change_for(t, w, &ci);
+			_cleanup_close_ int old_fd = -1;
+			int fd;
+
+			if (w->objfile_index != k || !w->objfile || !makes_anew(c) ||
+			    (w->kind == DESIRED_MAP) != (pass == 0))
+				continue;
+			fd = w->kind == DESIRED_MAP ? ol.map_fds[w->index] : ol.prog_fds[w->index];
+			t->status[ci] = "failed";
+			r = ensure_parents(t, w->path,
+					   w->attrs->dir_mode >= 0 ? (mode_t)w->attrs->dir_mode
+								   : DEFAULT_DIR_MODE,
+					   w->manifest->name);
+			if (r == 0 && w->kind == DESIRED_MAP && c->action == PLAN_REPLACE &&
+			    c->policy == ON_INCOMPATIBLE_MIGRATE && c->have->kind == OBSERVED_MAP) {
+				r = open_pin(t, w->path, c->have->id, &old_fd);
+				if (r == 0)
+					r = migrate(t, c, old_fd, fd);
+			}
+			if (r == 0)
+				r = place(t, w, fd, c->action == PLAN_REPLACE ? c->have : NULL);
+			if (r == 0)
+				done(t, ci);
+		}
+out:
+	object_load_done(&ol, of);
 	return r;
 }
 
@@ -817,12 +881,8 @@ static int run(struct txn *t)
 {
 	const struct desired *des = t->in->desired;
 	const struct plan *p = t->in->plan;
-	_cleanup_free_ int **map_fds = calloc(des->n_objfiles + 1, sizeof(*map_fds));
-	_cleanup_free_ bool *loads = calloc(des->n_objfiles + 1, sizeof(bool));
 	int r = 0;
 
-	if (!map_fds || !loads)
-		return -ENOMEM;
 	t->pin_change = malloc((des->n_pins + 1) * sizeof(*t->pin_change));
 	t->placed = calloc(des->n_pins + 1, sizeof(*t->placed));
 	if (!t->pin_change || !t->placed)
@@ -832,30 +892,11 @@ static int run(struct txn *t)
 	for (size_t i = 0; i < p->n; i++)
 		if (p->changes[i].want)
 			t->pin_change[p->changes[i].want - des->pins] = (ssize_t)i;
-	for (size_t k = 0; k < des->n_objfiles; k++) {
-		const struct objfile *of = des->objfiles[k];
-
-		if (!of)
-			continue;
-		map_fds[k] = malloc((of->n_maps + 1) * sizeof(int));
-		if (!map_fds[k]) {
-			r = -ENOMEM;
-			goto out;
-		}
-		for (size_t m = 0; m < of->n_maps; m++)
-			map_fds[k][m] = -1;
-	}
-	for (size_t i = 0; i < p->n; i++)
-		if (p->changes[i].want && p->changes[i].want->kind == DESIRED_PROGRAM &&
-		    makes_anew(&p->changes[i]))
-			loads[p->changes[i].want->objfile_index] = true;
 
 	r = save_intent(t);
-	if (r == 0)
-		r = apply_maps(t, map_fds, loads);
 	for (size_t k = 0; k < des->n_objfiles && r == 0; k++)
-		if (loads[k])
-			r = apply_programs(t, k, map_fds[k]);
+		if (des->objfiles[k])
+			r = apply_object(t, k);
 	for (size_t i = 0; i < p->n && r == 0; i++) {
 		const struct plan_change *c = &p->changes[i];
 
@@ -876,15 +917,6 @@ static int run(struct txn *t)
 		r = sys_step(t->sys) ?: ledger_save(&t->ledger, t->d);
 		if (r < 0 && !t->d->n_errors)
 			fail_ledger(t, r);
-	}
-out:
-	for (size_t k = 0; k < des->n_objfiles; k++) {
-		const struct objfile *of = des->objfiles[k];
-
-		for (size_t m = 0; of && map_fds[k] && m < of->n_maps; m++)
-			if (map_fds[k][m] >= 0)
-				close(map_fds[k][m]);
-		free(map_fds[k]);
 	}
 	return r;
 }

@@ -6,6 +6,7 @@
 #define BPFPROV_APPLY_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "desired.h"
 #include "diag.h"
@@ -22,6 +23,7 @@ struct apply_input {
 	const struct observed *observed; /* the tree the plan was made from */
 	struct ledger *ledger; /* updated in memory and saved on success; as loaded on failure */
 	bool destroy;
+	FILE *verifier_log; /* a refused program's whole verifier log goes here (-v), or NULL */
 	/* Called after each change is made, with how many of how many are done;
 	 * may be NULL.  Rendering is the caller's business. */
 	void (*progress)(void *ctx, size_t done, size_t total);

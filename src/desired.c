@@ -126,13 +126,14 @@ static int resolve(struct builder *b, const struct manifest_entry *e, const stru
 					  "%s '%s' of object '%s' is pinned custom by the ELF; give "
 					  "its 'path' in a section entry",
 					  desired_kind_str(s->kind), s->name, b->o->name);
-	} else if (!ns) {
+	} else if (!ns && (mode == PIN_MODE_OBJECT || !b->o->pin_root)) {
 		return diag_error(b->d, loc,
 				  "%s '%s' of object '%s' is pinned '%s' but has no namespace (none "
 				  "on the entry, the object, the ELF or the manifest)",
 				  desired_kind_str(s->kind), s->name, b->o->name, pin_mode_str(mode));
 	}
-	r = manifest_pin_path(mode, ns, b->o->name, s->name, custom, NULL, &path);
+	r = manifest_pin_path(mode, ns, b->o->object_dir_sha1 ? b->of->sha1 : b->o->name, s->name,
+			      custom, b->o->pin_root, &path);
 	if (r < 0)
 		return r == -ENOMEM ? r : diag_error(b->d, loc, "cannot resolve the pin path");
 	if (manifest_check_path(path, &why) < 0) {
@@ -192,6 +193,41 @@ static char *list_candidates(const struct objfile *of, enum manifest_selector se
 	return buf;
 }
 
+/* The type a pinned program loads as: the entry's `type:`/`attach_type:`
+ * over what its section says; a section that says nothing needs `type:`. */
+static int program_type(struct builder *b, const struct manifest_entry *e, size_t i)
+{
+	struct objfile *of = b->des->objfiles[b->k];
+	const struct objfile_prog *p = &of->progs[i];
+
+	if (e->prog_type >= 0 || e->attach_type >= 0)
+		objfile_set_prog_type(of, i,
+				      e->prog_type >= 0 ? (enum bpf_prog_type)e->prog_type : p->type,
+				      e->attach_type);
+	if (p->type == BPF_PROG_TYPE_UNSPEC)
+		return diag_error(b->d, &e->loc,
+				  "program '%s' of object '%s': section '%s' names no program type; "
+				  "give it with 'type:' (bpftool's names: sched_cls, xdp, "
+				  "socket_filter, ...)",
+				  p->name, b->o->name, p->section);
+	return 0;
+}
+
+/* `type:` and `attach_type:` say how to load a program; on a map they are
+ * a mistake. */
+static int check_map_entry(struct builder *b, const struct manifest_entry *e, const char *name)
+{
+	if (e->prog_type >= 0)
+		return diag_error(b->d, &e->prog_type_loc,
+				  "'type' applies to programs; '%s' of object '%s' is a map", name,
+				  b->o->name);
+	if (e->attach_type >= 0)
+		return diag_error(b->d, &e->attach_type_loc,
+				  "'attach_type' applies to programs; '%s' of object '%s' is a map",
+				  name, b->o->name);
+	return 0;
+}
+
 static int build_object(struct builder *b)
 {
 	const struct objfile *of = b->of;
@@ -211,7 +247,9 @@ static int build_object(struct builder *b)
 				matched[j] = true;
 				break;
 			}
-		q = resolve(b, e,
+		q = e ? check_map_entry(b, e, map->name) : 0;
+		if (q == 0)
+			q = resolve(b, e,
 			    &(struct source){ .kind = DESIRED_MAP,
 					      .name = map->name,
 					      .elf_pinning = map->pinning,
@@ -236,7 +274,9 @@ static int build_object(struct builder *b)
 			}
 		if (!e)
 			continue;
-		q = resolve(b, e,
+		q = program_type(b, e, i);
+		if (q == 0)
+			q = resolve(b, e,
 			    &(struct source){ .kind = DESIRED_PROGRAM,
 					      .name = prog->name,
 					      .elf_pinning = PIN_MODE_NONE,
@@ -439,59 +479,62 @@ int desired_resolve_owners(struct desired *des, struct diag *d)
 	return r;
 }
 
-/* Programs of one object are loaded together: legacy objects share their
- * throwaway maps, BTF objects are loaded as a whole anyway.  One pass over
- * the pins marks what each object must load, one reads the tags back. */
-int desired_load_tags(struct desired *des, struct diag *d)
+/* Programs of one object are loaded together, with throwaway maps for
+ * what they use, as apply would load them; the tags are read back and
+ * every fd closed. */
+int desired_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 {
-	_cleanup_free_ bool **want = calloc(des->n_objfiles + 1, sizeof(*want));
-	_cleanup_free_ int **fds = calloc(des->n_objfiles + 1, sizeof(*fds));
 	int r = 0;
 
-	if (!want || !fds)
-		return -ENOMEM;
-	for (size_t i = 0; i < des->n_pins && r == 0; i++) {
-		const struct desired_pin *p = &des->pins[i];
-		size_t k = p->objfile_index;
+	for (size_t k = 0; k < des->n_objfiles && r == 0; k++) {
+		const struct objfile *of = des->objfiles[k];
+		_cleanup_free_ bool *want = NULL;
+		_cleanup_free_ int *fds = NULL, *map_fds = NULL;
+		_cleanup_free_ const struct diag_loc **locs = NULL;
+		bool any = false;
 
-		if (p->kind != DESIRED_PROGRAM || !p->objfile)
+		if (!of)
 			continue;
-		if (!want[k]) {
-			want[k] = calloc(p->objfile->n_progs + 1, sizeof(bool));
-			fds[k] = malloc((p->objfile->n_progs + 1) * sizeof(int));
-			if (!want[k] || !fds[k])
-				r = -ENOMEM;
-			for (size_t j = 0; r == 0 && j < p->objfile->n_progs; j++)
-				fds[k][j] = -1;
-		}
-		if (r == 0)
-			want[k][p->index] = true;
-	}
-	for (size_t k = 0; k < des->n_objfiles && r == 0; k++)
-		if (want[k])
-			r = loader_load_programs(des->objfiles[k], want[k], NULL, NULL, d, fds[k]);
-	for (size_t i = 0; i < des->n_pins && r == 0; i++) {
-		struct desired_pin *p = &des->pins[i];
-		struct bpf_prog_info info = { 0 };
-		__u32 len = sizeof(info);
+		want = calloc(of->n_progs + 1, sizeof(*want));
+		fds = calloc(of->n_progs + 1, sizeof(*fds));
+		map_fds = malloc((of->n_maps + 1) * sizeof(*map_fds));
+		locs = calloc(of->n_progs + 1, sizeof(*locs));
+		if (!want || !fds || !map_fds || !locs)
+			return -ENOMEM;
+		for (size_t i = 0; i < of->n_maps; i++)
+			map_fds[i] = -1;
+		for (size_t i = 0; i < des->n_pins; i++)
+			if (des->pins[i].objfile == of && des->pins[i].kind == DESIRED_PROGRAM) {
+				want[des->pins[i].index] = any = true;
+				locs[des->pins[i].index] = &des->pins[i].loc;
+			}
+		if (!any)
+			continue;
+		r = loader_load(of,
+				&(struct loader_job){ .want = want,
+						      .map_fds = map_fds,
+						      .prog_locs = locs,
+						      .log = vlog },
+				NULL, d, fds);
+		for (size_t i = 0; i < des->n_pins && r == 0; i++) {
+			struct desired_pin *p = &des->pins[i];
+			struct bpf_prog_info info = { 0 };
+			__u32 len = sizeof(info);
 
-		if (p->kind != DESIRED_PROGRAM || !p->objfile)
-			continue;
-		if (bpf_obj_get_info_by_fd(fds[p->objfile_index][p->index], &info, &len) < 0) {
-			r = -errno;
-			diag_error(d, &p->loc, "program '%s': cannot read its tag: %s",
-				   desired_pin_name(p), strerror(-r));
-			break;
+			if (p->objfile != of || p->kind != DESIRED_PROGRAM)
+				continue;
+			if (bpf_obj_get_info_by_fd(fds[p->index], &info, &len) < 0) {
+				r = -errno;
+				diag_error(d, &p->loc, "program '%s': cannot read its tag: %s",
+					   desired_pin_name(p), strerror(-r));
+				break;
+			}
+			memcpy(p->spec.tag, info.tag, sizeof(p->spec.tag));
+			p->spec.has_tag = true;
 		}
-		memcpy(p->spec.tag, info.tag, sizeof(p->spec.tag));
-		p->spec.has_tag = true;
-	}
-	for (size_t k = 0; k < des->n_objfiles; k++) {
-		for (size_t i = 0; want[k] && fds[k] && i < des->objfiles[k]->n_progs; i++)
-			if (want[k][i] && fds[k][i] >= 0)
-				close(fds[k][i]);
-		free(want[k]);
-		free(fds[k]);
+		for (size_t i = 0; r == 0 && i < of->n_progs; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
 	}
 	return r;
 }

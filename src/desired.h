@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "diag.h"
 #include "manifest.h"
@@ -70,9 +71,10 @@ int desired_resolve_owners(struct desired *des, struct diag *d);
 /* Finds the tag the kernel will give each pinned program by loading it once
  * (legacy objects with throwaway maps for their relocations, BTF objects
  * through libbpf with pinning disabled) and closing it at once: nothing is
- * pinned and nothing outlives the call.  Needs CAP_BPF.  Returns 0, or a
+ * pinned and nothing outlives the call.  Needs CAP_BPF.  A refused program's
+ * whole verifier log goes to vlog (-v) when it is not NULL.  Returns 0, or a
  * negative errno with the kernel's refusal recorded in d. */
-int desired_load_tags(struct desired *des, struct diag *d);
+int desired_load_tags(struct desired *des, FILE *vlog, struct diag *d);
 
 const char *desired_kind_str(enum desired_kind k);
 

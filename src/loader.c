@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: MIT
-/* Loader: objfile -> kernel objects.  Legacy objects (gobpf, iproute2, none)
- * get bpf_map_create() and bpf_prog_load() with their ld_imm64 map
- * relocations patched to map fds; BTF objects go through libbpf's object
- * loader, which owns their relocations. */
+/* Loader: objfile -> kernel objects.  Legacy objects (gobpf, iproute2) get
+ * bpf_map_create() and bpf_prog_load() with their ld_imm64 map relocations
+ * patched to map fds and `.text` already linked by objfile.c, and their
+ * slots filled as tc fills them; every other object is opened by libbpf from
+ * the bytes objfile.c read, with the kept maps handed over as fds and
+ * libbpf's pinning switched off. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -13,9 +18,35 @@
 #include "cleanup.h"
 #include "loader.h"
 
+/* Large enough for the verifier's log of any program it rejects: a log cut
+ * short makes the kernel answer ENOSPC instead of its reason. */
+#define LOG_SIZE (16u << 20)
+
+struct load {
+	const struct objfile *of;
+	const struct loader_job *job;
+	struct sys *sys;
+	struct diag *d;
+	int *fds;     /* per map: in use for this load, or -1 */
+	bool *own;    /* per map: made by this load */
+	bool *need;   /* per map: this load needs it */
+	bool *load;   /* per program: loaded by this load */
+	int *prog_fds;
+	char *log;
+};
+
 static bool is_map_in_map(uint32_t type)
 {
 	return type == BPF_MAP_TYPE_ARRAY_OF_MAPS || type == BPF_MAP_TYPE_HASH_OF_MAPS;
+}
+
+static const struct diag_loc *prog_loc(const struct load *l, size_t p)
+{
+	static const struct diag_loc none;
+
+	if (l->job->prog_locs && l->job->prog_locs[p])
+		return l->job->prog_locs[p];
+	return &none;
 }
 
 /* The kernel keeps 15 bytes of a name, and only [A-Za-z0-9_.]. */
@@ -30,203 +61,476 @@ static void kernel_name(const char *name, char out[16])
 	out[o] = '\0';
 }
 
-static int create_map(const struct objfile *of, size_t i, const char *pin, int depth,
-		      struct sys *sys, struct diag *d, int *ret_fd)
+static bool is_insn_line(const char *s)
 {
-	const struct objfile_map *m = &of->maps[i];
+	const char *p = s;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return p > s && *p == ':';
+}
+
+/* The verifier's reason: the lines just before its closing "processed N
+ * insns" statistics, up to the instruction they are about. */
+static char *log_reason(const char *log)
+{
+	_cleanup_free_ char *copy = strdup(log);
+	char *lines[4] = { 0 }, *end, *save = NULL;
+	size_t n = 0;
+	char *out = NULL;
+
+	if (!copy)
+		return NULL;
+	/* Keep the last lines before "processed" (or before the end). */
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "processed ", 10) == 0)
+			break;
+		if (is_insn_line(line) || !*line) {
+			n = 0;
+			continue;
+		}
+		if (n == sizeof(lines) / sizeof(*lines)) {
+			memmove(lines, lines + 1, (n - 1) * sizeof(*lines));
+			n--;
+		}
+		lines[n++] = line;
+	}
+	if (n == 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		end = lines[i] + strlen(lines[i]);
+		while (end > lines[i] && (end[-1] == ' ' || end[-1] == '\r'))
+			*--end = '\0';
+		if (asprintf(&end, "%s%s%s", out ? out : "", out ? "; " : "", lines[i]) < 0) {
+			free(out);
+			return NULL;
+		}
+		free(out);
+		out = end;
+	}
+	return out;
+}
+
+/* A program the kernel refused: the verifier's words where it said any, so
+ * that EACCES (the verifier's "no") never reads as a missing privilege. */
+static int prog_refused(struct load *l, size_t p, int err)
+{
+	const struct objfile_prog *pr = &l->of->progs[p];
+	const struct diag_loc *loc = prog_loc(l, p);
+	_cleanup_free_ char *reason = l->log && *l->log ? log_reason(l->log) : NULL;
+	struct diag_loc file = { .file = l->of->path };
+
+	if (l->job->log && l->log && *l->log)
+		fprintf(l->job->log, "verifier log of program '%s' (section '%s'):\n%s\n", pr->name,
+			pr->section, l->log);
+	if (reason)
+		return diag_error(l->d, loc->file ? loc : &file,
+				  "program '%s' (section '%s' of '%s'): the verifier rejected it: %s%s",
+				  pr->name, pr->section, l->of->path, reason,
+				  l->job->log ? "" : " (-v prints the whole log)"),
+		       err;
+	return diag_error(l->d, loc->file ? loc : &file,
+			  "program '%s' (section '%s' of '%s'): the kernel refused to load it: %s",
+			  pr->name, pr->section, l->of->path, strerror(-err)),
+	       err;
+}
+
+static int map_refused(struct load *l, size_t i, int err)
+{
+	const char *pin = l->job->map_pins ? l->job->map_pins[i] : NULL;
+
+	return diag_error(l->d, &(struct diag_loc){ .file = l->of->path },
+			  "map '%s'%s%s: the kernel refused to create it: %s", l->of->maps[i].name,
+			  pin ? " for pin " : "", pin ? pin : "", strerror(-err)),
+	       err;
+}
+
+/* --- legacy objects -------------------------------------------------------- */
+
+static int create_map(struct load *l, size_t i)
+{
+	const struct objfile_map *m = &l->of->maps[i];
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = m->flags);
-	_cleanup_close_ int inner_fd = -1;
+	_cleanup_close_ int template = -1;
 	char name[16];
 	int fd, err;
 
 	if (is_map_in_map(m->type)) {
-		if (m->inner_map < 0 || depth > 0)
-			return diag_error(d, &(struct diag_loc){ .file = of->path },
+		size_t in = (size_t)m->inner_map;
+
+		if (m->inner_map < 0 || is_map_in_map(l->of->maps[in].type))
+			return diag_error(l->d, &(struct diag_loc){ .file = l->of->path },
 					  "map '%s': map-in-map without a usable inner map", m->name);
-		err = create_map(of, (size_t)m->inner_map, pin, depth + 1, sys, d, &inner_fd);
-		if (err < 0)
-			return err;
-		opts.inner_map_fd = inner_fd;
+		/* The inner map itself when this load has it, else a template
+		 * made for the purpose, as tc does. */
+		if (l->fds[in] < 0) {
+			LIBBPF_OPTS(bpf_map_create_opts, iopts, .map_flags = l->of->maps[in].flags);
+
+			template = bpf_map_create(l->of->maps[in].type, NULL, l->of->maps[in].key_size,
+						  l->of->maps[in].value_size,
+						  l->of->maps[in].max_entries, &iopts);
+			if (template < 0)
+				return map_refused(l, in, -errno);
+		}
+		opts.inner_map_fd = l->fds[in] >= 0 ? l->fds[in] : template;
 	}
 	kernel_name(m->name, name);
-	err = sys_step(sys);
+	err = sys_step(l->sys);
 	fd = err ? -1 : bpf_map_create(m->type, name, m->key_size, m->value_size, m->max_entries,
 				       &opts);
-	if (fd < 0) {
-		err = err ?: -errno;
-		diag_error(d, &(struct diag_loc){ .file = of->path },
-			   "map '%s'%s%s: the kernel refused to create it: %s", m->name,
-			   pin ? " for pin " : "", pin ? pin : "", strerror(-err));
-		return err;
-	}
-	*ret_fd = fd;
+	if (fd < 0)
+		return map_refused(l, i, err ?: -errno);
+	l->fds[i] = fd;
+	l->own[i] = true;
 	return 0;
 }
 
-int loader_create_map(const struct objfile *of, size_t i, const char *pin, struct sys *sys,
-		      struct diag *d, int *ret_fd)
+static int load_legacy_prog(struct load *l, size_t pi)
 {
-	return create_map(of, i, pin, 0, sys, d, ret_fd);
-}
-
-/* The verifier log's last lines say why; one line of it is enough for a message. */
-static const char *log_reason(char *log)
-{
-	char *end = log + strlen(log);
-
-	while (end > log && (end[-1] == '\n' || end[-1] == ' '))
-		*--end = '\0';
-	end = strrchr(log, '\n');
-	return end ? end + 1 : log;
-}
-
-static int load_legacy_prog(const struct objfile *of, size_t pi, const int *map_fds,
-			    struct sys *sys, struct diag *d, int *ret_fd)
-{
+	const struct objfile *of = l->of;
 	const struct objfile_prog *p = &of->progs[pi];
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .kern_version = of->kern_version,
-		    .expected_attach_type = p->expected_attach);
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .kern_version = objfile_kern_version(of),
+		    .expected_attach_type = p->expected_attach, .log_buf = l->log,
+		    .log_size = LOG_SIZE);
 	_cleanup_free_ struct bpf_insn *insns = NULL;
-	_cleanup_free_ char *log = NULL;
 	char name[16];
 	int fd, err;
 
 	insns = malloc((p->n_insns ? p->n_insns : 1) * sizeof(*insns));
-	log = calloc(1, 64 * 1024);
-	if (!insns || !log)
+	if (!insns)
 		return -ENOMEM;
 	memcpy(insns, p->insns, p->n_insns * sizeof(*insns));
 	for (size_t r = 0; r < p->n_relocs; r++) {
 		struct bpf_insn *insn = &insns[p->relocs[r].insn];
 
 		insn->src_reg = BPF_PSEUDO_MAP_FD;
-		insn->imm = map_fds[p->relocs[r].map];
+		insn->imm = l->fds[p->relocs[r].map];
 	}
-	opts.log_buf = log;
-	opts.log_size = 64 * 1024;
-	opts.log_level = 0;
+	l->log[0] = '\0';
 	kernel_name(p->name, name);
-	err = sys_step(sys);
+	err = sys_step(l->sys);
 	fd = err ? -1
 		 : bpf_prog_load(p->type, name, of->license ? of->license : "", insns, p->n_insns,
 				 &opts);
-	if (fd < 0) {
-		err = err ?: -errno;
-		diag_error(d, &(struct diag_loc){ .file = of->path },
-			   "program '%s': the kernel refused to load it: %s%s%s", p->name,
-			   strerror(-err), *log ? ": " : "", log_reason(log));
-		return err;
-	}
-	*ret_fd = fd;
+	if (fd < 0)
+		return prog_refused(l, pi, err ?: -errno);
+	l->prog_fds[pi] = fd;
 	return 0;
 }
 
-static int load_legacy(const struct objfile *of, const bool *want, const int *map_fds,
-		       struct sys *sys, struct diag *d, int *prog_fds)
+/* Marks what the load needs: the wanted programs' maps, and the programs
+ * and maps that the slots of those maps name, until nothing new comes. */
+static void legacy_closure(struct load *l)
 {
-	_cleanup_free_ int *fds = calloc(of->n_maps + 1, sizeof(int));
-	_cleanup_free_ bool *own = calloc(of->n_maps + 1, sizeof(bool));
+	const struct objfile *of = l->of;
+	bool more = true;
+
+	for (size_t i = 0; i < of->n_maps; i++)
+		l->need[i] = (l->job->make && l->job->make[i]) || l->fds[i] >= 0;
+	for (size_t p = 0; p < of->n_progs; p++)
+		l->load[p] = l->job->want[p];
+	while (more) {
+		more = false;
+		for (size_t p = 0; p < of->n_progs; p++)
+			for (size_t r = 0; l->load[p] && r < of->progs[p].n_relocs; r++)
+				if (!l->need[of->progs[p].relocs[r].map])
+					more = l->need[of->progs[p].relocs[r].map] = true;
+		for (size_t i = 0; i < of->n_maps; i++) {
+			/* A map-in-map is filled only when made; tail calls always. */
+			bool made = l->fds[i] < 0;
+
+			for (size_t s = 0; l->need[i] && s < of->maps[i].n_slots; s++) {
+				const struct objfile_slot *sl = &of->maps[i].slots[s];
+
+				if (sl->is_prog && !l->load[sl->index])
+					more = l->load[sl->index] = true;
+				else if (!sl->is_prog && made && !l->need[sl->index])
+					more = l->need[sl->index] = true;
+			}
+		}
+	}
+}
+
+static int write_slot(struct load *l, size_t i, const struct objfile_slot *sl)
+{
+	uint32_t key = sl->key;
+	int value = sl->is_prog ? l->prog_fds[sl->index] : l->fds[sl->index];
+	int err;
+
+	if (!l->own[i] && l->job->kept_slot) {
+		err = l->job->kept_slot(l->job->ctx, i, l->fds[i], key);
+		if (err < 0)
+			return err;
+	}
+	err = sys_map_update(l->sys, l->fds[i], &key, &value, BPF_ANY);
+	if (err < 0)
+		return diag_error(l->d, &(struct diag_loc){ .file = l->of->path },
+				  "map '%s': cannot put %s '%s' at slot %u: %s", l->of->maps[i].name,
+				  sl->is_prog ? "program" : "map",
+				  sl->is_prog ? l->of->progs[sl->index].name
+					      : l->of->maps[sl->index].name,
+				  key, strerror(-err)),
+		       err;
+	return 0;
+}
+
+static int load_legacy(struct load *l)
+{
+	const struct objfile *of = l->of;
 	int err = 0;
 
-	if (!fds || !own)
-		return -ENOMEM;
-	for (size_t i = 0; i < of->n_maps; i++)
-		fds[i] = map_fds ? map_fds[i] : -1;
-	/* Throwaway maps only for what a wanted program references. */
-	for (size_t pi = 0; pi < of->n_progs && !err; pi++)
-		for (size_t r = 0; want[pi] && r < of->progs[pi].n_relocs && !err; r++) {
-			size_t m = of->progs[pi].relocs[r].map;
-
-			if (fds[m] >= 0)
-				continue;
-			err = loader_create_map(of, m, NULL, sys, d, &fds[m]);
-			own[m] = err == 0;
-		}
-	for (size_t pi = 0; pi < of->n_progs; pi++) {
-		prog_fds[pi] = -1;
-		if (want[pi] && !err)
-			err = load_legacy_prog(of, pi, fds, sys, d, &prog_fds[pi]);
-	}
-	for (size_t i = 0; i < of->n_maps; i++)
-		if (own[i])
-			close(fds[i]);
-	if (err < 0)
-		for (size_t pi = 0; pi < of->n_progs; pi++)
-			if (prog_fds[pi] >= 0) {
-				close(prog_fds[pi]);
-				prog_fds[pi] = -1;
-			}
+	legacy_closure(l);
+	/* Plain maps first: a map-in-map is made with its inner map. */
+	for (int pass = 0; pass < 2 && !err; pass++)
+		for (size_t i = 0; i < of->n_maps && !err; i++)
+			if (l->need[i] && l->fds[i] < 0 && is_map_in_map(of->maps[i].type) == pass)
+				err = create_map(l, i);
+	for (size_t p = 0; p < of->n_progs && !err; p++)
+		if (l->load[p])
+			err = load_legacy_prog(l, p);
+	for (size_t i = 0; i < of->n_maps && !err; i++)
+		for (size_t s = 0; l->need[i] && s < of->maps[i].n_slots && !err; s++)
+			if (of->maps[i].slots[s].is_prog || l->own[i])
+				err = write_slot(l, i, &of->maps[i].slots[s]);
 	return err;
 }
 
-static int load_btf(const struct objfile *of, const bool *want, const int *map_fds,
-		    struct sys *sys, struct diag *d, int *prog_fds)
+/* --- libbpf objects -------------------------------------------------------- */
+
+/* libbpf says which program or map failed only through its print callback,
+ * a process-wide hook: the load records its last words here.  Per thread,
+ * and only while a load runs. */
+static __thread char last_warning[512];
+
+static int record_warning(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	struct bpf_object *obj;
+	char line[sizeof(last_warning)];
+	const char *text;
+
+	if (level != LIBBPF_WARN)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	text = strncmp(line, "libbpf: ", 8) == 0 ? line + 8 : line;
+	/* Keep the first line that names a program or a map: the cause. */
+	if (!last_warning[0] && (strncmp(text, "prog '", 6) == 0 || strncmp(text, "map '", 5) == 0))
+		snprintf(last_warning, sizeof(last_warning), "%s", text);
+	return 0;
+}
+
+/* The name in "prog 'NAME': ..." or "map 'NAME': ...", or NULL. */
+static char *warned_name(const char *prefix)
+{
+	size_t n = strlen(prefix);
+	const char *end;
+
+	if (strncmp(last_warning, prefix, n) != 0 || !(end = strchr(last_warning + n, '\'')))
+		return NULL;
+	return strndup(last_warning + n, (size_t)(end - last_warning - n));
+}
+
+static int libbpf_refused(struct load *l, int err)
+{
+	_cleanup_free_ char *prog = warned_name("prog '");
+	_cleanup_free_ char *map = warned_name("map '");
+	const struct objfile_prog *p = prog ? objfile_prog_by_name(l->of, prog) : NULL;
+	const struct objfile_map *m = map ? objfile_map_by_name(l->of, map) : NULL;
+	char msg[128];
+	char *nl;
+
+	if (p && (l->log[0] || err != -EINVAL))
+		return prog_refused(l, (size_t)(p - l->of->progs), err);
+	if (m && strstr(last_warning, "failed to create"))
+		return map_refused(l, (size_t)(m - l->of->maps), err);
+	nl = strchr(last_warning, '\n');
+	if (nl)
+		*nl = '\0';
+	libbpf_strerror(-err, msg, sizeof(msg));
+	return diag_error(l->d, &(struct diag_loc){ .file = l->of->path },
+			  "libbpf cannot load the object: %s%s%s", msg, last_warning[0] ? ": " : "",
+			  last_warning),
+	       err;
+}
+
+/* Before libbpf writes a reused prog array's `.values` slots. */
+static int announce_kept_slots(struct load *l, size_t i)
+{
+	for (size_t s = 0; l->job->kept_slot && s < l->of->maps[i].n_slots; s++) {
+		int err;
+
+		if (!l->of->maps[i].slots[s].is_prog)
+			continue;
+		err = l->job->kept_slot(l->job->ctx, i, l->fds[i], l->of->maps[i].slots[s].key);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+static int setup_libbpf(struct load *l, struct bpf_object *obj)
+{
+	const struct objfile *of = l->of;
 	struct bpf_program *prog;
 	struct bpf_map *map;
-	int err = 0;
+	int err;
 
-	obj = bpf_object__open_file(of->path, NULL);
-	if (!obj) {
-		err = -errno;
-		return diag_error(d, &(struct diag_loc){ .file = of->path },
-				  "libbpf cannot open the object: %s", strerror(-err)),
-		       err;
-	}
+	for (size_t p = 0; p < of->n_progs; p++)
+		l->load[p] = l->job->want[p];
+	/* libbpf fills every prog array's `.values` slots, so their programs
+	 * must be loaded too. */
+	for (size_t i = 0; i < of->n_maps; i++)
+		for (size_t s = 0; s < of->maps[i].n_slots; s++)
+			if (of->maps[i].slots[s].is_prog)
+				l->load[of->maps[i].slots[s].index] = true;
 	bpf_object__for_each_map(map, obj) {
 		const struct objfile_map *m = objfile_map_by_name(of, bpf_map__name(map));
+		size_t i;
 
 		/* libbpf would pin LIBBPF_PIN_BY_NAME maps itself: pinning is ours. */
 		bpf_map__set_pin_path(map, NULL);
-		if (m && map_fds && map_fds[m - of->maps] >= 0 &&
-		    (err = bpf_map__reuse_fd(map, map_fds[m - of->maps])) < 0) {
-			diag_error(d, &(struct diag_loc){ .file = of->path },
-				   "map '%s': cannot reuse the pinned map: %s", m->name,
-				   strerror(-err));
-			goto out;
-		}
+		if (!m || bpf_map__is_internal(map))
+			continue;
+		i = (size_t)(m - of->maps);
+		if (bpf_map__key_size(map) != m->key_size)
+			bpf_map__set_key_size(map, m->key_size);
+		if (bpf_map__value_size(map) != m->value_size)
+			bpf_map__set_value_size(map, m->value_size);
+		if (l->fds[i] < 0)
+			continue;
+		err = bpf_map__reuse_fd(map, l->fds[i]);
+		if (err < 0)
+			return diag_error(l->d, &(struct diag_loc){ .file = of->path },
+					  "map '%s': cannot reuse the pinned map: %s", m->name,
+					  strerror(-err)),
+			       err;
+		err = m->type == BPF_MAP_TYPE_PROG_ARRAY ? announce_kept_slots(l, i) : 0;
+		if (err < 0)
+			return err;
 	}
 	bpf_object__for_each_program(prog, obj) {
 		const struct objfile_prog *p = objfile_prog_by_name(of, bpf_program__name(prog));
+		bool load = p && l->load[p - of->progs];
 
-		bpf_program__set_autoload(prog, p && want[p - of->progs]);
+		bpf_program__set_autoload(prog, load);
+		if (!load)
+			continue;
+		if (p->type != bpf_program__type(prog))
+			bpf_program__set_type(prog, p->type);
+		if (p->expected_attach != bpf_program__expected_attach_type(prog))
+			bpf_program__set_expected_attach_type(prog, p->expected_attach);
+		/* libbpf loads with no log first and retries into this one only
+		 * when the verifier refuses; one buffer serves every program. */
+		bpf_program__set_log_buf(prog, l->log, LOG_SIZE);
 	}
-	err = sys_step(sys) ?: bpf_object__load(obj);
-	if (err < 0) {
-		diag_error(d, &(struct diag_loc){ .file = of->path },
+	return 0;
+}
+
+static int load_libbpf(struct load *l)
+{
+	const struct objfile *of = l->of;
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = of->path);
+	struct bpf_object *obj;
+	libbpf_print_fn_t old_print;
+	int err;
+
+	obj = bpf_object__open_mem(of->bytes, of->size, &opts);
+	if (!obj) {
+		char msg[128];
+
+		libbpf_strerror(errno ? errno : EINVAL, msg, sizeof(msg));
+		return diag_error(l->d, &(struct diag_loc){ .file = of->path },
+				  "libbpf cannot open the object: %s", msg),
+		       -EINVAL;
+	}
+	err = setup_libbpf(l, obj);
+	if (err < 0)
+		goto out;
+	err = sys_step(l->sys);
+	if (err == 0) {
+		last_warning[0] = '\0';
+		old_print = libbpf_set_print(record_warning);
+		err = bpf_object__load(obj);
+		libbpf_set_print(old_print);
+		if (err < 0) {
+			err = libbpf_refused(l, err);
+			goto out;
+		}
+	} else {
+		diag_error(l->d, &(struct diag_loc){ .file = of->path },
 			   "the kernel refused to load the object: %s", strerror(-err));
 		goto out;
 	}
-	for (size_t pi = 0; pi < of->n_progs; pi++) {
-		prog_fds[pi] = -1;
-		if (!want[pi])
+	/* Hand back what was asked for; libbpf closes the rest with obj. */
+	for (size_t i = 0; i < of->n_maps && err == 0; i++) {
+		struct bpf_map *map;
+
+		if (!l->job->make || !l->job->make[i])
 			continue;
-		prog = bpf_object__find_program_by_name(obj, of->progs[pi].name);
-		prog_fds[pi] = prog ? dup(bpf_program__fd(prog)) : -1;
-		if (prog_fds[pi] < 0) {
-			err = prog ? -errno : -ENOENT;
-			diag_error(d, &(struct diag_loc){ .file = of->path },
-				   "program '%s': not loaded", of->progs[pi].name);
-			for (size_t k = 0; k < pi; k++)
-				if (prog_fds[k] >= 0)
-					close(prog_fds[k]);
-			goto out;
-		}
+		map = bpf_object__find_map_by_name(obj, of->maps[i].name);
+		l->fds[i] = map ? fcntl(bpf_map__fd(map), F_DUPFD_CLOEXEC, 3) : -1;
+		if (l->fds[i] < 0)
+			err = diag_error(l->d, &(struct diag_loc){ .file = of->path },
+					 "map '%s': not created", of->maps[i].name);
+		l->own[i] = l->fds[i] >= 0;
+	}
+	for (size_t p = 0; p < of->n_progs && err == 0; p++) {
+		struct bpf_program *prog;
+
+		if (!l->job->want[p])
+			continue;
+		prog = bpf_object__find_program_by_name(obj, of->progs[p].name);
+		l->prog_fds[p] = prog ? fcntl(bpf_program__fd(prog), F_DUPFD_CLOEXEC, 3) : -1;
+		if (l->prog_fds[p] < 0)
+			err = diag_error(l->d, &(struct diag_loc){ .file = of->path },
+					 "program '%s': not loaded", of->progs[p].name);
 	}
 out:
 	bpf_object__close(obj);
 	return err;
 }
 
-int loader_load_programs(const struct objfile *of, const bool *want, const int *map_fds,
-			 struct sys *sys, struct diag *d, int *prog_fds)
+int loader_load(const struct objfile *of, const struct loader_job *job, struct sys *sys,
+		struct diag *d, int *prog_fds)
 {
-	for (size_t pi = 0; pi < of->n_progs; pi++)
-		prog_fds[pi] = -1;
-	if (of->layout == OBJFILE_LAYOUT_BTF)
-		return load_btf(of, want, map_fds, sys, d, prog_fds);
-	return load_legacy(of, want, map_fds, sys, d, prog_fds);
+	struct load l = { .of = of, .job = job, .sys = sys, .d = d, .prog_fds = prog_fds };
+	size_t nm = of->n_maps + 1, np = of->n_progs + 1;
+	int err;
+
+	for (size_t p = 0; p < of->n_progs; p++)
+		prog_fds[p] = -1;
+	l.fds = malloc(nm * sizeof(*l.fds));
+	l.own = calloc(nm, sizeof(*l.own));
+	l.need = calloc(nm, sizeof(*l.need));
+	l.load = calloc(np, sizeof(*l.load));
+	l.log = malloc(LOG_SIZE);
+	if (!l.fds || !l.own || !l.need || !l.load || !l.log) {
+		err = -ENOMEM;
+		goto out;
+	}
+	l.log[0] = '\0';
+	for (size_t i = 0; i < of->n_maps; i++)
+		l.fds[i] = job->map_fds[i];
+	err = of->libbpf ? load_libbpf(&l) : load_legacy(&l);
+	for (size_t i = 0; i < of->n_maps; i++) {
+		if (!l.own[i])
+			continue;
+		if (err == 0 && job->make && job->make[i])
+			job->map_fds[i] = l.fds[i];
+		else
+			close(l.fds[i]);
+	}
+	/* Programs loaded only for slots live on in their prog arrays. */
+	for (size_t p = 0; p < of->n_progs; p++)
+		if (prog_fds[p] >= 0 && (err < 0 || !job->want[p])) {
+			close(prog_fds[p]);
+			prog_fds[p] = -1;
+		}
+out:
+	free(l.fds);
+	free(l.own);
+	free(l.need);
+	free(l.load);
+	free(l.log);
+	return err;
 }
 
 int loader_probe(struct diag *d)

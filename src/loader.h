@@ -1,36 +1,49 @@
 /* SPDX-License-Identifier: MIT */
-/* loader: turns what an objfile declares into kernel objects - maps created
- * with the ELF's spec, programs loaded with their map relocations patched.
- * Nothing is pinned here; callers own every fd they get back. */
+/* loader: turns what an objfile declares into kernel objects, the way the
+ * object's own loader does - legacy objects (gobpf, iproute2) with our own
+ * map creation and relocation, every other object through libbpf.  Nothing
+ * is pinned here; callers own every fd they get back. */
 #ifndef BPFPROV_LOADER_H
 #define BPFPROV_LOADER_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "diag.h"
 #include "objfile.h"
 #include "sys.h"
 
-/* Creates map i of of as the ELF declares it (for a map-in-map, with a
- * throwaway inner map as the template), for the pin path pin (NULL: none;
- * only named in messages, since one object may back many pins).  sys counts
- * the kernel calls (NULL: no counting, no injected faults).  Returns 0 and
- * the new fd in *ret_fd, or a negative errno with the kernel's refusal
- * recorded in d. */
-int loader_create_map(const struct objfile *of, size_t i, const char *pin, struct sys *sys,
-		      struct diag *d, int *ret_fd);
+/* One load of one object.  Arrays are indexed like of->maps and of->progs. */
+struct loader_job {
+	const bool *want; /* programs to load and hand back */
+	const bool *make; /* maps to make anew and hand back (NULL: none) */
+	/* In: a pinned map to reuse, or -1.  Out: also the fd of every map of
+	 * make[].  Reused fds stay the caller's; so do the new ones on success. */
+	int *map_fds;
+	const struct diag_loc *const *prog_locs; /* manifest entry per program, or NULL */
+	const char *const *map_pins;             /* pin path per map for messages, or NULL */
+	FILE *log; /* the whole verifier log of a refused program goes here (-v), or NULL */
+	/* Called before the load writes slot key of a reused map (tail calls,
+	 * `.values` of a prog array), so that the caller can undo it; a negative
+	 * return aborts the load.  May be NULL. */
+	int (*kept_slot)(void *ctx, size_t map, int map_fd, uint32_t key);
+	void *ctx;
+};
 
-/* Loads the programs of of that want[] marks (indexes of of->progs).
- * map_fds[i] is the fd to use for map i of of, or -1: such maps are created
- * as throwaway maps (and closed again before returning).  On success returns
- * 0 with the fd of each wanted program in prog_fds[] (others -1); on failure
- * returns a negative errno, records why in d (with the verifier's first lines
- * where it has any) and leaves no fd open.  Legacy layouts are loaded with
- * libbpf's low-level calls; BTF objects through bpf_object__load() with
- * libbpf's pinning disabled and map_fds reused. */
-int loader_load_programs(const struct objfile *of, const bool *want, const int *map_fds,
-			 struct sys *sys, struct diag *d, int *prog_fds);
+/* Loads job->want of of, with the maps they use: reused where job->map_fds
+ * says, made for make[], throwaway otherwise (closed before returning).  As
+ * the owner's loader does, a map made here gets its initial slots (iproute2
+ * inner maps by inner_idx, BTF `.values`), and prog arrays get their
+ * tail-call programs (iproute2 ID/KEY sections, BTF `.values`), reused ones
+ * too.  sys counts one step per map made and per program section loaded
+ * (one per libbpf object), NULL for none.  On success returns 0 with each
+ * wanted program's fd in prog_fds[] (others -1); on failure a negative errno,
+ * with the kernel's reason in d (a refused program: its name, section and
+ * manifest entry, and the verifier's own words), and no fd of ours open. */
+int loader_load(const struct objfile *of, const struct loader_job *job, struct sys *sys,
+		struct diag *d, int *prog_fds);
 
 /* Whether this process may create BPF objects at all, so that a run without
  * the privilege fails with one message instead of one per object.  Returns 0,

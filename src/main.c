@@ -304,7 +304,7 @@ static int session_plan(const struct options *opts, int argc, char **argv, bool 
 	if (check_bpffs(opts, s->root, !lock, &s->d, &empty) < 0 ||
 	    (s->des.n_pins > 0 && loader_probe(&s->d) < 0) ||
 	    (lock && ledger_lock(s->root, opts->lock_timeout, &s->d, &s->lock_fd) < 0) ||
-	    desired_load_tags(&s->des, &s->d) < 0 || ledger_load(s->root, &s->d, &s->ledger) < 0 ||
+	    desired_load_tags(&s->des, opts->verbose ? stderr : NULL, &s->d) < 0 || ledger_load(s->root, &s->d, &s->ledger) < 0 ||
 	    (!empty && observed_scan(s->root, &s->d, &s->obs) < 0))
 		return EXIT_FAIL;
 	r = plan_build(&(struct plan_input){ .set = &s->set,
@@ -379,6 +379,7 @@ static int run_apply(const struct options *opts, int argc, char **argv, bool des
 					     .observed = &s.obs,
 					     .ledger = &s.ledger,
 					     .destroy = destroy,
+					     .verifier_log = opts->verbose ? stderr : NULL,
 					     .progress = show_progress(opts) ? progress : NULL },
 		      &sys, &s.d, status);
 	if (show_progress(opts) && s.plan.n)

@@ -7,11 +7,15 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -65,6 +69,14 @@ struct reader {
 	int *sec_prog; /* section index -> program index, else -1 */
 	size_t maps_shndx; /* iproute2: the `maps` section */
 	size_t rec_size;   /* iproute2: bytes per record */
+	size_t text_shndx; /* legacy: `.text`, the subprograms programs call; 0 if none */
+	struct objfile_prog text;
+	struct call {
+		struct objfile_prog *prog; /* NULL: in `.text` itself */
+		size_t insn;
+		size_t target; /* instruction index in `.text` */
+	} *calls;
+	size_t n_calls;
 	struct objfile *o;
 };
 
@@ -107,6 +119,7 @@ static void map_done(struct objfile_map *m)
 	free(m->name);
 	free(m->section);
 	free(m->namespace);
+	free(m->slots);
 }
 
 static void prog_done(struct objfile_prog *p)
@@ -129,6 +142,7 @@ void objfile_free(struct objfile *o)
 	free(o->progs);
 	free(o->path);
 	free(o->license);
+	free(o->bytes);
 	free(o);
 }
 
@@ -194,7 +208,8 @@ static int check_ehdr(struct reader *r)
 		return rd_error(r, "not a 64-bit ELF file (BPF objects are ELF64)");
 	if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
 		return rd_error(r, "not a little-endian ELF file");
-	if (eh.e_machine != EM_BPF)
+	/* Old LLVM wrote EM_NONE; gobpf, iproute2 and libbpf all take it. */
+	if (eh.e_machine != EM_BPF && eh.e_machine != EM_NONE)
 		return rd_error(r, "not a BPF object (ELF machine %u, expected %u)", eh.e_machine,
 				EM_BPF);
 	if (eh.e_type != ET_REL)
@@ -418,6 +433,52 @@ static struct objfile_map *add_map(struct reader *r)
 	return &maps[o->n_maps++];
 }
 
+static bool is_map_in_map(uint32_t type)
+{
+	return type == BPF_MAP_TYPE_ARRAY_OF_MAPS || type == BPF_MAP_TYPE_HASH_OF_MAPS;
+}
+
+static int add_slot(struct reader *r, struct objfile_map *m, uint32_t key, bool is_prog,
+		    size_t index)
+{
+	struct objfile_slot *slots;
+
+	for (size_t i = 0; i < m->n_slots; i++)
+		if (m->slots[i].key == key)
+			return rd_error(r, "map '%s': slot %" PRIu32 " is filled twice", m->name, key);
+	if (key >= m->max_entries)
+		return rd_error(r, "map '%s': slot %" PRIu32 " lies beyond its max_entries %" PRIu32,
+				m->name, key, m->max_entries);
+	slots = realloc(m->slots, (m->n_slots + 1) * sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	m->slots = slots;
+	slots[m->n_slots++] = (struct objfile_slot){ .key = key, .is_prog = is_prog, .index = index };
+	return 0;
+}
+
+/* libbpf sizes a perf event array declared with max_entries 0 to the
+ * possible CPUs when it loads; legacy objects get the same, so that the
+ * pinned map compares equal to what the ELF asks for. */
+static int size_perf_arrays(struct reader *r)
+{
+	int cpus = -1;
+
+	for (size_t i = 0; i < r->o->n_maps; i++) {
+		struct objfile_map *m = &r->o->maps[i];
+
+		if (m->type != BPF_MAP_TYPE_PERF_EVENT_ARRAY || m->max_entries)
+			continue;
+		if (cpus < 0)
+			cpus = libbpf_num_possible_cpus();
+		if (cpus <= 0)
+			return rd_error(r, "map '%s': cannot count the possible CPUs to size it: %s",
+					m->name, strerror(cpus ? -cpus : EINVAL));
+		m->max_entries = (uint32_t)cpus;
+	}
+	return 0;
+}
+
 static int check_unique_map_names(struct reader *r)
 {
 	for (size_t i = 0; i < r->o->n_maps; i++)
@@ -471,7 +532,7 @@ static int read_gobpf_maps(struct reader *r)
 			return -ENOMEM;
 		r->sec_map[i] = (int)(r->o->n_maps - 1);
 	}
-	return check_unique_map_names(r);
+	return check_unique_map_names(r) ?: size_perf_arrays(r);
 }
 
 /* A symbol that names an iproute2 record: data or untyped, with a name. */
@@ -620,7 +681,22 @@ static int read_iproute2_maps(struct reader *r)
 			goto out;
 		}
 	}
-	err = check_unique_map_names(r);
+	/* tc puts a map with an id (and no inner_id of its own) into every
+	 * map-in-map whose inner_id names it, at its inner_idx; -1 opts out. */
+	for (size_t i = 0; i < r->o->n_maps; i++) {
+		const struct objfile_map *m = &r->o->maps[i];
+
+		if (!m->id || m->inner_id || m->inner_idx == UINT32_MAX)
+			continue;
+		for (size_t j = 0; j < r->o->n_maps; j++) {
+			if (!is_map_in_map(r->o->maps[j].type) || r->o->maps[j].inner_id != m->id)
+				continue;
+			err = add_slot(r, &r->o->maps[j], m->inner_idx, false, i);
+			if (err < 0)
+				goto out;
+		}
+	}
+	err = check_unique_map_names(r) ?: size_perf_arrays(r);
 out:
 	free(names);
 	return err;
@@ -644,8 +720,41 @@ static void guess_prog_type(const char *sec, struct objfile_prog *p)
 			attach = 0;
 		}
 	}
+	p->elf_type = type;
 	p->type = type;
 	p->expected_attach = attach;
+}
+
+/* iproute2's tail-call sections are named ID/KEY: the program goes into
+ * slot KEY of the prog array whose id is ID (numbers as sscanf's %i reads
+ * them).  A name that does not parse, or names no map, is an ordinary
+ * section, as tc treats it. */
+static int tail_call_section(struct reader *r, const char *sec, size_t prog)
+{
+	unsigned long id, key;
+	char *end;
+
+	errno = 0;
+	id = strtoul(sec, &end, 0);
+	if (end == sec || *end != '/' || errno)
+		return 0;
+	sec = end + 1;
+	key = strtoul(sec, &end, 0);
+	if (end == sec || *end || errno || id > UINT32_MAX || key > UINT32_MAX)
+		return 0;
+	for (size_t i = 0; i < r->o->n_maps; i++) {
+		struct objfile_map *m = &r->o->maps[i];
+
+		if (m->id != id)
+			continue;
+		if (m->type != BPF_MAP_TYPE_PROG_ARRAY)
+			return rd_error(r, "tail-call section '%s' names map '%s' (id %lu), which is "
+					   "not a prog array",
+					r->o->progs[prog].section, m->name, id);
+		r->o->progs[prog].is_tail = true;
+		return add_slot(r, m, (uint32_t)key, true, prog);
+	}
+	return 0;
 }
 
 static struct objfile_prog *add_prog(struct reader *r)
@@ -693,7 +802,7 @@ static int read_legacy_progs(struct reader *r)
 		struct objfile_prog *pr;
 		int err;
 
-		if (!(sh->sh_flags & SHF_EXECINSTR) || sh->sh_size == 0 || strcmp(sec, ".text") == 0)
+		if (!(sh->sh_flags & SHF_EXECINSTR) || sh->sh_size == 0)
 			continue;
 		err = section_bytes(r, i, &p);
 		if (err < 0)
@@ -701,6 +810,18 @@ static int read_legacy_progs(struct reader *r)
 		if (sh->sh_size % INSN_SIZE)
 			return rd_error(r, "program section '%s': size %llu is not a multiple of %zu",
 					sec, (unsigned long long)sh->sh_size, INSN_SIZE);
+		/* `.text` holds the subprograms that programs call; it is
+		 * appended to each caller, as iproute2's loader does. */
+		if (strcmp(sec, ".text") == 0) {
+			r->text_shndx = i;
+			r->text.section = strdup(sec);
+			r->text.insns = malloc(sh->sh_size);
+			if (!r->text.section || !r->text.insns)
+				return -ENOMEM;
+			memcpy(r->text.insns, p, sh->sh_size);
+			r->text.n_insns = sh->sh_size / INSN_SIZE;
+			continue;
+		}
 		pr = add_prog(r);
 		if (!pr)
 			return -ENOMEM;
@@ -714,6 +835,14 @@ static int read_legacy_progs(struct reader *r)
 		memcpy(pr->insns, p, sh->sh_size);
 		guess_prog_type(sec, pr);
 		r->sec_prog[i] = (int)(r->o->n_progs - 1);
+		if (r->o->layout != OBJFILE_LAYOUT_IPROUTE2)
+			continue;
+		/* tc decides the type from the command; `tc filter` loads sched_cls. */
+		if (pr->type == BPF_PROG_TYPE_UNSPEC)
+			pr->type = BPF_PROG_TYPE_SCHED_CLS;
+		err = tail_call_section(r, sec, r->o->n_progs - 1);
+		if (err < 0)
+			return err;
 	}
 	return 0;
 }
@@ -746,11 +875,35 @@ static int reloc_map(struct reader *r, const GElf_Sym *sym, const struct bpf_ins
 	return 0;
 }
 
-static int read_relocs_of(struct reader *r, size_t rel_idx)
+/* A call into `.text`: which instruction of it the call lands on, as
+ * libbpf computes it (the symbol's offset plus the call's own immediate). */
+static int add_call(struct reader *r, struct objfile_prog *pr, const GElf_Sym *sym, size_t insn)
+{
+	const char *sec = pr->section;
+	int64_t target = (int64_t)(sym->st_value / INSN_SIZE) + pr->insns[insn].imm + 1;
+	struct call *calls;
+
+	if (pr->insns[insn].code != (BPF_JMP | BPF_CALL) || pr->insns[insn].src_reg != BPF_PSEUDO_CALL)
+		return rd_error(r, "section '%s': relocation into '.text' at instruction %zu, which "
+				   "is not a BPF-to-BPF call (code 0x%02x)",
+				sec, insn, pr->insns[insn].code);
+	if (sym->st_value % INSN_SIZE || target < 0 || (uint64_t)target >= r->text.n_insns)
+		return rd_error(r, "section '%s': the call at instruction %zu lands outside '.text'",
+				sec, insn);
+	calls = realloc(r->calls, (r->n_calls + 1) * sizeof(*calls));
+	if (!calls)
+		return -ENOMEM;
+	r->calls = calls;
+	calls[r->n_calls++] = (struct call){ .prog = pr == &r->text ? NULL : pr,
+					     .insn = insn,
+					     .target = (size_t)target };
+	return 0;
+}
+
+static int read_relocs_of(struct reader *r, size_t rel_idx, struct objfile_prog *pr)
 {
 	const GElf_Shdr *sh = &r->shdrs[rel_idx];
 	size_t target = sh->sh_info;
-	struct objfile_prog *pr = &r->o->progs[r->sec_prog[target]];
 	const char *sec = r->secnames[target];
 	Elf_Data *data;
 	size_t n;
@@ -787,6 +940,12 @@ static int read_relocs_of(struct reader *r, size_t rel_idx)
 					   "instruction of the section",
 					sec, i, (unsigned long long)rel.r_offset);
 		insn = rel.r_offset / INSN_SIZE;
+		if (r->text_shndx && sym.st_shndx == r->text_shndx) {
+			err = add_call(r, pr, &sym, insn);
+			if (err < 0)
+				return err;
+			continue;
+		}
 		err = reloc_map(r, &sym, &pr->insns[insn], sec, &map);
 		if (err < 0)
 			return err;
@@ -805,6 +964,51 @@ static int read_relocs_of(struct reader *r, size_t rel_idx)
 	return 0;
 }
 
+/* Appends `.text` (with its own map relocations) to every program that
+ * calls into it and points each call at its copy, as iproute2's loader
+ * does; libbpf instead appends only the subprograms reached, which
+ * gives the same program for the verifier when `.text` is all called. */
+static int link_text(struct reader *r)
+{
+	const struct objfile_prog *t = &r->text;
+
+	/* Calls within `.text` land in the same copy: relative as they are. */
+	for (size_t i = 0; i < r->n_calls; i++)
+		if (!r->calls[i].prog)
+			r->text.insns[r->calls[i].insn].imm =
+				(int32_t)((int64_t)r->calls[i].target - (int64_t)r->calls[i].insn - 1);
+	for (size_t pi = 0; pi < r->o->n_progs; pi++) {
+		struct objfile_prog *pr = &r->o->progs[pi];
+		size_t base = pr->n_insns;
+		struct bpf_insn *insns;
+		struct objfile_reloc *relocs;
+
+		for (size_t i = 0; i < r->n_calls; i++)
+			if (r->calls[i].prog == pr)
+				pr->n_calls++;
+		if (!pr->n_calls)
+			continue;
+		insns = realloc(pr->insns, (base + t->n_insns) * INSN_SIZE);
+		if (!insns)
+			return -ENOMEM;
+		pr->insns = insns;
+		memcpy(insns + base, t->insns, t->n_insns * INSN_SIZE);
+		pr->n_insns += t->n_insns;
+		relocs = realloc(pr->relocs, (pr->n_relocs + t->n_relocs + 1) * sizeof(*relocs));
+		if (!relocs)
+			return -ENOMEM;
+		pr->relocs = relocs;
+		for (size_t i = 0; i < t->n_relocs; i++)
+			relocs[pr->n_relocs++] = (struct objfile_reloc){ .insn = base + t->relocs[i].insn,
+									 .map = t->relocs[i].map };
+		for (size_t i = 0; i < r->n_calls; i++)
+			if (r->calls[i].prog == pr)
+				insns[r->calls[i].insn].imm = (int32_t)((int64_t)(base + r->calls[i].target) -
+									(int64_t)r->calls[i].insn - 1);
+	}
+	return 0;
+}
+
 static int read_legacy_relocs(struct reader *r)
 {
 	for (size_t i = 1; i < r->shnum; i++) {
@@ -816,16 +1020,66 @@ static int read_legacy_relocs(struct reader *r)
 		if (sh->sh_info >= r->shnum)
 			return rd_error(r, "relocation section '%s' applies to section %u of %zu",
 					r->secnames[i], sh->sh_info, r->shnum);
-		if (r->sec_prog[sh->sh_info] < 0)
+		if (r->sec_prog[sh->sh_info] < 0 && (!r->text_shndx || sh->sh_info != r->text_shndx))
 			continue;
 		if (sh->sh_type == SHT_RELA)
 			return rd_error(r, "section '%s': RELA relocations are not used by BPF",
 					r->secnames[i]);
-		err = read_relocs_of(r, i);
+		err = read_relocs_of(r, i,
+				     r->sec_prog[sh->sh_info] >= 0
+					     ? &r->o->progs[r->sec_prog[sh->sh_info]]
+					     : &r->text);
 		if (err < 0)
 			return err;
 	}
-	return 0;
+	return link_text(r);
+}
+
+/* The struct that defines map_name in `.maps`, or NULL. */
+static const struct btf_type *maps_sec_def(const struct btf *btf, const char *map_name)
+{
+	const struct btf_type *sec, *t;
+	const struct btf_var_secinfo *vs;
+	int id;
+
+	id = btf__find_by_name_kind(btf, ".maps", BTF_KIND_DATASEC);
+	if (id < 0)
+		return NULL;
+	sec = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(sec);
+	for (unsigned i = 0; i < btf_vlen(sec); i++, vs++) {
+		const char *vname;
+
+		t = btf__type_by_id(btf, vs->type);
+		if (!t || !btf_is_var(t))
+			continue;
+		vname = btf__name_by_offset(btf, t->name_off);
+		if (!vname || strcmp(vname, map_name) != 0)
+			continue;
+		id = btf__resolve_type(btf, t->type);
+		t = id < 0 ? NULL : btf__type_by_id(btf, id);
+		return t && btf_is_struct(t) ? t : NULL;
+	}
+	return NULL;
+}
+
+/* Byte offset of the `values` member (the `.values` initialisers) of a map
+ * definition, or -ENOENT. */
+static long maps_values_offset(const struct btf *btf, const char *map_name)
+{
+	const struct btf_type *t = maps_sec_def(btf, map_name);
+	const struct btf_member *mb;
+
+	if (!t)
+		return -ENOENT;
+	mb = btf_members(t);
+	for (unsigned j = 0; j < btf_vlen(t); j++, mb++) {
+		const char *mname = btf__name_by_offset(btf, mb->name_off);
+
+		if (mname && strcmp(mname, "values") == 0)
+			return (long)(btf_member_bit_offset(t, j) / 8);
+	}
+	return -ENOENT;
 }
 
 /* libbpf parses `__uint(pinning, N)` into a field it does not export, so the
@@ -878,6 +1132,117 @@ static int maps_sec_pinning(const struct btf *btf, const char *map_name, uint32_
 	return -ENOENT;
 }
 
+/* Every ELF relocation that applies to the program named name in section
+ * shndx (a section may hold several programs), as libbpf processes them. */
+static size_t count_elf_relocs(struct reader *r, size_t shndx, const char *name)
+{
+	uint64_t lo = 0, hi = r->shdrs[shndx].sh_size;
+	size_t n = 0;
+
+	for (size_t i = 1; i < r->n_syms; i++) {
+		GElf_Sym sym;
+		const char *sname;
+
+		if (!gelf_getsym(r->symdata, (int)i, &sym) || sym.st_shndx != shndx ||
+		    GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+			continue;
+		sname = sym_name(r, &sym);
+		if (sname && strcmp(sname, name) == 0) {
+			lo = sym.st_value;
+			hi = sym.st_value + sym.st_size;
+			break;
+		}
+	}
+	for (size_t i = 1; i < r->shnum; i++) {
+		const GElf_Shdr *sh = &r->shdrs[i];
+		Elf_Data *data;
+
+		if (sh->sh_type != SHT_REL || sh->sh_info != shndx ||
+		    sh->sh_entsize != sizeof(Elf64_Rel))
+			continue;
+		data = elf_getdata(elf_getscn(r->elf, i), NULL);
+		for (size_t k = 0; data && k < sh->sh_size / sizeof(Elf64_Rel); k++) {
+			GElf_Rel rel;
+
+			if (gelf_getrel(data, (int)k, &rel) && rel.r_offset >= lo && rel.r_offset < hi)
+				n++;
+		}
+	}
+	return n;
+}
+
+static size_t section_index(struct reader *r, const char *name)
+{
+	for (size_t i = 1; i < r->shnum; i++)
+		if (strcmp(r->secnames[i], name) == 0)
+			return i;
+	return 0;
+}
+
+/* The `.values` initialisers of BTF maps-in-maps and prog arrays, read from
+ * the relocations of `.maps` as libbpf reads them: each points a slot of a
+ * map's `values` array at another map or at a program. */
+static int read_btf_slots(struct reader *r, const struct btf *btf)
+{
+	size_t maps_idx = section_index(r, ".maps");
+
+	for (size_t i = 1; maps_idx && btf && i < r->shnum; i++) {
+		const GElf_Shdr *sh = &r->shdrs[i];
+		Elf_Data *data;
+
+		if (sh->sh_type != SHT_REL || sh->sh_info != maps_idx ||
+		    sh->sh_entsize != sizeof(Elf64_Rel) || sh->sh_link != r->symtab)
+			continue;
+		data = elf_getdata(elf_getscn(r->elf, i), NULL);
+		for (size_t k = 0; data && k < sh->sh_size / sizeof(Elf64_Rel); k++) {
+			struct objfile_map *m = NULL;
+			const struct objfile_map *tm;
+			const struct objfile_prog *tp;
+			const char *tname;
+			GElf_Rel rel;
+			GElf_Sym sym;
+			uint64_t var_off = 0;
+			long voff;
+			int err;
+
+			if (!gelf_getrel(data, (int)k, &rel) ||
+			    !gelf_getsym(r->symdata, (int)GELF_R_SYM(rel.r_info), &sym))
+				return rd_error(r, "section '.rel.maps': entry %zu unreadable", k);
+			/* Which map's definition the relocated slot lies in. */
+			for (size_t s = 1; s < r->n_syms && !m; s++) {
+				GElf_Sym ms;
+				const char *mname;
+
+				if (!gelf_getsym(r->symdata, (int)s, &ms) || ms.st_shndx != maps_idx ||
+				    GELF_ST_TYPE(ms.st_info) != STT_OBJECT ||
+				    rel.r_offset < ms.st_value || rel.r_offset >= ms.st_value + ms.st_size)
+					continue;
+				mname = sym_name(r, &ms);
+				m = mname ? (struct objfile_map *)objfile_map_by_name(r->o, mname) : NULL;
+				var_off = ms.st_value;
+			}
+			voff = m ? maps_values_offset(btf, m->name) : -ENOENT;
+			tname = sym_name(r, &sym);
+			if (!m || voff < 0 || !tname || rel.r_offset < var_off + (uint64_t)voff ||
+			    (rel.r_offset - var_off - (uint64_t)voff) % 8)
+				return rd_error(r, "section '.rel.maps': relocation %zu at offset %llu is "
+						   "not a '.values' slot of a map",
+						k, (unsigned long long)rel.r_offset);
+			tm = objfile_map_by_name(r->o, tname);
+			tp = objfile_prog_by_name(r->o, tname);
+			if (!tm && !tp)
+				return rd_error(r, "map '%s': '.values' names '%s', which is neither a "
+						   "map nor a program of the object",
+						m->name, tname);
+			err = add_slot(r, m, (uint32_t)((rel.r_offset - var_off - (uint64_t)voff) / 8),
+				       !tm, tm ? (size_t)(tm - r->o->maps) : (size_t)(tp - r->o->progs));
+			if (err < 0)
+				return err;
+		}
+	}
+	return 0;
+}
+
 static int read_btf_object(struct reader *r, struct bpf_object *obj)
 {
 	const struct btf *btf = bpf_object__btf(obj);
@@ -886,6 +1251,7 @@ static int read_btf_object(struct reader *r, struct bpf_object *obj)
 
 	bpf_object__for_each_map(map, obj) {
 		struct objfile_map *m;
+		const struct bpf_map *inner;
 		uint32_t pin = BTF_MAPS_PIN_NONE;
 		const char *name = bpf_map__name(map);
 
@@ -910,17 +1276,33 @@ static int read_btf_object(struct reader *r, struct bpf_object *obj)
 		m->flags = bpf_map__map_flags(map);
 		m->pinning_raw = pin;
 		m->pinning = pin == BTF_MAPS_PIN_BY_NAME ? PIN_MODE_GLOBAL : PIN_MODE_NONE;
+		/* A perf event array's key and value are CPU index and fd: libbpf
+		 * 1.2 and later default them to 4 bytes, 1.1 leaves 0, which the
+		 * kernel refuses.  The loader sets the same. */
+		if (m->type == BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
+			m->key_size = m->key_size ?: 4;
+			m->value_size = m->value_size ?: 4;
+		}
+		inner = bpf_map__inner_map(map);
+		if (inner) {
+			m->has_inner = true;
+			m->inner_type = bpf_map__type(inner);
+			m->inner_key_size = bpf_map__key_size(inner);
+			m->inner_value_size = bpf_map__value_size(inner);
+			m->inner_max_entries = bpf_map__max_entries(inner);
+		}
 	}
 
 	bpf_object__for_each_program(prog, obj) {
 		struct objfile_prog *p = add_prog(r);
-		size_t n = bpf_program__insn_cnt(prog);
+		size_t n = bpf_program__insn_cnt(prog), shndx;
 
 		if (!p)
 			return -ENOMEM;
 		p->section = strdup(bpf_program__section_name(prog));
 		p->name = strdup(bpf_program__name(prog));
 		p->type = bpf_program__type(prog);
+		p->elf_type = p->type;
 		p->expected_attach = bpf_program__expected_attach_type(prog);
 		p->n_insns = n;
 		p->insns = malloc(n ? n * INSN_SIZE : 1);
@@ -928,8 +1310,10 @@ static int read_btf_object(struct reader *r, struct bpf_object *obj)
 			return -ENOMEM;
 		if (n)
 			memcpy(p->insns, bpf_program__insns(prog), n * INSN_SIZE);
+		shndx = section_index(r, p->section);
+		p->n_elf_relocs = shndx ? count_elf_relocs(r, shndx, p->name) : 0;
 	}
-	return 0;
+	return read_btf_slots(r, btf) ?: size_perf_arrays(r);
 }
 
 /* libbpf 1.1 trusts the type references inside .BTF and dereferences NULL
@@ -1025,8 +1409,10 @@ static int check_btf(struct reader *r)
 			return rd_error(r, "section '.BTF.ext': truncated header or header "
 					   "length not a multiple of 4");
 	}
-	if (!idx)
+	if (!idx && r->o->layout == OBJFILE_LAYOUT_BTF)
 		return rd_error(r, "BTF '.maps' object without a '.BTF' section");
+	if (!idx)
+		return 0;
 	err = section_bytes(r, idx, &p);
 	if (err < 0)
 		return err;
@@ -1048,6 +1434,46 @@ static int check_btf(struct reader *r)
 	return 0;
 }
 
+/* What the libbpf we run with cannot load, said before it fails obscurely:
+ * BPF arena maps and their `.addr_space.1` section came with libbpf 1.4. */
+static int check_libbpf_features(struct reader *r)
+{
+	bool old = libbpf_major_version() < 1 ||
+		   (libbpf_major_version() == 1 && libbpf_minor_version() < 4);
+
+	if (old && section_index(r, ".addr_space.1"))
+		return rd_error(r, "uses a BPF arena ('.addr_space.1'), which needs libbpf 1.4 or "
+				   "later; this is libbpf %s",
+				libbpf_version_string());
+	return 0;
+}
+
+/* What libbpf would refuse with a bare EINVAL, said in the file's terms. */
+static int check_code_sections(struct reader *r)
+{
+	for (size_t i = 1; i < r->shnum; i++) {
+		const GElf_Shdr *sh = &r->shdrs[i];
+
+		if ((sh->sh_flags & SHF_EXECINSTR) && sh->sh_size % INSN_SIZE)
+			return rd_error(r, "program section '%s': size %llu is not a multiple of %zu",
+					r->secnames[i], (unsigned long long)sh->sh_size, INSN_SIZE);
+	}
+	return 0;
+}
+
+/* tc names an object's directory after the sha1 of the file's bytes. */
+static int hash_object(struct reader *r)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!EVP_Digest(r->buf, r->size, md, &n, EVP_sha1(), NULL) || n != 20)
+		return rd_error(r, "cannot compute the object's sha1");
+	for (unsigned i = 0; i < n; i++)
+		snprintf(r->o->sha1 + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
 static int print_nothing(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return 0;
@@ -1062,13 +1488,17 @@ static int open_btf(struct reader *r)
 	err = check_btf(r);
 	if (err < 0)
 		return err;
+	err = check_libbpf_features(r) ?: check_code_sections(r);
+	if (err < 0)
+		return err;
 	obj = bpf_object__open_mem(r->buf, r->size, &opts);
 	if (!obj) {
 		char msg[128];
 
 		/* libbpf's own codes (LIBBPF_ERRNO__*) are beyond strerror's. */
 		libbpf_strerror(errno ? errno : EINVAL, msg, sizeof(msg));
-		return rd_error(r, "libbpf cannot read the BTF '.maps' object: %s", msg);
+		return rd_error(r, "libbpf cannot read the object (libbpf %s): %s",
+				libbpf_version_string(), msg);
 	}
 	err = read_btf_object(r, obj);
 	bpf_object__close(obj);
@@ -1100,6 +1530,8 @@ static int read_object(struct reader *r)
 
 	switch (r->o->layout) {
 	case OBJFILE_LAYOUT_BTF:
+	case OBJFILE_LAYOUT_NONE:
+		r->o->libbpf = true;
 		return open_btf(r);
 	case OBJFILE_LAYOUT_GOBPF:
 		err = read_gobpf_maps(r);
@@ -1142,6 +1574,15 @@ int objfile_open(const char *path, struct diag *d, struct objfile **ret)
 
 	if (r.elf)
 		elf_end(r.elf);
+	prog_done(&r.text);
+	free(r.calls);
+	if (err == 0)
+		err = hash_object(&r);
+	if (err == 0 && o->libbpf) {
+		/* libbpf opens the object again from these bytes when it loads. */
+		o->bytes = (unsigned char *)TAKE_PTR(r.buf);
+		o->size = r.size;
+	}
 	free(r.buf);
 	free(r.shdrs);
 	free(r.secnames);
@@ -1153,6 +1594,31 @@ int objfile_open(const char *path, struct diag *d, struct objfile **ret)
 		return err;
 	*ret = TAKE_PTR(o);
 	return 0;
+}
+
+void objfile_set_prog_type(struct objfile *o, size_t i, enum bpf_prog_type type, int attach)
+{
+	struct objfile_prog *p = &o->progs[i];
+
+	/* The section's expected attach type holds only for the section's type. */
+	if (attach >= 0)
+		p->expected_attach = (enum bpf_attach_type)attach;
+	else if (type != p->type)
+		p->expected_attach = 0;
+	p->type = type;
+}
+
+uint32_t objfile_kern_version(const struct objfile *o)
+{
+	struct utsname u;
+	unsigned a = 0, b = 0, c = 0;
+
+	if (!o->has_kern_version || o->kern_version != OBJFILE_KERN_VERSION_CURRENT)
+		return o->kern_version;
+	if (uname(&u) < 0 || sscanf(u.release, "%u.%u.%u", &a, &b, &c) < 2)
+		return 0;
+	/* KERNEL_VERSION() saturates the sublevel at 255. */
+	return (a << 16) + (b << 8) + (c > 255 ? 255 : c);
 }
 
 const struct objfile_map *objfile_map_by_name(const struct objfile *o, const char *name)

@@ -2,8 +2,8 @@
 /* objfile: what one ELF object declares - its maps and programs with their
  * pinning attributes - for the three layouts users have: gobpf (`maps/NAME`
  * sections), iproute2 (a `maps` section of records) and BTF `.maps` (libbpf).
- * Legacy layouts are read with libelf (libbpf 1.x refuses them); BTF objects
- * through libbpf's open API, never loaded. */
+ * Legacy layouts are read with libelf (libbpf 1.x refuses them); every other
+ * object through libbpf's open API, never loaded. */
 #ifndef BPFPROV_OBJFILE_H
 #define BPFPROV_OBJFILE_H
 
@@ -40,6 +40,21 @@ struct objfile_map {
 	uint32_t inner_id;     /* iproute2 inner map id; 0 otherwise */
 	uint32_t inner_idx;    /* iproute2 inner index */
 	int inner_map;         /* index in objfile.maps of the inner map of a map-in-map, or -1 */
+	/* BTF: the inner map definition of a map-in-map (type, key and value
+	 * size, max entries), has_inner false when there is none. */
+	bool has_inner;
+	uint32_t inner_type, inner_key_size, inner_value_size, inner_max_entries;
+	/* Slots the owner's loader fills when it makes the map: BTF `.values`
+	 * initialisers, iproute2 inner maps by inner_idx and tail-call sections
+	 * by ID/KEY.  Each names a map or a program of the object. */
+	struct objfile_slot *slots;
+	size_t n_slots;
+};
+
+struct objfile_slot {
+	uint32_t key;
+	bool is_prog; /* index is in objfile.progs, else in objfile.maps */
+	size_t index;
 };
 
 /* One ld_imm64 instruction of a program that loads a map's address: apply
@@ -52,17 +67,31 @@ struct objfile_reloc {
 struct objfile_prog {
 	char *section;                       /* ELF section, e.g. "socket/filter", "kprobe/sys_open" */
 	char *name;                          /* function symbol name; the section name if none */
-	enum bpf_prog_type type;             /* from the section name, as libbpf names it */
+	/* The type to load it as: what the section name says as libbpf reads
+	 * it (iproute2 layout: sched_cls when it says nothing, as `tc filter`
+	 * loads), until objfile_set_prog_type() says otherwise. */
+	enum bpf_prog_type type;
 	enum bpf_attach_type expected_attach;
-	struct bpf_insn *insns;              /* legacy layouts (and none): the raw instructions */
+	enum bpf_prog_type elf_type;         /* what the section name says: UNSPEC for nothing */
+	struct bpf_insn *insns;              /* legacy: the instructions, `.text` appended if called */
 	size_t n_insns;
 	struct objfile_reloc *relocs;        /* legacy layouts: map relocations of this section */
 	size_t n_relocs;
+	size_t n_calls;                      /* legacy: calls into `.text` (BPF-to-BPF) */
+	size_t n_elf_relocs;                 /* every ELF relocation of the program, as libbpf counts */
+	bool is_tail;                        /* iproute2: an ID/KEY tail-call section */
 };
+
+/* gobpf's "version" value that means the running kernel's version. */
+#define OBJFILE_KERN_VERSION_CURRENT 0xFFFFFFFEu
 
 struct objfile {
 	char *path;
 	enum objfile_layout layout;
+	bool libbpf;           /* loaded by libbpf (every layout but gobpf and iproute2) */
+	unsigned char *bytes;  /* the whole file, for libbpf to open again from memory */
+	size_t size;
+	char sha1[41];         /* hex sha1 of the file, as tc names object directories */
 	char *license;         /* "license" section; NULL when absent */
 	uint32_t kern_version; /* "version" section */
 	bool has_kern_version;
@@ -79,6 +108,14 @@ struct objfile {
  * not ELF, wrong machine, truncated, malformed maps section or symbols). */
 int objfile_open(const char *path, struct diag *d, struct objfile **ret);
 void objfile_free(struct objfile *o);
+
+/* Sets the type program i is loaded as (a manifest's `type:`/`attach_type:`);
+ * attach < 0 keeps libbpf's guess for the new type's default. */
+void objfile_set_prog_type(struct objfile *o, size_t i, enum bpf_prog_type type, int attach);
+
+/* The kernel version to load legacy programs with: the "version" section,
+ * the running kernel's for OBJFILE_KERN_VERSION_CURRENT (as gobpf does). */
+uint32_t objfile_kern_version(const struct objfile *o);
 
 /* "gobpf", "iproute2", "btf", "none". */
 const char *objfile_layout_str(enum objfile_layout l);

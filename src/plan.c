@@ -249,7 +249,7 @@ struct remade {
 };
 
 /* The name of a map the program uses that this plan makes anew, or NULL.
- * BTF objects keep their relocations to libbpf: any map of the object counts. */
+ * Objects libbpf loads keep their relocations to it: any map of the object counts. */
 static const char *remade_map(const struct remade *r, size_t n, const struct desired_pin *w)
 {
 	const struct objfile *of = w->objfile;
@@ -259,7 +259,7 @@ static const char *remade_map(const struct remade *r, size_t n, const struct des
 	for (size_t i = 0; i < n; i++) {
 		if (r[i].of != of)
 			continue;
-		if (of->layout == OBJFILE_LAYOUT_BTF)
+		if (of->libbpf)
 			return of->maps[r[i].map].name;
 		for (size_t k = 0; k < of->progs[w->index].n_relocs; k++)
 			if (of->progs[w->index].relocs[k].map == r[i].map)

@@ -94,6 +94,26 @@ static const char *show(struct shown *sh, const char *s)
 	return sh->buf[sh->n++];
 }
 
+/* What the owner's loader puts into the map when it makes it. */
+static json_t *slots_json(const struct objfile *o, const struct objfile_map *m)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < m->n_slots; i++) {
+		const struct objfile_slot *sl = &m->slots[i];
+		json_t *e = json_object();
+
+		if (!e || set(e, "key", json_integer(sl->key)) ||
+		    set(e, sl->is_prog ? "program" : "map",
+			jtext(sl->is_prog ? o->progs[sl->index].name : o->maps[sl->index].name)) ||
+		    json_array_append_new(a, e)) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 static json_t *map_json(const struct objfile *o, const struct objfile_map *m)
 {
 	json_t *j = json_object();
@@ -119,6 +139,13 @@ static json_t *map_json(const struct objfile *o, const struct objfile_map *m)
 	err |= set(j, "inner_map", m->inner_map >= 0 && (size_t)m->inner_map < o->n_maps ?
 					   jtext(o->maps[m->inner_map].name) :
 					   json_null());
+	err |= set(j, "inner", m->has_inner ? json_pack("{s:s?, s:I, s:I, s:I}", "type",
+						       map_type_str(m->inner_type), "key_size",
+						       (json_int_t)m->inner_key_size, "value_size",
+						       (json_int_t)m->inner_value_size, "max_entries",
+						       (json_int_t)m->inner_max_entries)
+					    : json_null());
+	err |= set(j, "slots", slots_json(o, m));
 	if (err) {
 		json_decref(j);
 		return NULL;
@@ -152,8 +179,13 @@ static json_t *prog_json(const struct objfile *o, const struct objfile_prog *p)
 	err |= set(j, "type", json_string(prog_type_str(p->type)));
 	err |= set(j, "type_raw", json_integer(p->type));
 	err |= set(j, "insns", json_integer((json_int_t)p->n_insns));
+	err |= set(j, "section_type", p->elf_type ? json_string(prog_type_str(p->elf_type))
+						 : json_null());
 	err |= set(j, "map_relocations", json_integer((json_int_t)p->n_relocs));
 	err |= set(j, "relocations", relocs);
+	err |= set(j, "elf_relocations", json_integer((json_int_t)p->n_elf_relocs));
+	err |= set(j, "text_calls", json_integer((json_int_t)p->n_calls));
+	err |= set(j, "tail_call", json_boolean(p->is_tail));
 	if (err) {
 		json_decref(j);
 		return NULL;
@@ -175,8 +207,12 @@ static int inspect_json(const struct objfile *o, FILE *out)
 	err |= set(root, "path", jtext(o->path));
 	err |= set(root, "layout", json_string(objfile_layout_str(o->layout)));
 	err |= set(root, "license", str_or_null(o->license));
+	err |= set(root, "loader", json_string(o->libbpf ? "libbpf" : "legacy"));
+	err |= set(root, "sha1", json_string(o->sha1));
 	err |= set(root, "kern_version",
-		   o->has_kern_version ? json_integer(o->kern_version) : json_null());
+		   !o->has_kern_version ? json_null()
+		   : o->kern_version == OBJFILE_KERN_VERSION_CURRENT ? json_string("current")
+								       : json_integer(o->kern_version));
 	err |= set(root, "maps", maps);
 	err |= set(root, "programs", progs);
 	if (err)
@@ -211,6 +247,18 @@ static void map_text(const struct objfile *o, const struct objfile_map *m, FILE 
 	if (m->inner_map >= 0 && (size_t)m->inner_map < o->n_maps)
 		fprintf(out, ", inner map %s (id %" PRIu32 ", index %" PRIu32 ")",
 			show(&sh, o->maps[m->inner_map].name), m->inner_id, m->inner_idx);
+	if (m->has_inner)
+		fprintf(out, ", inner %s key %" PRIu32 " value %" PRIu32 " max %" PRIu32,
+			map_type_str(m->inner_type), m->inner_key_size, m->inner_value_size,
+			m->inner_max_entries);
+	for (size_t i = 0; i < m->n_slots; i++) {
+		const struct objfile_slot *sl = &m->slots[i];
+
+		fprintf(out, "%s%" PRIu32 "=%s %s", i ? ", " : ", slots ", sl->key,
+			sl->is_prog ? "program" : "map",
+			show(&sh, sl->is_prog ? o->progs[sl->index].name : o->maps[sl->index].name));
+		shown_free(&sh);
+	}
 	fputc('\n', out);
 }
 
@@ -221,13 +269,22 @@ static void prog_text(const struct objfile *o, const struct objfile_prog *p, FIL
 	fprintf(out, "  program %s: section %s, %s, %zu insns, %zu map relocations",
 		show(&sh, p->name), show(&sh, p->section), prog_type_str(p->type), p->n_insns,
 		p->n_relocs);
+	if (o->libbpf)
+		fprintf(out, ", %zu ELF relocations", p->n_elf_relocs);
 	for (size_t i = 0; i < p->n_relocs; i++) {
 		fprintf(out, "%s%s@%zu", i ? ", " : " (",
 			show(&sh, p->relocs[i].map < o->n_maps ? o->maps[p->relocs[i].map].name : "?"),
 			p->relocs[i].insn);
 		shown_free(&sh);
 	}
-	fputs(p->n_relocs ? ")\n" : "\n", out);
+	fputs(p->n_relocs ? ")" : "", out);
+	if (p->n_calls)
+		fprintf(out, ", %zu calls into .text", p->n_calls);
+	if (p->is_tail)
+		fputs(", tail call", out);
+	if (!p->elf_type)
+		fputs(", type not in the section name", out);
+	fputc('\n', out);
 }
 
 static int inspect_text(const struct objfile *o, FILE *out)
@@ -236,8 +293,12 @@ static int inspect_text(const struct objfile *o, FILE *out)
 
 	fprintf(out, "object: %s\n", show(&sh, o->path));
 	fprintf(out, "layout: %s\n", objfile_layout_str(o->layout));
+	fprintf(out, "loader: %s\n", o->libbpf ? "libbpf" : "legacy (bpf-provision's own)");
+	fprintf(out, "sha1: %s\n", o->sha1);
 	fprintf(out, "license: %s\n", o->license ? show(&sh, o->license) : "(none)");
-	if (o->has_kern_version)
+	if (o->has_kern_version && o->kern_version == OBJFILE_KERN_VERSION_CURRENT)
+		fputs("kern_version: current (0xfffffffe: the running kernel's)\n", out);
+	else if (o->has_kern_version)
 		fprintf(out, "kern_version: %" PRIu32 " (%u.%u.%u)\n", o->kern_version,
 			o->kern_version >> 16, (o->kern_version >> 8) & 0xff,
 			o->kern_version & 0xff);

@@ -373,3 +373,22 @@ int sys_chown(struct sys *s, const char *path, uid_t uid, gid_t gid)
 		return -ELOOP;
 	return r ?: AT_CALL(s, path, fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW));
 }
+
+int sys_map_update(struct sys *s, int map_fd, const void *key, const void *value,
+		   unsigned long long flags)
+{
+	int r = sys_step(s);
+
+	if (r == 0 && bpf_map_update_elem(map_fd, key, value, flags) < 0)
+		r = -errno;
+	return r;
+}
+
+int sys_map_delete(struct sys *s, int map_fd, const void *key)
+{
+	int r = sys_step(s);
+
+	if (r == 0 && bpf_map_delete_elem(map_fd, key) < 0 && errno != ENOENT)
+		r = -errno;
+	return r;
+}

@@ -67,4 +67,10 @@ int sys_rmdir(struct sys *s, const char *path);
 int sys_chmod(struct sys *s, const char *path, mode_t mode);
 int sys_chown(struct sys *s, const char *path, uid_t uid, gid_t gid);
 
+/* A map entry written or removed (bpf_map_update_elem, bpf_map_delete_elem
+ * with flags as they take them); deleting an absent key is not an error. */
+int sys_map_update(struct sys *s, int map_fd, const void *key, const void *value,
+		   unsigned long long flags);
+int sys_map_delete(struct sys *s, int map_fd, const void *key);
+
 #endif
