@@ -1013,7 +1013,8 @@ START_TEST(test_inspect_text)
 	ck_assert_ptr_nonnull(strstr(text, "maps: 5\n"));
 	ck_assert_ptr_nonnull(strstr(text, "  map map_outer: section maps, array_of_maps key 4 "
 					   "value 4 max 4, pinning object (1), map id 2, inner "
-					   "map map_inner (id 1, index 0)\n"));
+					   "map map_inner (id 1, index 0), slots 0=map map_inner\n"));
+	ck_assert_ptr_nonnull(strstr(text, "loader: legacy (bpf-provision's own)\n"));
 	ck_assert_ptr_nonnull(strstr(text, "pinning custom (4) pin_id 4"));
 	ck_assert_ptr_nonnull(strstr(text, "programs: 3\n"));
 	ck_assert_ptr_nonnull(strstr(text, "  program act_count: section action, sched_act, "));
