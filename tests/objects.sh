@@ -437,6 +437,45 @@ case_iproute2_calls() {
 	finish "$W/tc.yaml"
 }
 
+jmp_slots() { # the program ids at keys 0 and 1 of tc/globals/jmp
+	echo "$(value_at tc/globals/jmp 0) $(value_at tc/globals/jmp 1)"
+}
+
+# The ingress program made again while jmp stays: as tc does on every load,
+# the tail calls are loaded again and written into the kept prog array.
+# Each step made to fail in turn leaves both slots holding the programs
+# they held, and the tree as it was; the apply that goes through swaps them.
+case_iproute2_tail_rollback() {
+	reset
+	workdir iproute2_calls.o
+	iproute2_manifest ""
+	bp 0 apply "$W/tc.yaml" || return
+	rm "$M/tc/progs/ingress" || fatal "cannot unpin tc/progs/ingress"
+	before=$(jmp_slots)
+	tree_listing "$M" >"$T/before"
+	n=1
+	rc=1
+	while [ "$n" -le 80 ]; do
+		BPF_PROVISION_FAIL_AT=$n "$BPF_PROVISION" --bpffs "$M" apply "$W/tc.yaml" \
+			>"$T/out" 2>"$T/err"
+		rc=$?
+		[ "$rc" = 0 ] && break
+		[ "$rc" = 1 ] || bad "step $n: apply exited $rc, want 1 (rolled back)"
+		tree_listing "$M" >"$T/after"
+		cmp -s "$T/before" "$T/after" || bad "step $n failed and the tree changed"
+		[ "$(jmp_slots)" = "$before" ] ||
+			bad "step $n failed and jmp holds '$(jmp_slots)', it held '$before'"
+		n=$((n + 1))
+	done
+	[ "$rc" = 0 ] || { bad "no apply went through in 80 steps"; return; }
+	[ "$n" -gt 5 ] || bad "the apply took only $((n - 1)) steps"
+	[ "$(jmp_slots)" != "$before" ] ||
+		bad "the apply that went through left the old tail programs in jmp ($before)"
+	iproute2_checks iproute2_calls
+	no_op_plan "$W/tc.yaml"
+	finish "$W/tc.yaml"
+}
+
 case_iproute2_calls_sha1() {
 	reset
 	workdir iproute2_calls.o
@@ -769,7 +808,7 @@ PASSED=0
 FAILED=
 SKIPPED=
 NCASES=0
-for c in objects gobpf_calls gobpf_em_none iproute2_calls iproute2_calls_sha1 \
+for c in objects gobpf_calls gobpf_em_none iproute2_calls iproute2_tail_rollback iproute2_calls_sha1 \
 	libbpf_minimal libbpf_core libbpf_tc libbpf_tc_pin_root libbpf_tc_pin_root_shared \
 	libbpf_tc_vs_tc libbpf_tc_reuse_tc_first libbpf_tc_reuse_ours_first \
 	libbpf_mim libbpf_perf libbpf_ingress_no_type libbpf_ingress_type \
