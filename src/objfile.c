@@ -377,7 +377,9 @@ static int detect_layout(struct reader *r)
 			btf = true;
 	}
 	if (gobpf + iproute2 + btf > 1)
-		return rd_error(r, "mixes map layouts (%s%s%s): one object has one layout",
+		return rd_error(r, "mixes map layouts (%s%s%s): libbpf 1.x refuses legacy map "
+				   "sections and the legacy loaders never read '.maps', so no loader "
+				   "takes both; declare every map in one layout",
 				gobpf ? "gobpf 'maps/NAME' " : "", iproute2 ? "iproute2 'maps' " : "",
 				btf ? "BTF '.maps'" : "");
 	if (gobpf)
