@@ -1268,7 +1268,9 @@ static int read_btf_object(struct reader *r, struct bpf_object *obj)
 		if (!m)
 			return -ENOMEM;
 		m->name = strdup(name);
-		m->section = strdup(".maps");
+		/* struct_ops maps come from their own section, not `.maps`. */
+		m->section = strdup(bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS ? ".struct_ops"
+										  : ".maps");
 		if (!m->name || !m->section)
 			return -ENOMEM;
 		m->type = bpf_map__type(map);

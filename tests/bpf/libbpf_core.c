@@ -6,6 +6,10 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
+/* A .kconfig extern, as cilium's kconfig object has: libbpf fills it in a
+ * map of its own at load. */
+extern unsigned int LINUX_KERNEL_VERSION __kconfig;
+
 struct task_struct {
 	int pid;
 	int tgid;
@@ -18,7 +22,7 @@ int core_read(void *ctx)
 	int pid = BPF_CORE_READ(task, pid);
 	int tgid = BPF_CORE_READ(task, tgid);
 
-	return pid == tgid ? 0 : 1;
+	return pid == tgid && LINUX_KERNEL_VERSION ? 0 : 1;
 }
 
 char LICENSE[] SEC("license") = "GPL";
