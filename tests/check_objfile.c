@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -91,7 +92,7 @@ struct want_prog {
 	const char *section, *name;
 	enum bpf_prog_type type;
 	enum bpf_attach_type attach;
-	const char *maps[6]; /* map of each relocation in order; NULL-terminated */
+	const char *maps[8]; /* map of each relocation in order; NULL-terminated */
 };
 
 /* Reads the whole file; the test's own view of the bytes, independent of
@@ -441,6 +442,650 @@ START_TEST(test_example_objects)
 	objfile_free(o);
 	free(path);
 	ck_assert_uint_eq(d.n_msgs, 0);
+}
+END_TEST
+
+/* ---- what the reader tells the loaders: calls, slots, kernel version, types ---- */
+
+#define INSN_SZ sizeof(struct bpf_insn)
+
+/* In host order, as the raw ELF helpers above read the file: clang's
+ * -target bpf builds for the host's byte order. */
+static uint32_t get_u32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static bool is_pseudo_call(const struct bpf_insn *insn)
+{
+	return insn->code == (BPF_JMP | BPF_CALL) && insn->src_reg == BPF_PSEUDO_CALL;
+}
+
+/* Instructions of a section of the file, counted from its header. */
+static size_t sec_insns(const char *path, const char *sec)
+{
+	size_t size, n;
+	unsigned char *buf = slurp(path, &size);
+
+	n = shdr_at(buf, find_sec(buf, sec))->sh_size / INSN_SZ;
+	free(buf);
+	return n;
+}
+
+/* ELF relocations of section sec whose offset lies in [lo, hi): libbpf
+ * gives a program those of its own function's range. */
+static size_t elf_relocs_in(unsigned char *buf, const char *sec, uint64_t lo, uint64_t hi)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)buf;
+	size_t target = find_sec(buf, sec), n = 0;
+
+	for (size_t i = 1; i < eh->e_shnum; i++) {
+		const Elf64_Shdr *sh = shdr_at(buf, i);
+		const Elf64_Rel *rel = (const Elf64_Rel *)(buf + sh->sh_offset);
+
+		if (sh->sh_type != SHT_REL || sh->sh_info != target)
+			continue;
+		for (size_t k = 0; k < sh->sh_size / sizeof(*rel); k++)
+			n += rel[k].r_offset >= lo && rel[k].r_offset < hi;
+	}
+	return n;
+}
+
+/* The ELF relocations of the function sym (in section sec) as the test
+ * counts them from the file, independent of objfile.c. */
+static size_t elf_relocs_of(const char *path, const char *sec, const char *sym)
+{
+	size_t size, n;
+	unsigned char *buf = slurp(path, &size);
+	const Elf64_Sym *s = find_sym(buf, sym);
+
+	n = elf_relocs_in(buf, sec, s->st_value, s->st_value + s->st_size);
+	free(buf);
+	return n;
+}
+
+/* A legacy program that calls into `.text` holds its own section's
+ * instructions followed by all of `.text`, as iproute2's loader links it:
+ * the same instructions as the file apart from the calls' immediates, and
+ * every call of its own part lands in the appended copy.  Returns the count
+ * of its own instructions. */
+static size_t check_text_appended(const struct objfile *o, const struct objfile_prog *p)
+{
+	size_t size, n_own, n_text, n_calls = 0;
+	unsigned char *buf = slurp(o->path, &size);
+	const Elf64_Shdr *own = shdr_at(buf, find_sec(buf, p->section));
+	const Elf64_Shdr *text = shdr_at(buf, find_sec(buf, ".text"));
+	const struct bpf_insn *file_own = (const struct bpf_insn *)(buf + own->sh_offset);
+	const struct bpf_insn *file_text = (const struct bpf_insn *)(buf + text->sh_offset);
+
+	n_own = own->sh_size / INSN_SZ;
+	n_text = text->sh_size / INSN_SZ;
+	ck_assert_uint_gt(n_text, 0);
+	ck_assert_uint_gt(p->n_insns, n_own);
+	ck_assert_uint_eq(p->n_insns, n_own + n_text);
+	for (size_t i = 0; i < p->n_insns; i++) {
+		const struct bpf_insn *got = &p->insns[i];
+		const struct bpf_insn *want = i < n_own ? &file_own[i] : &file_text[i - n_own];
+
+		ck_assert_msg(got->code == want->code && got->dst_reg == want->dst_reg &&
+				      got->src_reg == want->src_reg && got->off == want->off,
+			      "%s: instruction %zu differs from the file's", p->section, i);
+		if (!is_pseudo_call(got)) {
+			ck_assert_int_eq(got->imm, want->imm);
+			continue;
+		}
+		if (i >= n_own)
+			continue; /* a call within `.text`: relative, checked by the verifier */
+		n_calls++;
+		ck_assert_msg((int64_t)i + got->imm + 1 >= (int64_t)n_own &&
+				      (int64_t)i + got->imm + 1 < (int64_t)p->n_insns,
+			      "%s: the call at %zu (imm %d) does not land in the appended .text",
+			      p->section, i, got->imm);
+	}
+	ck_assert_uint_eq(p->n_calls, n_calls);
+	free(buf);
+	return n_own;
+}
+
+/* What the test itself says KERNEL_VERSION(a, b, c) of the running kernel
+ * is, from uname's release ("6.1.0-13-amd64", "5.10"), sublevel capped at
+ * 255 as the kernel's macro does since 4.14.256/4.9.291. */
+static uint32_t running_kernel_version(void)
+{
+	struct utsname u;
+	unsigned long v[3] = { 0, 0, 0 };
+	const char *s;
+	char *end;
+
+	ck_assert_int_eq(uname(&u), 0);
+	s = u.release;
+	for (int i = 0; i < 3; i++) {
+		v[i] = strtoul(s, &end, 10);
+		if (end == s || *end != '.')
+			break;
+		s = end + 1;
+	}
+	ck_assert_uint_gt(v[0], 0);
+	return (uint32_t)((v[0] << 16) + (v[1] << 8) + (v[2] > 255 ? 255 : v[2]));
+}
+
+/* What `sha1sum` prints for the file: the test's own hash, not libcrypto's. */
+static void sha1sum_of(const char *path, char out[41])
+{
+	char *cmd = NULL, line[256];
+	FILE *p;
+
+	ck_assert_ptr_null(strchr(path, '\''));
+	ck_assert_int_ge(asprintf(&cmd, "sha1sum '%s'", path), 0);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), p));
+	ck_assert_int_eq(pclose(p), 0);
+	free(cmd);
+	ck_assert_msg(strlen(line) > 41 && line[40] == ' ', "sha1sum printed '%s'", line);
+	memcpy(out, line, 40);
+	out[40] = '\0';
+}
+
+static void check_sha1(const struct objfile *o)
+{
+	char want[41];
+
+	ck_assert_uint_eq(strlen(o->sha1), 40);
+	for (size_t i = 0; i < 40; i++)
+		ck_assert_msg((o->sha1[i] >= '0' && o->sha1[i] <= '9') ||
+				      (o->sha1[i] >= 'a' && o->sha1[i] <= 'f'),
+			      "sha1 '%s' is not lowercase hex", o->sha1);
+	sha1sum_of(o->path, want);
+	ck_assert_str_eq(o->sha1, want);
+}
+
+/* The slot of m with key key, which must exist once. */
+static const struct objfile_slot *slot_of(const struct objfile_map *m, uint32_t key)
+{
+	const struct objfile_slot *found = NULL;
+
+	for (size_t i = 0; i < m->n_slots; i++)
+		if (m->slots[i].key == key) {
+			ck_assert_msg(found == NULL, "map '%s': slot %u twice", m->name, key);
+			found = &m->slots[i];
+		}
+	ck_assert_msg(found != NULL, "map '%s': no slot %u", m->name, key);
+	return found;
+}
+
+static void check_map_slot(const struct objfile *o, const struct objfile_map *m, uint32_t key,
+			   const char *map_name)
+{
+	const struct objfile_slot *s = slot_of(m, key);
+
+	ck_assert_msg(!s->is_prog, "map '%s': slot %u holds a program", m->name, key);
+	ck_assert_uint_lt(s->index, o->n_maps);
+	ck_assert_str_eq(o->maps[s->index].name, map_name);
+}
+
+static void check_prog_slot(const struct objfile *o, const struct objfile_map *m, uint32_t key,
+			    const char *prog_name)
+{
+	const struct objfile_slot *s = slot_of(m, key);
+
+	ck_assert_msg(s->is_prog, "map '%s': slot %u holds a map", m->name, key);
+	ck_assert_uint_lt(s->index, o->n_progs);
+	ck_assert_str_eq(o->progs[s->index].name, prog_name);
+}
+
+static const struct objfile_map *map_ok(const struct objfile *o, const char *name)
+{
+	const struct objfile_map *m = objfile_map_by_name(o, name);
+
+	ck_assert_msg(m != NULL, "%s: no map '%s'", o->path, name);
+	return m;
+}
+
+static const struct objfile_prog *prog_ok(const struct objfile *o, const char *name)
+{
+	const struct objfile_prog *p = objfile_prog_by_name(o, name);
+
+	ck_assert_msg(p != NULL, "%s: no program '%s'", o->path, name);
+	return p;
+}
+
+static uint32_t possible_cpus(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	ck_assert_int_gt(n, 0);
+	return (uint32_t)n;
+}
+
+START_TEST(test_gobpf_calls)
+{
+	struct objfile *o = open_ok("gobpf_calls");
+	const struct want_map maps[] = {
+		{ "counts", "maps/counts", BPF_MAP_TYPE_HASH, 4, 8, 64, 0, 2, PIN_MODE_GLOBAL,
+		  .ns = "gobpfns", .inner_map = -1 },
+		{ "jmp", "maps/jmp", BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 4, 0, 2, PIN_MODE_GLOBAL,
+		  .ns = "gobpfns", .inner_map = -1 },
+	};
+	const struct want_prog progs[] = {
+		{ "socket/main", "socket_main", BPF_PROG_TYPE_SOCKET_FILTER, 0,
+		  { "counts", "counts", "jmp" } },
+		{ "socket/tail", "socket_tail", BPF_PROG_TYPE_SOCKET_FILTER, 0, { NULL } },
+	};
+
+	ck_assert_int_eq(o->layout, OBJFILE_LAYOUT_GOBPF);
+	ck_assert(!o->libbpf);
+	ck_assert_pstr_eq(o->license, "GPL");
+	ck_assert(o->has_kern_version);
+	ck_assert_uint_eq(o->kern_version, OBJFILE_KERN_VERSION_CURRENT);
+	ck_assert_uint_eq(objfile_kern_version(o), running_kernel_version());
+	check_maps(o, maps, sizeof(maps) / sizeof(maps[0]));
+	check_progs(o, progs, sizeof(progs) / sizeof(progs[0]));
+	for (size_t i = 0; i < o->n_progs; i++) {
+		const struct objfile_prog *p = &o->progs[i];
+
+		ck_assert_uint_ge(p->n_calls, 1);
+		ck_assert_uint_gt(p->n_insns, sec_insns(o->path, p->section));
+		ck_assert_uint_eq(check_text_appended(o, p), sec_insns(o->path, p->section));
+		ck_assert_int_eq(p->elf_type, BPF_PROG_TYPE_SOCKET_FILTER);
+		ck_assert(!p->is_tail);
+	}
+	/* gobpf fills no prog array itself: its users do. */
+	for (size_t i = 0; i < o->n_maps; i++)
+		ck_assert_uint_eq(o->maps[i].n_slots, 0);
+	check_sha1(o);
+	objfile_free(o);
+}
+END_TEST
+
+/* The version a legacy program loads with: the section's own, or none. */
+START_TEST(test_kern_version)
+{
+	struct objfile *o = open_ok("gobpf");
+
+	ck_assert_uint_eq(objfile_kern_version(o), 0x050a00);
+	objfile_free(o);
+	o = open_ok("iproute2");
+	ck_assert(!o->has_kern_version);
+	ck_assert_uint_eq(objfile_kern_version(o), 0);
+	objfile_free(o);
+}
+END_TEST
+
+/* Old LLVM's e_machine 0: read as the very same object. */
+START_TEST(test_gobpf_em_none)
+{
+	struct objfile *a = open_ok("gobpf_calls"), *b = open_ok("gobpf_em_none");
+	size_t size;
+	unsigned char *buf = slurp(b->path, &size);
+
+	ck_assert_uint_eq(((const Elf64_Ehdr *)buf)->e_machine, EM_NONE);
+	free(buf);
+	ck_assert_int_eq(b->layout, a->layout);
+	ck_assert(!b->libbpf);
+	ck_assert_pstr_eq(b->license, a->license);
+	ck_assert(b->has_kern_version);
+	ck_assert_uint_eq(b->kern_version, a->kern_version);
+	ck_assert_uint_eq(b->n_maps, a->n_maps);
+	for (size_t i = 0; i < a->n_maps; i++) {
+		const struct objfile_map *ma = &a->maps[i], *mb = &b->maps[i];
+
+		ck_assert_str_eq(mb->name, ma->name);
+		ck_assert_str_eq(mb->section, ma->section);
+		ck_assert_uint_eq(mb->type, ma->type);
+		ck_assert_uint_eq(mb->key_size, ma->key_size);
+		ck_assert_uint_eq(mb->value_size, ma->value_size);
+		ck_assert_uint_eq(mb->max_entries, ma->max_entries);
+		ck_assert_uint_eq(mb->flags, ma->flags);
+		ck_assert_uint_eq(mb->pinning_raw, ma->pinning_raw);
+		ck_assert_int_eq(mb->pinning, ma->pinning);
+		ck_assert_pstr_eq(mb->namespace, ma->namespace);
+		ck_assert_uint_eq(mb->n_slots, ma->n_slots);
+	}
+	ck_assert_uint_eq(b->n_progs, a->n_progs);
+	for (size_t i = 0; i < a->n_progs; i++) {
+		const struct objfile_prog *pa = &a->progs[i], *pb = &b->progs[i];
+
+		ck_assert_str_eq(pb->section, pa->section);
+		ck_assert_str_eq(pb->name, pa->name);
+		ck_assert_int_eq(pb->type, pa->type);
+		ck_assert_int_eq(pb->expected_attach, pa->expected_attach);
+		ck_assert_uint_eq(pb->n_insns, pa->n_insns);
+		ck_assert_int_eq(memcmp(pb->insns, pa->insns, pa->n_insns * INSN_SZ), 0);
+		ck_assert_uint_eq(pb->n_relocs, pa->n_relocs);
+		for (size_t k = 0; k < pa->n_relocs; k++) {
+			ck_assert_uint_eq(pb->relocs[k].insn, pa->relocs[k].insn);
+			ck_assert_uint_eq(pb->relocs[k].map, pa->relocs[k].map);
+		}
+		ck_assert_uint_eq(pb->n_calls, pa->n_calls);
+	}
+	/* Two bytes differ, so does the hash tc would name its directory by. */
+	ck_assert_str_ne(b->sha1, a->sha1);
+	check_sha1(b);
+	objfile_free(a);
+	objfile_free(b);
+}
+END_TEST
+
+START_TEST(test_iproute2_calls)
+{
+	struct objfile *o = open_ok("iproute2_calls");
+	const struct want_map maps[] = {
+		{ "jmp", "maps", BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 2, 0, 2, PIN_MODE_GLOBAL, .id = 1,
+		  .inner_map = -1 },
+		{ "inner", "maps", BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0, 2, PIN_MODE_GLOBAL, .id = 2,
+		  .inner_idx = 0, .inner_map = -1 },
+		{ "outer", "maps", BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, 1, 0, 2, PIN_MODE_GLOBAL,
+		  .inner_id = 2, .inner_idx = 0, .inner_map = 1 },
+		/* max_elem 0 in the ELF: one slot per possible CPU, as libbpf sizes it. */
+		{ "events", "maps", BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, 4, possible_cpus(), 0, 2,
+		  PIN_MODE_GLOBAL, .inner_map = -1 },
+		{ "flows", "maps", BPF_MAP_TYPE_HASH, 4, 8, 256, 0, 5, PIN_MODE_CUSTOM, .pin_id = 5,
+		  .inner_map = -1 },
+		{ "objmap", "maps", BPF_MAP_TYPE_ARRAY, 4, 8, 4, 0, 1, PIN_MODE_OBJECT,
+		  .inner_map = -1 },
+	};
+	const struct want_prog progs[] = {
+		{ "ingress", "cls_ingress", BPF_PROG_TYPE_SCHED_CLS, 0,
+		  { "flows", "flows", "objmap", "outer", "events", "jmp" } },
+		{ "1/0", "cls_tail0", BPF_PROG_TYPE_SCHED_CLS, 0, { NULL } },
+		{ "1/1", "cls_tail1", BPF_PROG_TYPE_SCHED_CLS, 0, { NULL } },
+	};
+	const struct objfile_map *jmp, *outer;
+	size_t size;
+	unsigned char *buf;
+	const Elf64_Sym *ev;
+
+	/* The premise: the record itself says max_elem 0. */
+	buf = slurp(o->path, &size);
+	ev = find_sym(buf, "events");
+	ck_assert_uint_eq(get_u32(buf + shdr_at(buf, find_sec(buf, "maps"))->sh_offset +
+				   ev->st_value + 12),
+			  0);
+	free(buf);
+
+	ck_assert_int_eq(o->layout, OBJFILE_LAYOUT_IPROUTE2);
+	ck_assert(!o->libbpf);
+	ck_assert(!o->has_kern_version);
+	check_maps(o, maps, sizeof(maps) / sizeof(maps[0]));
+	check_progs(o, progs, sizeof(progs) / sizeof(progs[0]));
+	for (size_t i = 0; i < o->n_progs; i++) {
+		const struct objfile_prog *p = &o->progs[i];
+
+		/* No section names a type: tc filter loads sched_cls. */
+		ck_assert_int_eq(p->elf_type, BPF_PROG_TYPE_UNSPEC);
+		ck_assert_uint_ge(p->n_calls, 1);
+		ck_assert_uint_gt(p->n_insns, sec_insns(o->path, p->section));
+		check_text_appended(o, p);
+		ck_assert(p->is_tail == (i > 0));
+	}
+	ck_assert(!prog_ok(o, "cls_ingress")->is_tail);
+	ck_assert(prog_ok(o, "cls_tail0")->is_tail);
+	ck_assert(prog_ok(o, "cls_tail1")->is_tail);
+
+	/* tc fills prog array 1 from sections 1/KEY ... */
+	jmp = map_ok(o, "jmp");
+	ck_assert_uint_eq(jmp->n_slots, 2);
+	check_prog_slot(o, jmp, 0, "cls_tail0");
+	check_prog_slot(o, jmp, 1, "cls_tail1");
+	ck_assert_str_eq(o->progs[slot_of(jmp, 0)->index].section, "1/0");
+	ck_assert_str_eq(o->progs[slot_of(jmp, 1)->index].section, "1/1");
+	/* ... and puts map id 2 into outer (inner_id 2) at inner_idx 0. */
+	outer = map_ok(o, "outer");
+	ck_assert_uint_eq(outer->n_slots, 1);
+	check_map_slot(o, outer, 0, "inner");
+	for (size_t i = 0; i < o->n_maps; i++)
+		if (&o->maps[i] != jmp && &o->maps[i] != outer)
+			ck_assert_uint_eq(o->maps[i].n_slots, 0);
+	check_sha1(o);
+	objfile_free(o);
+}
+END_TEST
+
+/* iproute2.c's map_inner (id 1, inner_idx 0) goes into map_outer (inner_id 1). */
+START_TEST(test_iproute2_inner_slot)
+{
+	struct objfile *o = open_ok("iproute2");
+	const struct objfile_map *outer = map_ok(o, "map_outer");
+
+	ck_assert_uint_eq(outer->n_slots, 1);
+	check_map_slot(o, outer, 0, "map_inner");
+	for (size_t i = 0; i < o->n_maps; i++)
+		if (&o->maps[i] != outer)
+			ck_assert_uint_eq(o->maps[i].n_slots, 0);
+	/* "classifier/tail" is no ID/KEY section. */
+	for (size_t i = 0; i < o->n_progs; i++)
+		ck_assert(!o->progs[i].is_tail);
+	objfile_free(o);
+}
+END_TEST
+
+START_TEST(test_libbpf_minimal)
+{
+	struct objfile *o = open_ok("libbpf_minimal");
+	const struct objfile_prog *p;
+	struct stat st;
+	size_t size;
+	unsigned char *buf;
+
+	ck_assert_int_eq(o->layout, OBJFILE_LAYOUT_NONE);
+	ck_assert(o->libbpf);
+	ck_assert_pstr_eq(o->license, "Dual BSD/GPL");
+	ck_assert(!o->has_kern_version);
+	/* The bytes libbpf opens again when it loads: the whole file. */
+	ck_assert_ptr_nonnull(o->bytes);
+	ck_assert_int_eq(stat(o->path, &st), 0);
+	ck_assert_uint_eq(o->size, (size_t)st.st_size);
+	buf = slurp(o->path, &size);
+	ck_assert_uint_eq(size, o->size);
+	ck_assert_int_eq(memcmp(buf, o->bytes, size), 0);
+	free(buf);
+	/* .bss and .rodata are libbpf's internal maps, not ours. */
+	ck_assert_uint_eq(o->n_maps, 0);
+	ck_assert_uint_eq(o->n_progs, 1);
+	p = &o->progs[0];
+	ck_assert_str_eq(p->section, "tp/syscalls/sys_enter_write");
+	ck_assert_str_eq(p->name, "handle_tp");
+	ck_assert_int_eq(p->type, BPF_PROG_TYPE_TRACEPOINT);
+	ck_assert_int_eq(p->elf_type, BPF_PROG_TYPE_TRACEPOINT);
+	/* my_pid (.bss), the printk format (.rodata.str) and the call of
+	 * current_pid: libbpf relocates them, objfile.c only counts. */
+	ck_assert_uint_ge(p->n_elf_relocs, 1);
+	ck_assert_uint_eq(p->n_elf_relocs, elf_relocs_of(o->path, p->section, "handle_tp"));
+	ck_assert_uint_eq(p->n_relocs, 0);
+	ck_assert_uint_eq(p->n_calls, 0);
+	ck_assert(!p->is_tail);
+	/* libbpf appends .text when it loads, not when it opens. */
+	ck_assert_uint_eq(p->n_insns, sec_insns(o->path, p->section));
+	check_sha1(o);
+	objfile_free(o);
+}
+END_TEST
+
+START_TEST(test_libbpf_mim)
+{
+	struct objfile *o = open_ok("libbpf_mim");
+	const struct objfile_map *m;
+	const struct objfile_prog *p;
+	static const char *const inners[] = { "inner_a", "inner_b" };
+
+	ck_assert_int_eq(o->layout, OBJFILE_LAYOUT_BTF);
+	ck_assert(o->libbpf);
+	ck_assert_ptr_nonnull(o->bytes);
+	/* inner_a and inner_b are `.maps` variables: maps of their own. */
+	ck_assert_uint_eq(o->n_maps, 4);
+	for (size_t i = 0; i < 2; i++) {
+		m = map_ok(o, inners[i]);
+		ck_assert_uint_eq(m->type, BPF_MAP_TYPE_ARRAY);
+		ck_assert_uint_eq(m->key_size, 4);
+		ck_assert_uint_eq(m->value_size, 4);
+		ck_assert_uint_eq(m->max_entries, 1);
+		ck_assert_int_eq(m->pinning, PIN_MODE_NONE);
+		ck_assert(!m->has_inner);
+		ck_assert_uint_eq(m->n_slots, 0);
+	}
+
+	m = map_ok(o, "outer");
+	ck_assert_str_eq(m->section, ".maps");
+	ck_assert_uint_eq(m->type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	ck_assert_uint_eq(m->key_size, 4);
+	ck_assert_uint_eq(m->value_size, 4);
+	ck_assert_uint_eq(m->max_entries, 2);
+	ck_assert_uint_eq(m->pinning_raw, 1);
+	ck_assert_int_eq(m->pinning, PIN_MODE_GLOBAL);
+	ck_assert_int_eq(m->inner_map, -1); /* iproute2's field */
+	/* struct inner_def: array, key and value __u32, max_entries 1. */
+	ck_assert(m->has_inner);
+	ck_assert_uint_eq(m->inner_type, BPF_MAP_TYPE_ARRAY);
+	ck_assert_uint_eq(m->inner_key_size, 4);
+	ck_assert_uint_eq(m->inner_value_size, 4);
+	ck_assert_uint_eq(m->inner_max_entries, 1);
+	ck_assert_uint_eq(m->n_slots, 2);
+	check_map_slot(o, m, 0, "inner_a");
+	check_map_slot(o, m, 1, "inner_b");
+
+	m = map_ok(o, "jmp_table");
+	ck_assert_uint_eq(m->type, BPF_MAP_TYPE_PROG_ARRAY);
+	ck_assert_uint_eq(m->key_size, 4);
+	ck_assert_uint_eq(m->value_size, 4);
+	ck_assert_uint_eq(m->max_entries, 2);
+	ck_assert_int_eq(m->pinning, PIN_MODE_GLOBAL);
+	ck_assert(!m->has_inner);
+	ck_assert_uint_eq(m->n_slots, 1);
+	check_prog_slot(o, m, 0, "tail_prog");
+
+	/* Two programs in one section "socket": relocations by function range. */
+	ck_assert_uint_eq(o->n_progs, 2);
+	p = prog_ok(o, "tail_prog");
+	ck_assert_str_eq(p->section, "socket");
+	ck_assert_int_eq(p->type, BPF_PROG_TYPE_SOCKET_FILTER);
+	ck_assert_uint_eq(p->n_elf_relocs, 0);
+	ck_assert_uint_eq(p->n_elf_relocs, elf_relocs_of(o->path, "socket", "tail_prog"));
+	p = prog_ok(o, "main_prog");
+	ck_assert_str_eq(p->section, "socket");
+	ck_assert_int_eq(p->type, BPF_PROG_TYPE_SOCKET_FILTER);
+	ck_assert_uint_eq(p->n_elf_relocs, 2); /* outer and jmp_table */
+	ck_assert_uint_eq(p->n_elf_relocs, elf_relocs_of(o->path, "socket", "main_prog"));
+	check_sha1(o);
+	objfile_free(o);
+}
+END_TEST
+
+START_TEST(test_libbpf_perf)
+{
+	struct objfile *o = open_ok("libbpf_perf");
+	const struct want_map maps[] = {
+		/* Neither size nor max_entries declared: 4-byte key and value
+		 * and one slot per possible CPU, what libbpf makes. */
+		{ "perf_events", ".maps", BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, 4, possible_cpus(), 0,
+		  1, PIN_MODE_GLOBAL, .inner_map = -1 },
+		{ "ring_events", ".maps", BPF_MAP_TYPE_RINGBUF, 0, 0, 262144, 0, 1, PIN_MODE_GLOBAL,
+		  .inner_map = -1 },
+	};
+	const struct want_prog progs[] = {
+		{ "tp/syscalls/sys_enter_write", "emit", BPF_PROG_TYPE_TRACEPOINT, 0, { NULL } },
+	};
+
+	ck_assert_int_eq(o->layout, OBJFILE_LAYOUT_BTF);
+	ck_assert(o->libbpf);
+	check_maps(o, maps, sizeof(maps) / sizeof(maps[0]));
+	check_progs(o, progs, sizeof(progs) / sizeof(progs[0]));
+	ck_assert_uint_eq(o->progs[0].n_elf_relocs,
+			  elf_relocs_of(o->path, o->progs[0].section, "emit"));
+	objfile_free(o);
+}
+END_TEST
+
+START_TEST(test_libbpf_ingress_set_type)
+{
+	struct objfile *o = open_ok("libbpf_ingress");
+	const struct objfile_prog *p;
+
+	ck_assert_int_eq(o->layout, OBJFILE_LAYOUT_BTF);
+	ck_assert(o->libbpf);
+	ck_assert_uint_eq(o->n_progs, 1);
+	p = &o->progs[0];
+	ck_assert_str_eq(p->section, "ingress");
+	ck_assert_str_eq(p->name, "ingress_count");
+	/* "ingress" names no type libbpf 1.1 knows. */
+	ck_assert_int_eq(p->type, BPF_PROG_TYPE_UNSPEC);
+	ck_assert_int_eq(p->elf_type, BPF_PROG_TYPE_UNSPEC);
+	ck_assert_int_eq(p->expected_attach, 0);
+
+	objfile_set_prog_type(o, 0, BPF_PROG_TYPE_SCHED_CLS, -1);
+	ck_assert_int_eq(p->type, BPF_PROG_TYPE_SCHED_CLS);
+	ck_assert_int_eq(p->expected_attach, 0);
+	ck_assert_int_eq(p->elf_type, BPF_PROG_TYPE_UNSPEC); /* what the section says */
+	/* BPF_CGROUP_INET_INGRESS is 0: first a non-zero one, so that setting
+	 * it is seen. */
+	objfile_set_prog_type(o, 0, BPF_PROG_TYPE_SCHED_CLS, BPF_CGROUP_INET_EGRESS);
+	ck_assert_int_eq(p->expected_attach, BPF_CGROUP_INET_EGRESS);
+	objfile_set_prog_type(o, 0, BPF_PROG_TYPE_SCHED_CLS, BPF_CGROUP_INET_INGRESS);
+	ck_assert_int_eq(p->type, BPF_PROG_TYPE_SCHED_CLS);
+	ck_assert_int_eq(p->expected_attach, BPF_CGROUP_INET_INGRESS);
+	objfile_free(o);
+
+	/* The section's own attach type holds for the section's own type only. */
+	o = open_ok("btf");
+	p = prog_ok(o, "xdp_note");
+	ck_assert_int_eq(p->expected_attach, BPF_XDP);
+	objfile_set_prog_type(o, (size_t)(p - o->progs), BPF_PROG_TYPE_XDP, -1);
+	ck_assert_int_eq(p->type, BPF_PROG_TYPE_XDP);
+	ck_assert_int_eq(p->expected_attach, BPF_XDP);
+	objfile_set_prog_type(o, (size_t)(p - o->progs), BPF_PROG_TYPE_SCHED_CLS, -1);
+	ck_assert_int_eq(p->type, BPF_PROG_TYPE_SCHED_CLS);
+	ck_assert_int_eq(p->expected_attach, 0);
+	ck_assert_int_eq(p->elf_type, BPF_PROG_TYPE_XDP);
+	objfile_free(o);
+}
+END_TEST
+
+/* libbpf-bootstrap's tc.bpf.c style, CO-RE, and a program only the verifier
+ * refuses: all read as libbpf reads them. */
+START_TEST(test_libbpf_tc_core)
+{
+	struct objfile *o = open_ok("libbpf_tc");
+	const struct want_map maps[] = {
+		{ "tc_counts", ".maps", BPF_MAP_TYPE_ARRAY, 4, 8, 4, 0, 1, PIN_MODE_GLOBAL,
+		  .inner_map = -1 },
+	};
+	const struct want_prog tc[] = {
+		{ "tc", "tc_ingress", BPF_PROG_TYPE_SCHED_CLS, 0, { NULL } },
+	};
+	const struct want_prog core[] = {
+		{ "raw_tp/sys_enter", "core_read", BPF_PROG_TYPE_RAW_TRACEPOINT, 0, { NULL } },
+	};
+	const struct want_prog rejected[] = {
+		{ "socket", "reject_btf", BPF_PROG_TYPE_SOCKET_FILTER, 0, { NULL } },
+	};
+
+	ck_assert_int_eq(o->layout, OBJFILE_LAYOUT_BTF);
+	ck_assert(o->libbpf);
+	check_maps(o, maps, 1);
+	check_progs(o, tc, 1);
+	ck_assert_int_eq(o->progs[0].elf_type, BPF_PROG_TYPE_SCHED_CLS);
+	/* tc_counts, the .data global and the printk format. */
+	ck_assert_uint_eq(o->progs[0].n_elf_relocs, elf_relocs_of(o->path, "tc", "tc_ingress"));
+	ck_assert_uint_ge(o->progs[0].n_elf_relocs, 2);
+	objfile_free(o);
+
+	o = open_ok("libbpf_core");
+	ck_assert_int_eq(o->layout, OBJFILE_LAYOUT_NONE);
+	ck_assert(o->libbpf);
+	ck_assert_uint_eq(o->n_maps, 0);
+	check_progs(o, core, 1);
+	/* CO-RE relocations live in .BTF.ext, not in ELF relocation sections. */
+	ck_assert_uint_eq(o->progs[0].n_elf_relocs,
+			  elf_relocs_of(o->path, "raw_tp/sys_enter", "core_read"));
+	objfile_free(o);
+
+	o = open_ok("reject_btf");
+	ck_assert_int_eq(o->layout, OBJFILE_LAYOUT_NONE);
+	check_progs(o, rejected, 1);
+	objfile_free(o);
 }
 END_TEST
 
@@ -864,6 +1509,32 @@ START_TEST(test_reject_btf)
 }
 END_TEST
 
+/* A BPF arena's `.addr_space.1` needs libbpf 1.4: said before libbpf 1.1
+ * fails on it obscurely.  The object is a good one whose `.debug_abbrev`
+ * (as long a name, not shared with another) is renamed in place. */
+static void patch_arena(unsigned char *b)
+{
+	static const char arena[] = ".addr_space.1";
+	char *name = (char *)sec_name(b, shdr_at(b, find_sec(b, ".debug_abbrev")));
+
+	ck_assert_uint_eq(strlen(name), sizeof(arena) - 1);
+	memcpy(name, arena, sizeof(arena) - 1);
+	find_sec(b, arena);
+}
+
+START_TEST(test_reject_arena)
+{
+	if (libbpf_major_version() > 1 ||
+	    (libbpf_major_version() == 1 && libbpf_minor_version() >= 4)) {
+		fprintf(stderr, "test_reject_arena: SKIPPED: libbpf %s loads arenas itself\n",
+			libbpf_version_string());
+		return;
+	}
+	reject_patched("libbpf_minimal", "arena-none.o", patch_arena, "libbpf 1.4");
+	reject_patched("libbpf_perf", "arena-btf.o", patch_arena, "libbpf 1.4");
+}
+END_TEST
+
 /* ---- report_inspect ---- */
 
 static json_t *inspect_json(const char *name)
@@ -1024,6 +1695,236 @@ START_TEST(test_inspect_text)
 }
 END_TEST
 
+static char *inspect_text_of(const char *name, struct objfile **ret)
+{
+	struct objfile *o = open_ok(name);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(report_inspect(o, f, false), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	if (ret)
+		*ret = o;
+	else
+		objfile_free(o);
+	return text;
+}
+
+/* The line of text that starts with prefix, without its newline. */
+static char *line_of(const char *text, const char *prefix)
+{
+	const char *b = strstr(text, prefix);
+	char *line;
+
+	ck_assert_msg(b != NULL, "no line '%s' in:\n%s", prefix, text);
+	line = strndup(b, strcspn(b, "\n"));
+	ck_assert_ptr_nonnull(line);
+	return line;
+}
+
+#define ck_assert_contains(text, want)                                                            \
+	ck_assert_msg(strstr((text), (want)) != NULL, "no '%s' in:\n%s", (want), (text))
+
+START_TEST(test_inspect_text_calls)
+{
+	struct objfile *o;
+	char *text = inspect_text_of("gobpf_calls", NULL), want[256], *line;
+
+	ck_assert_contains(text, "loader: legacy (bpf-provision's own)\n");
+	ck_assert_contains(text, "kern_version: current");
+	ck_assert_contains(text, ", namespace gobpfns");
+	ck_assert_contains(text, "  program socket_tail: section socket/tail, socket_filter, ");
+	ck_assert_contains(text, ", 1 calls into .text\n");
+	free(text);
+
+	text = inspect_text_of("iproute2_calls", &o);
+	ck_assert_contains(text, "layout: iproute2\n");
+	snprintf(want, sizeof(want), "sha1: %s\n", o->sha1);
+	ck_assert_contains(text, want);
+	ck_assert_contains(text, "  map jmp: section maps, prog_array key 4 value 4 max 2, "
+				 "pinning global (2), map id 1, slots 0=program cls_tail0, "
+				 "1=program cls_tail1\n");
+	ck_assert_contains(text, "  map outer: section maps, array_of_maps key 4 value 4 max 1, "
+				 "pinning global (2), inner map inner (id 2, index 0), slots "
+				 "0=map inner\n");
+	snprintf(want, sizeof(want), "  map events: section maps, perf_event_array key 4 value 4 "
+				     "max %u,", possible_cpus());
+	ck_assert_contains(text, want);
+	ck_assert_contains(text, ", slots 0=program ");
+	ck_assert_contains(text, "calls into .text");
+	ck_assert_contains(text, ", tail call");
+	snprintf(want, sizeof(want), "  program cls_tail1: section 1/1, sched_cls, %zu insns, "
+				     "0 map relocations, 1 calls into .text, tail call, type not "
+				     "in the section name\n",
+		 prog_ok(o, "cls_tail1")->n_insns);
+	ck_assert_contains(text, want);
+	/* The main program is no tail call. */
+	line = line_of(text, "  program cls_ingress: ");
+	ck_assert_contains(line, ", 1 calls into .text");
+	ck_assert_ptr_null(strstr(line, "tail call"));
+	free(line);
+	free(text);
+	objfile_free(o);
+}
+END_TEST
+
+START_TEST(test_inspect_text_libbpf)
+{
+	struct objfile *o;
+	char *text = inspect_text_of("libbpf_mim", NULL), want[256];
+
+	ck_assert_contains(text, "loader: libbpf\n");
+	ck_assert_contains(text, "kern_version: (none)\n");
+	ck_assert_contains(text, "  map outer: section .maps, array_of_maps key 4 value 4 max 2, "
+				 "pinning global (1), inner array key 4 value 4 max 1, slots "
+				 "0=map inner_a, 1=map inner_b\n");
+	ck_assert_contains(text, "  map jmp_table: section .maps, prog_array key 4 value 4 max 2, "
+				 "pinning global (1), slots 0=program tail_prog\n");
+	ck_assert_contains(text, "  map inner_a: section .maps, array key 4 value 4 max 1, "
+				 "pinning none (0)\n");
+	free(text);
+
+	text = inspect_text_of("libbpf_minimal", &o);
+	ck_assert_contains(text, "layout: none\n");
+	ck_assert_contains(text, "loader: libbpf\n");
+	snprintf(want, sizeof(want), ", %zu ELF relocations\n", o->progs[0].n_elf_relocs);
+	ck_assert_contains(text, want);
+	free(text);
+	objfile_free(o);
+
+	text = inspect_text_of("libbpf_ingress", NULL);
+	ck_assert_contains(text, "section ingress, unspec, ");
+	ck_assert_contains(text, ", type not in the section name\n");
+	free(text);
+}
+END_TEST
+
+/* A slot of the JSON "slots" array: {"key": K, "map" | "program": NAME}. */
+static void check_json_slot(json_t *slots, size_t i, json_int_t key, const char *kind,
+			    const char *name)
+{
+	json_t *s = json_array_get(slots, i);
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(jint(s, "key"), key);
+	ck_assert_str_eq(jstr(s, kind), name);
+	ck_assert_uint_eq(json_object_size(s), 2);
+}
+
+START_TEST(test_inspect_json_calls)
+{
+	json_t *j = inspect_json("gobpf_calls"), *progs, *maps, *p, *m;
+	struct objfile *o = open_ok("iproute2_calls");
+
+	ck_assert_str_eq(jstr(j, "layout"), "gobpf");
+	ck_assert_str_eq(jstr(j, "loader"), "legacy");
+	ck_assert_str_eq(jstr(j, "kern_version"), "current");
+	ck_assert_uint_eq(strlen(jstr(j, "sha1")), 40);
+	progs = json_object_get(j, "programs");
+	ck_assert_uint_eq(json_array_size(progs), 2);
+	for (size_t i = 0; i < 2; i++) {
+		p = json_array_get(progs, i);
+		ck_assert_int_eq(jint(p, "text_calls"), 1);
+		ck_assert(json_is_false(json_object_get(p, "tail_call")));
+		ck_assert_str_eq(jstr(p, "section_type"), "socket_filter");
+	}
+	/* gobpf's prog array is filled by its users, not by the loader. */
+	m = json_array_get(json_object_get(j, "maps"), 1);
+	ck_assert_str_eq(jstr(m, "name"), "jmp");
+	ck_assert(json_is_array(json_object_get(m, "slots")));
+	ck_assert_uint_eq(json_array_size(json_object_get(m, "slots")), 0);
+	json_decref(j);
+
+	j = inspect_json("iproute2_calls");
+	ck_assert_str_eq(jstr(j, "loader"), "legacy");
+	ck_assert_str_eq(jstr(j, "sha1"), o->sha1);
+	ck_assert(json_is_null(json_object_get(j, "kern_version")));
+	maps = json_object_get(j, "maps");
+	m = json_array_get(maps, 0);
+	ck_assert_str_eq(jstr(m, "name"), "jmp");
+	ck_assert_uint_eq(json_array_size(json_object_get(m, "slots")), 2);
+	check_json_slot(json_object_get(m, "slots"), 0, 0, "program", "cls_tail0");
+	check_json_slot(json_object_get(m, "slots"), 1, 1, "program", "cls_tail1");
+	m = json_array_get(maps, 2);
+	ck_assert_str_eq(jstr(m, "name"), "outer");
+	ck_assert_uint_eq(json_array_size(json_object_get(m, "slots")), 1);
+	check_json_slot(json_object_get(m, "slots"), 0, 0, "map", "inner");
+	ck_assert(json_is_null(json_object_get(m, "inner"))); /* BTF's definition, not iproute2's */
+	m = json_array_get(maps, 3);
+	ck_assert_str_eq(jstr(m, "name"), "events");
+	ck_assert_int_eq(jint(m, "max_entries"), possible_cpus());
+	progs = json_object_get(j, "programs");
+	p = json_array_get(progs, 0);
+	ck_assert_str_eq(jstr(p, "section"), "ingress");
+	ck_assert_str_eq(jstr(p, "type"), "sched_cls");
+	ck_assert(json_is_null(json_object_get(p, "section_type")));
+	ck_assert(json_is_false(json_object_get(p, "tail_call")));
+	ck_assert_int_eq(jint(p, "text_calls"), 1);
+	ck_assert_int_eq(jint(p, "insns"), (json_int_t)prog_ok(o, "cls_ingress")->n_insns);
+	ck_assert_int_eq(jint(p, "map_relocations"), 6);
+	p = json_array_get(progs, 2);
+	ck_assert_str_eq(jstr(p, "section"), "1/1");
+	ck_assert(json_is_true(json_object_get(p, "tail_call")));
+	json_decref(j);
+	objfile_free(o);
+}
+END_TEST
+
+START_TEST(test_inspect_json_libbpf)
+{
+	json_t *j = inspect_json("libbpf_mim"), *m, *inner, *slots, *p;
+
+	ck_assert_str_eq(jstr(j, "layout"), "btf");
+	ck_assert_str_eq(jstr(j, "loader"), "libbpf");
+	ck_assert(json_is_null(json_object_get(j, "kern_version")));
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "maps")), 4);
+	for (size_t i = 0; i < 4; i++) {
+		m = json_array_get(json_object_get(j, "maps"), i);
+		if (strcmp(jstr(m, "name"), "outer") == 0)
+			break;
+		m = NULL;
+	}
+	ck_assert_ptr_nonnull(m);
+	inner = json_object_get(m, "inner");
+	ck_assert(json_is_object(inner));
+	ck_assert_str_eq(jstr(inner, "type"), "array");
+	ck_assert_int_eq(jint(inner, "key_size"), 4);
+	ck_assert_int_eq(jint(inner, "value_size"), 4);
+	ck_assert_int_eq(jint(inner, "max_entries"), 1);
+	ck_assert(json_is_null(json_object_get(m, "inner_map")));
+	slots = json_object_get(m, "slots");
+	ck_assert_uint_eq(json_array_size(slots), 2);
+	check_json_slot(slots, 0, 0, "map", "inner_a");
+	check_json_slot(slots, 1, 1, "map", "inner_b");
+	for (size_t i = 0; i < 4; i++) {
+		m = json_array_get(json_object_get(j, "maps"), i);
+		if (strcmp(jstr(m, "name"), "jmp_table") == 0)
+			break;
+		m = NULL;
+	}
+	ck_assert_ptr_nonnull(m);
+	ck_assert(json_is_null(json_object_get(m, "inner")));
+	ck_assert_uint_eq(json_array_size(json_object_get(m, "slots")), 1);
+	check_json_slot(json_object_get(m, "slots"), 0, 0, "program", "tail_prog");
+	p = json_array_get(json_object_get(j, "programs"), 1);
+	ck_assert_str_eq(jstr(p, "name"), "main_prog");
+	ck_assert_int_eq(jint(p, "elf_relocations"), 2);
+	ck_assert_int_eq(jint(p, "text_calls"), 0);
+	json_decref(j);
+
+	j = inspect_json("libbpf_minimal");
+	ck_assert_str_eq(jstr(j, "layout"), "none");
+	ck_assert_str_eq(jstr(j, "loader"), "libbpf");
+	p = json_array_get(json_object_get(j, "programs"), 0);
+	ck_assert_str_eq(jstr(p, "type"), "tracepoint");
+	ck_assert_str_eq(jstr(p, "section_type"), "tracepoint");
+	ck_assert_int_ge(jint(p, "elf_relocations"), 1);
+	json_decref(j);
+}
+END_TEST
+
 Suite *objfile_suite(void)
 {
 	Suite *s = suite_create("objfile");
@@ -1038,6 +1939,16 @@ Suite *objfile_suite(void)
 	tcase_add_test(tc, test_none);
 	tcase_add_test(tc, test_layout_names);
 	tcase_add_test(tc, test_example_objects);
+	tcase_add_test(tc, test_gobpf_calls);
+	tcase_add_test(tc, test_kern_version);
+	tcase_add_test(tc, test_gobpf_em_none);
+	tcase_add_test(tc, test_iproute2_calls);
+	tcase_add_test(tc, test_iproute2_inner_slot);
+	tcase_add_test(tc, test_libbpf_minimal);
+	tcase_add_test(tc, test_libbpf_mim);
+	tcase_add_test(tc, test_libbpf_perf);
+	tcase_add_test(tc, test_libbpf_ingress_set_type);
+	tcase_add_test(tc, test_libbpf_tc_core);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(bad, bad_setup, bad_teardown);
@@ -1048,12 +1959,17 @@ Suite *objfile_suite(void)
 	tcase_add_test(bad, test_reject_gobpf);
 	tcase_add_test(bad, test_reject_iproute2);
 	tcase_add_test(bad, test_reject_btf);
+	tcase_add_test(bad, test_reject_arena);
 	suite_add_tcase(s, bad);
 
 	tcase_add_test(rep, test_inspect_json_gobpf);
 	tcase_add_test(rep, test_inspect_json_iproute2);
 	tcase_add_test(rep, test_inspect_json_btf_none);
 	tcase_add_test(rep, test_inspect_text);
+	tcase_add_test(rep, test_inspect_text_calls);
+	tcase_add_test(rep, test_inspect_text_libbpf);
+	tcase_add_test(rep, test_inspect_json_calls);
+	tcase_add_test(rep, test_inspect_json_libbpf);
 	suite_add_tcase(s, rep);
 	return s;
 }
