@@ -128,6 +128,7 @@ static void prog_done(struct objfile_prog *p)
 	free(p->name);
 	free(p->insns);
 	free(p->relocs);
+	free(p->uses);
 }
 
 void objfile_free(struct objfile *o)
@@ -759,6 +760,21 @@ static int tail_call_section(struct reader *r, const char *sec, size_t prog)
 	return 0;
 }
 
+static int add_use(struct objfile_prog *p, size_t map)
+{
+	size_t *uses;
+
+	for (size_t i = 0; i < p->n_uses; i++)
+		if (p->uses[i] == map)
+			return 0;
+	uses = realloc(p->uses, (p->n_uses + 1) * sizeof(*uses));
+	if (!uses)
+		return -ENOMEM;
+	p->uses = uses;
+	uses[p->n_uses++] = map;
+	return 0;
+}
+
 static struct objfile_prog *add_prog(struct reader *r)
 {
 	struct objfile *o = r->o;
@@ -1008,6 +1024,10 @@ static int link_text(struct reader *r)
 				insns[r->calls[i].insn].imm = (int32_t)((int64_t)(base + r->calls[i].target) -
 									(int64_t)r->calls[i].insn - 1);
 	}
+	for (size_t pi = 0; pi < r->o->n_progs; pi++)
+		for (size_t i = 0; i < r->o->progs[pi].n_relocs; i++)
+			if (add_use(&r->o->progs[pi], r->o->progs[pi].relocs[i].map) < 0)
+				return -ENOMEM;
 	return 0;
 }
 
@@ -1134,12 +1154,22 @@ static int maps_sec_pinning(const struct btf *btf, const char *map_name, uint32_
 	return -ENOENT;
 }
 
-/* Every ELF relocation that applies to the program named name in section
- * shndx (a section may hold several programs), as libbpf processes them. */
-static size_t count_elf_relocs(struct reader *r, size_t shndx, const char *name)
+static size_t section_index(struct reader *r, const char *name)
 {
+	for (size_t i = 1; i < r->shnum; i++)
+		if (strcmp(r->secnames[i], name) == 0)
+			return i;
+	return 0;
+}
+
+/* Counts every ELF relocation that applies to program p in section shndx
+ * (a section may hold several programs), as libbpf processes them, and
+ * notes the maps of `.maps` they name. */
+static int read_elf_relocs(struct reader *r, size_t shndx, struct objfile_prog *p)
+{
+	const char *name = p->name;
+	size_t maps_idx = section_index(r, ".maps");
 	uint64_t lo = 0, hi = r->shdrs[shndx].sh_size;
-	size_t n = 0;
 
 	for (size_t i = 1; i < r->n_syms; i++) {
 		GElf_Sym sym;
@@ -1164,20 +1194,22 @@ static size_t count_elf_relocs(struct reader *r, size_t shndx, const char *name)
 			continue;
 		data = elf_getdata(elf_getscn(r->elf, i), NULL);
 		for (size_t k = 0; data && k < sh->sh_size / sizeof(Elf64_Rel); k++) {
+			const struct objfile_map *m;
+			const char *mname;
 			GElf_Rel rel;
+			GElf_Sym sym;
 
-			if (gelf_getrel(data, (int)k, &rel) && rel.r_offset >= lo && rel.r_offset < hi)
-				n++;
+			if (!gelf_getrel(data, (int)k, &rel) || rel.r_offset < lo || rel.r_offset >= hi)
+				continue;
+			p->n_elf_relocs++;
+			if (!maps_idx || !gelf_getsym(r->symdata, (int)GELF_R_SYM(rel.r_info), &sym) ||
+			    sym.st_shndx != maps_idx || !(mname = sym_name(r, &sym)) ||
+			    !(m = objfile_map_by_name(r->o, mname)))
+				continue;
+			if (add_use(p, (size_t)(m - r->o->maps)) < 0)
+				return -ENOMEM;
 		}
 	}
-	return n;
-}
-
-static size_t section_index(struct reader *r, const char *name)
-{
-	for (size_t i = 1; i < r->shnum; i++)
-		if (strcmp(r->secnames[i], name) == 0)
-			return i;
 	return 0;
 }
 
@@ -1315,7 +1347,8 @@ static int read_btf_object(struct reader *r, struct bpf_object *obj)
 		if (n)
 			memcpy(p->insns, bpf_program__insns(prog), n * INSN_SIZE);
 		shndx = section_index(r, p->section);
-		p->n_elf_relocs = shndx ? count_elf_relocs(r, shndx, p->name) : 0;
+		if (shndx && read_elf_relocs(r, shndx, p) < 0)
+			return -ENOMEM;
 	}
 	return read_btf_slots(r, btf) ?: size_perf_arrays(r);
 }

@@ -80,6 +80,13 @@ struct objfile_prog {
 	size_t n_calls;                      /* legacy: calls into `.text` (BPF-to-BPF) */
 	size_t n_elf_relocs;                 /* every ELF relocation of the program, as libbpf counts */
 	bool is_tail;                        /* iproute2: an ID/KEY tail-call section */
+	/* Maps the loaded program is sure to hold (kernel map_ids): indexes in
+	 * objfile.maps, each once.  Legacy: every map relocation (`.text`
+	 * included).  libbpf: the relocations in the program's own code; maps
+	 * only its subprograms use are left out, so a check never fails for
+	 * a map the program does not have. */
+	size_t *uses;
+	size_t n_uses;
 };
 
 /* gobpf's "version" value that means the running kernel's version. */

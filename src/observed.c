@@ -126,12 +126,24 @@ static int query_map(int fd, struct observed_entry *e)
 	return 0;
 }
 
+/* The kernel lets a program hold at most 64 maps (MAX_USED_MAPS). */
+#define PROG_MAX_MAPS 64
+
+static __u64 ptr_to_u64(const void *p)
+{
+	return (__u64)(unsigned long)p;
+}
+
 static int query_prog(int fd, struct observed_entry *e)
 {
 	struct bpf_prog_info info;
-	__u32 len = sizeof(info);
+	__u32 len = sizeof(info), ids[PROG_MAX_MAPS];
 
 	memset(&info, 0, sizeof(info));
+	/* The map ids come with the same call: which maps a program is wired
+	 * to is part of its identity, since its tag ignores them. */
+	info.nr_map_ids = PROG_MAX_MAPS;
+	info.map_ids = ptr_to_u64(ids);
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
 		return -errno;
 	e->kind = OBSERVED_PROGRAM;
@@ -140,6 +152,13 @@ static int query_prog(int fd, struct observed_entry *e)
 	memcpy(e->name, info.name, sizeof(e->name));
 	e->name[sizeof(e->name) - 1] = '\0';
 	memcpy(e->tag, info.tag, sizeof(e->tag));
+	e->n_map_ids = info.nr_map_ids < PROG_MAX_MAPS ? info.nr_map_ids : PROG_MAX_MAPS;
+	if (e->n_map_ids) {
+		e->map_ids = malloc(e->n_map_ids * sizeof(*e->map_ids));
+		if (!e->map_ids)
+			return -ENOMEM;
+		memcpy(e->map_ids, ids, e->n_map_ids * sizeof(*e->map_ids));
+	}
 	return 0;
 }
 
@@ -284,6 +303,8 @@ static int scan_name(struct walker *w, int dfd, const char *name, size_t len, un
 	if (err < 0)
 		return err;
 	err = query_pin(w, &w->entries[idx], &what);
+	if (err == -ENOMEM)
+		return err;
 	if (err < 0) {
 		w->entries[idx].error = err;
 		if (!is_kernel_preload(level, name, err))
@@ -430,8 +451,10 @@ void observed_done(struct observed *o)
 {
 	if (!o)
 		return;
-	for (size_t i = 0; i < o->n; i++)
+	for (size_t i = 0; i < o->n; i++) {
 		free(o->entries[i].path);
+		free(o->entries[i].map_ids);
+	}
 	free(o->entries);
 	free(o->root);
 	*o = (struct observed){ 0 };

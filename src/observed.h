@@ -43,6 +43,8 @@ struct observed_entry {
 	uint32_t map_flags;
 	/* Programs. */
 	uint8_t tag[8];
+	uint32_t *map_ids; /* the maps the program holds (the kernel's map_ids); owned */
+	uint32_t n_map_ids;
 };
 
 struct observed {

@@ -173,7 +173,7 @@ static const struct observed_entry *blocked_parent(const struct observed *obs, c
 
 /* The change for one declared pin. */
 static int plan_pin(struct plan *p, const struct desired_pin *w, const struct observed_entry *h,
-		    const struct observed_entry *parent, const char *rewire)
+		    const struct observed_entry *parent, const char *reload)
 {
 	struct plan_change c = {
 		.kind = want_kind(w),
@@ -223,9 +223,9 @@ static int plan_pin(struct plan *p, const struct desired_pin *w, const struct ob
 				c.policy = policy;
 				c.refused = policy == ON_INCOMPATIBLE_FAIL;
 			}
-		} else if (!e && rewire) {
+		} else if (!e && reload) {
 			c.action = PLAN_REPLACE;
-			e = append(&c.reason, "its map '%s' is made anew: reload to use it", rewire);
+			e = append(&c.reason, "%s", reload);
 		} else if (!e) {
 			e = attr_differences(w, h, &c.reason);
 			c.action = c.reason ? PLAN_UPDATE : PLAN_UNCHANGED;
@@ -240,6 +240,72 @@ static int plan_pin(struct plan *p, const struct desired_pin *w, const struct ob
 		return 0;
 	}
 	return add_change(p, c);
+}
+
+/* The pinned maps each object's programs are wired to: per object, the
+ * declared pin of each map (NULL where it is not pinned). */
+static const struct desired_pin ***map_pins_index(const struct desired *des)
+{
+	const struct desired_pin ***idx = calloc(des->n_objfiles + 1, sizeof(*idx));
+
+	if (!idx)
+		return NULL;
+	for (size_t i = 0; i < des->n_pins; i++) {
+		const struct desired_pin *w = &des->pins[i];
+		size_t k = w->objfile_index;
+
+		if (w->kind != DESIRED_MAP || !w->objfile)
+			continue;
+		if (!idx[k])
+			idx[k] = calloc(w->objfile->n_maps + 1, sizeof(**idx));
+		if (!idx[k]) {
+			for (size_t j = 0; j < des->n_objfiles; j++)
+				free(idx[j]);
+			free(idx);
+			return NULL;
+		}
+		idx[k][w->index] = w;
+	}
+	return idx;
+}
+
+static void map_pins_free(const struct desired_pin ***idx, size_t n)
+{
+	for (size_t i = 0; idx && i < n; i++)
+		free(idx[i]);
+	free(idx);
+}
+
+/* Why a pinned program must be loaded again though its tag is right: it
+ * holds another map than a pinned one it is declared to use (a run killed
+ * between swapping a map and reloading its programs leaves it so), in a
+ * new string in *ret; NULL when it is wired as declared. */
+static int miswired(const struct desired_pin *const *pins, const struct observed *obs,
+		    const struct desired_pin *w, const struct observed_entry *h, char **ret)
+{
+	const struct objfile_prog *pr;
+
+	*ret = NULL;
+	if (!pins || !w->objfile || !h || h->kind != OBSERVED_PROGRAM)
+		return 0;
+	pr = &w->objfile->progs[w->index];
+	for (size_t i = 0; i < pr->n_uses; i++) {
+		const struct desired_pin *mw = pins[pr->uses[i]];
+		const struct observed_entry *mh = mw ? observed_find(obs, mw->path) : NULL;
+		bool held = false;
+
+		if (!mh || mh->kind != OBSERVED_MAP)
+			continue;
+		for (uint32_t k = 0; k < h->n_map_ids && !held; k++)
+			held = h->map_ids[k] == mh->id;
+		if (!held)
+			return asprintf(ret, "wired to another map than '%s' (map id %u): reload to "
+					     "use it",
+					mw->path, mh->id) < 0
+				       ? -ENOMEM
+				       : 0;
+	}
+	return 0;
 }
 
 /* Maps made anew by this plan, so that their programs are reloaded. */
@@ -376,13 +442,17 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 	_cleanup_free_ const struct desired_pin **sorted = NULL;
 	_cleanup_free_ struct remade *remade = NULL;
 	size_t n_want = in->destroy ? 0 : des->n_pins, n_remade = 0;
+	const struct desired_pin ***pins = NULL;
 	struct plan p = { 0 };
 	int e = 0;
 
 	sorted = malloc((n_want + 1) * sizeof(*sorted));
 	remade = malloc((n_want + 1) * sizeof(*remade));
-	if (!sorted || !remade)
+	pins = map_pins_index(des);
+	if (!sorted || !remade || !pins) {
+		map_pins_free(pins, des->n_objfiles);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < n_want; i++)
 		sorted[i] = &des->pins[i];
 	qsort(sorted, n_want, sizeof(*sorted), cmp_desired);
@@ -397,17 +467,32 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 		    (p.changes[i].action == PLAN_REPLACE && !p.changes[i].refused))
 			remade[n_remade++] = (struct remade){ p.changes[i].want->objfile,
 							      p.changes[i].want->index };
-	for (size_t i = 0; i < n_want && !e; i++)
-		if (sorted[i]->kind == DESIRED_PROGRAM)
-			e = plan_pin(&p, sorted[i], observed_find(in->observed, sorted[i]->path),
-				     blocked_parent(in->observed, sorted[i]->path),
-				     remade_map(remade, n_remade, sorted[i]));
+	for (size_t i = 0; i < n_want && !e; i++) {
+		const struct desired_pin *w = sorted[i];
+		const struct observed_entry *h = observed_find(in->observed, w->path);
+		const char *map = NULL;
+		_cleanup_free_ char *reload = NULL;
+
+		if (w->kind != DESIRED_PROGRAM)
+			continue;
+		map = remade_map(remade, n_remade, w);
+		if (map)
+			e = asprintf(&reload, "its map '%s' is made anew: reload to use it", map) < 0
+				    ? -ENOMEM
+				    : 0;
+		else
+			e = miswired(pins ? pins[w->objfile_index] : NULL, in->observed, w, h,
+				     &reload);
+		if (!e)
+			e = plan_pin(&p, w, h, blocked_parent(in->observed, w->path), reload);
+	}
 	for (size_t i = 0; i < in->observed->n && !e; i++) {
 		const struct observed_entry *h = &in->observed->entries[i];
 
 		if (!bsearch(h->path, sorted, n_want, sizeof(*sorted), cmp_desired_path))
 			e = plan_undeclared(&p, in, h);
 	}
+	map_pins_free(pins, des->n_objfiles);
 	if (e < 0) {
 		plan_done(&p);
 		return e;
