@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -19,7 +20,10 @@
 #include "loader.h"
 
 /* Large enough for the verifier's log of any program it rejects: a log cut
- * short makes the kernel answer ENOSPC instead of its reason. */
+ * short makes the kernel answer ENOSPC instead of its reason.  Mapped, not
+ * allocated, and only for loads of programs: the kernel writes it only on
+ * a refusal, and untouched pages cost nothing (a malloc'ed one would be
+ * charged whole under sanitizers). */
 #define LOG_SIZE (16u << 20)
 
 struct load {
@@ -191,7 +195,7 @@ static int load_legacy_prog(struct load *l, size_t pi)
 	const struct objfile_prog *p = &of->progs[pi];
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .kern_version = objfile_kern_version(of),
 		    .expected_attach_type = p->expected_attach, .log_buf = l->log,
-		    .log_size = LOG_SIZE);
+		    .log_size = l->log ? LOG_SIZE : 0);
 	_cleanup_free_ struct bpf_insn *insns = NULL;
 	char name[16];
 	int fd, err;
@@ -206,7 +210,8 @@ static int load_legacy_prog(struct load *l, size_t pi)
 		insn->src_reg = BPF_PSEUDO_MAP_FD;
 		insn->imm = l->fds[p->relocs[r].map];
 	}
-	l->log[0] = '\0';
+	if (l->log)
+		l->log[0] = '\0';
 	kernel_name(p->name, name);
 	err = sys_step(l->sys);
 	fd = err ? -1
@@ -337,7 +342,7 @@ static int libbpf_refused(struct load *l, int err)
 	char msg[128];
 	char *nl;
 
-	if (p && (l->log[0] || err != -EINVAL))
+	if (p && ((l->log && l->log[0]) || err != -EINVAL))
 		return prog_refused(l, (size_t)(p - l->of->progs), err);
 	if (m && strstr(last_warning, "failed to create"))
 		return map_refused(l, (size_t)(m - l->of->maps), err);
@@ -419,7 +424,8 @@ static int setup_libbpf(struct load *l, struct bpf_object *obj)
 			bpf_program__set_expected_attach_type(prog, p->expected_attach);
 		/* libbpf loads with no log first and retries into this one only
 		 * when the verifier refuses; one buffer serves every program. */
-		bpf_program__set_log_buf(prog, l->log, LOG_SIZE);
+		if (l->log)
+			bpf_program__set_log_buf(prog, l->log, LOG_SIZE);
 	}
 	return 0;
 }
@@ -488,6 +494,20 @@ out:
 	return err;
 }
 
+/* Whether the load may load a program: a wanted one, or one that a slot
+ * names (tail calls, prog array `.values`). */
+static bool loads_programs(const struct objfile *of, const struct loader_job *job)
+{
+	for (size_t p = 0; p < of->n_progs; p++)
+		if (job->want[p])
+			return true;
+	for (size_t i = 0; i < of->n_maps; i++)
+		for (size_t s = 0; s < of->maps[i].n_slots; s++)
+			if (of->maps[i].slots[s].is_prog)
+				return true;
+	return false;
+}
+
 int loader_load(const struct objfile *of, const struct loader_job *job, struct sys *sys,
 		struct diag *d, int *prog_fds)
 {
@@ -501,12 +521,19 @@ int loader_load(const struct objfile *of, const struct loader_job *job, struct s
 	l.own = calloc(nm, sizeof(*l.own));
 	l.need = calloc(nm, sizeof(*l.need));
 	l.load = calloc(np, sizeof(*l.load));
-	l.log = malloc(LOG_SIZE);
-	if (!l.fds || !l.own || !l.need || !l.load || !l.log) {
+	if (!l.fds || !l.own || !l.need || !l.load) {
 		err = -ENOMEM;
 		goto out;
 	}
-	l.log[0] = '\0';
+	if (loads_programs(of, job)) {
+		l.log = mmap(NULL, LOG_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (l.log == MAP_FAILED) {
+			l.log = NULL;
+			err = -ENOMEM;
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < of->n_maps; i++)
 		l.fds[i] = job->map_fds[i];
 	err = of->libbpf ? load_libbpf(&l) : load_legacy(&l);
@@ -529,7 +556,8 @@ out:
 	free(l.own);
 	free(l.need);
 	free(l.load);
-	free(l.log);
+	if (l.log)
+		munmap(l.log, LOG_SIZE);
 	return err;
 }
 
