@@ -65,7 +65,7 @@ struct txn {
 		ino_t ino;
 		uint32_t id;
 	} *placed; /* per desired pin: what this run pinned there, once it did */
-	pid_t pid;
+	char run[48]; /* this run's token: names its temporary pins and trash */
 	size_t n_done;
 	struct ledger ledger; /* the new ledger, saved at the end */
 	const char **slot_paths; /* during a load: the pin of each kept map, for undo records */
@@ -250,7 +250,7 @@ static int move_aside(struct txn *t, const char *path, ino_t ino)
 	int r;
 
 	if (!t->trash) {
-		if (asprintf(&t->trash, PLAN_TEMP_PREFIX "trash_%d", t->pid) < 0)
+		if (asprintf(&t->trash, PLAN_TEMP_PREFIX "trash_%s", t->run) < 0)
 			return -ENOMEM;
 		r = sys_mkdir(t->sys, t->trash, 0700);
 		if (r < 0)
@@ -305,7 +305,7 @@ static int place(struct txn *t, const struct desired_pin *w, int fd,
 
 	if (!path)
 		return -ENOMEM;
-	if (asprintf(&tmp, "%.*s" PLAN_TEMP_PREFIX "%d_%lu", dir_len, w->path, t->pid,
+	if (asprintf(&tmp, "%.*s" PLAN_TEMP_PREFIX "%s_%lu", dir_len, w->path, t->run,
 		     t->tmp_seq++) < 0)
 		return -ENOMEM;
 	r = sys_obj_pin(t->sys, fd, tmp);
@@ -688,7 +688,9 @@ static int remove_empty_dirs(struct txn *t)
 		int r;
 
 		if (e->kind != OBSERVED_DIR || strchr(e->path, '/') ||
-		    strncmp(e->path, PLAN_TEMP_PREFIX, strlen(PLAN_TEMP_PREFIX)) != 0)
+		    strncmp(e->path, PLAN_TEMP_PREFIX "trash_", strlen(PLAN_TEMP_PREFIX "trash_")) ||
+		    !ledger_has_run(&t->ledger, e->path + strlen(PLAN_TEMP_PREFIX "trash_"),
+				    strlen(e->path + strlen(PLAN_TEMP_PREFIX "trash_"))))
 			continue;
 		r = sys_rmdir(t->sys, e->path);
 		if (r == -ENOTEMPTY || r == -EEXIST || r == -ENOENT)
@@ -838,7 +840,11 @@ static int save_intent(struct txn *t)
 	for (size_t i = 0; i < n; i++)
 		free(dirs[i].path);
 	free(dirs);
-	if (r < 0 || n == 0)
+	/* The run is recorded before it makes its first temporary name, so
+	 * that a run killed half-way leaves only names the next one knows. */
+	if (r == 0 && p->n > 0)
+		r = ledger_add_run(&t->ledger, t->run);
+	if (r < 0 || p->n == 0)
 		return r;
 	t->ledger_existed = access(t->ledger.file, F_OK) == 0;
 	r = sys_step(t->sys) ?: ledger_save(&t->ledger, t->d);
@@ -857,6 +863,29 @@ static void commit(struct txn *t)
 			sys_unlink(&t->quiet, t->steps[i].aside);
 	if (t->trash)
 		sys_rmdir(&t->quiet, t->trash);
+}
+
+/* PID and start time (in clock ticks since boot, /proc/self/stat's 22nd
+ * field): no other process of this boot has both, so the temporary names
+ * a run makes are known as its own, and never confused with lookalikes. */
+static void run_token(char out[48])
+{
+	unsigned long long start = 0;
+	char buf[1024], *p;
+	FILE *f = fopen("/proc/self/stat", "re");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: fields count from
+	 * the last ')'; starttime is the 20th after it. */
+	p = strrchr(buf, ')');
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		start = strtoull(p + 1, NULL, 10);
+	snprintf(out, 48, "%dt%llu", (int)getpid(), start);
 }
 
 static int refuse(const struct plan *p, struct diag *d)
@@ -914,6 +943,14 @@ static int run(struct txn *t)
 	if (r == 0)
 		r = check_dirs(t);
 	if (r == 0) {
+		/* Every leftover of the runs recorded before was deleted by this
+		 * plan; this run stays recorded while its trash still awaits the
+		 * commit, should the commit be cut short. */
+		ledger_clear_runs(&t->ledger);
+		if (t->trash)
+			r = ledger_add_run(&t->ledger, t->run);
+	}
+	if (r == 0) {
 		r = sys_step(t->sys) ?: ledger_save(&t->ledger, t->d);
 		if (r < 0 && !t->d->n_errors)
 			fail_ledger(t, r);
@@ -923,7 +960,7 @@ static int run(struct txn *t)
 
 int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, const char **status)
 {
-	struct txn t = { .in = in, .sys = sys, .d = d, .status = status, .pid = getpid() };
+	struct txn t = { .in = in, .sys = sys, .d = d, .status = status };
 	size_t errors = d->n_errors;
 	int r;
 
@@ -931,6 +968,7 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, con
 		status[i] = NULL;
 	if (in->plan->n_refused)
 		return refuse(in->plan, d);
+	run_token(t.run);
 	r = sys_open_root(sys, in->root);
 	if (r < 0)
 		return diag_error(d, &(struct diag_loc){ .file = in->root },

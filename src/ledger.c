@@ -72,6 +72,15 @@ static void entry_done(struct ledger_entry *e)
 	free(e->manifest);
 }
 
+void ledger_clear_runs(struct ledger *l)
+{
+	for (size_t i = 0; i < l->n_runs; i++)
+		free(l->runs[i]);
+	free(l->runs);
+	l->runs = NULL;
+	l->n_runs = 0;
+}
+
 void ledger_done(struct ledger *l)
 {
 	if (!l)
@@ -80,17 +89,49 @@ void ledger_done(struct ledger *l)
 		entry_done(&l->entries[i]);
 	free(l->entries);
 	free(l->file);
+	ledger_clear_runs(l);
 	*l = (struct ledger){ 0 };
+}
+
+bool ledger_has_run(const struct ledger *l, const char *token, size_t len)
+{
+	for (size_t i = 0; i < l->n_runs; i++)
+		if (strlen(l->runs[i]) == len && memcmp(l->runs[i], token, len) == 0)
+			return true;
+	return false;
+}
+
+int ledger_add_run(struct ledger *l, const char *token)
+{
+	char **runs;
+
+	if (ledger_has_run(l, token, strlen(token)))
+		return 0;
+	runs = realloc(l->runs, (l->n_runs + 1) * sizeof(*runs));
+	if (!runs)
+		return -ENOMEM;
+	l->runs = runs;
+	runs[l->n_runs] = strdup(token);
+	if (!runs[l->n_runs])
+		return -ENOMEM;
+	l->n_runs++;
+	return 0;
 }
 
 static int parse(json_t *root, struct ledger *l)
 {
-	json_t *pins = json_object_get(root, "entries"), *v;
+	json_t *pins = json_object_get(root, "entries"), *runs = json_object_get(root, "runs"), *v;
 	size_t i;
 
 	if (json_integer_value(json_object_get(root, "format_version")) != LEDGER_FORMAT ||
-	    !json_is_array(pins))
+	    !json_is_array(pins) || (runs && !json_is_array(runs)))
 		return -EINVAL;
+	json_array_foreach(runs, i, v) {
+		if (!json_is_string(v))
+			return -EINVAL;
+		if (ledger_add_run(l, json_string_value(v)) < 0)
+			return -ENOMEM;
+	}
 	l->entries = calloc(json_array_size(pins) + 1, sizeof(*l->entries));
 	if (!l->entries)
 		return -ENOMEM;
@@ -152,7 +193,7 @@ int ledger_load(const char *root, struct diag *d, struct ledger *ret)
 
 static json_t *to_json(const struct ledger *l)
 {
-	json_t *entries = json_array();
+	json_t *entries = json_array(), *runs;
 
 	if (!entries)
 		return NULL;
@@ -169,7 +210,18 @@ static json_t *to_json(const struct ledger *l)
 			return NULL;
 		}
 	}
-	return json_pack("{s:i, s:o}", "format_version", LEDGER_FORMAT, "entries", entries);
+	runs = json_array();
+	for (size_t i = 0; runs && i < l->n_runs; i++)
+		if (json_array_append_new(runs, json_string(l->runs[i])) < 0) {
+			json_decref(runs);
+			runs = NULL;
+		}
+	if (!runs) {
+		json_decref(entries);
+		return NULL;
+	}
+	return json_pack("{s:i, s:o, s:o}", "format_version", LEDGER_FORMAT, "entries", entries,
+			 "runs", runs);
 }
 
 /* json_dumpfd writes token by token; one buffer, one write. */
@@ -296,6 +348,9 @@ int ledger_copy(const struct ledger *from, struct ledger *to)
 		return -ENOMEM;
 	for (size_t i = 0; i < from->n; i++, to->n++)
 		if (entry_copy(&from->entries[i], &to->entries[i]) < 0)
+			return -ENOMEM;
+	for (size_t i = 0; i < from->n_runs; i++)
+		if (ledger_add_run(to, from->runs[i]) < 0)
 			return -ENOMEM;
 	return 0;
 }

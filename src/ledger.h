@@ -27,6 +27,11 @@ struct ledger {
 	char *file; /* where it is stored */
 	struct ledger_entry *entries; /* sorted by path */
 	size_t n;
+	/* Runs that started an apply and did not finish it (their intent was
+	 * saved): each run's token names its temporary pins and trash, so
+	 * that only those are ever removed as leftovers. */
+	char **runs;
+	size_t n_runs;
 };
 
 /* The ledger file of a root: DIR/ROOT-ESCAPED.json.  New string in *ret. */
@@ -52,6 +57,12 @@ int ledger_put_many(struct ledger *l, const struct ledger_entry *e, size_t n);
 int ledger_copy(const struct ledger *from, struct ledger *to);
 /* Removes the record of path if any. */
 void ledger_remove(struct ledger *l, const char *path);
+
+/* Whether a run with this token (len bytes of it) is recorded. */
+bool ledger_has_run(const struct ledger *l, const char *token, size_t len);
+/* Records a run's token; ledger_clear_runs() forgets every run. */
+int ledger_add_run(struct ledger *l, const char *token);
+void ledger_clear_runs(struct ledger *l);
 
 void ledger_done(struct ledger *l);
 

@@ -689,19 +689,46 @@ echo "apply.sh: destroy: K=$K3 failing steps, each rolled back"
 # First, deterministically: temporary pins as a killed run leaves them (a
 # map and a program, under a pid that is not running).
 CASE=10-tmp-pins
+# A run killed half-way is recorded in the ledger (its token, here 999999t1)
+# and leaves temporary pins named with that token: they are deleted.  Names
+# that only look like them (another token, no sequence number, a directory
+# of someone else's) are not the tool's, and stay.
 reset
 bp 0 apply "$CONFIGS"
-mkmap tc/globals/bpfprov_tmp_999999_0 array 4 8 256
-mkprog btf/progs/bpfprov_tmp_999999_1 "$top_builddir/tests/bpf/none.o" socket
-mkmap other/bpfprov_tmp_999999_2 hash 4 4 8
+"$PY" - "$T/run"/ledger-*.json <<'PY' || fail "$CASE: cannot record a run in the ledger"
+import json, sys
+with open(sys.argv[1]) as f:
+    d = json.load(f)
+d.setdefault("runs", []).append("999999t1")
+with open(sys.argv[1], "w") as f:
+    json.dump(d, f)
+PY
+mkmap tc/globals/bpfprov_tmp_999999t1_0 array 4 8 256
+mkprog btf/progs/bpfprov_tmp_999999t1_1 "$top_builddir/tests/bpf/none.o" socket
+mkmap other/bpfprov_tmp_999999t1_2 hash 4 4 8
+mkmap other/bpfprov_tmp_999999_3 hash 4 4 8
+mkmap cilium/bpfprov_tmp_cache hash 4 4 8
+mkdir "$M/bpfprov_tmp_empty_theirs" "$M/bpfprov_tmp_trash_424242" || fail "$CASE: mkdir"
 bp 2 plan "$CONFIGS"
-expect_line '- map tc/globals/bpfprov_tmp_999999_0 delete (temporary pin left by an interrupted run)'
-expect_line '- program btf/progs/bpfprov_tmp_999999_1 delete (temporary pin left by an interrupted run)'
-expect_line '- map other/bpfprov_tmp_999999_2 delete (temporary pin left by an interrupted run)'
+expect_line '- map tc/globals/bpfprov_tmp_999999t1_0 delete (temporary pin left by an interrupted run)'
+expect_line '- program btf/progs/bpfprov_tmp_999999t1_1 delete (temporary pin left by an interrupted run)'
+expect_line '- map other/bpfprov_tmp_999999t1_2 delete (temporary pin left by an interrupted run)'
 expect_summary 0 0 0 3 9
 bp 0 apply "$CONFIGS"
 expect_summary 0 0 0 3 9
-no_tmp_pins "the apply after (simulated) interrupted runs"
+for p in other/bpfprov_tmp_999999_3 cilium/bpfprov_tmp_cache; do
+	[ -n "$(pin_id "$p")" ] || fail "$CASE: the lookalike $p of no recorded run was removed"
+done
+for p in bpfprov_tmp_empty_theirs bpfprov_tmp_trash_424242; do
+	[ -d "$M/$p" ] || fail "$CASE: the directory $p of no recorded run was removed"
+done
+for p in tc/globals/bpfprov_tmp_999999t1_0 btf/progs/bpfprov_tmp_999999t1_1 \
+	other/bpfprov_tmp_999999t1_2; do
+	[ ! -e "$M/$p" ] || fail "$CASE: the interrupted run's $p is still there"
+done
+! grep -q 999999t1 "$T/run"/ledger-*.json || fail "$CASE: the ledger still records the cleaned-up run"
+rm -r "$M/other/bpfprov_tmp_999999_3" "$M/cilium" "$M/bpfprov_tmp_empty_theirs" \
+	"$M/bpfprov_tmp_trash_424242"
 converged 9 "$CONFIGS"
 
 CASE=10-kill

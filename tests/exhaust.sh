@@ -86,6 +86,10 @@ mkdir -p "$FULL"
 mount -t tmpfs -o size=64k,mode=0700 tmpfs "$FULL" || skip "cannot mount a tmpfs on $FULL"
 dd if=/dev/zero of="$FULL/fill" bs=4096 2>/dev/null
 [ "$(df --output=avail "$FULL" | tail -1)" -eq 0 ] || fail "could not fill $FULL"
+# One page free: the record that the run started fits (it is written before
+# the first change), the final ledger beside it does not.
+truncate -s -4096 "$FULL/fill" || fail "truncate"
+[ "$(df --output=avail "$FULL" | tail -1)" -eq 4 ] || fail "could not leave one page of $FULL"
 cat >"$T/bulk/top.yaml" <<'YAML'
 version: 1
 name: top
