@@ -121,6 +121,25 @@ static int fail(struct txn *t, const char *path, const char *what, int err)
 	return err;
 }
 
+/* A directory made again by the rollback has a new inode: the ledger put
+ * back (the one loaded) records that one, so it stays the tool's. */
+static int rerecord_dir(struct txn *t, const char *path)
+{
+	const struct ledger_entry *e = ledger_find(t->in->ledger, path);
+	struct stat st;
+	int r;
+
+	if (!e || !e->is_dir)
+		return 0;
+	r = sys_stat(&t->quiet, path, &st);
+	if (r < 0)
+		return r;
+	return ledger_put(t->in->ledger, &(struct ledger_entry){ .path = (char *)path,
+								.manifest = e->manifest,
+								.is_dir = true,
+								.ino = st.st_ino });
+}
+
 /* Undo runs without fault injection: a test injects into the apply, not
  * into its repair.  A failing undo is reported; the rest still runs.
  * Returns how many failed. */
@@ -151,6 +170,8 @@ static size_t rollback(struct txn *t)
 			break;
 		case UNDO_MKDIR:
 			r = sys_mkdir(q, u->path, u->mode) ?: sys_chmod(q, u->path, u->mode);
+			if (r == 0)
+				r = rerecord_dir(t, u->path);
 			break;
 		case UNDO_SLOT:
 			r = u->old_fd >= 0 ? sys_map_update(q, u->fd, &u->key, &u->old_fd, BPF_ANY)
@@ -211,9 +232,14 @@ static int ensure_parents(struct txn *t, const char *rel, mode_t mode, const cha
 		r = sys_chmod(t->sys, path, mode);
 		if (r < 0)
 			return fail(t, path, "cannot set the directory's mode", r);
+		/* Its identity replaces the intent's promise to make it. */
+		r = sys_stat(&t->quiet, path, &st);
+		if (r < 0)
+			return fail(t, path, "cannot read back the directory", r);
 		r = ledger_put(&t->ledger, &(struct ledger_entry){ .path = path,
 								   .manifest = (char *)manifest,
-								   .is_dir = true });
+								   .is_dir = true,
+								   .ino = st.st_ino });
 		*slash = '/';
 		if (r < 0)
 			return r;
@@ -712,18 +738,31 @@ static int remove_empty_dirs(struct txn *t)
 
 		if (!e->is_dir || !in_set(t->in->set, e->manifest))
 			continue;
-		if (sys_stat(t->sys, e->path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		/* Ours only while it is the directory made: the same inode, or
+		 * for one recorded before it was made, made by a recorded run
+		 * (which this run is, or one that was interrupted). */
+		if (sys_stat(t->sys, e->path, &st) < 0 || !S_ISDIR(st.st_mode) ||
+		    (e->ino && e->ino != st.st_ino) ||
+		    (!e->ino && (!e->run || !ledger_has_run(&t->ledger, e->run, strlen(e->run))))) {
 			ledger_remove(&t->ledger, e->path);
 			continue;
 		}
-		if (st.st_nlink > 2)
-			continue;
 		path = strdup(e->path); /* ledger_remove frees e->path */
 		if (!path)
 			return -ENOMEM;
-		r = sys_rmdir(t->sys, path);
-		if (r == -ENOTEMPTY || r == -EEXIST)
+		r = st.st_nlink > 2 ? -ENOTEMPTY : sys_rmdir(t->sys, path);
+		if (r == -ENOTEMPTY || r == -EEXIST) {
+			/* It stays: one recorded before it was made is known by
+			 * its inode from now on. */
+			r = e->ino ? 0 : ledger_put(&t->ledger, &(struct ledger_entry){
+						  .path = path,
+						  .manifest = e->manifest,
+						  .is_dir = true,
+						  .ino = st.st_ino });
+			if (r < 0)
+				return r;
 			continue;
+		}
 		if (r < 0)
 			return fail(t, path, "cannot remove the empty directory", r);
 		ledger_remove(&t->ledger, path);
@@ -819,7 +858,8 @@ static int save_intent(struct txn *t)
 					break;
 				dirs[n] = (struct ledger_entry){ .path = strdup(path),
 								 .manifest = w->manifest->name,
-								 .is_dir = true };
+								 .is_dir = true,
+								 .run = t->run };
 				if (!dirs[n++].path)
 					r = -ENOMEM;
 			}

@@ -21,7 +21,9 @@ struct apply_input {
 	const struct desired *desired;
 	const struct plan *plan;
 	const struct observed *observed; /* the tree the plan was made from */
-	struct ledger *ledger; /* updated in memory and saved on success; as loaded on failure */
+	/* Updated in memory and saved on success; on failure as loaded, but for
+	 * the inodes of directories the rollback had to make again. */
+	struct ledger *ledger;
 	bool destroy;
 	FILE *verifier_log; /* a refused program's whole verifier log goes here (-v), or NULL */
 	/* Called after each change is made, with how many of how many are done;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,20 +26,83 @@ static const char *runtime_dir(void)
 	return d && *d ? d : "/run/bpf-provision";
 }
 
-/* The runtime directory, made on first use (0700: ledgers say what is whose). */
-static int make_runtime_dir(struct diag *d)
+/* The runtime directory, made on first use (0700: ledgers say what is
+ * whose).  What it holds decides what is deleted, so it must be a real
+ * directory of this user that no one else can write to: a symlink, or a
+ * directory others can write, could steer the ledger and the lock. */
+static int check_runtime_dir(struct diag *d, bool create)
 {
+	const struct diag_loc loc = { .file = runtime_dir() };
+	struct stat st;
 	int r;
 
-	if (mkdir(runtime_dir(), 0700) == 0 || errno == EEXIST)
-		return 0;
-	r = -errno;
-	return diag_error(d, &(struct diag_loc){ .file = runtime_dir() },
-			  "cannot create the runtime directory: %s", strerror(-r)),
-	       r;
+	if (create && mkdir(runtime_dir(), 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		return diag_error(d, &loc, "cannot create the runtime directory: %s", strerror(-r)),
+		       r;
+	}
+	if (lstat(runtime_dir(), &st) < 0) {
+		r = -errno;
+		if (r == -ENOENT && !create)
+			return r;
+		return diag_error(d, &loc, "cannot read the runtime directory: %s", strerror(-r)), r;
+	}
+	if (S_ISLNK(st.st_mode))
+		return diag_error(d, &loc, "the runtime directory is a symlink; refusing to follow it"),
+		       -ELOOP;
+	if (!S_ISDIR(st.st_mode))
+		return diag_error(d, &loc, "the runtime directory is not a directory"), -ENOTDIR;
+	if (st.st_uid != geteuid() || (st.st_mode & 022))
+		return diag_error(d, &loc,
+				  "the runtime directory must belong to uid %u and be writable by "
+				  "no one else (it is uid %u, mode %04o)",
+				  (unsigned)geteuid(), (unsigned)st.st_uid,
+				  (unsigned)(st.st_mode & 07777)),
+		       -EPERM;
+	return 0;
+}
+
+/* One root is one directory of one bpffs mount, however it is spelled
+ * (a trailing slash, "//", "/./", a symlink, a bind mount): the ledger is
+ * named after the mount's device and the directory's inode, and the lock
+ * after the device alone, so that every root of one bpffs, nested ones
+ * included, serializes on one lock.  A remount is a new device: its ledger
+ * starts empty, as its tree does. */
+static int legacy_path(const char *root, char **ret);
+
+static int root_identity(const char *root, struct stat *st)
+{
+	return stat(root, st) < 0 ? -errno : 0;
 }
 
 int ledger_path(const char *root, char **ret)
+{
+	struct stat st;
+
+	if (root_identity(root, &st) < 0)
+		return legacy_path(root, ret);
+	if (asprintf(ret, "%s/ledger-%u_%u-%llu.json", runtime_dir(), major(st.st_dev),
+		     minor(st.st_dev), (unsigned long long)st.st_ino) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int lock_path(const char *root, char **ret)
+{
+	struct stat st;
+	int r = root_identity(root, &st);
+
+	if (r < 0)
+		return r;
+	if (asprintf(ret, "%s/ledger-%u_%u.lock", runtime_dir(), major(st.st_dev), minor(st.st_dev)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* The name ledgers had before they were keyed by identity, after the
+ * root's spelling; read once so that an upgrade within a boot keeps what
+ * it owns, and used for a root that does not exist (nothing to own). */
+static int legacy_path(const char *root, char **ret)
 {
 	_cleanup_free_ char *esc = malloc(strlen(root) * 4 + 2);
 	size_t o = 0;
@@ -70,6 +134,7 @@ static void entry_done(struct ledger_entry *e)
 {
 	free(e->path);
 	free(e->manifest);
+	free(e->run);
 }
 
 void ledger_clear_runs(struct ledger *l)
@@ -89,6 +154,7 @@ void ledger_done(struct ledger *l)
 		entry_done(&l->entries[i]);
 	free(l->entries);
 	free(l->file);
+	free(l->legacy_file);
 	ledger_clear_runs(l);
 	*l = (struct ledger){ 0 };
 }
@@ -136,18 +202,19 @@ static int parse(json_t *root, struct ledger *l)
 	if (!l->entries)
 		return -ENOMEM;
 	json_array_foreach(pins, i, v) {
-		const char *path = NULL, *manifest = NULL;
+		const char *path = NULL, *manifest = NULL, *run = NULL;
 		json_int_t ino = 0, id = 0;
 		int is_dir = 0;
 		struct ledger_entry *e = &l->entries[l->n];
 
-		if (json_unpack(v, "{s:s, s:s, s?b, s?I, s?I}", "path", &path, "manifest",
-				&manifest, "dir", &is_dir, "ino", &ino, "id", &id) < 0)
+		if (json_unpack(v, "{s:s, s:s, s?b, s?I, s?I, s?s}", "path", &path, "manifest",
+				&manifest, "dir", &is_dir, "ino", &ino, "id", &id, "run", &run) < 0)
 			return -EINVAL;
 		e->path = strdup(path);
 		e->manifest = strdup(manifest);
+		e->run = run ? strdup(run) : NULL;
 		l->n++;
-		if (!e->path || !e->manifest)
+		if (!e->path || !e->manifest || (run && !e->run))
 			return -ENOMEM;
 		e->is_dir = is_dir;
 		e->ino = (uint64_t)ino;
@@ -160,21 +227,55 @@ static int parse(json_t *root, struct ledger *l)
 int ledger_load(const char *root, struct diag *d, struct ledger *ret)
 {
 	struct ledger l = { 0 };
+	_cleanup_free_ char *legacy = NULL;
+	_cleanup_close_ int fd = -1;
 	json_error_t jerr;
+	struct stat st = { 0 };
 	json_t *doc;
 	int r;
 
 	r = ledger_path(root, &l.file);
 	if (r < 0)
 		return r;
-	doc = json_load_file(l.file, 0, &jerr);
-	if (!doc) {
-		if (access(l.file, F_OK) < 0 && errno == ENOENT) {
+	/* Read where it is, made only by what writes. */
+	r = check_runtime_dir(d, false);
+	if (r == -ENOENT) {
+		*ret = l;
+		return 0;
+	}
+	if (r < 0) {
+		ledger_done(&l);
+		return r;
+	}
+	fd = open(l.file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT) {
+		/* Written by an older version under the root's spelling. */
+		r = legacy_path(root, &legacy);
+		if (r < 0) {
+			ledger_done(&l);
+			return r;
+		}
+		fd = open(legacy, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (fd >= 0)
+			l.legacy_file = TAKE_PTR(legacy);
+		else
+			errno = ENOENT;
+	}
+	if (fd < 0) {
+		r = -errno;
+		if (r == -ENOENT) {
 			*ret = l;
 			return 0;
 		}
+		diag_error(d, &(struct diag_loc){ .file = l.file }, "cannot open the ledger: %s",
+			   strerror(-r));
+		ledger_done(&l);
+		return r;
+	}
+	doc = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? json_loadfd(fd, 0, &jerr) : NULL;
+	if (!doc) {
 		r = diag_error(d, &(struct diag_loc){ .file = l.file }, "cannot read the ledger: %s",
-			       jerr.text);
+			       S_ISREG(st.st_mode) ? jerr.text : "not a regular file");
 		ledger_done(&l);
 		return r;
 	}
@@ -199,8 +300,9 @@ static json_t *to_json(const struct ledger *l)
 		return NULL;
 	for (size_t i = 0; i < l->n; i++) {
 		const struct ledger_entry *e = &l->entries[i];
-		json_t *j = e->is_dir ? json_pack("{s:s, s:s, s:b}", "path", e->path, "manifest",
-						  e->manifest, "dir", 1)
+		json_t *j = e->is_dir ? json_pack("{s:s, s:s, s:b, s:I, s:s*}", "path", e->path,
+						  "manifest", e->manifest, "dir", 1, "ino",
+						  (json_int_t)e->ino, "run", e->run)
 				      : json_pack("{s:s, s:s, s:I, s:I}", "path", e->path,
 						  "manifest", e->manifest, "ino", (json_int_t)e->ino,
 						  "id", (json_int_t)e->id);
@@ -254,7 +356,7 @@ int ledger_save(const struct ledger *l, struct diag *d)
 	json_decref(doc);
 	if (!text)
 		return -ENOMEM;
-	r = make_runtime_dir(d);
+	r = check_runtime_dir(d, true);
 	if (r < 0)
 		return r;
 	if (asprintf(&tmp, "%s.XXXXXX", l->file) < 0)
@@ -271,6 +373,9 @@ int ledger_save(const struct ledger *l, struct diag *d)
 		unlink(tmp);
 		goto fail;
 	}
+	/* Now under its identity's name: the old spelling's file goes. */
+	if (l->legacy_file)
+		unlink(l->legacy_file);
 	return 0;
 fail:
 	return diag_error(d, &(struct diag_loc){ .file = l->file }, "cannot write the ledger: %s",
@@ -290,13 +395,15 @@ const struct ledger_entry *ledger_find(const struct ledger *l, const char *path)
 static int entry_copy(const struct ledger_entry *e, struct ledger_entry *ret)
 {
 	char *path = strdup(e->path), *manifest = strdup(e->manifest);
+	char *run = e->run ? strdup(e->run) : NULL;
 
-	if (!path || !manifest) {
+	if (!path || !manifest || (e->run && !run)) {
 		free(path);
 		free(manifest);
+		free(run);
 		return -ENOMEM;
 	}
-	*ret = (struct ledger_entry){ path, manifest, e->is_dir, e->ino, e->id };
+	*ret = (struct ledger_entry){ path, manifest, e->is_dir, e->ino, e->id, run };
 	return 0;
 }
 
@@ -343,8 +450,9 @@ int ledger_put(struct ledger *l, const struct ledger_entry *e)
 int ledger_copy(const struct ledger *from, struct ledger *to)
 {
 	*to = (struct ledger){ .file = strdup(from->file),
+			       .legacy_file = from->legacy_file ? strdup(from->legacy_file) : NULL,
 			       .entries = calloc(from->n + 1, sizeof(*to->entries)) };
-	if (!to->file || !to->entries)
+	if (!to->file || !to->entries || (from->legacy_file && !to->legacy_file))
 		return -ENOMEM;
 	for (size_t i = 0; i < from->n; i++, to->n++)
 		if (entry_copy(&from->entries[i], &to->entries[i]) < 0)
@@ -370,18 +478,23 @@ void ledger_remove(struct ledger *l, const char *path)
 
 int ledger_lock(const char *root, double timeout, struct diag *d, int *ret_fd)
 {
-	_cleanup_free_ char *ledger = NULL, *path = NULL;
+	_cleanup_free_ char *path = NULL;
 	_cleanup_close_ int fd = -1;
 	struct timespec start, now;
 	int r;
 
-	r = ledger_path(root, &ledger);
-	if (r < 0 || asprintf(&path, "%s.lock", ledger) < 0)
-		return -ENOMEM;
-	r = make_runtime_dir(d);
+	r = lock_path(root, &path);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return diag_error(d, &(struct diag_loc){ .file = root }, "cannot read the root: %s",
+				  strerror(-r)),
+		       r;
+	r = check_runtime_dir(d, true);
 	if (r < 0)
 		return r;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* Never through a symlink someone planted at the lock's name. */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd < 0) {
 		r = -errno;
 		return diag_error(d, &(struct diag_loc){ .file = path }, "cannot open the lock: %s",

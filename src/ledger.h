@@ -19,12 +19,17 @@ struct ledger_entry {
 	char *path;     /* relative to the root */
 	char *manifest; /* manifest name */
 	bool is_dir;    /* a directory the tool created */
-	uint64_t ino;   /* pins: inode at pin time */
+	uint64_t ino;   /* inode at pin or mkdir time; 0 for a directory not made yet */
 	uint32_t id;    /* pins: kernel object id */
+	/* Directories recorded before they were made (0 inode): the run that
+	 * was to make them.  Such a record counts only while that run is
+	 * recorded as interrupted (struct ledger's runs). */
+	char *run;
 };
 
 struct ledger {
 	char *file; /* where it is stored */
+	char *legacy_file; /* read from an older version's name; removed on save */
 	struct ledger_entry *entries; /* sorted by path */
 	size_t n;
 	/* Runs that started an apply and did not finish it (their intent was
@@ -34,7 +39,9 @@ struct ledger {
 	size_t n_runs;
 };
 
-/* The ledger file of a root: DIR/ROOT-ESCAPED.json.  New string in *ret. */
+/* The ledger file of a root: DIR/ledger-MAJOR_MINOR-INODE.json, after the
+ * root's bpffs device and directory inode (the root's spelling for a root
+ * that does not exist).  New string in *ret. */
 int ledger_path(const char *root, char **ret);
 
 /* Reads the ledger of root; a missing file is an empty ledger.  Returns 0, or
@@ -66,8 +73,9 @@ void ledger_clear_runs(struct ledger *l);
 
 void ledger_done(struct ledger *l);
 
-/* Serializes runs on one root: an exclusive flock on a lock file beside the
- * ledger, waiting up to timeout seconds.  Returns 0 with the lock's fd in
+/* Serializes runs on one bpffs mount, every root in it included: an
+ * exclusive flock on DIR/ledger-MAJOR_MINOR.lock (never through a symlink), waiting
+ * up to timeout seconds.  Returns 0 with the lock's fd in
  * *ret_fd (closing it releases the lock), or -ETIMEDOUT/... with the reason
  * in d. */
 int ledger_lock(const char *root, double timeout, struct diag *d, int *ret_fd);

@@ -3,6 +3,7 @@
  * command runs the pipeline stages it needs; diagnostics are printed here,
  * once, after the stage that collected them returns. */
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -182,6 +183,14 @@ static int cmd_inspect(const struct options *opts, int argc, char **argv)
 }
 
 /* --bpffs, else the manifests' own `bpffs` (which must agree), else the default. */
+/* Two spellings of one existing directory. */
+static bool same_dir(const char *a, const char *b)
+{
+	struct stat x, y;
+
+	return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
 static int pick_root(const struct options *opts, const struct manifest_set *set, struct diag *d,
 		     const char **ret)
 {
@@ -196,7 +205,7 @@ static int pick_root(const struct options *opts, const struct manifest_set *set,
 
 		if (!b)
 			continue;
-		if (root && strcmp(root, b) != 0)
+		if (root && strcmp(root, b) != 0 && !same_dir(root, b))
 			return diag_error(d, &(struct diag_loc){ .file = set->items[i]->file },
 					  "bpffs '%s' differs from '%s' of another manifest; "
 					  "reconcile one root at a time or pass --bpffs",
@@ -268,6 +277,7 @@ struct session {
 	struct ledger ledger;
 	struct plan plan;
 	const char *root;
+	char *resolved_root; /* root with its symlinks, "//" and "/./" resolved, when it exists */
 	struct diag d;
 	int lock_fd;
 };
@@ -277,6 +287,7 @@ static void session_done(struct session *s)
 	if (s->lock_fd > 0)
 		close(s->lock_fd);
 	plan_done(&s->plan);
+	free(s->resolved_root);
 	ledger_done(&s->ledger);
 	observed_done(&s->obs);
 	desired_done(&s->des);
@@ -301,10 +312,17 @@ static int session_plan(const struct options *opts, int argc, char **argv, bool 
 	/* From here on the input was valid: what fails is the system.  A run
 	 * that changes the tree (lock) reads it under the lock, so the plan
 	 * applied is the plan computed; the others change nothing. */
-	if (check_bpffs(opts, s->root, !lock, &s->d, &empty) < 0 ||
-	    (s->des.n_pins > 0 && loader_probe(&s->d) < 0) ||
+	if (check_bpffs(opts, s->root, !lock, &s->d, &empty) < 0)
+		return EXIT_FAIL;
+	/* One root however it is spelled: the tree is walked, and changed,
+	 * under the path it resolves to. */
+	s->resolved_root = realpath(s->root, NULL);
+	if (s->resolved_root)
+		s->root = s->resolved_root;
+	if ((s->des.n_pins > 0 && loader_probe(&s->d) < 0) ||
 	    (lock && ledger_lock(s->root, opts->lock_timeout, &s->d, &s->lock_fd) < 0) ||
-	    desired_load_tags(&s->des, opts->verbose ? stderr : NULL, &s->d) < 0 || ledger_load(s->root, &s->d, &s->ledger) < 0 ||
+	    desired_load_tags(&s->des, opts->verbose ? stderr : NULL, &s->d) < 0 ||
+	    ledger_load(s->root, &s->d, &s->ledger) < 0 ||
 	    (!empty && observed_scan(s->root, &s->d, &s->obs) < 0))
 		return EXIT_FAIL;
 	r = plan_build(&(struct plan_input){ .set = &s->set,
@@ -541,9 +559,11 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 		case OPT_LOCK_TIMEOUT:
 			errno = 0;
 			opts->lock_timeout = strtod(optarg, &end);
-			if (errno || end == optarg || *end || opts->lock_timeout < 0) {
-				fprintf(stderr, "bpf-provision: --lock-timeout takes a number of "
-						"seconds\n");
+			/* nan and inf would wait forever: a boot must not hang. */
+			if (errno || end == optarg || *end || !isfinite(opts->lock_timeout) ||
+			    opts->lock_timeout < 0) {
+				fprintf(stderr, "bpf-provision: --lock-timeout takes a finite number "
+						"of seconds\n");
 				return -EINVAL;
 			}
 			break;
