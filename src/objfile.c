@@ -1057,8 +1057,9 @@ static int read_legacy_relocs(struct reader *r)
 	return link_text(r);
 }
 
-/* The struct that defines map_name in `.maps`, or NULL. */
-static const struct btf_type *maps_sec_def(const struct btf *btf, const char *map_name)
+/* The struct that defines map_name in `.maps`: 0 and the type in *ret,
+ * -ENOENT when there is no such variable, -EINVAL when it is no struct. */
+static int maps_sec_def(const struct btf *btf, const char *map_name, const struct btf_type **ret)
 {
 	const struct btf_type *sec, *t;
 	const struct btf_var_secinfo *vs;
@@ -1066,7 +1067,7 @@ static const struct btf_type *maps_sec_def(const struct btf *btf, const char *ma
 
 	id = btf__find_by_name_kind(btf, ".maps", BTF_KIND_DATASEC);
 	if (id < 0)
-		return NULL;
+		return -ENOENT;
 	sec = btf__type_by_id(btf, id);
 	vs = btf_var_secinfos(sec);
 	for (unsigned i = 0; i < btf_vlen(sec); i++, vs++) {
@@ -1080,19 +1081,22 @@ static const struct btf_type *maps_sec_def(const struct btf *btf, const char *ma
 			continue;
 		id = btf__resolve_type(btf, t->type);
 		t = id < 0 ? NULL : btf__type_by_id(btf, id);
-		return t && btf_is_struct(t) ? t : NULL;
+		if (!t || !btf_is_struct(t))
+			return -EINVAL;
+		*ret = t;
+		return 0;
 	}
-	return NULL;
+	return -ENOENT;
 }
 
 /* Byte offset of the `values` member (the `.values` initialisers) of a map
  * definition, or -ENOENT. */
 static long maps_values_offset(const struct btf *btf, const char *map_name)
 {
-	const struct btf_type *t = maps_sec_def(btf, map_name);
+	const struct btf_type *t = NULL;
 	const struct btf_member *mb;
 
-	if (!t)
+	if (maps_sec_def(btf, map_name, &t) < 0)
 		return -ENOENT;
 	mb = btf_members(t);
 	for (unsigned j = 0; j < btf_vlen(t); j++, mb++) {
@@ -1109,49 +1113,30 @@ static long maps_values_offset(const struct btf *btf, const char *map_name)
  * each a struct whose member "pinning" is a pointer to an array of N. */
 static int maps_sec_pinning(const struct btf *btf, const char *map_name, uint32_t *ret)
 {
-	const struct btf_type *sec, *t;
-	const struct btf_var_secinfo *vs;
-	int id;
+	const struct btf_type *t = NULL;
+	const struct btf_member *mb;
+	int r = maps_sec_def(btf, map_name, &t);
 
-	id = btf__find_by_name_kind(btf, ".maps", BTF_KIND_DATASEC);
-	if (id < 0)
-		return -ENOENT;
-	sec = btf__type_by_id(btf, id);
-	vs = btf_var_secinfos(sec);
-	for (unsigned i = 0; i < btf_vlen(sec); i++, vs++) {
-		const struct btf_member *mb;
-		const char *vname;
+	if (r < 0)
+		return r;
+	mb = btf_members(t);
+	for (unsigned j = 0; j < btf_vlen(t); j++, mb++) {
+		const char *mname = btf__name_by_offset(btf, mb->name_off);
+		const struct btf_type *ptr, *arr;
 
-		t = btf__type_by_id(btf, vs->type);
-		if (!t || !btf_is_var(t))
+		if (!mname || strcmp(mname, "pinning") != 0)
 			continue;
-		vname = btf__name_by_offset(btf, t->name_off);
-		if (!vname || strcmp(vname, map_name) != 0)
-			continue;
-		id = btf__resolve_type(btf, t->type);
-		t = id < 0 ? NULL : btf__type_by_id(btf, id);
-		if (!t || !btf_is_struct(t))
+		ptr = btf__type_by_id(btf, mb->type);
+		if (!ptr || !btf_is_ptr(ptr))
 			return -EINVAL;
-		mb = btf_members(t);
-		for (unsigned j = 0; j < btf_vlen(t); j++, mb++) {
-			const char *mname = btf__name_by_offset(btf, mb->name_off);
-			const struct btf_type *arr;
-
-			if (!mname || strcmp(mname, "pinning") != 0)
-				continue;
-			t = btf__type_by_id(btf, mb->type);
-			if (!t || !btf_is_ptr(t))
-				return -EINVAL;
-			arr = btf__type_by_id(btf, t->type);
-			if (!arr || !btf_is_array(arr))
-				return -EINVAL;
-			*ret = btf_array(arr)->nelems;
-			return 0;
-		}
-		*ret = BTF_MAPS_PIN_NONE;
+		arr = btf__type_by_id(btf, ptr->type);
+		if (!arr || !btf_is_array(arr))
+			return -EINVAL;
+		*ret = btf_array(arr)->nelems;
 		return 0;
 	}
-	return -ENOENT;
+	*ret = BTF_MAPS_PIN_NONE;
+	return 0;
 }
 
 static size_t section_index(struct reader *r, const char *name)

@@ -63,3 +63,17 @@ mount_private_bpffs() { # NAME
 tree_listing() { # DIR
 	(cd "$1" && find . -printf '%p %y %m %u %g %i %l\n' | LC_ALL=C sort)
 }
+
+# Waits until process PID has stopped itself (BPF_PROVISION_PAUSE_AT raises
+# SIGSTOP before the step it names); kills it and fails after 4 s.
+wait_stopped() { # PID WHAT
+	_i=0
+	until [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = T ]; do
+		_i=$((_i + 1))
+		[ $_i -lt 200 ] || {
+			kill -9 "$1"
+			fail "$2 did not stop"
+		}
+		sleep 0.02
+	done
+}

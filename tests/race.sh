@@ -54,16 +54,7 @@ start_paused() { # K NAME
 	BPF_PROVISION_PAUSE_AT=$1 "$BPF_PROVISION" --bpffs "$M" apply "$T/site.yaml" \
 		>"$T/out" 2>"$T/err" &
 	pid=$!
-	i=0
-	until [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" = T ]; do
-		i=$((i + 1))
-		[ $i -lt 200 ] || {
-			kill -9 $pid
-			cat "$T/out" "$T/err" >&2
-			fail "$2: the apply did not stop before step $1"
-		}
-		sleep 0.05
-	done
+	wait_stopped $pid "$2: the apply paused before step $1"
 }
 
 # Lets it go on; sets rc.  A sanitizer report is a failure whatever the exit.

@@ -96,15 +96,7 @@ for layout in gobpf btf; do
 		BPF_PROVISION_PAUSE_AT=$n "$BPF_PROVISION" --bpffs "$M" apply "$T/$layout.v2.yaml" \
 			>/dev/null 2>&1 &
 		pid=$!
-		i=0
-		until [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" = T ]; do
-			i=$((i + 1))
-			[ $i -lt 200 ] || {
-				kill -9 $pid
-				fail "$layout: the apply did not stop before step $n"
-			}
-			sleep 0.02
-		done
+		wait_stopped $pid "$layout: the apply paused before step $n"
 		kill -9 $pid
 		wait $pid 2>/dev/null
 

@@ -58,15 +58,7 @@ reset
 mkdir "$M/sub"
 BPF_PROVISION_PAUSE_AT=1 "$BPF_PROVISION" --bpffs "$M" apply "$CONFIGS" >/dev/null 2>&1 &
 pid=$!
-i=0
-until [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" = T ]; do
-	i=$((i + 1))
-	[ $i -lt 200 ] || {
-		kill -9 $pid
-		fail "the apply did not stop before its first step"
-	}
-	sleep 0.02
-done
+wait_stopped $pid "the apply paused before its first step"
 for root in "$M/" "$M/./" "$T/link" "$M/sub"; do
 	"$BPF_PROVISION" --bpffs "$root" --lock-timeout 0.5 apply "$CONFIGS" >"$T/out" 2>"$T/err"
 	rc=$?
