@@ -106,7 +106,7 @@ for layout in gobpf btf; do
 			bp plan "$T/$layout.v2.yaml"
 			rc=$?
 			[ $rc = 2 ] ||
-				fail "$layout: killed before step $n/$K, $(echo $bad) hold another map than $MAP, and plan exits $rc: $(cat "$T/out")"
+				fail "$layout: killed before step $n/$K, $(echo "$bad" | tr "\n" " ") hold another map than $MAP, and plan exits $rc: $(cat "$T/out")"
 			grep -q "wired to another map" "$T/out" ||
 				fail "$layout: step $n: plan does not say why: $(cat "$T/out")"
 		fi
@@ -114,11 +114,11 @@ for layout in gobpf btf; do
 			fail "$layout: killed before step $n/$K, the next apply failed: $(cat "$T/err")"
 		bad=$(miswired)
 		[ -z "$bad" ] ||
-			fail "$layout: killed before step $n/$K, after the next apply $(echo $bad) still hold another map than $MAP"
+			fail "$layout: killed before step $n/$K, after the next apply $(echo "$bad" | tr "\n" " ") still hold another map than $MAP"
 		[ "$(bpftool -j map show pinned "$M/$MAP" | "$PY" -c \
 			'import json, sys; print(json.load(sys.stdin)["max_entries"])')" = 8 ] ||
 			fail "$layout: step $n: $MAP is not the v2 map"
-		[ "$(value0)" = 42 ] || fail "$layout: step $n: $MAP[0] is '$(value0)', want 42"
+		[ "$(value0)" = 42 ] || fail "$layout: step $n: key 0 of $MAP is '$(value0)', want 42"
 		[ -z "$(find "$M" -name 'bpfprov_tmp_*')" ] ||
 			fail "$layout: step $n: temporary names left: $(find "$M" -name 'bpfprov_tmp_*')"
 		bp plan "$T/$layout.v2.yaml" ||
