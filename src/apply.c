@@ -69,6 +69,9 @@ struct txn {
 	size_t n_done;
 	struct ledger ledger; /* the new ledger, saved at the end */
 	const char **slot_paths; /* during a load: the pin of each kept map, for undo records */
+	/* Per object, its pins (indexes in desired.pins) as a list threaded
+	 * through pin_next[], in declaration order; SIZE_MAX ends it. */
+	size_t *obj_first, *pin_next;
 };
 
 static char *abs_path(const char *root, const char *rel)
@@ -552,6 +555,19 @@ static int keep_slot(void *ctx, size_t map, int map_fd, uint32_t key)
 				      .old_fd = old });
 }
 
+static bool uses_kept_maps(const struct objfile *of, const bool *want)
+{
+	if (of->libbpf)
+		return true;
+	for (size_t i = 0; i < of->n_progs; i++)
+		if (want[i])
+			return true;
+	for (size_t i = 0; i < of->n_maps; i++)
+		if (of->maps[i].n_slots)
+			return true;
+	return false;
+}
+
 /* Loads one object for the pins this plan makes of it: its maps made anew
  * (migrated where asked) and its programs loaded, wired to the maps kept in
  * place, and each placed.  Objects with nothing made are not loaded. */
@@ -579,13 +595,11 @@ static int apply_object(struct txn *t, size_t k)
 		ol.map_fds[i] = -1;
 	for (size_t i = 0; i < of->n_progs; i++)
 		ol.prog_fds[i] = -1;
-	for (size_t i = 0; i < des->n_pins; i++) {
+	for (size_t i = t->obj_first[k]; i != SIZE_MAX; i = t->pin_next[i]) {
 		const struct desired_pin *w = &des->pins[i];
 		size_t ci;
 		bool anew = makes_anew(change_for(t, w, &ci));
 
-		if (w->objfile_index != k || !w->objfile)
-			continue;
 		if (w->kind == DESIRED_MAP) {
 			ol.make[w->index] = anew;
 			ol.map_pins[w->index] = w->path;
@@ -597,13 +611,15 @@ static int apply_object(struct txn *t, size_t k)
 	}
 	if (!any)
 		goto out;
-	/* The maps kept in place: the programs loaded now use them. */
-	for (size_t i = 0; i < des->n_pins; i++) {
+	/* The maps kept in place: the programs loaded now use them, slots
+	 * name them, and libbpf would make anew any map it is not handed.  A
+	 * legacy object that only gets new maps needs none of them open. */
+	for (size_t i = t->obj_first[k]; uses_kept_maps(of, ol.want) && i != SIZE_MAX;
+	     i = t->pin_next[i]) {
 		const struct desired_pin *w = &des->pins[i];
 		const struct observed_entry *h;
 
-		if (w->objfile_index != k || !w->objfile || w->kind != DESIRED_MAP ||
-		    ol.make[w->index])
+		if (w->kind != DESIRED_MAP || ol.make[w->index])
 			continue;
 		h = t->in->observed ? observed_find(t->in->observed, w->path) : NULL;
 		r = open_pin(t, w->path, h ? h->id : 0, &ol.map_fds[w->index]);
@@ -627,15 +643,14 @@ static int apply_object(struct txn *t, size_t k)
 		goto out;
 	/* Maps first, then the programs that use them, in the plan's order. */
 	for (int pass = 0; pass < 2 && r == 0; pass++)
-		for (size_t i = 0; i < des->n_pins && r == 0; i++) {
+		for (size_t i = t->obj_first[k]; i != SIZE_MAX && r == 0; i = t->pin_next[i]) {
 			const struct desired_pin *w = &des->pins[i];
 			size_t ci = 0;
 			const struct plan_change *c = change_for(t, w, &ci);
 			_cleanup_close_ int old_fd = -1;
 			int fd;
 
-			if (w->objfile_index != k || !w->objfile || !makes_anew(c) ||
-			    (w->kind == DESIRED_MAP) != (pass == 0))
+			if (!makes_anew(c) || (w->kind == DESIRED_MAP) != (pass == 0))
 				continue;
 			fd = w->kind == DESIRED_MAP ? ol.map_fds[w->index] : ol.prog_fds[w->index];
 			t->status[ci] = "failed";
@@ -961,6 +976,9 @@ static int run(struct txn *t)
 	for (size_t i = 0; i < p->n; i++)
 		if (p->changes[i].want)
 			t->pin_change[p->changes[i].want - des->pins] = (ssize_t)i;
+	r = desired_pins_by_object(des, &t->obj_first, &t->pin_next);
+	if (r < 0)
+		return r;
 
 	r = save_intent(t);
 	for (size_t k = 0; k < des->n_objfiles && r == 0; k++)
@@ -1049,6 +1067,8 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, con
 	free(t.steps);
 	free(t.pin_change);
 	free(t.placed);
+	free(t.obj_first);
+	free(t.pin_next);
 	free(t.trash);
 	ledger_done(&t.ledger);
 	sys_close_root(sys);

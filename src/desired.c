@@ -479,13 +479,39 @@ int desired_resolve_owners(struct desired *des, struct diag *d)
 	return r;
 }
 
+int desired_pins_by_object(const struct desired *des, size_t **ret_first, size_t **ret_next)
+{
+	size_t *first = malloc((des->n_objfiles + 1) * sizeof(*first));
+	size_t *next = malloc((des->n_pins + 1) * sizeof(*next));
+
+	if (!first || !next) {
+		free(first);
+		free(next);
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < des->n_objfiles; k++)
+		first[k] = SIZE_MAX;
+	for (size_t i = des->n_pins; i-- > 0;)
+		if (des->pins[i].objfile) {
+			next[i] = first[des->pins[i].objfile_index];
+			first[des->pins[i].objfile_index] = i;
+		}
+	*ret_first = first;
+	*ret_next = next;
+	return 0;
+}
+
 /* Programs of one object are loaded together, with throwaway maps for
  * what they use, as apply would load them; the tags are read back and
- * every fd closed. */
+ * every fd closed.  One pass over the pins finds the programs of every
+ * object, so that many objects cost no more than many pins. */
 int desired_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 {
-	int r = 0;
+	_cleanup_free_ size_t *first = NULL, *next = NULL;
+	int r = desired_pins_by_object(des, &first, &next);
 
+	if (r < 0)
+		return r;
 	for (size_t k = 0; k < des->n_objfiles && r == 0; k++) {
 		const struct objfile *of = des->objfiles[k];
 		_cleanup_free_ bool *want = NULL;
@@ -493,7 +519,7 @@ int desired_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 		_cleanup_free_ const struct diag_loc **locs = NULL;
 		bool any = false;
 
-		if (!of)
+		if (!of || first[k] == SIZE_MAX)
 			continue;
 		want = calloc(of->n_progs + 1, sizeof(*want));
 		fds = calloc(of->n_progs + 1, sizeof(*fds));
@@ -503,11 +529,12 @@ int desired_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 			return -ENOMEM;
 		for (size_t i = 0; i < of->n_maps; i++)
 			map_fds[i] = -1;
-		for (size_t i = 0; i < des->n_pins; i++)
-			if (des->pins[i].objfile == of && des->pins[i].kind == DESIRED_PROGRAM) {
-				want[des->pins[i].index] = any = true;
-				locs[des->pins[i].index] = &des->pins[i].loc;
-			}
+		for (size_t i = first[k]; i != SIZE_MAX; i = next[i]) {
+			if (des->pins[i].kind != DESIRED_PROGRAM)
+				continue;
+			want[des->pins[i].index] = any = true;
+			locs[des->pins[i].index] = &des->pins[i].loc;
+		}
 		if (!any)
 			continue;
 		r = loader_load(of,
@@ -516,12 +543,12 @@ int desired_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 						      .prog_locs = locs,
 						      .log = vlog },
 				NULL, d, fds);
-		for (size_t i = 0; i < des->n_pins && r == 0; i++) {
+		for (size_t i = first[k]; i != SIZE_MAX && r == 0; i = next[i]) {
 			struct desired_pin *p = &des->pins[i];
 			struct bpf_prog_info info = { 0 };
 			__u32 len = sizeof(info);
 
-			if (p->objfile != of || p->kind != DESIRED_PROGRAM)
+			if (p->kind != DESIRED_PROGRAM)
 				continue;
 			if (bpf_obj_get_info_by_fd(fds[p->index], &info, &len) < 0) {
 				r = -errno;
@@ -532,7 +559,7 @@ int desired_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 			memcpy(p->spec.tag, info.tag, sizeof(p->spec.tag));
 			p->spec.has_tag = true;
 		}
-		for (size_t i = 0; r == 0 && i < of->n_progs; i++)
+		for (size_t i = 0; i < of->n_progs; i++)
 			if (fds[i] >= 0)
 				close(fds[i]);
 	}

@@ -76,6 +76,12 @@ int desired_resolve_owners(struct desired *des, struct diag *d);
  * negative errno with the kernel's refusal recorded in d. */
 int desired_load_tags(struct desired *des, FILE *vlog, struct diag *d);
 
+/* The pins of each object, so that work per object costs no pass over every
+ * pin: first[k] is the first pin (index in des->pins) of object k, next[i]
+ * the one after pin i, SIZE_MAX ending each list; in declaration order.
+ * Returns 0 with two new arrays (the caller frees them), or -ENOMEM. */
+int desired_pins_by_object(const struct desired *des, size_t **ret_first, size_t **ret_next);
+
 const char *desired_kind_str(enum desired_kind k);
 
 /* The name the pin is made from: the ELF's map or program name when the

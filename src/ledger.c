@@ -224,10 +224,33 @@ static int parse(json_t *root, struct ledger *l)
 	return 0;
 }
 
+/* The size bytes of fd, in a new buffer; -EIO when it changes under us. */
+static int read_all(int fd, off_t size, char **ret)
+{
+	char *buf = malloc((size_t)size + 1);
+	size_t done = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (done < (size_t)size) {
+		ssize_t n = read(fd, buf + done, (size_t)size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return n < 0 ? -errno : -EIO;
+		}
+		done += (size_t)n;
+	}
+	*ret = buf;
+	return 0;
+}
+
 int ledger_load(const char *root, struct diag *d, struct ledger *ret)
 {
 	struct ledger l = { 0 };
-	_cleanup_free_ char *legacy = NULL;
+	_cleanup_free_ char *legacy = NULL, *text = NULL;
 	_cleanup_close_ int fd = -1;
 	json_error_t jerr;
 	struct stat st = { 0 };
@@ -272,10 +295,15 @@ int ledger_load(const char *root, struct diag *d, struct ledger *ret)
 		ledger_done(&l);
 		return r;
 	}
-	doc = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? json_loadfd(fd, 0, &jerr) : NULL;
+	/* Read whole, then parsed: jansson reads an fd one byte per call. */
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else
+		r = S_ISREG(st.st_mode) ? read_all(fd, st.st_size, &text) : -EINVAL;
+	doc = r == 0 ? json_loadb(text, (size_t)st.st_size, 0, &jerr) : NULL;
 	if (!doc) {
 		r = diag_error(d, &(struct diag_loc){ .file = l.file }, "cannot read the ledger: %s",
-			       S_ISREG(st.st_mode) ? jerr.text : "not a regular file");
+			       r == -EINVAL ? "not a regular file" : r < 0 ? strerror(-r) : jerr.text);
 		ledger_done(&l);
 		return r;
 	}

@@ -15,7 +15,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include <nettle/sha1.h>
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -1484,16 +1484,16 @@ static int check_code_sections(struct reader *r)
 }
 
 /* tc names an object's directory after the sha1 of the file's bytes. */
-static int hash_object(struct reader *r)
+static void hash_object(struct reader *r)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
+	uint8_t md[SHA1_DIGEST_SIZE];
+	struct sha1_ctx ctx;
 
-	if (!EVP_Digest(r->buf, r->size, md, &n, EVP_sha1(), NULL) || n != 20)
-		return rd_error(r, "cannot compute the object's sha1");
-	for (unsigned i = 0; i < n; i++)
+	sha1_init(&ctx);
+	sha1_update(&ctx, r->size, (const uint8_t *)r->buf);
+	sha1_digest(&ctx, sizeof(md), md);
+	for (unsigned i = 0; i < sizeof(md); i++)
 		snprintf(r->o->sha1 + 2 * i, 3, "%02x", md[i]);
-	return 0;
 }
 
 static int print_nothing(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -1599,7 +1599,7 @@ int objfile_open(const char *path, struct diag *d, struct objfile **ret)
 	prog_done(&r.text);
 	free(r.calls);
 	if (err == 0)
-		err = hash_object(&r);
+		hash_object(&r);
 	if (err == 0 && o->libbpf) {
 		/* libbpf opens the object again from these bytes when it loads. */
 		o->bytes = (unsigned char *)TAKE_PTR(r.buf);

@@ -572,7 +572,7 @@ static uint32_t running_kernel_version(void)
 	return (uint32_t)((v[0] << 16) + (v[1] << 8) + (v[2] > 255 ? 255 : v[2]));
 }
 
-/* What `sha1sum` prints for the file: the test's own hash, not libcrypto's. */
+/* What `sha1sum` prints for the file: the test's own hash, not the library the reader uses. */
 static void sha1sum_of(const char *path, char out[41])
 {
 	char *cmd = NULL, line[256];
