@@ -7,7 +7,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 
 #include "array.h"
 #include "cleanup.h"
+#include "input.h"
 #include "manifest.h"
 
 /* A manifest is a page of YAML; anything this large is a mistake or an attack. */
@@ -1525,16 +1525,9 @@ int manifest_parse_file(const char *path, struct diag *d, struct manifest **ret)
 	size_t len = 0, cap = 0;
 	struct stat st;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		int err = -errno;
-
-		diag_error(d, &(struct diag_loc){ .file = path }, "cannot read manifest: %s",
-			   strerror(-err));
-		return err;
-	}
-	if (!S_ISREG(st.st_mode))
-		return diag_error(d, &(struct diag_loc){ .file = path }, "not a regular file");
+	fd = input_open(path, d, &(struct diag_loc){ .file = path }, "cannot read manifest", &st);
+	if (fd < 0)
+		return fd;
 	for (;;) {
 		ssize_t n;
 

@@ -4,7 +4,6 @@
  * bounds, and turns what it declares (maps with their pinning, programs with
  * their map relocations) into a struct objfile.  Nothing here loads anything. */
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <inttypes.h>
@@ -21,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "cleanup.h"
+#include "input.h"
 #include "objfile.h"
 
 /* gobpf's bpf_map_def: six 32-bit words and a 256-byte namespace.  gobpf
@@ -155,19 +155,9 @@ static int read_whole_file(struct reader *r)
 	size_t done = 0;
 	int err;
 
-	fd = open(r->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		diag_error(r->d, &r->loc, "cannot open: %s", strerror(-err));
-		return err;
-	}
-	if (fstat(fd, &st) < 0) {
-		err = -errno;
-		diag_error(r->d, &r->loc, "cannot stat: %s", strerror(-err));
-		return err;
-	}
-	if (!S_ISREG(st.st_mode))
-		return rd_error(r, "not a regular file");
+	fd = input_open(r->path, r->d, &r->loc, "cannot open", &st);
+	if (fd < 0)
+		return fd;
 	if ((uint64_t)st.st_size > OBJFILE_MAX_SIZE)
 		return rd_error(r, "file too large for a BPF object (%lld bytes)",
 				(long long)st.st_size);

