@@ -27,6 +27,9 @@
 #define MANIFEST_MAX_BYTES (16u << 20)
 /* Aliases can make a small document expand exponentially when walked. */
 #define MANIFEST_MAX_VISITS 1000000u
+/* Levels of nested collections, the document's own included; a manifest
+ * needs fewer than 10. */
+#define MANIFEST_MAX_DEPTH 64
 #define NAME_MAX_BYTES 255
 #define PATH_MAX_BYTES 4000
 
@@ -1419,6 +1422,43 @@ static char *default_manifest_name(const char *file)
 	return strndup(b, len);
 }
 
+/* libyaml's scanner walks its stack of possible simple keys, one per level
+ * of flow nesting, for every token: 100000 unclosed '[' took 73 s.  Its
+ * document loader has no hook, so the events are read once before it runs,
+ * and the reading stops at the first collection past MANIFEST_MAX_DEPTH.
+ * A syntax error met here is the one the loader would report. */
+static int check_depth(struct parser *p, const unsigned char *buf, size_t len)
+{
+	yaml_parser_t yp;
+	yaml_event_t ev;
+	unsigned depth = 0;
+	bool end = false;
+	int r = 0;
+
+	if (!yaml_parser_initialize(&yp))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&yp, buf, len);
+	while (r == 0 && !end) {
+		if (!yaml_parser_parse(&yp, &ev)) {
+			r = yaml_failure(p->d, p->file, &yp, buf, len);
+			break;
+		}
+		if ((ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) &&
+		    ++depth > MANIFEST_MAX_DEPTH)
+			r = diag_error(p->d,
+				       &(struct diag_loc){ .file = p->file,
+							   .line = (unsigned)ev.start_mark.line + 1,
+							   .column = (unsigned)ev.start_mark.column + 1 },
+				       "nesting deeper than %d levels", MANIFEST_MAX_DEPTH);
+		if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
+			depth--;
+		end = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&yp);
+	return r;
+}
+
 static int parse_document(struct parser *p, yaml_parser_t *yp, const unsigned char *buf,
 			  size_t len)
 {
@@ -1426,6 +1466,9 @@ static int parse_document(struct parser *p, yaml_parser_t *yp, const unsigned ch
 	yaml_node_t *root, *extra;
 	int r;
 
+	r = check_depth(p, buf, len);
+	if (r < 0)
+		return r;
 	if (!yaml_parser_load(yp, &doc))
 		return yaml_failure(p->d, p->file, yp, buf, len);
 	root = yaml_document_get_root_node(&doc);
