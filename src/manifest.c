@@ -1459,6 +1459,24 @@ static int check_depth(struct parser *p, const unsigned char *buf, size_t len)
 	return r;
 }
 
+/* A double-quoted "\0" is valid YAML, and every string of the model is C
+ * text: cut at the NUL, name: "base\0evil" would be the manifest named
+ * base, taking its ledger entry and pruning its pins.  libyaml gives each
+ * scalar's length; every node is checked once, aliases or not.  Returns
+ * the number of such scalars, each reported where it starts. */
+static size_t check_nul_scalars(struct parser *p, yaml_document_t *doc)
+{
+	size_t bad = 0;
+
+	for (yaml_node_t *n = doc->nodes.start; n < doc->nodes.top; n++)
+		if (n->type == YAML_SCALAR_NODE && strlen(scalar(n)) != n->data.scalar.length) {
+			diag_error(p->d, AT(n), "string contains a NUL byte after '%s'",
+				   SHOW(scalar(n)));
+			bad++;
+		}
+	return bad;
+}
+
 static int parse_document(struct parser *p, yaml_parser_t *yp, const unsigned char *buf,
 			  size_t len)
 {
@@ -1478,7 +1496,9 @@ static int parse_document(struct parser *p, yaml_parser_t *yp, const unsigned ch
 				  "empty manifest (expected a mapping with 'version: 1')");
 	}
 	p->doc = &doc;
-	parse_root(p, root);
+	/* Read past a NUL, the document would only give errors about cut text. */
+	if (check_nul_scalars(p, &doc) == 0)
+		parse_root(p, root);
 	p->doc = NULL;
 	yaml_document_delete(&doc);
 

@@ -442,6 +442,26 @@ START_TEST(test_nul_byte)
 }
 END_TEST
 
+/* An escaped NUL ("\0" in a double-quoted scalar) is valid YAML, but cut
+ * at it a name or key would read as another: "base\0evil" as the manifest
+ * named base.  Only those errors are reported, none about the cut text. */
+START_TEST(test_escaped_nul)
+{
+	static const char yaml[] = "version: 1\n"
+				   "name: \"base\\0evil\"\n"
+				   "\"prune\\0x\": false\n"
+				   "objects: [{file: \"a.o\\0\", sections: [{map: \"m\\0\"}]}]\n";
+	struct diag d = parse_bad(yaml, sizeof(yaml) - 1);
+
+	ck_assert(has_error(&d, 2, 7, "string contains a NUL byte after 'base'"));
+	ck_assert(has_error(&d, 3, 1, "string contains a NUL byte after 'prune'"));
+	ck_assert(has_error(&d, 4, 18, "string contains a NUL byte after 'a.o'"));
+	ck_assert(has_error(&d, 4, 44, "string contains a NUL byte after 'm'"));
+	ck_assert_uint_eq(d.n_errors, 4);
+	diag_done(&d);
+}
+END_TEST
+
 START_TEST(test_huge_scalar)
 {
 	size_t n = 1 << 20;
@@ -834,6 +854,7 @@ Suite *manifest_suite(void)
 	tcase_add_test(tc, test_all_errors_reported);
 	tcase_add_test(tc, test_invalid_utf8);
 	tcase_add_test(tc, test_nul_byte);
+	tcase_add_test(tc, test_escaped_nul);
 	tcase_add_test(tc, test_huge_scalar);
 	tcase_add_test(tc, test_alias_bomb);
 	suite_add_tcase(s, tc);
