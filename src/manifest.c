@@ -33,6 +33,9 @@
 #define NAME_MAX_BYTES 255
 #define PATH_MAX_BYTES 4000
 
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
 enum scalar_kind {
 	SCALAR_STR,
 	SCALAR_INT,
@@ -277,7 +280,7 @@ static int check_reserved(const char *path, bool at_root, const char **why)
 
 static int check_path(const char *path, bool at_root, const char **why)
 {
-	size_t len = 0;
+	size_t len = 0, components = 1;
 
 	if (!*path) {
 		*why = "empty";
@@ -308,9 +311,15 @@ static int check_path(const char *path, bool at_root, const char **why)
 			if (!*c)
 				break;
 			len = 0;
+			components++;
 			continue;
 		}
 		len++;
+	}
+	if (components > MODEL_MAX_DEPTH) {
+		*why = "more than " STRINGIFY(MODEL_MAX_DEPTH) " components (bpf-provision reads the "
+		       "tree no deeper)";
+		return -EINVAL;
 	}
 	if (strstr(path, "..")) {
 		*why = "contains '..'";

@@ -81,4 +81,54 @@ run 5 validate --no-objects "$T/deep-64.yaml"
 [ "$rc" = 65 ] && ! grep -q "nesting deeper" "$T/err" ||
 	fail "64 levels: exit $rc, $(cat "$T/err")"
 
+# 3. Depth of pin paths.  The scanner reads 64 levels below the root, so a
+# pin deeper than that would be made once and then never seen again: each
+# apply would plan it anew.  Such a path is a validation error.
+# deep_manifest N: a manifest in $T/deep pinning gobpf.o's custom map at a
+# path of N components.
+deep_manifest() {
+	mkdir -p "$T/deep"
+	cp "$top_builddir/tests/bpf/gobpf.o" "$T/deep/"
+	path=$(awk -v n="$1" 'BEGIN { for (i = 1; i < n; i++) printf "d%d/", i; print "m" }')
+	cat >"$T/deep/site.yaml" <<YAML
+version: 1
+name: deep
+namespace: deep
+objects:
+  - file: gobpf.o
+    sections:
+      - {section: maps/none_hash, pinning: none}
+      - {section: maps/object_array, pinning: none}
+      - {section: maps/global_hash, pinning: none}
+      - section: maps/custom_array
+        pinning: custom
+        path: $path
+YAML
+}
+deep_manifest 70
+run 10 validate "$T/deep/site.yaml"
+expect_invalid "a pin path 70 levels deep" "more than 64 components"
+grep -q "^$T/deep/site.yaml:12:15: error: invalid path 'd1/d2/" "$T/err" ||
+	fail "the 70-level path is not located at its value: $(cat "$T/err")"
+deep_manifest 65
+run 10 validate --no-objects "$T/deep/site.yaml"
+expect_invalid "a pin path 65 levels deep" "more than 64 components"
+
+# From here on: a private bpffs.
+mount_private_bpffs bounds
+rm -f "$M/probe"
+empty=$(tree_listing "$M")
+
+# 3b. A pin exactly 64 levels deep is made, found again (the re-plan is a
+# no-op) and destroyed, leaving the tree as it was.
+deep_manifest 64
+run 30 --bpffs "$M" apply "$T/deep/site.yaml"
+[ "$rc" = 0 ] || { cat "$T/err" >&2; fail "apply of a pin 64 levels deep: exit $rc"; }
+[ -e "$M/$path" ] || fail "no pin at $path"
+run 30 --bpffs "$M" apply --dry-run "$T/deep/site.yaml"
+[ "$rc" = 0 ] || fail "re-plan of a pin 64 levels deep is not a no-op: $(cat "$T/out" "$T/err")"
+run 30 --bpffs "$M" destroy "$T/deep/site.yaml"
+[ "$rc" = 0 ] || { cat "$T/err" >&2; fail "destroy of a pin 64 levels deep: exit $rc"; }
+[ "$(tree_listing "$M")" = "$empty" ] || fail "destroy left: $(tree_listing "$M")"
+
 echo "bounds: all checks passed"

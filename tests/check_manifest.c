@@ -575,6 +575,21 @@ START_TEST(test_check_path_lengths)
 }
 END_TEST
 
+/* As deep as the scanner reads (MODEL_MAX_DEPTH), and no deeper. */
+START_TEST(test_check_path_depth)
+{
+	char path[2 * MODEL_MAX_DEPTH + 3] = "a";
+	const char *why = NULL;
+
+	for (int i = 1; i < MODEL_MAX_DEPTH; i++)
+		strcat(path, "/a");
+	ck_assert_int_eq(manifest_check_path(path, &why), 0);
+	strcat(path, "/a");
+	ck_assert_int_eq(manifest_check_path(path, &why), -EINVAL);
+	ck_assert_pstr_eq(why, "more than 64 components (bpf-provision reads the tree no deeper)");
+}
+END_TEST
+
 START_TEST(test_pin_path)
 {
 	char *p = NULL;
@@ -861,6 +876,7 @@ Suite *manifest_suite(void)
 
 	tcase_add_loop_test(paths, test_check_path, 0, sizeof(path_cases) / sizeof(*path_cases));
 	tcase_add_test(paths, test_check_path_lengths);
+	tcase_add_test(paths, test_check_path_depth);
 	tcase_add_test(paths, test_pin_path);
 	tcase_add_loop_test(paths, test_pin_path_pin_root, 0,
 			    sizeof(pin_root_cases) / sizeof(*pin_root_cases));
