@@ -3,7 +3,6 @@
  * the manifest and object stages do with a path. */
 #include <errno.h>
 #include <fcntl.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +52,6 @@ int input_open(const char *path, struct diag *d, const struct diag_loc *loc, con
 	return TAKE_FD(fd);
 fail:
 	err = -errno;
-	diag_error(d, loc, "%s: %s", failed, strerror(-err));
+	diag_error(d, loc, "%s: %s", failed, DIAG_STRERROR(-err));
 	return err;
 }

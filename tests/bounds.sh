@@ -14,11 +14,14 @@ T=$TMPDIR_TEST
 command -v timeout >/dev/null 2>&1 || skip "no timeout (coreutils)"
 
 # run SECS ARGS...: bpf-provision with its output in $T/out and $T/err, its
-# exit status in $rc (124: it hung and was killed).
+# exit status in $rc (124: it hung and was killed).  $WRAP, when set, is a
+# command to run it under (prlimit).
+WRAP=
 run() {
 	secs=$1
 	shift
-	timeout "$secs" "$BPF_PROVISION" "$@" >"$T/out" 2>"$T/err" </dev/null
+	# shellcheck disable=SC2086
+	timeout "$secs" $WRAP "$BPF_PROVISION" "$@" >"$T/out" 2>"$T/err" </dev/null
 	rc=$?
 }
 
@@ -130,5 +133,38 @@ run 30 --bpffs "$M" apply --dry-run "$T/deep/site.yaml"
 run 30 --bpffs "$M" destroy "$T/deep/site.yaml"
 [ "$rc" = 0 ] || { cat "$T/err" >&2; fail "destroy of a pin 64 levels deep: exit $rc"; }
 [ "$(tree_listing "$M")" = "$empty" ] || fail "destroy left: $(tree_listing "$M")"
+
+# 4. File descriptors: 500 pins (125 objects, each with three maps and a
+# program, 375 directories) under low limits.  Each pin holds a descriptor
+# while it is made and each directory acted in is kept open; the tool
+# raises its soft limit to the hard one, keeps at most a quarter of the
+# limit in directories, and gives some back when it runs out.
+command -v prlimit >/dev/null 2>&1 || skip "no prlimit (util-linux)"
+mkdir -p "$T/fds/bpf"
+cp "$top_builddir/configs/bpf/gobpf_site.o" "$T/fds/bpf/"
+{
+	printf 'version: 1\nname: fds\nobjects:\n'
+	i=0
+	while [ $i -lt 125 ]; do
+		printf '  - file: bpf/gobpf_site.o\n    name: o%d\n    namespace: n%d\n' $i $i
+		printf '    sections:\n'
+		printf '      - {section: maps/dummy_array_custom, pinning: custom, path: n%d/c}\n' $i
+		printf '      - {section: socket/dummy, pinning: custom, path: n%d/p/prog}\n' $i
+		i=$((i + 1))
+	done
+} >"$T/fds/site.yaml"
+for lim in 512:512 64:64 16:4096; do
+	WRAP="prlimit --nofile=$lim"
+	run 120 --bpffs "$M" apply "$T/fds/site.yaml"
+	[ "$rc" = 0 ] || { head -5 "$T/err" >&2; fail "apply of 500 pins at nofile $lim: exit $rc"; }
+	grep -q "^Plan: 500 to create, 0 to replace" "$T/out" ||
+		fail "apply of 500 pins at nofile $lim: $(tail -1 "$T/out")"
+	run 120 --bpffs "$M" apply --dry-run "$T/fds/site.yaml"
+	[ "$rc" = 0 ] || fail "re-plan of 500 pins at nofile $lim: exit $rc, $(tail -1 "$T/out")"
+	run 120 --bpffs "$M" destroy "$T/fds/site.yaml"
+	[ "$rc" = 0 ] || { head -5 "$T/err" >&2; fail "destroy of 500 pins at nofile $lim: exit $rc"; }
+	[ "$(tree_listing "$M")" = "$empty" ] || fail "destroy at nofile $lim left pins behind"
+done
+WRAP=
 
 echo "bounds: all checks passed"

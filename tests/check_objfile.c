@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -1192,6 +1193,30 @@ START_TEST(test_reject_not_elf)
 }
 END_TEST
 
+/* Out of file descriptors, the error says which limit and what to do, not
+ * just strerror's "Too many open files".  Only the soft limit is lowered
+ * (valgrind allows no more), and every descriptor below it taken. */
+START_TEST(test_reject_fd_limit)
+{
+	struct rlimit saved, rl;
+	char *path = obj_path("gobpf");
+	int fds[64], n = 0;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	rl = saved;
+	rl.rlim_cur = 32;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	while (n < 64 && (fds[n] = dup(0)) >= 0)
+		n++;
+	ck_assert_int_lt(n, 64);
+	expect_reject(path, -EMFILE, "cannot open: too many open files (ulimit -n 32): raise the limit");
+	while (n > 0)
+		close(fds[--n]);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	free(path);
+}
+END_TEST
+
 /* Every good object cut at several places: the header, the middle, the end. */
 START_TEST(test_reject_truncated)
 {
@@ -2039,6 +2064,7 @@ Suite *objfile_suite(void)
 
 	tcase_add_checked_fixture(bad, bad_setup, bad_teardown);
 	tcase_add_test(bad, test_reject_not_elf);
+	tcase_add_test(bad, test_reject_fd_limit);
 	tcase_add_test(bad, test_reject_truncated);
 	tcase_add_test(bad, test_reject_header);
 	tcase_add_test(bad, test_reject_section_headers);
