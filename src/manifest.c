@@ -317,8 +317,8 @@ static int check_path(const char *path, bool at_root, const char **why)
 		len++;
 	}
 	if (components > MODEL_MAX_DEPTH) {
-		*why = "more than " STRINGIFY(MODEL_MAX_DEPTH) " components (bpf-provision reads the "
-		       "tree no deeper)";
+		*why = "more than " STRINGIFY(MODEL_MAX_DEPTH)
+		       " components (bpf-provision reads the tree no deeper)";
 		return -EINVAL;
 	}
 	if (strstr(path, "..")) {
@@ -1453,12 +1453,14 @@ static int check_depth(struct parser *p, const unsigned char *buf, size_t len)
 			break;
 		}
 		if ((ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) &&
-		    ++depth > MANIFEST_MAX_DEPTH)
-			r = diag_error(p->d,
-				       &(struct diag_loc){ .file = p->file,
-							   .line = (unsigned)ev.start_mark.line + 1,
-							   .column = (unsigned)ev.start_mark.column + 1 },
-				       "nesting deeper than %d levels", MANIFEST_MAX_DEPTH);
+		    ++depth > MANIFEST_MAX_DEPTH) {
+			struct diag_loc loc = { .file = p->file,
+						.line = (unsigned)ev.start_mark.line + 1,
+						.column = (unsigned)ev.start_mark.column + 1 };
+
+			r = diag_error(p->d, &loc, "nesting deeper than %d levels",
+				       MANIFEST_MAX_DEPTH);
+		}
 		if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
 			depth--;
 		end = ev.type == YAML_STREAM_END_EVENT;

@@ -1467,10 +1467,11 @@ static int check_btf_loops(struct reader *r, const struct btf *btf, unsigned n)
 				if (path[i].id == next)
 					break;
 			}
-			return rd_error(r, chain ? "section '.BTF': type %u: typedef/modifier chain loops"
-						 : "section '.BTF': type %u: contains itself (through its "
-						   "members or array elements)",
-					next);
+			if (chain)
+				return rd_error(r, "section '.BTF': type %u: typedef/modifier "
+						   "chain loops", next);
+			return rd_error(r, "section '.BTF': type %u: contains itself (through its "
+					   "members or array elements)", next);
 		}
 	}
 	return 0;

@@ -57,15 +57,16 @@ run 10 inspect "$T/fifo/obj/x.o"
 expect_invalid "inspect of a FIFO" "$T/fifo/obj/x.o: error: not a regular file (a FIFO)"
 # A character device that blocks on read is refused the same way, unread.
 run 10 validate /dev/zero
-expect_invalid "a device as the manifest" "/dev/zero: error: not a regular file (a character device)"
+expect_invalid "a device as the manifest" \
+	"/dev/zero: error: not a regular file (a character device)"
 
 # 2. YAML nested 100000 levels deep: libyaml's cost grows with the square of
 # the depth (73 s for this one); the reader stops at the 65th level, at once.
 # Timed in milliseconds: under a second, where it used to take minutes.
 awk 'BEGIN { s = "["; for (i = 0; i < 17; i++) s = s s; print substr(s, 1, 100000) }' \
 	>"$T/deep-flow.yaml"
-awk 'BEGIN { printf "version: 1\nobjects: "; for (i = 0; i < 100000; i++) printf "{a: "; print "" }' \
-	>"$T/deep-map.yaml"
+awk 'BEGIN { printf "version: 1\nobjects: "
+	for (i = 0; i < 100000; i++) printf "{a: "; print "" }' >"$T/deep-map.yaml"
 # The 65th level starts at 1:65 in one, at 2:262 in the other (the document
 # is the first level, each "{a: " one more).
 for f in deep-flow:1:65 deep-map:2:262; do
@@ -148,7 +149,8 @@ cp "$top_builddir/configs/bpf/gobpf_site.o" "$T/fds/bpf/"
 	while [ $i -lt 125 ]; do
 		printf '  - file: bpf/gobpf_site.o\n    name: o%d\n    namespace: n%d\n' $i $i
 		printf '    sections:\n'
-		printf '      - {section: maps/dummy_array_custom, pinning: custom, path: n%d/c}\n' $i
+		printf '      - {section: maps/dummy_array_custom, pinning: custom, '
+		printf 'path: n%d/c}\n' $i
 		printf '      - {section: socket/dummy, pinning: custom, path: n%d/p/prog}\n' $i
 		i=$((i + 1))
 	done
@@ -156,13 +158,15 @@ cp "$top_builddir/configs/bpf/gobpf_site.o" "$T/fds/bpf/"
 for lim in 512:512 64:64 16:4096; do
 	WRAP="prlimit --nofile=$lim"
 	run 120 --bpffs "$M" apply "$T/fds/site.yaml"
-	[ "$rc" = 0 ] || { head -5 "$T/err" >&2; fail "apply of 500 pins at nofile $lim: exit $rc"; }
+	[ "$rc" = 0 ] ||
+		{ head -5 "$T/err" >&2; fail "apply of 500 pins at nofile $lim: exit $rc"; }
 	grep -q "^Plan: 500 to create, 0 to replace" "$T/out" ||
 		fail "apply of 500 pins at nofile $lim: $(tail -1 "$T/out")"
 	run 120 --bpffs "$M" apply --dry-run "$T/fds/site.yaml"
 	[ "$rc" = 0 ] || fail "re-plan of 500 pins at nofile $lim: exit $rc, $(tail -1 "$T/out")"
 	run 120 --bpffs "$M" destroy "$T/fds/site.yaml"
-	[ "$rc" = 0 ] || { head -5 "$T/err" >&2; fail "destroy of 500 pins at nofile $lim: exit $rc"; }
+	[ "$rc" = 0 ] ||
+		{ head -5 "$T/err" >&2; fail "destroy of 500 pins at nofile $lim: exit $rc"; }
 	[ "$(tree_listing "$M")" = "$empty" ] || fail "destroy at nofile $lim left pins behind"
 done
 WRAP=

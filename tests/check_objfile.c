@@ -1209,7 +1209,8 @@ START_TEST(test_reject_fd_limit)
 	while (n < 64 && (fds[n] = dup(0)) >= 0)
 		n++;
 	ck_assert_int_lt(n, 64);
-	expect_reject(path, -EMFILE, "cannot open: too many open files (ulimit -n 32): raise the limit");
+	expect_reject(path, -EMFILE,
+		      "cannot open: too many open files (ulimit -n 32): raise the limit");
 	while (n > 0)
 		close(fds[--n]);
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
