@@ -321,12 +321,23 @@ static int load_symbols(struct reader *r)
 		if (!name)
 			return rd_error(r, "symbol %zu: name offset %u is outside the string table",
 					i, sym.st_name);
+		type = GELF_ST_TYPE(sym.st_info);
+		/* libbpf 1.1 takes a variable's offset from the data symbol of
+		 * its name, whatever its section (btf_fixup_datasec), cuts it
+		 * to 32 bits and checks it with a sum that wraps: a '.struct_ops'
+		 * variable at 0xffffffff made it copy from far outside the
+		 * section.  Data and code lie in a section, at no offset when
+		 * undefined. */
+		if ((type == STT_OBJECT || type == STT_FUNC) &&
+		    (sym.st_shndx >= SHN_LORESERVE || (sym.st_shndx == SHN_UNDEF && sym.st_value)))
+			return rd_error(r, "symbol '%s': offset %llu in section index %#x, which is "
+					   "no section",
+					name, (unsigned long long)sym.st_value, sym.st_shndx);
 		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE)
 			continue;
 		if (sym.st_shndx >= r->shnum)
 			return rd_error(r, "symbol '%s': section index %u out of range", name,
 					sym.st_shndx);
-		type = GELF_ST_TYPE(sym.st_info);
 		if (type == STT_SECTION || type == STT_FILE)
 			continue;
 		target = &r->shdrs[sym.st_shndx];

@@ -1607,6 +1607,17 @@ static void patch_btf_struct_self(unsigned char *b)
 	memcpy(t + 8, &st, 4);
 }
 
+/* The struct_ops variable's symbol moved out of every section, at an
+ * offset that libbpf 1.1 cuts to 0xffffffff and then copies from (found by
+ * fuzz-objfile; tests/fuzz/regressions/objfile/crash-9f3eb3c9...). */
+static void patch_struct_ops_sym(unsigned char *b)
+{
+	Elf64_Sym *sym = find_sym(b, "bpfprov_cc");
+
+	sym->st_shndx = 0xfffa;
+	sym->st_value = 0xf7ffffffffffull;
+}
+
 START_TEST(test_reject_btf)
 {
 	reject_patched("btf", "btf-magic.o", patch_btf_magic, "'.BTF' is malformed");
@@ -1618,6 +1629,8 @@ START_TEST(test_reject_btf)
 		       "section '.BTF': type 1: typedef/modifier chain loops");
 	reject_patched("libbpf_core", "btf-struct-self.o", patch_btf_struct_self,
 		       "section '.BTF': type 5: contains itself");
+	reject_patched("libbpf_struct_ops", "struct-ops-sym.o", patch_struct_ops_sym,
+		       "symbol 'bpfprov_cc': offset 272678883688447 in section index 0xfffa");
 }
 END_TEST
 
