@@ -288,9 +288,12 @@ START_TEST(test_fd_limit)
 	while (n < 64 && (fds[n] = dup(0)) >= 0)
 		n++;
 	ck_assert_int_lt(n, 64);
-	ck_assert_int_eq(sys_chmod(&s, "x/f", 0600), 0);
+	/* Calls that need no descriptor of their own (a chmod can: glibc's
+	 * fchmodat without fchmodat2 goes through an O_PATH one). */
+	ck_assert_int_eq(sys_mkdir(&s, "x/g", 0700), 0);
 	ck_assert_int_eq(sys_rename(&s, "x/f", "y/g"), 0);
-	ck_assert_int_eq(mode_of("root/y/g"), 0600);
+	ck_assert_int_eq(access(at("root/x/g"), F_OK), 0);
+	ck_assert_int_eq(access(at("root/y/g"), F_OK), 0);
 	while (n > 0)
 		close(fds[--n]);
 	sys_close_root(&s);
