@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "array.h"
 #include "diag.h"
@@ -67,6 +68,22 @@ void diag_warning(struct diag *d, const struct diag_loc *loc, const char *fmt, .
 	va_start(ap, fmt);
 	diag_add(d, DIAG_WARNING, loc, fmt, ap);
 	va_end(ap);
+}
+
+const char *diag_strerror(int err, char buf[static DIAG_STRERROR_MAX])
+{
+	struct rlimit rl;
+
+	if (err == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		snprintf(buf, DIAG_STRERROR_MAX,
+			 "too many open files (ulimit -n %llu): raise the limit",
+			 (unsigned long long)rl.rlim_cur);
+		return buf;
+	}
+	/* The whole system's table is full, not this process's share. */
+	if (err == ENFILE)
+		return "too many open files in the system (sysctl fs.file-max): raise the limit";
+	return strerror(err);
 }
 
 char *diag_msg_format(const struct diag_msg *m)

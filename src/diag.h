@@ -44,6 +44,16 @@ int diag_error(struct diag *d, const struct diag_loc *loc, const char *fmt, ...)
 void diag_warning(struct diag *d, const struct diag_loc *loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* strerror(err) for a positive errno, except where it would leave the
+ * reader guessing: running out of file descriptors (EMFILE, ENFILE) says
+ * which limit and what to do, "too many open files (ulimit -n 1024): raise
+ * the limit".  The text is in buf when it is not strerror's;
+ * DIAG_STRERROR(err) gives a buffer that lasts to the end of the
+ * enclosing block. */
+#define DIAG_STRERROR_MAX 96
+const char *diag_strerror(int err, char buf[static DIAG_STRERROR_MAX]);
+#define DIAG_STRERROR(err) diag_strerror((err), (char[DIAG_STRERROR_MAX]){ 0 })
+
 /* Formats one message as "FILE:LINE:COLUMN: error: TEXT" (the parts that are
  * known) into a malloc'ed string; NULL on allocation failure. */
 char *diag_msg_format(const struct diag_msg *m);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -595,11 +596,29 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return level == LIBBPF_DEBUG ? 0 : vfprintf(stderr, fmt, ap);
 }
 
+/* Every pin an apply makes holds a file descriptor for a while, and so do
+ * the directories it acts in: the default soft limit of 1024 is low for a
+ * few hundred pins.  As systemd advises (and does for itself), the soft
+ * limit is raised to the hard one; this program uses no select(), so a
+ * descriptor above 1023 is no problem.  Failing to is not an error: the
+ * limit stays what it was. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts = { .lock_timeout = 30 };
 	const struct command *cmd = NULL;
 	bool version = false;
+
+	raise_fd_limit();
 
 	if (parse_options(argc, argv, &opts, &version) < 0) {
 		fprintf(stderr, "Try 'bpf-provision --help'.\n");

@@ -7,7 +7,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,14 +20,21 @@
 
 #include "array.h"
 #include "cleanup.h"
+#include "input.h"
 #include "manifest.h"
 
 /* A manifest is a page of YAML; anything this large is a mistake or an attack. */
 #define MANIFEST_MAX_BYTES (16u << 20)
 /* Aliases can make a small document expand exponentially when walked. */
 #define MANIFEST_MAX_VISITS 1000000u
+/* Levels of nested collections, the document's own included; a manifest
+ * needs fewer than 10. */
+#define MANIFEST_MAX_DEPTH 64
 #define NAME_MAX_BYTES 255
 #define PATH_MAX_BYTES 4000
+
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 enum scalar_kind {
 	SCALAR_STR,
@@ -274,7 +280,7 @@ static int check_reserved(const char *path, bool at_root, const char **why)
 
 static int check_path(const char *path, bool at_root, const char **why)
 {
-	size_t len = 0;
+	size_t len = 0, components = 1;
 
 	if (!*path) {
 		*why = "empty";
@@ -305,9 +311,15 @@ static int check_path(const char *path, bool at_root, const char **why)
 			if (!*c)
 				break;
 			len = 0;
+			components++;
 			continue;
 		}
 		len++;
+	}
+	if (components > MODEL_MAX_DEPTH) {
+		*why = "more than " STRINGIFY(MODEL_MAX_DEPTH)
+		       " components (bpf-provision reads the tree no deeper)";
+		return -EINVAL;
 	}
 	if (strstr(path, "..")) {
 		*why = "contains '..'";
@@ -1419,6 +1431,63 @@ static char *default_manifest_name(const char *file)
 	return strndup(b, len);
 }
 
+/* libyaml's scanner walks its stack of possible simple keys, one per level
+ * of flow nesting, for every token: 100000 unclosed '[' took 73 s.  Its
+ * document loader has no hook, so the events are read once before it runs,
+ * and the reading stops at the first collection past MANIFEST_MAX_DEPTH.
+ * A syntax error met here is the one the loader would report. */
+static int check_depth(struct parser *p, const unsigned char *buf, size_t len)
+{
+	yaml_parser_t yp;
+	yaml_event_t ev;
+	unsigned depth = 0;
+	bool end = false;
+	int r = 0;
+
+	if (!yaml_parser_initialize(&yp))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&yp, buf, len);
+	while (r == 0 && !end) {
+		if (!yaml_parser_parse(&yp, &ev)) {
+			r = yaml_failure(p->d, p->file, &yp, buf, len);
+			break;
+		}
+		if ((ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) &&
+		    ++depth > MANIFEST_MAX_DEPTH) {
+			struct diag_loc loc = { .file = p->file,
+						.line = (unsigned)ev.start_mark.line + 1,
+						.column = (unsigned)ev.start_mark.column + 1 };
+
+			r = diag_error(p->d, &loc, "nesting deeper than %d levels",
+				       MANIFEST_MAX_DEPTH);
+		}
+		if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
+			depth--;
+		end = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&yp);
+	return r;
+}
+
+/* A double-quoted "\0" is valid YAML, and every string of the model is C
+ * text: cut at the NUL, name: "base\0evil" would be the manifest named
+ * base, taking its ledger entry and pruning its pins.  libyaml gives each
+ * scalar's length; every node is checked once, aliases or not.  Returns
+ * the number of such scalars, each reported where it starts. */
+static size_t check_nul_scalars(struct parser *p, yaml_document_t *doc)
+{
+	size_t bad = 0;
+
+	for (yaml_node_t *n = doc->nodes.start; n < doc->nodes.top; n++)
+		if (n->type == YAML_SCALAR_NODE && strlen(scalar(n)) != n->data.scalar.length) {
+			diag_error(p->d, AT(n), "string contains a NUL byte after '%s'",
+				   SHOW(scalar(n)));
+			bad++;
+		}
+	return bad;
+}
+
 static int parse_document(struct parser *p, yaml_parser_t *yp, const unsigned char *buf,
 			  size_t len)
 {
@@ -1426,6 +1495,9 @@ static int parse_document(struct parser *p, yaml_parser_t *yp, const unsigned ch
 	yaml_node_t *root, *extra;
 	int r;
 
+	r = check_depth(p, buf, len);
+	if (r < 0)
+		return r;
 	if (!yaml_parser_load(yp, &doc))
 		return yaml_failure(p->d, p->file, yp, buf, len);
 	root = yaml_document_get_root_node(&doc);
@@ -1435,7 +1507,9 @@ static int parse_document(struct parser *p, yaml_parser_t *yp, const unsigned ch
 				  "empty manifest (expected a mapping with 'version: 1')");
 	}
 	p->doc = &doc;
-	parse_root(p, root);
+	/* Read past a NUL, the document would only give errors about cut text. */
+	if (check_nul_scalars(p, &doc) == 0)
+		parse_root(p, root);
 	p->doc = NULL;
 	yaml_document_delete(&doc);
 
@@ -1525,16 +1599,9 @@ int manifest_parse_file(const char *path, struct diag *d, struct manifest **ret)
 	size_t len = 0, cap = 0;
 	struct stat st;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		int err = -errno;
-
-		diag_error(d, &(struct diag_loc){ .file = path }, "cannot read manifest: %s",
-			   strerror(-err));
-		return err;
-	}
-	if (!S_ISREG(st.st_mode))
-		return diag_error(d, &(struct diag_loc){ .file = path }, "not a regular file");
+	fd = input_open(path, d, &(struct diag_loc){ .file = path }, "cannot read manifest", &st);
+	if (fd < 0)
+		return fd;
 	for (;;) {
 		ssize_t n;
 

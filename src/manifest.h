@@ -119,8 +119,9 @@ void manifest_set_done(struct manifest_set *set);
 /* Checks a path relative to the root as bpffs takes it: not absolute, no
  * empty component, no "." (bpffs refuses dots in names, so also no ".."),
  * no control characters, components of at most 255 bytes; and as
- * bpf-provision takes it: no first component "xdp" or "ip" (symlinks tc
- * makes), no component starting with PLAN_TEMP_PREFIX.  Returns 0, or
+ * bpf-provision takes it: at most MODEL_MAX_DEPTH components (the scanner
+ * reads no deeper), no first component "xdp" or "ip" (symlinks tc makes),
+ * no component starting with PLAN_TEMP_PREFIX.  Returns 0, or
  * -EINVAL with a static reason in *why. */
 int manifest_check_path(const char *path, const char **why);
 

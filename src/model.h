@@ -21,6 +21,12 @@ enum on_incompatible {
 	ON_INCOMPATIBLE_MAX,
 };
 
+/* The most components a path below the root may have.  The scanner
+ * (observed.c) lists entries this deep and enters no directory at this
+ * depth; validation (manifest_check_path) refuses deeper paths, so that
+ * every pin a manifest declares is one the next scan finds again. */
+#define MODEL_MAX_DEPTH 64
+
 /* Pins are first made under this name beside their final path, then renamed
  * into place; one left behind by a killed run is recognized by it.  Shared so
  * that manifests cannot declare a name that plan.c would take for one. */

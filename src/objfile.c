@@ -4,7 +4,6 @@
  * bounds, and turns what it declares (maps with their pinning, programs with
  * their map relocations) into a struct objfile.  Nothing here loads anything. */
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <inttypes.h>
@@ -21,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "cleanup.h"
+#include "input.h"
 #include "objfile.h"
 
 /* gobpf's bpf_map_def: six 32-bit words and a 256-byte namespace.  gobpf
@@ -156,19 +156,9 @@ static int read_whole_file(struct reader *r)
 	size_t done = 0;
 	int err;
 
-	fd = open(r->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		diag_error(r->d, &r->loc, "cannot open: %s", strerror(-err));
-		return err;
-	}
-	if (fstat(fd, &st) < 0) {
-		err = -errno;
-		diag_error(r->d, &r->loc, "cannot stat: %s", strerror(-err));
-		return err;
-	}
-	if (!S_ISREG(st.st_mode))
-		return rd_error(r, "not a regular file");
+	fd = input_open(r->path, r->d, &r->loc, "cannot open", &st);
+	if (fd < 0)
+		return fd;
 	if ((uint64_t)st.st_size > OBJFILE_MAX_SIZE)
 		return rd_error(r, "file too large for a BPF object (%lld bytes)",
 				(long long)st.st_size);
@@ -332,12 +322,23 @@ static int load_symbols(struct reader *r)
 		if (!name)
 			return rd_error(r, "symbol %zu: name offset %u is outside the string table",
 					i, sym.st_name);
+		type = GELF_ST_TYPE(sym.st_info);
+		/* libbpf 1.1 takes a variable's offset from the data symbol of
+		 * its name, whatever its section (btf_fixup_datasec), cuts it
+		 * to 32 bits and checks it with a sum that wraps: a '.struct_ops'
+		 * variable at 0xffffffff made it copy from far outside the
+		 * section.  Data and code lie in a section, at no offset when
+		 * undefined. */
+		if ((type == STT_OBJECT || type == STT_FUNC) &&
+		    (sym.st_shndx >= SHN_LORESERVE || (sym.st_shndx == SHN_UNDEF && sym.st_value)))
+			return rd_error(r, "symbol '%s': offset %llu in section index %#x, which is "
+					   "no section",
+					name, (unsigned long long)sym.st_value, sym.st_shndx);
 		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE)
 			continue;
 		if (sym.st_shndx >= r->shnum)
 			return rd_error(r, "symbol '%s': section index %u out of range", name,
 					sym.st_shndx);
-		type = GELF_ST_TYPE(sym.st_info);
 		if (type == STT_SECTION || type == STT_FILE)
 			continue;
 		target = &r->shdrs[sym.st_shndx];
@@ -1407,6 +1408,104 @@ static int check_btf_type(const struct btf *btf, unsigned id, unsigned n)
 	}
 }
 
+/* What a type holds by value: a typedef or modifier its type, an array its
+ * elements, a struct or union its members (not what a pointer points to). */
+static unsigned value_refs(const struct btf_type *t)
+{
+	switch (btf_kind(t)) {
+	case BTF_KIND_TYPEDEF:
+	case BTF_KIND_VOLATILE:
+	case BTF_KIND_CONST:
+	case BTF_KIND_RESTRICT:
+	case BTF_KIND_TYPE_TAG:
+	case BTF_KIND_DECL_TAG:
+	case BTF_KIND_ARRAY:
+		return 1;
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+		return btf_vlen(t);
+	default:
+		return 0;
+	}
+}
+
+static uint32_t value_ref(const struct btf_type *t, unsigned i)
+{
+	if (btf_is_array(t))
+		return btf_array(t)->type;
+	if (btf_is_composite(t))
+		return btf_members(t)[i].type;
+	return t->type;
+}
+
+static bool is_chain_link(const struct btf_type *t)
+{
+	return value_refs(t) == 1 && !btf_is_array(t) && !btf_is_composite(t);
+}
+
+/* libbpf 1.1 follows typedefs and modifiers with no bound
+ * (skip_mods_and_typedefs, while opening the maps' definitions), and
+ * computes an extern's alignment recursing through members and array
+ * elements (btf__align_of): a loop there hangs bpf_object__open_mem or
+ * overflows the stack.  So no type may hold itself by value.  Depth first,
+ * each type entered once (linear in the types, so a chain can be no longer
+ * than their number); one met again while still on the path closes a loop.
+ * Pointers are not followed: libbpf 1.1 follows pointer chains only with a
+ * depth limit (btf__resolve_size stops at one, relo_core.c gives up after
+ * 32), and a type may well point to itself. */
+static int check_btf_loops(struct reader *r, const struct btf *btf, unsigned n)
+{
+	enum { UNSEEN, ON_PATH, DONE };
+	struct frame {
+		uint32_t id;
+		unsigned next; /* the next of its value_refs() to follow */
+	};
+	_cleanup_free_ unsigned char *state = calloc(n, 1);
+	_cleanup_free_ struct frame *path = malloc(n * sizeof(*path));
+
+	if (!state || !path)
+		return -ENOMEM;
+	for (uint32_t root = 1; root < n; root++) {
+		size_t depth = 0;
+
+		if (state[root] != UNSEEN)
+			continue;
+		state[root] = ON_PATH;
+		path[depth++] = (struct frame){ .id = root };
+		while (depth > 0) {
+			struct frame *f = &path[depth - 1];
+			const struct btf_type *t = btf__type_by_id(btf, f->id);
+			uint32_t next;
+			bool chain = true;
+
+			if (f->next == value_refs(t)) {
+				state[f->id] = DONE;
+				depth--;
+				continue;
+			}
+			next = value_ref(t, f->next++);
+			if (state[next] == DONE)
+				continue;
+			if (state[next] == UNSEEN) {
+				state[next] = ON_PATH;
+				path[depth++] = (struct frame){ .id = next };
+				continue;
+			}
+			for (size_t i = depth; i-- > 0 && chain;) {
+				chain = is_chain_link(btf__type_by_id(btf, path[i].id));
+				if (path[i].id == next)
+					break;
+			}
+			if (chain)
+				return rd_error(r, "section '.BTF': type %u: typedef/modifier "
+						   "chain loops", next);
+			return rd_error(r, "section '.BTF': type %u: contains itself (through its "
+					   "members or array elements)", next);
+		}
+	}
+	return 0;
+}
+
 static int check_btf(struct reader *r)
 {
 	struct btf *btf = NULL;
@@ -1452,8 +1551,9 @@ static int check_btf(struct reader *r)
 			btf__free(btf);
 			return rd_error(r, "section '.BTF': type %u is malformed", id);
 		}
+	err = check_btf_loops(r, btf, n);
 	btf__free(btf);
-	return 0;
+	return err;
 }
 
 /* What the libbpf we run with cannot load, said before it fails obscurely:

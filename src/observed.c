@@ -14,11 +14,13 @@
 #include <bpf/bpf.h>
 
 #include "cleanup.h"
+#include "model.h"
 #include "observed.h"
 
 /* Entries have at most this many path components; a directory at the limit
- * is listed but not entered, so a hostile tree cannot exhaust the stack. */
-#define OBSERVED_MAX_DEPTH 64
+ * is listed but not entered, so a hostile tree cannot exhaust the stack.
+ * The manifests' bound too, so that no declared pin lies beyond it. */
+#define OBSERVED_MAX_DEPTH MODEL_MAX_DEPTH
 
 struct walker {
 	struct diag *d;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -47,18 +48,30 @@ int sys_step(struct sys *s)
  * undo, acts in the directory first found at the path, even if it has since
  * been renamed and a symlink put in its place; sys_check_dirs tells whether
  * that happened.  A bounded number: past it the oldest is closed and
- * resolved again on next use. */
-#define SYS_DIRS 256
+ * resolved again on next use.  The bound is SYS_DIRS_MAX, or a quarter of
+ * the file descriptor limit when that is lower (but at least SYS_DIRS_MIN):
+ * the maps and programs being loaded need descriptors too. */
+#define SYS_DIRS_MAX 256
+#define SYS_DIRS_MIN 16
 
 struct sys_dirs {
-	size_t n, last, victim;
+	size_t n, cap, last, victim;
 	struct {
 		char *path;
 		int fd;
 		dev_t dev;
 		ino_t ino;
-	} e[SYS_DIRS];
+	} e[];
 };
+
+static size_t dirs_cap(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur / 4 >= SYS_DIRS_MAX)
+		return SYS_DIRS_MAX;
+	return rl.rlim_cur / 4 > SYS_DIRS_MIN ? rl.rlim_cur / 4 : SYS_DIRS_MIN;
+}
 
 struct sys sys_quiet(const struct sys *s)
 {
@@ -72,9 +85,12 @@ int sys_open_root(struct sys *s, const char *root)
 	 * /proc/self/fd/N/NAME. */
 	if (access("/proc/self/fd", X_OK) < 0)
 		return -errno;
-	s->dirs = calloc(1, sizeof(*s->dirs));
+	size_t cap = dirs_cap();
+
+	s->dirs = calloc(1, sizeof(*s->dirs) + cap * sizeof(s->dirs->e[0]));
 	if (!s->dirs)
 		return -ENOMEM;
+	s->dirs->cap = cap;
 	s->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (s->root_fd < 0) {
 		int r = -errno;
@@ -161,6 +177,30 @@ static int resolve_dir(const struct sys *s, const char *path)
 	return fd < 0 ? -errno : (int)fd;
 }
 
+/* Closes kept directory k; the last one takes its place. */
+static void drop_dir(struct sys_dirs *c, size_t k)
+{
+	close(c->e[k].fd);
+	free(c->e[k].path);
+	c->e[k] = c->e[--c->n];
+	if (c->last == c->n)
+		c->last = k;
+}
+
+/* Out of file descriptors: a directory kept open is given back (it is
+ * resolved again on next use), not the one just used, which a rename may
+ * hold while it asks for another.  false when there is none to give. */
+static bool shed_dir(struct sys_dirs *c)
+{
+	size_t k;
+
+	if (c->n == 0 || (c->n == 1 && c->last == 0))
+		return false;
+	k = c->last == 0 ? 1 : 0;
+	drop_dir(c, k);
+	return true;
+}
+
 /* The directory dir (len bytes of it): kept open, or resolved beneath the
  * root, through no symlink and across no mount. */
 static int dir_fd(const struct sys *s, const char *dir, size_t len)
@@ -179,18 +219,20 @@ static int dir_fd(const struct sys *s, const char *dir, size_t len)
 	path = strndup(dir, len);
 	if (!path)
 		return -ENOMEM;
-	fd = resolve_dir(s, path);
+	do
+		fd = resolve_dir(s, path);
+	while ((fd == -EMFILE || fd == -ENFILE) && shed_dir(c));
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (c->n < SYS_DIRS) {
+	if (c->n < c->cap) {
 		k = c->n++;
 	} else {
 		/* Not the one just used: a rename may hold it while asking for this one. */
-		k = c->victim++ % SYS_DIRS;
+		k = c->victim++ % c->cap;
 		if (k == c->last)
-			k = c->victim++ % SYS_DIRS;
+			k = c->victim++ % c->cap;
 		close(c->e[k].fd);
 		free(c->e[k].path);
 	}
@@ -225,12 +267,8 @@ static void forget_dir(const struct sys *s, const char *path)
 	struct sys_dirs *c = s->dirs;
 	ssize_t k = find_dir(c, path, strlen(path));
 
-	if (k < 0)
-		return;
-	close(c->e[k].fd);
-	free(c->e[k].path);
-	c->e[k] = c->e[--c->n];
-	c->last = 0;
+	if (k >= 0)
+		drop_dir(c, (size_t)k);
 }
 
 /* The directory holding path's last component, which *name is left

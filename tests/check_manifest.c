@@ -442,6 +442,26 @@ START_TEST(test_nul_byte)
 }
 END_TEST
 
+/* An escaped NUL ("\0" in a double-quoted scalar) is valid YAML, but cut
+ * at it a name or key would read as another: "base\0evil" as the manifest
+ * named base.  Only those errors are reported, none about the cut text. */
+START_TEST(test_escaped_nul)
+{
+	static const char yaml[] = "version: 1\n"
+				   "name: \"base\\0evil\"\n"
+				   "\"prune\\0x\": false\n"
+				   "objects: [{file: \"a.o\\0\", sections: [{map: \"m\\0\"}]}]\n";
+	struct diag d = parse_bad(yaml, sizeof(yaml) - 1);
+
+	ck_assert(has_error(&d, 2, 7, "string contains a NUL byte after 'base'"));
+	ck_assert(has_error(&d, 3, 1, "string contains a NUL byte after 'prune'"));
+	ck_assert(has_error(&d, 4, 18, "string contains a NUL byte after 'a.o'"));
+	ck_assert(has_error(&d, 4, 44, "string contains a NUL byte after 'm'"));
+	ck_assert_uint_eq(d.n_errors, 4);
+	diag_done(&d);
+}
+END_TEST
+
 START_TEST(test_huge_scalar)
 {
 	size_t n = 1 << 20;
@@ -552,6 +572,21 @@ START_TEST(test_check_path_lengths)
 	path[4050] = '\0';
 	ck_assert_int_eq(manifest_check_path(path, &why), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(why, "4000"));
+}
+END_TEST
+
+/* As deep as the scanner reads (MODEL_MAX_DEPTH), and no deeper. */
+START_TEST(test_check_path_depth)
+{
+	char path[2 * MODEL_MAX_DEPTH + 3] = "a";
+	const char *why = NULL;
+
+	for (int i = 1; i < MODEL_MAX_DEPTH; i++)
+		strcat(path, "/a");
+	ck_assert_int_eq(manifest_check_path(path, &why), 0);
+	strcat(path, "/a");
+	ck_assert_int_eq(manifest_check_path(path, &why), -EINVAL);
+	ck_assert_pstr_eq(why, "more than 64 components (bpf-provision reads the tree no deeper)");
 }
 END_TEST
 
@@ -834,12 +869,14 @@ Suite *manifest_suite(void)
 	tcase_add_test(tc, test_all_errors_reported);
 	tcase_add_test(tc, test_invalid_utf8);
 	tcase_add_test(tc, test_nul_byte);
+	tcase_add_test(tc, test_escaped_nul);
 	tcase_add_test(tc, test_huge_scalar);
 	tcase_add_test(tc, test_alias_bomb);
 	suite_add_tcase(s, tc);
 
 	tcase_add_loop_test(paths, test_check_path, 0, sizeof(path_cases) / sizeof(*path_cases));
 	tcase_add_test(paths, test_check_path_lengths);
+	tcase_add_test(paths, test_check_path_depth);
 	tcase_add_test(paths, test_pin_path);
 	tcase_add_loop_test(paths, test_pin_path_pin_root, 0,
 			    sizeof(pin_root_cases) / sizeof(*pin_root_cases));

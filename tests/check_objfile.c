@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -1192,6 +1193,31 @@ START_TEST(test_reject_not_elf)
 }
 END_TEST
 
+/* Out of file descriptors, the error says which limit and what to do, not
+ * just strerror's "Too many open files".  Only the soft limit is lowered
+ * (valgrind allows no more), and every descriptor below it taken. */
+START_TEST(test_reject_fd_limit)
+{
+	struct rlimit saved, rl;
+	char *path = obj_path("gobpf");
+	int fds[64], n = 0;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	rl = saved;
+	rl.rlim_cur = 32;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	while (n < 64 && (fds[n] = dup(0)) >= 0)
+		n++;
+	ck_assert_int_lt(n, 64);
+	expect_reject(path, -EMFILE,
+		      "cannot open: too many open files (ulimit -n 32): raise the limit");
+	while (n > 0)
+		close(fds[--n]);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	free(path);
+}
+END_TEST
+
 /* Every good object cut at several places: the header, the middle, the end. */
 START_TEST(test_reject_truncated)
 {
@@ -1461,44 +1487,135 @@ static void patch_btf_dangling(unsigned char *b)
 	memcpy(hdr + hdr_len + type_off + 8, &bad, 4);
 }
 
-/* Turns every `int (*)[1]` into `[5]`, pinning included: well-formed BTF
- * that libbpf itself refuses ("invalid pinning value"). */
-static void patch_btf_pinning(unsigned char *b)
+/* The record of BTF type id in the object's .BTF (ids from 1), with its
+ * kind; NULL past the last type. */
+static unsigned char *btf_type_rec(unsigned char *b, uint32_t id, unsigned *ret_kind)
 {
 	const Elf64_Shdr *sh = shdr_at(b, find_sec(b, ".BTF"));
 	unsigned char *hdr = b + sh->sh_offset, *t, *end;
-	uint32_t hdr_len, type_off, type_len, info, nelems, five = 5;
-	int patched = 0;
+	uint32_t hdr_len, type_off, type_len, info;
 
 	memcpy(&hdr_len, hdr + 4, 4);
 	memcpy(&type_off, hdr + 8, 4);
 	memcpy(&type_len, hdr + 12, 4);
 	t = hdr + hdr_len + type_off;
 	end = t + type_len;
-	while (t < end) {
+	for (uint32_t i = 1; t < end; i++) {
 		unsigned kind, vlen;
 
 		memcpy(&info, t + 4, 4);
 		kind = (info >> 24) & 0x1f;
 		vlen = info & 0xffff;
 		ck_assert_uint_lt(kind, 20);
+		if (i == id) {
+			*ret_kind = kind;
+			return t;
+		}
 		t += 12;
-		if (kind == 3) { /* array: type, index_type, nelems */
-			memcpy(&nelems, t + 8, 4);
-			if (nelems == 1) {
-				memcpy(t + 8, &five, 4);
-				patched++;
-			}
+		if (kind == 3) /* array: type, index_type, nelems */
 			t += 12;
-		} else if (kind == 4 || kind == 5 || kind == 15 || kind == 19) {
+		else if (kind == 4 || kind == 5 || kind == 15 || kind == 19)
 			t += 12 * vlen; /* members, var_secinfos, enum64 values */
-		} else if (kind == 1 || kind == 14 || kind == 17) {
+		else if (kind == 1 || kind == 14 || kind == 17)
 			t += 4; /* int encoding, var linkage, decl_tag index */
-		} else if (kind == 6 || kind == 13) {
+		else if (kind == 6 || kind == 13)
 			t += 8 * vlen; /* enum values, func_proto params */
+	}
+	return NULL;
+}
+
+/* The first type of a kind. */
+static uint32_t btf_first(unsigned char *b, unsigned want)
+{
+	unsigned kind;
+
+	for (uint32_t id = 1; btf_type_rec(b, id, &kind); id++)
+		if (kind == want)
+			return id;
+	ck_abort_msg("no BTF type of kind %u", want);
+	return 0;
+}
+
+/* Makes type id of the given kind and pointing at target: every kind that
+ * refers to one type has that reference at the same place. */
+static void btf_retype(unsigned char *b, uint32_t id, unsigned kind, uint32_t target)
+{
+	unsigned old;
+	unsigned char *t = btf_type_rec(b, id, &old);
+	uint32_t info;
+
+	memcpy(&info, t + 4, 4);
+	info = (info & ~(0x1fu << 24)) | kind << 24;
+	memcpy(t + 4, &info, 4);
+	memcpy(t + 8, &target, 4);
+}
+
+/* Turns every `int (*)[1]` into `[5]`, pinning included: well-formed BTF
+ * that libbpf itself refuses ("invalid pinning value"). */
+static void patch_btf_pinning(unsigned char *b)
+{
+	uint32_t nelems, five = 5;
+	unsigned char *t;
+	unsigned kind;
+	int patched = 0;
+
+	for (uint32_t id = 1; (t = btf_type_rec(b, id, &kind)); id++) {
+		if (kind != 3) /* array: type, index_type, nelems */
+			continue;
+		memcpy(&nelems, t + 20, 4);
+		if (nelems == 1) {
+			memcpy(t + 20, &five, 4);
+			patched++;
 		}
 	}
 	ck_assert_int_gt(patched, 0);
+}
+
+/* The first typedef (__u32) made its own target. */
+static void patch_btf_typedef_loop(unsigned char *b)
+{
+	uint32_t id = btf_first(b, 8 /* BTF_KIND_TYPEDEF */);
+
+	btf_retype(b, id, 8, id);
+}
+
+/* Type 1, the pointer that the first map's `type` attribute is, turned into
+ * a const of that typedef, which points back: libbpf 1.1 follows the chain
+ * from the map definition (skip_mods_and_typedefs) forever. */
+static void patch_btf_mod_cycle(unsigned char *b)
+{
+	uint32_t td = btf_first(b, 8 /* BTF_KIND_TYPEDEF */);
+	unsigned kind;
+
+	btf_type_rec(b, 1, &kind);
+	ck_assert_uint_eq(kind, 2 /* BTF_KIND_PTR */);
+	btf_retype(b, 1, 10 /* BTF_KIND_CONST */, td);
+	btf_retype(b, td, 8, 1);
+}
+
+/* The kconfig extern made a struct whose first member is the struct
+ * itself: libbpf 1.1 computes the extern's alignment (btf__align_of)
+ * recursing through the members until the stack overflows. */
+static void patch_btf_struct_self(unsigned char *b)
+{
+	uint32_t st = btf_first(b, 4 /* BTF_KIND_STRUCT */), var = btf_first(b, 14 /* VAR */);
+	unsigned kind;
+	unsigned char *t = btf_type_rec(b, st, &kind);
+
+	memcpy(t + 12 + 4, &st, 4); /* the first member's type */
+	t = btf_type_rec(b, var, &kind);
+	memcpy(t + 8, &st, 4);
+}
+
+/* The struct_ops variable's symbol moved out of every section, at an
+ * offset that libbpf 1.1 cuts to 0xffffffff and then copies from (found by
+ * fuzz-objfile; tests/fuzz/regressions/objfile/crash-9f3eb3c9...). */
+static void patch_struct_ops_sym(unsigned char *b)
+{
+	Elf64_Sym *sym = find_sym(b, "bpfprov_cc");
+
+	sym->st_shndx = 0xfffa;
+	sym->st_value = 0xf7ffffffffffull;
 }
 
 START_TEST(test_reject_btf)
@@ -1506,6 +1623,14 @@ START_TEST(test_reject_btf)
 	reject_patched("btf", "btf-magic.o", patch_btf_magic, "'.BTF' is malformed");
 	reject_patched("btf", "btf-dangling.o", patch_btf_dangling, "type 1 is malformed");
 	reject_patched("btf", "btf-pinning.o", patch_btf_pinning, "libbpf cannot read");
+	reject_patched("btf", "btf-typedef-loop.o", patch_btf_typedef_loop,
+		       "section '.BTF': type 6: typedef/modifier chain loops");
+	reject_patched("btf", "btf-mod-cycle.o", patch_btf_mod_cycle,
+		       "section '.BTF': type 1: typedef/modifier chain loops");
+	reject_patched("libbpf_core", "btf-struct-self.o", patch_btf_struct_self,
+		       "section '.BTF': type 5: contains itself");
+	reject_patched("libbpf_struct_ops", "struct-ops-sym.o", patch_struct_ops_sym,
+		       "symbol 'bpfprov_cc': offset 272678883688447 in section index 0xfffa");
 }
 END_TEST
 
@@ -1953,6 +2078,7 @@ Suite *objfile_suite(void)
 
 	tcase_add_checked_fixture(bad, bad_setup, bad_teardown);
 	tcase_add_test(bad, test_reject_not_elf);
+	tcase_add_test(bad, test_reject_fd_limit);
 	tcase_add_test(bad, test_reject_truncated);
 	tcase_add_test(bad, test_reject_header);
 	tcase_add_test(bad, test_reject_section_headers);

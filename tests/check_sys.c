@@ -5,11 +5,13 @@
  * directory renamed after first use is still the one acted in, and the
  * change is found; a rename never replaces; fault injection counts steps and the quiet copy
  * injects nothing. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -244,6 +246,61 @@ START_TEST(test_fault_injection)
 }
 END_TEST
 
+/* Under a low file descriptor limit: no more directories are kept open
+ * than a quarter of it (at least 16), and once descriptors run out, kept
+ * ones are given back to resolve a new one, never the one a rename is
+ * moving from. */
+static int count_fds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(dir);
+	while (readdir(dir))
+		n++;
+	closedir(dir);
+	return n;
+}
+
+START_TEST(test_fd_limit)
+{
+	struct rlimit saved, rl;
+	struct sys s;
+	int fds[64], n = 0, before;
+	char d[16], f[16];
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	rl = saved;
+	rl.rlim_cur = 40;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	s = opened();
+	before = count_fds();
+	for (int i = 0; i < 20; i++) {
+		snprintf(d, sizeof(d), "d%d", i);
+		snprintf(f, sizeof(f), "d%d/f", i);
+		ck_assert_int_eq(sys_mkdir(&s, d, 0755), 0);
+		ck_assert_int_eq(sys_mkdir(&s, f, 0755), 0);
+	}
+	ck_assert_int_eq(count_fds() - before, 16);
+	ck_assert_int_eq(mkdir(at("root/x"), 0755), 0);
+	ck_assert_int_eq(mkdir(at("root/y"), 0755), 0);
+	touch("root/x/f", 0644);
+	while (n < 64 && (fds[n] = dup(0)) >= 0)
+		n++;
+	ck_assert_int_lt(n, 64);
+	/* Calls that need no descriptor of their own (a chmod can: glibc's
+	 * fchmodat without fchmodat2 goes through an O_PATH one). */
+	ck_assert_int_eq(sys_mkdir(&s, "x/g", 0700), 0);
+	ck_assert_int_eq(sys_rename(&s, "x/f", "y/g"), 0);
+	ck_assert_int_eq(access(at("root/x/g"), F_OK), 0);
+	ck_assert_int_eq(access(at("root/y/g"), F_OK), 0);
+	while (n > 0)
+		close(fds[--n]);
+	sys_close_root(&s);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
+}
+END_TEST
+
 START_TEST(test_not_opened)
 {
 	struct sys s = { .root_fd = -1 };
@@ -267,6 +324,7 @@ Suite *sys_suite(void)
 	tcase_add_test(tc, test_rename_exchange);
 	tcase_add_test(tc, test_fault_injection);
 	tcase_add_test(tc, test_not_opened);
+	tcase_add_test(tc, test_fd_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }
