@@ -118,7 +118,7 @@ static int fail(struct txn *t, const char *path, const char *what, int err)
 	const char *why = err == -ELOOP	   ? "a symlink is in the way (the tree changed since the plan)"
 			  : err == -ESTALE || err == -EEXIST
 				  ? "another object is there (the tree changed since the plan)"
-					   : strerror(-err);
+					   : DIAG_STRERROR(-err);
 
 	diag_error(t->d, &(struct diag_loc){ .file = shown ? shown : path }, "%s: %s", what, why);
 	return err;
@@ -200,7 +200,7 @@ static void done(struct txn *t, size_t ci)
 static int fail_ledger(struct txn *t, int err)
 {
 	diag_error(t->d, &(struct diag_loc){ .file = t->ledger.file }, "cannot write the ledger: %s",
-		   strerror(-err));
+		   DIAG_STRERROR(-err));
 	return err;
 }
 
@@ -832,6 +832,8 @@ static int check_dirs(struct txn *t)
 	const char *path = NULL;
 	int r = sys_check_dirs(t->sys, &path);
 
+	if (r == -EMFILE || r == -ENFILE)
+		return fail(t, path, "cannot check the directory", r);
 	return r < 0 ? fail(t, path, "a directory changed during the apply", r) : 0;
 }
 
@@ -1030,7 +1032,7 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, con
 	r = sys_open_root(sys, in->root);
 	if (r < 0)
 		return diag_error(d, &(struct diag_loc){ .file = in->root },
-				  "cannot open the root (apply needs it, and /proc): %s", strerror(-r)),
+				  "cannot open the root (apply needs it, and /proc): %s", DIAG_STRERROR(-r)),
 		       r;
 	t.quiet = sys_quiet(sys);
 	r = ledger_copy(in->ledger, &t.ledger);

@@ -137,7 +137,7 @@ static int resolve(struct builder *b, const struct manifest_entry *e, const stru
 	if (r < 0)
 		return r == -ENOMEM ? r : diag_error(b->d, loc, "cannot resolve the pin path");
 	if (manifest_check_path(path, &why) < 0) {
-		r = diag_error(b->d, loc, "%s '%s' would be pinned at '%s', which bpffs refuses: %s",
+		r = diag_error(b->d, loc, "%s '%s' would be pinned at '%s', not a valid pin path: %s",
 			       desired_kind_str(s->kind), s->name, path, why);
 		free(path);
 		return r;
@@ -553,7 +553,7 @@ int desired_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 			if (bpf_obj_get_info_by_fd(fds[p->index], &info, &len) < 0) {
 				r = -errno;
 				diag_error(d, &p->loc, "program '%s': cannot read its tag: %s",
-					   desired_pin_name(p), strerror(-r));
+					   desired_pin_name(p), DIAG_STRERROR(-r));
 				break;
 			}
 			memcpy(p->spec.tag, info.tag, sizeof(p->spec.tag));

@@ -38,14 +38,14 @@ static int check_runtime_dir(struct diag *d, bool create)
 
 	if (create && mkdir(runtime_dir(), 0700) < 0 && errno != EEXIST) {
 		r = -errno;
-		return diag_error(d, &loc, "cannot create the runtime directory: %s", strerror(-r)),
+		return diag_error(d, &loc, "cannot create the runtime directory: %s", DIAG_STRERROR(-r)),
 		       r;
 	}
 	if (lstat(runtime_dir(), &st) < 0) {
 		r = -errno;
 		if (r == -ENOENT && !create)
 			return r;
-		return diag_error(d, &loc, "cannot read the runtime directory: %s", strerror(-r)), r;
+		return diag_error(d, &loc, "cannot read the runtime directory: %s", DIAG_STRERROR(-r)), r;
 	}
 	if (S_ISLNK(st.st_mode))
 		return diag_error(d, &loc, "the runtime directory is a symlink; refusing to follow it"),
@@ -291,7 +291,7 @@ int ledger_load(const char *root, struct diag *d, struct ledger *ret)
 			return 0;
 		}
 		diag_error(d, &(struct diag_loc){ .file = l.file }, "cannot open the ledger: %s",
-			   strerror(-r));
+			   DIAG_STRERROR(-r));
 		ledger_done(&l);
 		return r;
 	}
@@ -303,7 +303,7 @@ int ledger_load(const char *root, struct diag *d, struct ledger *ret)
 	doc = r == 0 ? json_loadb(text, (size_t)st.st_size, 0, &jerr) : NULL;
 	if (!doc) {
 		r = diag_error(d, &(struct diag_loc){ .file = l.file }, "cannot read the ledger: %s",
-			       r == -EINVAL ? "not a regular file" : r < 0 ? strerror(-r) : jerr.text);
+			       r == -EINVAL ? "not a regular file" : r < 0 ? DIAG_STRERROR(-r) : jerr.text);
 		ledger_done(&l);
 		return r;
 	}
@@ -407,7 +407,7 @@ int ledger_save(const struct ledger *l, struct diag *d)
 	return 0;
 fail:
 	return diag_error(d, &(struct diag_loc){ .file = l->file }, "cannot write the ledger: %s",
-			  strerror(-r)),
+			  DIAG_STRERROR(-r)),
 	       r;
 }
 
@@ -516,7 +516,7 @@ int ledger_lock(const char *root, double timeout, struct diag *d, int *ret_fd)
 		return r;
 	if (r < 0)
 		return diag_error(d, &(struct diag_loc){ .file = root }, "cannot read the root: %s",
-				  strerror(-r)),
+				  DIAG_STRERROR(-r)),
 		       r;
 	r = check_runtime_dir(d, true);
 	if (r < 0)
@@ -526,7 +526,7 @@ int ledger_lock(const char *root, double timeout, struct diag *d, int *ret_fd)
 	if (fd < 0) {
 		r = -errno;
 		return diag_error(d, &(struct diag_loc){ .file = path }, "cannot open the lock: %s",
-				  strerror(-r)),
+				  DIAG_STRERROR(-r)),
 		       r;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -534,7 +534,7 @@ int ledger_lock(const char *root, double timeout, struct diag *d, int *ret_fd)
 		if (errno != EWOULDBLOCK) {
 			r = -errno;
 			return diag_error(d, &(struct diag_loc){ .file = path },
-					  "cannot take the lock: %s", strerror(-r)),
+					  "cannot take the lock: %s", DIAG_STRERROR(-r)),
 			       r;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);

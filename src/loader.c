@@ -134,8 +134,11 @@ static int prog_refused(struct load *l, size_t p, int err)
 				  l->job->log ? "" : " (-v prints the whole log)"),
 		       err;
 	return diag_error(l->d, loc->file ? loc : &file,
-			  "program '%s' (section '%s' of '%s'): the kernel refused to load it: %s",
-			  pr->name, pr->section, l->of->path, strerror(-err)),
+			  "program '%s' (section '%s' of '%s'): %s: %s", pr->name, pr->section,
+			  l->of->path,
+			  err == -EMFILE || err == -ENFILE ? "cannot load it"
+							    : "the kernel refused to load it",
+			  DIAG_STRERROR(-err)),
 	       err;
 }
 
@@ -144,8 +147,11 @@ static int map_refused(struct load *l, size_t i, int err)
 	const char *pin = l->job->map_pins ? l->job->map_pins[i] : NULL;
 
 	return diag_error(l->d, &(struct diag_loc){ .file = l->of->path },
-			  "map '%s'%s%s: the kernel refused to create it: %s", l->of->maps[i].name,
-			  pin ? " for pin " : "", pin ? pin : "", strerror(-err)),
+			  "map '%s'%s%s: %s: %s", l->of->maps[i].name, pin ? " for pin " : "",
+			  pin ? pin : "",
+			  err == -EMFILE || err == -ENFILE ? "cannot create it"
+							    : "the kernel refused to create it",
+			  DIAG_STRERROR(-err)),
 	       err;
 }
 
@@ -274,7 +280,7 @@ static int write_slot(struct load *l, size_t i, const struct objfile_slot *sl)
 				  sl->is_prog ? "program" : "map",
 				  sl->is_prog ? l->of->progs[sl->index].name
 					      : l->of->maps[sl->index].name,
-				  key, strerror(-err)),
+				  key, DIAG_STRERROR(-err)),
 		       err;
 	return 0;
 }
@@ -351,8 +357,9 @@ static int libbpf_refused(struct load *l, int err)
 		*nl = '\0';
 	libbpf_strerror(-err, msg, sizeof(msg));
 	return diag_error(l->d, &(struct diag_loc){ .file = l->of->path },
-			  "libbpf cannot load the object: %s%s%s", msg, last_warning[0] ? ": " : "",
-			  last_warning),
+			  "libbpf cannot load the object: %s%s%s",
+			  err == -EMFILE || err == -ENFILE ? DIAG_STRERROR(-err) : msg,
+			  last_warning[0] ? ": " : "", last_warning),
 	       err;
 }
 
@@ -405,7 +412,7 @@ static int setup_libbpf(struct load *l, struct bpf_object *obj)
 		if (err < 0)
 			return diag_error(l->d, &(struct diag_loc){ .file = of->path },
 					  "map '%s': cannot reuse the pinned map: %s", m->name,
-					  strerror(-err)),
+					  DIAG_STRERROR(-err)),
 			       err;
 		err = m->type == BPF_MAP_TYPE_PROG_ARRAY ? announce_kept_slots(l, i) : 0;
 		if (err < 0)
@@ -462,7 +469,7 @@ static int load_libbpf(struct load *l)
 		}
 	} else {
 		diag_error(l->d, &(struct diag_loc){ .file = of->path },
-			   "the kernel refused to load the object: %s", strerror(-err));
+			   "the kernel refused to load the object: %s", DIAG_STRERROR(-err));
 		goto out;
 	}
 	/* Hand back what was asked for; libbpf closes the rest with obj. */
@@ -475,7 +482,8 @@ static int load_libbpf(struct load *l)
 		l->fds[i] = map ? fcntl(bpf_map__fd(map), F_DUPFD_CLOEXEC, 3) : -1;
 		if (l->fds[i] < 0)
 			err = diag_error(l->d, &(struct diag_loc){ .file = of->path },
-					 "map '%s': not created", of->maps[i].name);
+					 "map '%s': cannot keep it: %s", of->maps[i].name,
+					 map ? DIAG_STRERROR(errno) : "not created");
 		l->own[i] = l->fds[i] >= 0;
 	}
 	for (size_t p = 0; p < of->n_progs && err == 0; p++) {
@@ -487,7 +495,8 @@ static int load_libbpf(struct load *l)
 		l->prog_fds[p] = prog ? fcntl(bpf_program__fd(prog), F_DUPFD_CLOEXEC, 3) : -1;
 		if (l->prog_fds[p] < 0)
 			err = diag_error(l->d, &(struct diag_loc){ .file = of->path },
-					 "program '%s': not loaded", of->progs[p].name);
+					 "program '%s': cannot keep it: %s", of->progs[p].name,
+					 prog ? DIAG_STRERROR(errno) : "not loaded");
 	}
 out:
 	bpf_object__close(obj);
@@ -574,6 +583,6 @@ int loader_probe(struct diag *d)
 	return diag_error(d, NULL,
 			  "the kernel refuses to create BPF objects for this process (%s): "
 			  "plan and apply need CAP_BPF (run them as root)",
-			  strerror(-err)),
+			  DIAG_STRERROR(-err)),
 	       err;
 }

@@ -170,6 +170,24 @@ for lim in 512:512 64:64 16:4096; do
 		{ head -5 "$T/err" >&2; fail "destroy of 500 pins at nofile $lim: exit $rc"; }
 	[ "$(tree_listing "$M")" = "$empty" ] || fail "destroy at nofile $lim left pins behind"
 done
+# Below what any apply needs, the error names the limit, never the kernel
+# or a changed tree, and nothing is left behind.
+for lim in 4:4 6:6 8:8 10:10 12:12; do
+	WRAP="prlimit --nofile=$lim"
+	run 60 --bpffs "$M" apply "$top_builddir/configs"
+	if [ "$rc" != 0 ]; then
+		[ "$rc" = 1 ] || fail "apply at nofile $lim: exit $rc, want 0 or 1"
+		grep -q "too many open files (ulimit -n ${lim%%:*})" "$T/err" ||
+			fail "apply at nofile $lim does not name the limit: $(head -3 "$T/err")"
+		! grep -q "kernel refused\|changed during the apply" "$T/err" ||
+			fail "apply at nofile $lim blames the kernel or the tree: $(head -3 "$T/err")"
+		[ "$(tree_listing "$M")" = "$empty" ] || fail "a failed apply at nofile $lim left pins"
+	else
+		WRAP=
+		run 60 --bpffs "$M" destroy "$top_builddir/configs"
+		[ "$rc" = 0 ] || fail "destroy after the apply at nofile $lim: exit $rc"
+	fi
+done
 WRAP=
 
 echo "bounds: all checks passed"
