@@ -832,6 +832,8 @@ static int read_legacy_progs(struct reader *r)
 		/* `.text` holds the subprograms that programs call; it is
 		 * appended to each caller, as iproute2's loader does. */
 		if (strcmp(sec, ".text") == 0) {
+			if (r->text_shndx)
+				return rd_error(r, "more than one '.text' section");
 			r->text_shndx = i;
 			r->text.section = strdup(sec);
 			r->text.insns = malloc(sh->sh_size);
