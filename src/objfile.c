@@ -1572,7 +1572,9 @@ static int check_libbpf_features(struct reader *r)
 	return 0;
 }
 
-/* What libbpf would refuse with a bare EINVAL, said in the file's terms. */
+/* What libbpf would refuse with a bare EINVAL, or trust and crash on
+ * (libbpf 1.1 follows a relocation section's symbol table link unchecked:
+ * found by fuzz-objfile), said in the file's terms. */
 static int check_code_sections(struct reader *r)
 {
 	for (size_t i = 1; i < r->shnum; i++) {
@@ -1581,6 +1583,21 @@ static int check_code_sections(struct reader *r)
 		if ((sh->sh_flags & SHF_EXECINSTR) && sh->sh_size % INSN_SIZE)
 			return rd_error(r, "program section '%s': size %llu is not a multiple of %zu",
 					r->secnames[i], (unsigned long long)sh->sh_size, INSN_SIZE);
+		if (sh->sh_type == SHT_RELA)
+			return rd_error(r, "section '%s': RELA relocations are not used by BPF",
+					r->secnames[i]);
+		if (sh->sh_type != SHT_REL)
+			continue;
+		if (sh->sh_entsize != sizeof(Elf64_Rel) || sh->sh_size % sizeof(Elf64_Rel))
+			return rd_error(r, "relocation section '%s': entry size %llu, size %llu",
+					r->secnames[i], (unsigned long long)sh->sh_entsize,
+					(unsigned long long)sh->sh_size);
+		if (!r->symtab || sh->sh_link != r->symtab)
+			return rd_error(r, "relocation section '%s' does not use the symbol table",
+					r->secnames[i]);
+		if (sh->sh_info == 0 || sh->sh_info >= r->shnum)
+			return rd_error(r, "relocation section '%s' applies to section %u of %zu",
+					r->secnames[i], sh->sh_info, r->shnum);
 	}
 	return 0;
 }
