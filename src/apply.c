@@ -124,6 +124,15 @@ static int fail(struct txn *t, const char *path, const char *what, int err)
 	return err;
 }
 
+/* The record of a directory the tool made: known by its inode. */
+static int record_dir(struct ledger *l, const char *path, const char *manifest, ino_t ino)
+{
+	return ledger_put(l, &(struct ledger_entry){ .path = (char *)path,
+						     .manifest = (char *)manifest,
+						     .is_dir = true,
+						     .ino = ino });
+}
+
 /* A directory made again by the rollback has a new inode: the ledger put
  * back (the one loaded) records that one, so it stays the tool's. */
 static int rerecord_dir(struct txn *t, const char *path)
@@ -137,10 +146,7 @@ static int rerecord_dir(struct txn *t, const char *path)
 	r = sys_stat(&t->quiet, path, &st);
 	if (r < 0)
 		return r;
-	return ledger_put(t->in->ledger, &(struct ledger_entry){ .path = (char *)path,
-								.manifest = e->manifest,
-								.is_dir = true,
-								.ino = st.st_ino });
+	return record_dir(t->in->ledger, path, e->manifest, st.st_ino);
 }
 
 /* Undo runs without fault injection: a test injects into the apply, not
@@ -239,10 +245,7 @@ static int ensure_parents(struct txn *t, const char *rel, mode_t mode, const cha
 		r = sys_stat(&t->quiet, path, &st);
 		if (r < 0)
 			return fail(t, path, "cannot read back the directory", r);
-		r = ledger_put(&t->ledger, &(struct ledger_entry){ .path = path,
-								   .manifest = (char *)manifest,
-								   .is_dir = true,
-								   .ino = st.st_ino });
+		r = record_dir(&t->ledger, path, manifest, st.st_ino);
 		*slash = '/';
 		if (r < 0)
 			return r;
@@ -498,12 +501,10 @@ static int open_pin(struct txn *t, const char *path, uint32_t id, int *ret_fd)
 
 /* What a load of one object is given and hands back. */
 struct object_load {
-	size_t k;
 	bool *want, *make;
 	int *map_fds, *prog_fds;
 	const struct diag_loc **prog_locs;
-	const char **map_pins;
-	const char **map_paths; /* per map: its pin when kept, to name it in undo records */
+	const char **map_pins; /* per map: its pin, to name it in messages and undo records */
 };
 
 static void object_load_done(struct object_load *ol, const struct objfile *of)
@@ -520,7 +521,6 @@ static void object_load_done(struct object_load *ol, const struct objfile *of)
 	free(ol->prog_fds);
 	free(ol->prog_locs);
 	free(ol->map_pins);
-	free(ol->map_paths);
 }
 
 /* Before the load writes slot key of a kept prog array: the program there
@@ -575,8 +575,8 @@ static int apply_object(struct txn *t, size_t k)
 {
 	const struct objfile *of = t->in->desired->objfiles[k];
 	const struct desired *des = t->in->desired;
-	struct object_load ol = { .k = k };
-	bool any = false;
+	struct object_load ol = { 0 };
+	bool any = false, kept;
 	int r = 0;
 
 	ol.want = calloc(of->n_progs + 1, sizeof(*ol.want));
@@ -585,9 +585,7 @@ static int apply_object(struct txn *t, size_t k)
 	ol.prog_fds = malloc((of->n_progs + 1) * sizeof(*ol.prog_fds));
 	ol.prog_locs = calloc(of->n_progs + 1, sizeof(*ol.prog_locs));
 	ol.map_pins = calloc(of->n_maps + 1, sizeof(*ol.map_pins));
-	ol.map_paths = calloc(of->n_maps + 1, sizeof(*ol.map_paths));
-	if (!ol.want || !ol.make || !ol.map_fds || !ol.prog_fds || !ol.prog_locs || !ol.map_pins ||
-	    !ol.map_paths) {
+	if (!ol.want || !ol.make || !ol.map_fds || !ol.prog_fds || !ol.prog_locs || !ol.map_pins) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -614,8 +612,8 @@ static int apply_object(struct txn *t, size_t k)
 	/* The maps kept in place: the programs loaded now use them, slots
 	 * name them, and libbpf would make anew any map it is not handed.  A
 	 * legacy object that only gets new maps needs none of them open. */
-	for (size_t i = t->obj_first[k]; uses_kept_maps(of, ol.want) && i != SIZE_MAX;
-	     i = t->pin_next[i]) {
+	kept = uses_kept_maps(of, ol.want);
+	for (size_t i = t->obj_first[k]; kept && i != SIZE_MAX; i = t->pin_next[i]) {
 		const struct desired_pin *w = &des->pins[i];
 		const struct observed_entry *h;
 
@@ -625,9 +623,8 @@ static int apply_object(struct txn *t, size_t k)
 		r = open_pin(t, w->path, h ? h->id : 0, &ol.map_fds[w->index]);
 		if (r < 0)
 			goto out;
-		ol.map_paths[w->index] = w->path;
 	}
-	t->slot_paths = ol.map_paths;
+	t->slot_paths = ol.map_pins;
 	r = loader_load(of,
 			&(struct loader_job){ .want = ol.want,
 					      .make = ol.make,
@@ -728,10 +725,7 @@ static int remove_empty_dirs(struct txn *t)
 		const struct observed_entry *e = &t->in->observed->entries[i];
 		int r;
 
-		if (e->kind != OBSERVED_DIR || strchr(e->path, '/') ||
-		    strncmp(e->path, PLAN_TEMP_PREFIX "trash_", strlen(PLAN_TEMP_PREFIX "trash_")) ||
-		    !ledger_has_run(&t->ledger, e->path + strlen(PLAN_TEMP_PREFIX "trash_"),
-				    strlen(e->path + strlen(PLAN_TEMP_PREFIX "trash_"))))
+		if (e->kind != OBSERVED_DIR || ledger_temp_of(&t->ledger, e->path) != LEDGER_TEMP_TRASH)
 			continue;
 		r = sys_rmdir(t->sys, e->path);
 		if (r == -ENOTEMPTY || r == -EEXIST || r == -ENOENT)
@@ -769,11 +763,7 @@ static int remove_empty_dirs(struct txn *t)
 		if (r == -ENOTEMPTY || r == -EEXIST) {
 			/* It stays: one recorded before it was made is known by
 			 * its inode from now on. */
-			r = e->ino ? 0 : ledger_put(&t->ledger, &(struct ledger_entry){
-						  .path = path,
-						  .manifest = e->manifest,
-						  .is_dir = true,
-						  .ino = st.st_ino });
+			r = e->ino ? 0 : record_dir(&t->ledger, path, e->manifest, st.st_ino);
 			if (r < 0)
 				return r;
 			continue;

@@ -3,6 +3,7 @@
  * the manifest and object stages do with a path. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,3 +56,52 @@ fail:
 	diag_error(d, loc, "%s: %s", failed, DIAG_STRERROR(-err));
 	return err;
 }
+
+int input_read(int fd, size_t size_hint, size_t max, char **ret_buf, size_t *ret_len)
+{
+	/* Room for one byte past max, to tell a file of max bytes from a
+	 * longer one, and for the NUL; files that stat as empty (/proc) may
+	 * still hold something. */
+	size_t want = size_hint < 4096 ? 4096 : size_hint;
+	size_t cap = (want < max ? want : max) + 2, len = 0;
+	char *buf = malloc(cap), *nbuf;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 == cap) {
+			if (len > max)
+				break;
+			cap = cap > (max + 2) / 2 ? max + 2 : 2 * cap;
+			nbuf = realloc(buf, cap);
+			if (!nbuf) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nbuf;
+		}
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int err = -errno;
+
+			free(buf);
+			return err;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max) {
+		free(buf);
+		return -EFBIG;
+	}
+	buf[len] = '\0';
+	*ret_buf = buf;
+	*ret_len = len;
+	return 0;
+}
+

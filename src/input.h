@@ -6,6 +6,7 @@
 #ifndef BPFPROV_INPUT_H
 #define BPFPROV_INPUT_H
 
+#include <stddef.h>
 #include <sys/stat.h>
 
 #include "diag.h"
@@ -18,5 +19,12 @@
  * be stat'ed or opened, "not a regular file (a FIFO)" with -EINVAL. */
 int input_open(const char *path, struct diag *d, const struct diag_loc *loc, const char *failed,
 	       struct stat *ret_st);
+
+/* Reads fd to its end into a new buffer, which holds a NUL after the data
+ * (so an empty file gets a real allocation too), starting at size_hint
+ * bytes (the stat size).  Returns 0 with the buffer in *ret_buf (the
+ * caller frees it) and the data's length in *ret_len; -EFBIG when there are
+ * more than max bytes; or the read's -errno.  Nothing is reported. */
+int input_read(int fd, size_t size_hint, size_t max, char **ret_buf, size_t *ret_len);
 
 #endif

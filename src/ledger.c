@@ -15,7 +15,9 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "input.h"
 #include "ledger.h"
+#include "model.h"
 
 #define LEDGER_FORMAT 1
 
@@ -167,6 +169,31 @@ bool ledger_has_run(const struct ledger *l, const char *token, size_t len)
 	return false;
 }
 
+enum ledger_temp ledger_temp_of(const struct ledger *l, const char *path)
+{
+	const size_t plen = strlen(PLAN_TEMP_PREFIX);
+
+	for (const char *c = path; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL) {
+		const char *rest = c + plen, *end = strchr(c, '/'), *us;
+
+		if (strncmp(c, PLAN_TEMP_PREFIX, plen) != 0)
+			continue;
+		if (!end)
+			end = c + strlen(c);
+		if (c == path && strncmp(rest, "trash_", 6) == 0) {
+			if (!ledger_has_run(l, rest + 6, (size_t)(end - rest - 6)))
+				return LEDGER_TEMP_NONE;
+			return *end == '/' ? LEDGER_TEMP_IN_TRASH : LEDGER_TEMP_TRASH;
+		}
+		us = memrchr(rest, '_', (size_t)(end - rest));
+		if (!us || us + 1 == end || strspn(us + 1, "0123456789") != (size_t)(end - us - 1))
+			return LEDGER_TEMP_NONE;
+		return ledger_has_run(l, rest, (size_t)(us - rest)) ? LEDGER_TEMP_PIN
+								    : LEDGER_TEMP_NONE;
+	}
+	return LEDGER_TEMP_NONE;
+}
+
 int ledger_add_run(struct ledger *l, const char *token)
 {
 	char **runs;
@@ -224,34 +251,12 @@ static int parse(json_t *root, struct ledger *l)
 	return 0;
 }
 
-/* The size bytes of fd, in a new buffer; -EIO when it changes under us. */
-static int read_all(int fd, off_t size, char **ret)
-{
-	char *buf = malloc((size_t)size + 1);
-	size_t done = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	while (done < (size_t)size) {
-		ssize_t n = read(fd, buf + done, (size_t)size - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(buf);
-			return n < 0 ? -errno : -EIO;
-		}
-		done += (size_t)n;
-	}
-	*ret = buf;
-	return 0;
-}
-
 int ledger_load(const char *root, struct diag *d, struct ledger *ret)
 {
 	struct ledger l = { 0 };
 	_cleanup_free_ char *legacy = NULL, *text = NULL;
 	_cleanup_close_ int fd = -1;
+	size_t len = 0;
 	json_error_t jerr;
 	struct stat st = { 0 };
 	json_t *doc;
@@ -299,8 +304,9 @@ int ledger_load(const char *root, struct diag *d, struct ledger *ret)
 	if (fstat(fd, &st) < 0)
 		r = -errno;
 	else
-		r = S_ISREG(st.st_mode) ? read_all(fd, st.st_size, &text) : -EINVAL;
-	doc = r == 0 ? json_loadb(text, (size_t)st.st_size, 0, &jerr) : NULL;
+		r = S_ISREG(st.st_mode) ? input_read(fd, (size_t)st.st_size, SIZE_MAX / 4, &text, &len)
+					: -EINVAL;
+	doc = r == 0 ? json_loadb(text, len, 0, &jerr) : NULL;
 	if (!doc) {
 		r = diag_error(d, &(struct diag_loc){ .file = l.file }, "cannot read the ledger: %s",
 			       r == -EINVAL ? "not a regular file" : r < 0 ? DIAG_STRERROR(-r) : jerr.text);

@@ -65,6 +65,19 @@ int ledger_copy(const struct ledger *from, struct ledger *to);
 /* Removes the record of path if any. */
 void ledger_remove(struct ledger *l, const char *path);
 
+/* What path is among the names recorded runs make: a pin under a temporary
+ * name ("bpfprov_tmp_" TOKEN "_" SEQ, in any directory), a run's trash
+ * directory ("bpfprov_tmp_trash_" TOKEN at the root), or what lies in one;
+ * LEDGER_TEMP_NONE for anything else, names that only look like these (no
+ * sequence number, a token no recorded run has) included. */
+enum ledger_temp {
+	LEDGER_TEMP_NONE,
+	LEDGER_TEMP_PIN,
+	LEDGER_TEMP_TRASH,
+	LEDGER_TEMP_IN_TRASH,
+};
+enum ledger_temp ledger_temp_of(const struct ledger *l, const char *path);
+
 /* Whether a run with this token (len bytes of it) is recorded. */
 bool ledger_has_run(const struct ledger *l, const char *token, size_t len);
 /* Records a run's token; ledger_clear_runs() forgets every run. */

@@ -39,11 +39,6 @@ struct load {
 	char *log;
 };
 
-static bool is_map_in_map(uint32_t type)
-{
-	return type == BPF_MAP_TYPE_ARRAY_OF_MAPS || type == BPF_MAP_TYPE_HASH_OF_MAPS;
-}
-
 static const struct diag_loc *prog_loc(const struct load *l, size_t p)
 {
 	static const struct diag_loc none;
@@ -165,10 +160,10 @@ static int create_map(struct load *l, size_t i)
 	char name[16];
 	int fd, err;
 
-	if (is_map_in_map(m->type)) {
+	if (objfile_is_map_in_map(m->type)) {
 		size_t in = (size_t)m->inner_map;
 
-		if (m->inner_map < 0 || is_map_in_map(l->of->maps[in].type))
+		if (m->inner_map < 0 || objfile_is_map_in_map(l->of->maps[in].type))
 			return diag_error(l->d, &(struct diag_loc){ .file = l->of->path },
 					  "map '%s': map-in-map without a usable inner map", m->name);
 		/* The inner map itself when this load has it, else a template
@@ -294,7 +289,8 @@ static int load_legacy(struct load *l)
 	/* Plain maps first: a map-in-map is made with its inner map. */
 	for (int pass = 0; pass < 2 && !err; pass++)
 		for (size_t i = 0; i < of->n_maps && !err; i++)
-			if (l->need[i] && l->fds[i] < 0 && is_map_in_map(of->maps[i].type) == pass)
+			if (l->need[i] && l->fds[i] < 0 &&
+			    objfile_is_map_in_map(of->maps[i].type) == pass)
 				err = create_map(l, i);
 	for (size_t p = 0; p < of->n_progs && !err; p++)
 		if (l->load[p])

@@ -1596,39 +1596,22 @@ int manifest_parse_file(const char *path, struct diag *d, struct manifest **ret)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
+	size_t len = 0;
 	struct stat st;
+	int r;
 
 	fd = input_open(path, d, &(struct diag_loc){ .file = path }, "cannot read manifest", &st);
 	if (fd < 0)
 		return fd;
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			char *nbuf;
-
-			if (cap > MANIFEST_MAX_BYTES)
-				return diag_error(d, &(struct diag_loc){ .file = path },
-						  "manifest larger than %u bytes",
-						  MANIFEST_MAX_BYTES);
-			cap = cap ? cap * 2 : 4096;
-			nbuf = realloc(buf, cap);
-			if (!nbuf)
-				return -ENOMEM;
-			buf = nbuf;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			int err = -errno;
-
+	r = input_read(fd, (size_t)st.st_size, MANIFEST_MAX_BYTES, &buf, &len);
+	if (r == -EFBIG)
+		return diag_error(d, &(struct diag_loc){ .file = path },
+				  "manifest larger than %u bytes", MANIFEST_MAX_BYTES);
+	if (r < 0) {
+		if (r != -ENOMEM)
 			diag_error(d, &(struct diag_loc){ .file = path }, "cannot read manifest: %s",
-				   strerror(-err));
-			return err;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+				   strerror(-r));
+		return r;
 	}
 	return manifest_parse_buffer(path, buf, len, d, ret);
 }

@@ -153,7 +153,6 @@ static int read_whole_file(struct reader *r)
 {
 	_cleanup_close_ int fd = -1;
 	struct stat st;
-	size_t done = 0;
 	int err;
 
 	fd = input_open(r->path, r->d, &r->loc, "cannot open", &st);
@@ -162,26 +161,13 @@ static int read_whole_file(struct reader *r)
 	if ((uint64_t)st.st_size > OBJFILE_MAX_SIZE)
 		return rd_error(r, "file too large for a BPF object (%lld bytes)",
 				(long long)st.st_size);
-	/* One spare byte so that an empty file still gets a real allocation. */
-	r->buf = malloc((size_t)st.st_size + 1);
-	if (!r->buf)
-		return -ENOMEM;
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, r->buf + done, (size_t)st.st_size - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			diag_error(r->d, &r->loc, "cannot read: %s", strerror(-err));
-			return err;
-		}
-		if (n == 0)
-			break; /* shrank under us: validate what we got */
-		done += (size_t)n;
-	}
-	r->size = done;
-	return 0;
+	err = input_read(fd, (size_t)st.st_size, OBJFILE_MAX_SIZE, &r->buf, &r->size);
+	if (err == -EFBIG)
+		return rd_error(r, "file too large for a BPF object (grew past %u bytes)",
+				OBJFILE_MAX_SIZE);
+	if (err < 0 && err != -ENOMEM)
+		diag_error(r->d, &r->loc, "cannot read: %s", strerror(-err));
+	return err;
 }
 
 /* The ELF header by hand before libelf sees the file, so that the message
@@ -437,7 +423,7 @@ static struct objfile_map *add_map(struct reader *r)
 	return &maps[o->n_maps++];
 }
 
-static bool is_map_in_map(uint32_t type)
+bool objfile_is_map_in_map(uint32_t type)
 {
 	return type == BPF_MAP_TYPE_ARRAY_OF_MAPS || type == BPF_MAP_TYPE_HASH_OF_MAPS;
 }
@@ -693,7 +679,8 @@ static int read_iproute2_maps(struct reader *r)
 		if (!m->id || m->inner_id || m->inner_idx == UINT32_MAX)
 			continue;
 		for (size_t j = 0; j < r->o->n_maps; j++) {
-			if (!is_map_in_map(r->o->maps[j].type) || r->o->maps[j].inner_id != m->id)
+			if (!objfile_is_map_in_map(r->o->maps[j].type) ||
+			    r->o->maps[j].inner_id != m->id)
 				continue;
 			err = add_slot(r, &r->o->maps[j], m->inner_idx, false, i);
 			if (err < 0)

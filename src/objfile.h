@@ -116,6 +116,9 @@ struct objfile {
 int objfile_open(const char *path, struct diag *d, struct objfile **ret);
 void objfile_free(struct objfile *o);
 
+/* Whether maps of this type hold other maps (array and hash of maps). */
+bool objfile_is_map_in_map(uint32_t type);
+
 /* Sets the type program i is loaded as (a manifest's `type:`/`attach_type:`);
  * attach < 0 keeps libbpf's guess for the new type's default. */
 void objfile_set_prog_type(struct objfile *o, size_t i, enum bpf_prog_type type, int attach);

@@ -373,31 +373,6 @@ static int cmp_desired(const void *a, const void *b)
 		      (*(const struct desired_pin *const *)b)->path);
 }
 
-/* A pin that a run of this tool the ledger records, and that did not
- * finish, made under a temporary name ("PREFIX" TOKEN "_" SEQ) or moved into
- * its trash directory ("PREFIX" "trash_" TOKEN at the root).  A name that
- * only looks like one is someone else's, and is left alone. */
-static bool temp_of_recorded_run(const struct ledger *l, const char *path)
-{
-	const size_t plen = strlen(PLAN_TEMP_PREFIX);
-
-	for (const char *c = path; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL) {
-		const char *rest = c + plen, *end = strchr(c, '/'), *us;
-
-		if (strncmp(c, PLAN_TEMP_PREFIX, plen) != 0)
-			continue;
-		if (!end)
-			end = c + strlen(c);
-		if (c == path && strncmp(rest, "trash_", 6) == 0)
-			return end[0] == '/' && ledger_has_run(l, rest + 6, (size_t)(end - rest - 6));
-		us = memrchr(rest, '_', (size_t)(end - rest));
-		if (!us || us + 1 == end || strspn(us + 1, "0123456789") != (size_t)(end - us - 1))
-			return false;
-		return ledger_has_run(l, rest, (size_t)(us - rest));
-	}
-	return false;
-}
-
 /* The delete, if any, for an observed pin that nothing declares. */
 static int plan_undeclared(struct plan *p, const struct plan_input *in,
 			   const struct observed_entry *h)
@@ -410,11 +385,13 @@ static int plan_undeclared(struct plan *p, const struct plan_input *in,
 				 .path = h->path,
 				 .have = h,
 				 .policy = ON_INCOMPATIBLE_UNSET };
+	enum ledger_temp temp;
 	int e;
 
 	if (h->kind != OBSERVED_MAP && h->kind != OBSERVED_PROGRAM && h->kind != OBSERVED_LINK)
 		return 0;
-	if (temp_of_recorded_run(in->ledger, h->path)) {
+	temp = ledger_temp_of(in->ledger, h->path);
+	if (temp == LEDGER_TEMP_PIN || temp == LEDGER_TEMP_IN_TRASH) {
 		/* Ours by name: made by a run that was killed before its rename. */
 		e = append(&c.reason, "temporary pin left by an interrupted run");
 		if (e < 0)
