@@ -146,33 +146,17 @@ $(excerpt "$T/err"; excerpt "$T/out")"
 	return 1
 }
 
-j_map() { # PATH FIELD...: fields of the map pinned at PATH (under $M)
-	_p=$1
-	shift
-	bpftool -j map show pinned "$M/$_p" 2>"$T/bt.err" |
+j_show() { # map|prog pinned|id PATH-OR-ID FIELD...: fields bpftool shows of the object
+	_kind=$1 _how=$2 _what=$3
+	shift 3
+	[ "$_how" = pinned ] && _what=$M/$_what
+	bpftool -j "$_kind" show "$_how" "$_what" 2>"$T/bt.err" |
 		"$PY" "$T/bj.py" get "$@" 2>>"$T/bt.err"
 }
-
-j_prog() { # PATH FIELD...
-	_p=$1
-	shift
-	bpftool -j prog show pinned "$M/$_p" 2>"$T/bt.err" |
-		"$PY" "$T/bj.py" get "$@" 2>>"$T/bt.err"
-}
-
-j_map_id() { # ID FIELD...
-	_i=$1
-	shift
-	bpftool -j map show id "$_i" 2>"$T/bt.err" |
-		"$PY" "$T/bj.py" get "$@" 2>>"$T/bt.err"
-}
-
-j_prog_id() { # ID FIELD...
-	_i=$1
-	shift
-	bpftool -j prog show id "$_i" 2>"$T/bt.err" |
-		"$PY" "$T/bj.py" get "$@" 2>>"$T/bt.err"
-}
+j_map() { j_show map pinned "$@"; }  # PATH FIELD...: of the map pinned at PATH (under $M)
+j_prog() { j_show prog pinned "$@"; } # PATH FIELD...
+j_map_id() { j_show map id "$@"; }    # ID FIELD...
+j_prog_id() { j_show prog id "$@"; }  # ID FIELD...
 
 dump() { # PATH: "KEY VALUE" lines of the map pinned at PATH
 	bpftool -j map dump pinned "$M/$1" 2>"$T/bt.err" |
