@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* Apply stage: plan -> changes on the live bpffs tree.  Maps first (programs
- * need their fds), then programs, attribute updates, deletes (children first),
- * and the tool's own empty directories; the ledger is written last.  Each
- * state change goes through sys.c and leaves an undo record; a failure
- * anywhere undoes them all in reverse, so the tree is as it was. */
+/* Apply stage: one executor over the plan's steps.  Each state change goes
+ * through sys.c and leaves an undo record; a failure anywhere undoes them
+ * all in reverse, so the tree is as it was.  A dry run announces the same
+ * steps and takes none. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,8 +19,6 @@
 #include "cleanup.h"
 #include "loader.h"
 
-#define DEFAULT_PIN_MODE 0600
-#define DEFAULT_DIR_MODE 0700
 
 /* Old pins are never unlinked during the transaction: they are exchanged
  * or moved aside into a trash directory of this run, keeping their inode,
@@ -48,6 +45,15 @@ struct undo {
 	int old_fd;
 };
 
+/* What a load of one object is given and hands back. */
+struct object_load {
+	size_t object; /* index in desired.objfiles; SIZE_MAX: none loaded */
+	bool *want, *make;
+	int *map_fds, *prog_fds;
+	const struct diag_loc **prog_locs;
+	const char **map_pins; /* per map: its pin, to name it in messages and undo records */
+};
+
 struct txn {
 	const struct apply_input *in;
 	struct sys *sys;
@@ -55,12 +61,11 @@ struct txn {
 	struct diag *d;
 	struct undo *steps;
 	size_t n;
-	unsigned long tmp_seq;
 	char *trash; /* this run's directory for old pins, once made */
 	bool intent_saved;
 	bool ledger_existed; /* before the intent was saved */
-	const char **status;
-	ssize_t *pin_change;  /* per desired pin: index of its change in the plan, or -1 */
+	enum apply_status *status;
+	size_t *last_step; /* per change: the index of its last step */
 	struct placed {
 		ino_t ino;
 		uint32_t id;
@@ -68,7 +73,7 @@ struct txn {
 	char run[48]; /* this run's token: names its temporary pins and trash */
 	size_t n_done;
 	struct ledger ledger; /* the new ledger, saved at the end */
-	const char **slot_paths; /* during a load: the pin of each kept map, for undo records */
+	struct object_load ol; /* the object loaded last */
 	/* Per object, its pins (indexes in desired.pins) as a list threaded
 	 * through pin_next[], in declaration order; SIZE_MAX ends it. */
 	size_t *obj_first, *pin_next;
@@ -194,13 +199,15 @@ static size_t rollback(struct txn *t)
 	}
 	return failed;
 }
+static const char *const status_names[APPLY_STATUS_MAX] = {
+	[APPLY_DONE] = "done",
+	[APPLY_FAILED] = "failed",
+	[APPLY_ROLLED_BACK] = "rolled_back",
+};
 
-static void done(struct txn *t, size_t ci)
+const char *apply_status_str(enum apply_status s)
 {
-	t->status[ci] = "done";
-	t->n_done++;
-	if (t->in->progress)
-		t->in->progress(t->in->progress_ctx, t->n_done, t->in->plan->n);
+	return s > APPLY_UNTRIED && s < APPLY_STATUS_MAX ? status_names[s] : NULL;
 }
 
 static int fail_ledger(struct txn *t, int err)
@@ -210,47 +217,15 @@ static int fail_ledger(struct txn *t, int err)
 	return err;
 }
 
-/* Makes the missing parents of rel, each with mode. */
-static int ensure_parents(struct txn *t, const char *rel, mode_t mode, const char *manifest)
+/* The name of temporary pin number temp beside path. */
+static char *temp_name(const struct txn *t, const char *path, unsigned long temp)
 {
-	_cleanup_free_ char *path = strdup(rel);
-	int r;
+	const char *slash = strrchr(path, '/');
+	int dir_len = slash ? (int)(slash - path + 1) : 0;
+	char *s;
 
-	if (!path)
-		return -ENOMEM;
-	for (char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
-		struct stat st;
-
-		*slash = '\0';
-		if (sys_stat(t->sys, path, &st) == 0) {
-			if (!S_ISDIR(st.st_mode)) {
-				*slash = '/';
-				return fail(t, path, "a parent of the pin is not a directory",
-					    S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR);
-			}
-			*slash = '/';
-			continue;
-		}
-		r = sys_mkdir(t->sys, path, mode);
-		if (r < 0)
-			return fail(t, path, "cannot create directory", r);
-		r = push(t, (struct undo){ .kind = UNDO_RMDIR, .path = strdup(path), .fd = -1 });
-		if (r < 0)
-			return r;
-		/* Exactly the declared mode, whatever the umask. */
-		r = sys_chmod(t->sys, path, mode);
-		if (r < 0)
-			return fail(t, path, "cannot set the directory's mode", r);
-		/* Its identity replaces the intent's promise to make it. */
-		r = sys_stat(&t->quiet, path, &st);
-		if (r < 0)
-			return fail(t, path, "cannot read back the directory", r);
-		r = record_dir(&t->ledger, path, manifest, st.st_ino);
-		*slash = '/';
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return asprintf(&s, "%.*s" PLAN_TEMP_PREFIX "%s_%lu", dir_len, path, t->run, temp) < 0 ? NULL
+												 : s;
 }
 
 /* Whether the entry at path is still the pin of inode ino that the plan
@@ -274,33 +249,61 @@ static int check_moved(struct txn *t, const char *path, const char *aside, ino_t
 	return r < 0 ? fail(t, path, "cannot unpin", r) : 0;
 }
 
-/* Moves the pin at path, the object of inode ino, into this run's trash
- * directory, made on first use at the root, where it waits for the commit. */
-static int move_aside(struct txn *t, const char *path, ino_t ino)
+static int step_mkdir(struct txn *t, const struct plan_step *s)
 {
-	_cleanup_free_ char *aside = NULL;
+	struct stat st;
+	int r = sys_mkdir(t->sys, s->path, (mode_t)s->mode);
+
+	if (r < 0)
+		return fail(t, s->path, "cannot create directory", r);
+	r = push(t, (struct undo){ .kind = UNDO_RMDIR, .path = strdup(s->path), .fd = -1 });
+	if (r < 0)
+		return r;
+	/* Exactly the declared mode, whatever the umask. */
+	r = sys_chmod(t->sys, s->path, (mode_t)s->mode);
+	if (r < 0)
+		return fail(t, s->path, "cannot set the directory's mode", r);
+	/* Its identity replaces the intent's promise to make it. */
+	r = sys_stat(&t->quiet, s->path, &st);
+	if (r < 0)
+		return fail(t, s->path, "cannot read back the directory", r);
+	return record_dir(&t->ledger, s->path, s->manifest, st.st_ino);
+}
+
+static int step_mktrash(struct txn *t, const struct plan_step *s)
+{
 	int r;
 
-	if (!t->trash) {
-		if (asprintf(&t->trash, PLAN_TEMP_PREFIX "trash_%s", t->run) < 0)
-			return -ENOMEM;
-		r = sys_mkdir(t->sys, t->trash, 0700);
-		if (r < 0)
-			return fail(t, t->trash, "cannot create the trash directory", r);
-		r = push(t, (struct undo){ .kind = UNDO_RMDIR, .path = strdup(t->trash), .fd = -1 });
-		if (r < 0)
-			return r;
-	}
-	if (asprintf(&aside, "%s/%lu", t->trash, t->tmp_seq++) < 0)
+	if (asprintf(&t->trash, PLAN_TEMP_PREFIX "trash_%s", t->run) < 0)
 		return -ENOMEM;
-	r = sys_rename(t->sys, path, aside);
+	r = sys_mkdir(t->sys, t->trash, 0700);
 	if (r < 0)
-		return fail(t, path, "cannot move the old pin aside", r);
+		return fail(t, t->trash, "cannot create the trash directory", r);
+	return push(t, (struct undo){ .kind = UNDO_RMDIR, .path = strdup(t->trash), .fd = -1 });
+}
+
+/* Moves the pin (of inode ino) at path, or at its temporary name, into
+ * this run's trash, where it waits for the commit. */
+static int step_trash(struct txn *t, const struct plan_step *s)
+{
+	_cleanup_free_ char *aside = NULL;
+	_cleanup_free_ char *from = s->at_temp ? temp_name(t, s->path, s->temp) : strdup(s->path);
+	int r;
+
+	if (!from || asprintf(&aside, "%s/%lu", t->trash, s->slot) < 0)
+		return -ENOMEM;
+	r = sys_rename(t->sys, from, aside);
+	if (r < 0)
+		return fail(t, s->path, s->at_temp ? "cannot move the old pin aside" : "cannot unpin",
+			    r);
 	r = push(t, (struct undo){ .kind = UNDO_MOVE_BACK,
-				   .path = strdup(path),
+				   .path = strdup(from),
 				   .aside = strdup(aside),
 				   .fd = -1 });
-	return r ?: check_moved(t, path, aside, ino);
+	r = r ?: check_moved(t, s->path, aside, s->ino);
+	if (r == 0 && !s->at_temp)
+		ledger_remove(&t->ledger, s->path);
+	return r;
 }
 
 /* The identity of the pin this run made for w, for the ledger: its inode
@@ -319,55 +322,62 @@ static int remember(struct txn *t, const struct desired_pin *w, const char *tmp,
 	return r;
 }
 
-/* Pins fd under a temporary name beside its place, gives it its mode and
- * owner, and renames it into place; when something is there (old, the
- * object a replace is planned for), the two are exchanged atomically and
- * the old one moved aside. */
-static int place(struct txn *t, const struct desired_pin *w, int fd,
-		 const struct observed_entry *old)
+/* Pins the new object of the step's pin under its temporary name, with
+ * its mode and owner. */
+static int step_pin(struct txn *t, const struct plan_step *s)
 {
-	_cleanup_free_ char *path = strdup(w->path);
-	_cleanup_free_ char *tmp = NULL;
-	const char *slash = strrchr(w->path, '/');
-	int dir_len = slash ? (int)(slash - w->path + 1) : 0;
-	mode_t mode = w->attrs->mode >= 0 ? (mode_t)w->attrs->mode : DEFAULT_PIN_MODE;
-	bool replace = old != NULL;
-	struct undo *u;
+	const struct desired_pin *w = s->want;
+	int fd = w->kind == DESIRED_MAP ? t->ol.map_fds[w->index] : t->ol.prog_fds[w->index];
+	_cleanup_free_ char *tmp = temp_name(t, s->path, s->temp);
 	int r;
 
-	if (!path)
-		return -ENOMEM;
-	if (asprintf(&tmp, "%.*s" PLAN_TEMP_PREFIX "%s_%lu", dir_len, w->path, t->run,
-		     t->tmp_seq++) < 0)
+	if (!tmp)
 		return -ENOMEM;
 	r = sys_obj_pin(t->sys, fd, tmp);
 	if (r < 0)
-		return fail(t, path, "cannot pin", r);
+		return fail(t, s->path, "cannot pin", r);
 	r = push(t, (struct undo){ .kind = UNDO_UNLINK, .path = strdup(tmp), .fd = -1 });
 	if (r < 0)
 		return r;
 	r = remember(t, w, tmp, fd);
 	if (r < 0)
-		return fail(t, path, "cannot read back the pin", r);
-	r = sys_chmod(t->sys, tmp, mode);
-	if (r == 0 && (w->uid >= 0 || w->gid >= 0))
-		r = sys_chown(t->sys, tmp, (uid_t)w->uid, (gid_t)w->gid);
-	if (r < 0)
-		return fail(t, path, "cannot set mode or owner", r);
-	r = replace ? sys_exchange(t->sys, tmp, path) : sys_rename(t->sys, tmp, path);
-	if (r < 0)
-		return fail(t, path, "cannot rename into place", r);
-	/* What is left to undo is the placement (and, for a replace, the swap). */
-	u = &t->steps[t->n - 1];
+		return fail(t, s->path, "cannot read back the pin", r);
+	r = sys_chmod(t->sys, tmp, (mode_t)s->mode);
+	if (r == 0 && (s->uid >= 0 || s->gid >= 0))
+		r = sys_chown(t->sys, tmp, (uid_t)s->uid, (gid_t)s->gid);
+	return r < 0 ? fail(t, s->path, "cannot set mode or owner", r) : 0;
+}
+
+/* Renames the temporary pin into place, or swaps it with the old pin
+ * there; the undo record of the pin becomes that of the placement. */
+static int step_place(struct txn *t, const struct plan_step *s)
+{
+	bool replace = s->op == PLAN_OP_EXCHANGE;
+	_cleanup_free_ char *tmp = temp_name(t, s->path, s->temp);
+	char *path = strdup(s->path);
+	struct undo *u = NULL;
+	int r;
+
+	for (size_t i = t->n; tmp && i-- > 0 && !u;)
+		if (t->steps[i].kind == UNDO_UNLINK && strcmp(t->steps[i].path, tmp) == 0)
+			u = &t->steps[i];
+	if (!tmp || !path || !u) {
+		free(path);
+		return -ENOMEM;
+	}
+	r = replace ? sys_exchange(t->sys, tmp, s->path) : sys_rename(t->sys, tmp, s->path);
+	if (r < 0) {
+		free(path);
+		return fail(t, s->path, "cannot rename into place", r);
+	}
 	free(u->path);
 	*u = (struct undo){ .kind = replace ? UNDO_EXCHANGE : UNDO_UNLINK,
-			    .path = TAKE_PTR(path),
-			    .aside = replace ? strdup(tmp) : NULL,
+			    .path = path,
+			    .aside = replace ? TAKE_PTR(tmp) : NULL,
 			    .fd = -1 };
-	if (!replace)
-		return 0;
-	r = check_moved(t, w->path, tmp, old->ino);
-	return r ?: move_aside(t, tmp, old->ino);
+	if (replace && !u->aside)
+		return -ENOMEM;
+	return replace ? check_moved(t, s->path, u->aside, s->ino) : 0;
 }
 
 static size_t value_bytes(uint32_t type, uint32_t value_size)
@@ -421,7 +431,8 @@ static int read_one(int fd, char *prev, bool *started, size_t klen, void *key, v
 /* Copies every entry of the old map that fits into the new one.  Entries
  * fit when key and value sizes are unchanged and the new map takes them
  * (an array index beyond the new max_entries, a full hash, do not). */
-static int migrate(struct txn *t, const struct plan_change *c, int old_fd, int new_fd)
+static int migrate(struct txn *t, const char *path, const struct plan_change *c, int old_fd,
+		   int new_fd)
 {
 	const struct observed_entry *h = c->have;
 	const struct desired_spec *s = &c->want->spec;
@@ -435,7 +446,7 @@ static int migrate(struct txn *t, const struct plan_change *c, int old_fd, int n
 	int r = sys_step(t->sys), n;
 
 	if (r < 0)
-		return fail(t, c->path, "cannot migrate the map's entries", r);
+		return fail(t, path, "cannot migrate the map's entries", r);
 	if (!keys || !vals || !token || !prev)
 		return -ENOMEM;
 	for (;;) {
@@ -446,7 +457,7 @@ static int migrate(struct txn *t, const struct plan_change *c, int old_fd, int n
 			continue;
 		}
 		if (n < 0)
-			return fail(t, c->path, "cannot read the old map", n);
+			return fail(t, path, "cannot read the old map", n);
 		if (n == 0)
 			break;
 		for (int i = 0; i < n; i++) {
@@ -458,26 +469,10 @@ static int migrate(struct txn *t, const struct plan_change *c, int old_fd, int n
 		}
 	}
 	if (dropped)
-		diag_warning(t->d, &(struct diag_loc){ .file = c->path },
+		diag_warning(t->d, &(struct diag_loc){ .file = path },
 			     "migrate: %zu entries copied, %zu did not fit the new map", copied,
 			     dropped);
 	return 0;
-}
-
-static const struct plan_change *change_for(const struct txn *t, const struct desired_pin *w,
-					    size_t *ret_index)
-{
-	ssize_t ci = t->pin_change[w - t->in->desired->pins];
-
-	if (ci < 0)
-		return NULL;
-	*ret_index = (size_t)ci;
-	return &t->in->plan->changes[ci];
-}
-
-static bool makes_anew(const struct plan_change *c)
-{
-	return c && (c->action == PLAN_CREATE || c->action == PLAN_REPLACE);
 }
 
 /* The object at a pin path, to migrate from or to wire programs to: the
@@ -499,16 +494,13 @@ static int open_pin(struct txn *t, const char *path, uint32_t id, int *ret_fd)
 	return 0;
 }
 
-/* What a load of one object is given and hands back. */
-struct object_load {
-	bool *want, *make;
-	int *map_fds, *prog_fds;
-	const struct diag_loc **prog_locs;
-	const char **map_pins; /* per map: its pin, to name it in messages and undo records */
-};
 
-static void object_load_done(struct object_load *ol, const struct objfile *of)
+static void object_load_done(struct object_load *ol, const struct desired *des)
 {
+	const struct objfile *of = ol->object == SIZE_MAX ? NULL : des->objfiles[ol->object];
+
+	if (!of)
+		return;
 	for (size_t i = 0; ol->map_fds && i < of->n_maps; i++)
 		if (ol->map_fds[i] >= 0)
 			close(ol->map_fds[i]);
@@ -521,6 +513,7 @@ static void object_load_done(struct object_load *ol, const struct objfile *of)
 	free(ol->prog_fds);
 	free(ol->prog_locs);
 	free(ol->map_pins);
+	*ol = (struct object_load){ .object = SIZE_MAX };
 }
 
 /* Before the load writes slot key of a kept prog array: the program there
@@ -548,7 +541,7 @@ static int keep_slot(void *ctx, size_t map, int map_fd, uint32_t key)
 		return r;
 	}
 	return push(t, (struct undo){ .kind = UNDO_SLOT,
-				      .path = strdup(t->slot_paths && t->slot_paths[map] ? t->slot_paths[map]
+				      .path = strdup(t->ol.map_pins[map] ? t->ol.map_pins[map]
 									       : "?"),
 				      .fd = fd,
 				      .key = key,
@@ -568,145 +561,134 @@ static bool uses_kept_maps(const struct objfile *of, const bool *want)
 	return false;
 }
 
-/* Loads one object for the pins this plan makes of it: its maps made anew
- * (migrated where asked) and its programs loaded, wired to the maps kept in
- * place, and each placed.  Objects with nothing made are not loaded. */
-static int apply_object(struct txn *t, size_t k)
+/* Loads one object for the pins the steps up to the next load make of it:
+ * its maps made anew, and its programs, wired to the maps kept in place. */
+static int step_load(struct txn *t, size_t at)
 {
-	const struct objfile *of = t->in->desired->objfiles[k];
 	const struct desired *des = t->in->desired;
-	struct object_load ol = { 0 };
-	bool any = false, kept;
+	const struct plan *p = t->in->plan;
+	size_t k = p->steps[at].object;
+	const struct objfile *of = des->objfiles[k];
+	struct object_load *ol = &t->ol;
 	int r = 0;
 
-	ol.want = calloc(of->n_progs + 1, sizeof(*ol.want));
-	ol.make = calloc(of->n_maps + 1, sizeof(*ol.make));
-	ol.map_fds = malloc((of->n_maps + 1) * sizeof(*ol.map_fds));
-	ol.prog_fds = malloc((of->n_progs + 1) * sizeof(*ol.prog_fds));
-	ol.prog_locs = calloc(of->n_progs + 1, sizeof(*ol.prog_locs));
-	ol.map_pins = calloc(of->n_maps + 1, sizeof(*ol.map_pins));
-	if (!ol.want || !ol.make || !ol.map_fds || !ol.prog_fds || !ol.prog_locs || !ol.map_pins) {
-		r = -ENOMEM;
-		goto out;
-	}
+	object_load_done(ol, des);
+	ol->object = k;
+	ol->want = calloc(of->n_progs + 1, sizeof(*ol->want));
+	ol->make = calloc(of->n_maps + 1, sizeof(*ol->make));
+	ol->map_fds = malloc((of->n_maps + 1) * sizeof(*ol->map_fds));
+	ol->prog_fds = malloc((of->n_progs + 1) * sizeof(*ol->prog_fds));
+	ol->prog_locs = calloc(of->n_progs + 1, sizeof(*ol->prog_locs));
+	ol->map_pins = calloc(of->n_maps + 1, sizeof(*ol->map_pins));
+	if (!ol->want || !ol->make || !ol->map_fds || !ol->prog_fds || !ol->prog_locs ||
+	    !ol->map_pins)
+		return -ENOMEM;
 	for (size_t i = 0; i < of->n_maps; i++)
-		ol.map_fds[i] = -1;
+		ol->map_fds[i] = -1;
 	for (size_t i = 0; i < of->n_progs; i++)
-		ol.prog_fds[i] = -1;
+		ol->prog_fds[i] = -1;
+	for (size_t i = at + 1; i < p->n_steps && p->steps[i].op != PLAN_OP_LOAD; i++) {
+		const struct desired_pin *w = p->steps[i].want;
+
+		if (p->steps[i].op != PLAN_OP_PIN)
+			continue;
+		if (w->kind == DESIRED_MAP)
+			ol->make[w->index] = true;
+		else
+			ol->want[w->index] = true;
+	}
 	for (size_t i = t->obj_first[k]; i != SIZE_MAX; i = t->pin_next[i]) {
 		const struct desired_pin *w = &des->pins[i];
-		size_t ci;
-		bool anew = makes_anew(change_for(t, w, &ci));
 
-		if (w->kind == DESIRED_MAP) {
-			ol.make[w->index] = anew;
-			ol.map_pins[w->index] = w->path;
-		} else {
-			ol.want[w->index] = anew;
-			ol.prog_locs[w->index] = &w->loc;
-		}
-		any |= anew;
+		if (w->kind == DESIRED_MAP)
+			ol->map_pins[w->index] = w->path;
+		else
+			ol->prog_locs[w->index] = &w->loc;
 	}
-	if (!any)
-		goto out;
 	/* The maps kept in place: the programs loaded now use them, slots
 	 * name them, and libbpf would make anew any map it is not handed.  A
 	 * legacy object that only gets new maps needs none of them open. */
-	kept = uses_kept_maps(of, ol.want);
-	for (size_t i = t->obj_first[k]; kept && i != SIZE_MAX; i = t->pin_next[i]) {
+	for (size_t i = t->obj_first[k]; uses_kept_maps(of, ol->want) && i != SIZE_MAX;
+	     i = t->pin_next[i]) {
 		const struct desired_pin *w = &des->pins[i];
 		const struct observed_entry *h;
 
-		if (w->kind != DESIRED_MAP || ol.make[w->index])
+		if (w->kind != DESIRED_MAP || ol->make[w->index])
 			continue;
-		h = t->in->observed ? observed_find(t->in->observed, w->path) : NULL;
-		r = open_pin(t, w->path, h ? h->id : 0, &ol.map_fds[w->index]);
+		h = observed_find(t->in->observed, w->path);
+		r = open_pin(t, w->path, h ? h->id : 0, &ol->map_fds[w->index]);
 		if (r < 0)
-			goto out;
+			return r;
 	}
-	t->slot_paths = ol.map_pins;
-	r = loader_load(of,
-			&(struct loader_job){ .want = ol.want,
-					      .make = ol.make,
-					      .map_fds = ol.map_fds,
-					      .prog_locs = ol.prog_locs,
-					      .map_pins = ol.map_pins,
-					      .log = t->in->verifier_log,
-					      .kept_slot = keep_slot,
-					      .ctx = t },
-			t->sys, t->d, ol.prog_fds);
-	t->slot_paths = NULL;
-	if (r < 0)
-		goto out;
-	/* Maps first, then the programs that use them, in the plan's order. */
-	for (int pass = 0; pass < 2 && r == 0; pass++)
-		for (size_t i = t->obj_first[k]; i != SIZE_MAX && r == 0; i = t->pin_next[i]) {
-			const struct desired_pin *w = &des->pins[i];
-			size_t ci = 0;
-			const struct plan_change *c = change_for(t, w, &ci);
-			_cleanup_close_ int old_fd = -1;
-			int fd;
-
-			if (!makes_anew(c) || (w->kind == DESIRED_MAP) != (pass == 0))
-				continue;
-			fd = w->kind == DESIRED_MAP ? ol.map_fds[w->index] : ol.prog_fds[w->index];
-			t->status[ci] = "failed";
-			r = ensure_parents(t, w->path,
-					   w->attrs->dir_mode >= 0 ? (mode_t)w->attrs->dir_mode
-								   : DEFAULT_DIR_MODE,
-					   w->manifest->name);
-			if (r == 0 && w->kind == DESIRED_MAP && c->action == PLAN_REPLACE &&
-			    c->policy == ON_INCOMPATIBLE_MIGRATE && c->have->kind == OBSERVED_MAP) {
-				r = open_pin(t, w->path, c->have->id, &old_fd);
-				if (r == 0)
-					r = migrate(t, c, old_fd, fd);
-			}
-			if (r == 0)
-				r = place(t, w, fd, c->action == PLAN_REPLACE ? c->have : NULL);
-			if (r == 0)
-				done(t, ci);
-		}
-out:
-	object_load_done(&ol, of);
-	return r;
+	return loader_load(of,
+			   &(struct loader_job){ .want = ol->want,
+						 .make = ol->make,
+						 .map_fds = ol->map_fds,
+						 .prog_locs = ol->prog_locs,
+						 .map_pins = ol->map_pins,
+						 .log = t->in->verifier_log,
+						 .kept_slot = keep_slot,
+						 .ctx = t },
+			   t->sys, t->d, ol->prog_fds);
 }
 
-static int apply_update(struct txn *t, const struct plan_change *c)
+static int step_migrate(struct txn *t, const struct plan_step *s)
 {
-	const struct desired_pin *w = c->want;
-	const char *path = c->path;
-	int r = same_pin(t, path, c->have->ino);
+	_cleanup_close_ int old_fd = -1;
+	int r = open_pin(t, s->path, s->id, &old_fd);
+
+	return r ?: migrate(t, s->path, &t->in->plan->changes[s->change], old_fd,
+			    t->ol.map_fds[s->want->index]);
+}
+
+static int step_attrs(struct txn *t, const struct plan_step *s)
+{
+	const struct observed_entry *h = t->in->plan->changes[s->change].have;
+	int r = same_pin(t, s->path, s->ino);
 
 	if (r < 0)
-		return fail(t, path, "cannot change mode or owner", r);
+		return fail(t, s->path, "cannot change mode or owner", r);
 	r = push(t, (struct undo){ .kind = UNDO_ATTRS,
-				   .path = strdup(path),
+				   .path = strdup(s->path),
 				   .fd = -1,
-				   .mode = c->have->mode,
-				   .uid = c->have->uid,
-				   .gid = c->have->gid });
+				   .mode = h->mode,
+				   .uid = h->uid,
+				   .gid = h->gid });
 	if (r < 0)
 		return r;
-	if (w->attrs->mode >= 0)
-		r = sys_chmod(t->sys, path, (mode_t)w->attrs->mode);
+	if (s->mode >= 0)
+		r = sys_chmod(t->sys, s->path, (mode_t)s->mode);
 	if (r < 0) {
 		/* Nothing changed: no undo to run (and report as failing). */
 		undo_free(&t->steps[--t->n]);
-		return fail(t, path, "cannot change mode or owner", r);
+		return fail(t, s->path, "cannot change mode or owner", r);
 	}
-	if (w->uid >= 0 || w->gid >= 0)
-		r = sys_chown(t->sys, path, (uid_t)w->uid, (gid_t)w->gid);
-	return r < 0 ? fail(t, path, "cannot change mode or owner", r) : 0;
+	if (s->uid >= 0 || s->gid >= 0)
+		r = sys_chown(t->sys, s->path, (uid_t)s->uid, (gid_t)s->gid);
+	return r < 0 ? fail(t, s->path, "cannot change mode or owner", r) : 0;
 }
 
-static int apply_delete(struct txn *t, const struct plan_change *c)
+/* A directory the plan found empty once the steps before are taken; one
+ * that is no longer the directory planned, or is not empty, stays. */
+static int step_rmdir(struct txn *t, const struct plan_step *s)
 {
-	int r = move_aside(t, c->path, c->have->ino);
+	struct stat st;
+	int r;
 
+	if (sys_stat(t->sys, s->path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_ino != s->ino)
+		return 0;
+	r = st.st_nlink > 2 ? -ENOTEMPTY : sys_rmdir(t->sys, s->path);
+	if (r == -ENOTEMPTY || r == -EEXIST || r == -ENOENT)
+		return 0;
 	if (r < 0)
-		return r;
-	ledger_remove(&t->ledger, c->path);
-	return 0;
+		return fail(t, s->path, *s->manifest ? "cannot remove the empty directory"
+						     : "cannot remove a leftover trash directory",
+			    r);
+	ledger_remove(&t->ledger, s->path);
+	return push(t, (struct undo){ .kind = UNDO_MKDIR,
+				      .path = strdup(s->path),
+				      .fd = -1,
+				      .mode = (mode_t)s->mode });
 }
 
 static bool in_set(const struct manifest_set *set, const char *name)
@@ -717,66 +699,30 @@ static bool in_set(const struct manifest_set *set, const char *name)
 	return false;
 }
 
-/* The directories this tool made for the manifests, once empty, deepest
- * first; and empty trash directories that killed runs left at the root. */
-static int remove_empty_dirs(struct txn *t)
+/* The manifests' directory records that stay: one no longer the directory
+ * made goes; one recorded before it was made is known by its inode from
+ * now on. */
+static int settle_dirs(struct txn *t)
 {
-	for (size_t i = 0; t->in->observed && i < t->in->observed->n; i++) {
-		const struct observed_entry *e = &t->in->observed->entries[i];
-		int r;
-
-		if (e->kind != OBSERVED_DIR || ledger_temp_of(&t->ledger, e->path) != LEDGER_TEMP_TRASH)
-			continue;
-		r = sys_rmdir(t->sys, e->path);
-		if (r == -ENOTEMPTY || r == -EEXIST || r == -ENOENT)
-			continue;
-		if (r < 0)
-			return fail(t, e->path, "cannot remove a leftover trash directory", r);
-		r = push(t, (struct undo){ .kind = UNDO_MKDIR,
-					   .path = strdup(e->path),
-					   .fd = -1,
-					   .mode = e->mode });
-		if (r < 0)
-			return r;
-	}
 	for (size_t i = t->ledger.n; i-- > 0;) {
 		const struct ledger_entry *e = &t->ledger.entries[i];
-		_cleanup_free_ char *path = NULL;
 		struct stat st;
-		int r;
 
 		if (!e->is_dir || !in_set(t->in->set, e->manifest))
 			continue;
-		/* Ours only while it is the directory made: the same inode, or
-		 * for one recorded before it was made, made by a recorded run
-		 * (which this run is, or one that was interrupted). */
 		if (sys_stat(t->sys, e->path, &st) < 0 || !S_ISDIR(st.st_mode) ||
 		    (e->ino && e->ino != st.st_ino) ||
 		    (!e->ino && (!e->run || !ledger_has_run(&t->ledger, e->run, strlen(e->run))))) {
 			ledger_remove(&t->ledger, e->path);
 			continue;
 		}
-		path = strdup(e->path); /* ledger_remove frees e->path */
-		if (!path)
-			return -ENOMEM;
-		r = st.st_nlink > 2 ? -ENOTEMPTY : sys_rmdir(t->sys, path);
-		if (r == -ENOTEMPTY || r == -EEXIST) {
-			/* It stays: one recorded before it was made is known by
-			 * its inode from now on. */
-			r = e->ino ? 0 : record_dir(&t->ledger, path, e->manifest, st.st_ino);
+		if (!e->ino) {
+			_cleanup_free_ char *path = strdup(e->path);
+			int r = path ? record_dir(&t->ledger, path, e->manifest, st.st_ino) : -ENOMEM;
+
 			if (r < 0)
 				return r;
-			continue;
 		}
-		if (r < 0)
-			return fail(t, path, "cannot remove the empty directory", r);
-		ledger_remove(&t->ledger, path);
-		r = push(t, (struct undo){ .kind = UNDO_MKDIR,
-					   .path = TAKE_PTR(path),
-					   .fd = -1,
-					   .mode = st.st_mode & 07777 });
-		if (r < 0)
-			return r;
 	}
 	return 0;
 }
@@ -796,9 +742,8 @@ static int record_pins(struct txn *t)
 	for (size_t i = 0; i < des->n_pins; i++) {
 		const struct desired_pin *w = &des->pins[i];
 		const struct observed_entry *h = NULL;
-		size_t ci;
 
-		if (!makes_anew(change_for(t, w, &ci)) && t->in->observed)
+		if (!t->placed[i].ino)
 			h = observed_find(t->in->observed, w->path);
 		rec[n] = (struct ledger_entry){ .path = w->path, .manifest = w->manifest->name };
 		if (h) {
@@ -826,72 +771,26 @@ static int check_dirs(struct txn *t)
 		return fail(t, path, "cannot check the directory", r);
 	return r < 0 ? fail(t, path, "a directory changed during the apply", r) : 0;
 }
-
-static int cmp_dir_records(const void *a, const void *b)
-{
-	return strcmp(((const struct ledger_entry *)a)->path, ((const struct ledger_entry *)b)->path);
-}
-
 /* Records the directories this run will make before it makes any, so that
- * a run killed half-way leaves directories the next run knows as its own. */
-static int save_intent(struct txn *t)
+ * a run killed half-way leaves directories the next run knows as its own,
+ * and the run, before it makes its first temporary name. */
+static int step_intent(struct txn *t)
 {
 	const struct plan *p = t->in->plan;
-	size_t n = 0, u = 0;
-	struct ledger_entry *dirs = NULL;
 	int r = 0;
 
-	for (size_t i = 0; i < p->n && r == 0; i++) {
-		const struct desired_pin *w = p->changes[i].want;
-		_cleanup_free_ char *path = NULL;
-		bool missing = false; /* a parent is: so is all below it */
+	for (size_t i = 0; i < p->n_steps && r == 0; i++) {
+		const struct plan_step *s = &p->steps[i];
 
-		if (!w || !makes_anew(&p->changes[i]))
-			continue;
-		path = strdup(w->path);
-		if (!path) {
-			r = -ENOMEM;
-			break;
-		}
-		for (char *slash = strchr(path, '/'); slash && r == 0;
-		     slash = strchr(slash + 1, '/')) {
-			struct stat st;
-
-			*slash = '\0';
-			if (!ledger_find(&t->ledger, path) &&
-			    (missing || (missing = sys_stat(t->sys, path, &st) < 0))) {
-				r = array_reserve(&dirs, n, sizeof(*dirs));
-				if (r < 0)
-					break;
-				dirs[n] = (struct ledger_entry){ .path = strdup(path),
-								 .manifest = w->manifest->name,
-								 .is_dir = true,
-								 .run = t->run };
-				if (!dirs[n++].path)
-					r = -ENOMEM;
-			}
-			*slash = '/';
-		}
+		if (s->op == PLAN_OP_MKDIR && !ledger_find(&t->ledger, s->path))
+			r = ledger_put(&t->ledger, &(struct ledger_entry){ .path = (char *)s->path,
+									   .manifest = (char *)s->manifest,
+									   .is_dir = true,
+									   .run = t->run });
 	}
-	/* Many pins share their parents: each directory once. */
-	if (r == 0 && n > 0) {
-		qsort(dirs, n, sizeof(*dirs), cmp_dir_records);
-		for (size_t i = 0; i < n; i++)
-			if (u == 0 || strcmp(dirs[u - 1].path, dirs[i].path) != 0)
-				dirs[u++] = dirs[i];
-			else
-				free(dirs[i].path);
-		n = u;
-		r = ledger_put_many(&t->ledger, dirs, n);
-	}
-	for (size_t i = 0; i < n; i++)
-		free(dirs[i].path);
-	free(dirs);
-	/* The run is recorded before it makes its first temporary name, so
-	 * that a run killed half-way leaves only names the next one knows. */
-	if (r == 0 && p->n > 0)
+	if (r == 0)
 		r = ledger_add_run(&t->ledger, t->run);
-	if (r < 0 || p->n == 0)
+	if (r < 0)
 		return r;
 	t->ledger_existed = access(t->ledger.file, F_OK) == 0;
 	r = sys_step(t->sys) ?: ledger_save(&t->ledger, t->d);
@@ -901,15 +800,99 @@ static int save_intent(struct txn *t)
 	return r;
 }
 
-/* After the ledger is written nothing is undone: the old pins go for good.
- * A failure here leaves temporary pins the next run removes. */
-static void commit(struct txn *t)
+/* What the manifests own now, saved: after this nothing is undone. */
+static int step_ledger(struct txn *t)
+{
+	int r = settle_dirs(t) ?: record_pins(t) ?: check_dirs(t);
+
+	if (r < 0)
+		return r;
+	/* Every leftover of the runs recorded before was deleted by this plan;
+	 * this run stays recorded while its trash still awaits the purge,
+	 * should the purge be cut short. */
+	ledger_clear_runs(&t->ledger);
+	if (t->trash)
+		r = ledger_add_run(&t->ledger, t->run);
+	if (r == 0)
+		r = sys_step(t->sys) ?: ledger_save(&t->ledger, t->d);
+	if (r < 0 && !t->d->n_errors)
+		fail_ledger(t, r);
+	return r;
+}
+
+/* After the ledger is written the old pins go for good.  A failure here
+ * leaves pins in the trash that the next run removes. */
+static int step_purge(struct txn *t)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (t->steps[i].kind == UNDO_MOVE_BACK)
 			sys_unlink(&t->quiet, t->steps[i].aside);
 	if (t->trash)
 		sys_rmdir(&t->quiet, t->trash);
+	return 0;
+}
+
+static int take(struct txn *t, size_t i)
+{
+	const struct plan_step *s = &t->in->plan->steps[i];
+
+	switch (s->op) {
+	case PLAN_OP_INTENT:
+		return step_intent(t);
+	case PLAN_OP_MKDIR:
+		return step_mkdir(t, s);
+	case PLAN_OP_LOAD:
+		return step_load(t, i);
+	case PLAN_OP_MIGRATE:
+		return step_migrate(t, s);
+	case PLAN_OP_PIN:
+		return step_pin(t, s);
+	case PLAN_OP_RENAME:
+	case PLAN_OP_EXCHANGE:
+		return step_place(t, s);
+	case PLAN_OP_MKTRASH:
+		return step_mktrash(t, s);
+	case PLAN_OP_TRASH:
+		return step_trash(t, s);
+	case PLAN_OP_ATTRS:
+		return step_attrs(t, s);
+	case PLAN_OP_RMDIR:
+		return step_rmdir(t, s);
+	case PLAN_OP_LEDGER:
+		return step_ledger(t);
+	case PLAN_OP_PURGE:
+		return step_purge(t);
+	case PLAN_OP_MAX:
+		break;
+	}
+	return -EINVAL;
+}
+
+/* The one loop: each step announced, then taken unless this is a dry run.
+ * A change is failed from its first step on, and done after its last. */
+static int run(struct txn *t, bool dry_run)
+{
+	const struct plan *p = t->in->plan;
+	int r = 0;
+
+	for (size_t i = 0; i < p->n_steps && r == 0; i++) {
+		size_t ci = p->steps[i].change;
+
+		if (t->in->announce)
+			t->in->announce(t->in->ctx, i);
+		if (dry_run)
+			continue;
+		if (ci != PLAN_NO_CHANGE)
+			t->status[ci] = APPLY_FAILED;
+		r = take(t, i);
+		if (r == 0 && ci != PLAN_NO_CHANGE && t->last_step[ci] == i) {
+			t->status[ci] = APPLY_DONE;
+			t->n_done++;
+			if (t->in->progress)
+				t->in->progress(t->in->ctx, t->n_done, p->n);
+		}
+	}
+	return r;
 }
 
 /* PID and start time (in clock ticks since boot, /proc/self/stat's 22nd
@@ -952,72 +935,35 @@ static int refuse(const struct plan *p, struct diag *d)
 			  p->n_refused, p->n_refused == 1 ? "" : "s"),
 	       -EPERM;
 }
-
-static int run(struct txn *t)
+static int prepare(struct txn *t)
 {
-	const struct desired *des = t->in->desired;
 	const struct plan *p = t->in->plan;
-	int r = 0;
+	size_t n_pins = t->in->desired->n_pins;
 
-	t->pin_change = malloc((des->n_pins + 1) * sizeof(*t->pin_change));
-	t->placed = calloc(des->n_pins + 1, sizeof(*t->placed));
-	if (!t->pin_change || !t->placed)
+	t->last_step = calloc(p->n + 1, sizeof(*t->last_step));
+	t->placed = calloc(n_pins + 1, sizeof(*t->placed));
+	if (!t->last_step || !t->placed)
 		return -ENOMEM;
-	for (size_t i = 0; i < des->n_pins; i++)
-		t->pin_change[i] = -1;
-	for (size_t i = 0; i < p->n; i++)
-		if (p->changes[i].want)
-			t->pin_change[p->changes[i].want - des->pins] = (ssize_t)i;
-	r = desired_pins_by_object(des, &t->obj_first, &t->pin_next);
-	if (r < 0)
-		return r;
-
-	r = save_intent(t);
-	for (size_t k = 0; k < des->n_objfiles && r == 0; k++)
-		if (des->objfiles[k])
-			r = apply_object(t, k);
-	for (size_t i = 0; i < p->n && r == 0; i++) {
-		const struct plan_change *c = &p->changes[i];
-
-		if (c->action != PLAN_UPDATE && c->action != PLAN_DELETE)
-			continue;
-		t->status[i] = "failed";
-		r = c->action == PLAN_UPDATE ? apply_update(t, c) : apply_delete(t, c);
-		if (r == 0)
-			done(t, i);
-	}
-	if (r == 0)
-		r = remove_empty_dirs(t);
-	if (r == 0)
-		r = record_pins(t);
-	if (r == 0)
-		r = check_dirs(t);
-	if (r == 0) {
-		/* Every leftover of the runs recorded before was deleted by this
-		 * plan; this run stays recorded while its trash still awaits the
-		 * commit, should the commit be cut short. */
-		ledger_clear_runs(&t->ledger);
-		if (t->trash)
-			r = ledger_add_run(&t->ledger, t->run);
-	}
-	if (r == 0) {
-		r = sys_step(t->sys) ?: ledger_save(&t->ledger, t->d);
-		if (r < 0 && !t->d->n_errors)
-			fail_ledger(t, r);
-	}
-	return r;
+	for (size_t i = 0; i < p->n_steps; i++)
+		if (p->steps[i].change != PLAN_NO_CHANGE)
+			t->last_step[p->steps[i].change] = i;
+	return desired_pins_by_object(t->in->desired, &t->obj_first, &t->pin_next) ?:
+	       ledger_copy(t->in->ledger, &t->ledger);
 }
 
-int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, const char **status)
+int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d,
+	      enum apply_status *status)
 {
-	struct txn t = { .in = in, .sys = sys, .d = d, .status = status };
+	struct txn t = { .in = in, .sys = sys, .d = d, .status = status, .ol.object = SIZE_MAX };
 	size_t errors = d->n_errors;
 	int r;
 
 	for (size_t i = 0; i < in->plan->n; i++)
-		status[i] = NULL;
+		status[i] = APPLY_UNTRIED;
 	if (in->plan->n_refused)
 		return refuse(in->plan, d);
+	if (in->dry_run)
+		return run(&t, true);
 	run_token(t.run);
 	r = sys_open_root(sys, in->root);
 	if (r < 0)
@@ -1025,9 +971,10 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, con
 				  "cannot open the root (apply needs it, and /proc): %s", DIAG_STRERROR(-r)),
 		       r;
 	t.quiet = sys_quiet(sys);
-	r = ledger_copy(in->ledger, &t.ledger);
+	r = prepare(&t);
 	if (r == 0)
-		r = run(&t);
+		r = run(&t, false);
+	object_load_done(&t.ol, in->desired);
 	if (r < 0) {
 		size_t stuck = rollback(&t);
 
@@ -1037,8 +984,8 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, con
 		else if (t.intent_saved)
 			unlink(t.ledger.file);
 		for (size_t i = 0; i < in->plan->n; i++)
-			if (status[i] && strcmp(status[i], "done") == 0)
-				status[i] = "rolled_back";
+			if (status[i] == APPLY_DONE)
+				status[i] = APPLY_ROLLED_BACK;
 		if (stuck)
 			diag_error(d, NULL, "apply failed; %zu step%s could not be undone (see above)",
 				   stuck, stuck == 1 ? "" : "s");
@@ -1048,7 +995,6 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, con
 		else
 			diag_error(d, NULL, "apply failed; every change was rolled back");
 	} else {
-		commit(&t);
 		/* The new ledger replaces the loaded one. */
 		ledger_done(in->ledger);
 		*in->ledger = t.ledger;
@@ -1057,7 +1003,7 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, con
 	for (size_t i = 0; i < t.n; i++)
 		undo_free(&t.steps[i]);
 	free(t.steps);
-	free(t.pin_change);
+	free(t.last_step);
 	free(t.placed);
 	free(t.obj_first);
 	free(t.pin_next);

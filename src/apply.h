@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* apply: carries out a plan on the live tree, all or nothing.  New objects are
- * pinned under temporary names beside their place and renamed into it; every
- * step is journaled and undone in reverse on any failure. */
+/* apply: one executor over a plan's steps.  A real run takes them in order,
+ * all or nothing: new objects are pinned under temporary names beside their
+ * place and renamed into it, every step leaves an undo record, and any
+ * failure undoes them all in reverse.  A dry run goes through the same
+ * steps and only announces them. */
 #ifndef BPFPROV_APPLY_H
 #define BPFPROV_APPLY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "desired.h"
@@ -14,6 +17,15 @@
 #include "manifest.h"
 #include "plan.h"
 #include "sys.h"
+
+/* What became of a change. */
+enum apply_status {
+	APPLY_UNTRIED = 0,
+	APPLY_DONE,
+	APPLY_FAILED,
+	APPLY_ROLLED_BACK,
+	APPLY_STATUS_MAX,
+};
 
 struct apply_input {
 	const char *root;
@@ -25,18 +37,25 @@ struct apply_input {
 	 * the inodes of directories the rollback had to make again. */
 	struct ledger *ledger;
 	bool destroy;
+	bool dry_run; /* announce the steps, take none: no root, lock or kernel needed */
 	FILE *verifier_log; /* a refused program's whole verifier log goes here (-v), or NULL */
+	/* Called before each step is taken (or, in a dry run, would be), with
+	 * its index in plan->steps; may be NULL.  Rendering is the caller's. */
+	void (*announce)(void *ctx, size_t step);
 	/* Called after each change is made, with how many of how many are done;
-	 * may be NULL.  Rendering is the caller's business. */
+	 * may be NULL. */
 	void (*progress)(void *ctx, size_t done, size_t total);
-	void *progress_ctx;
+	void *ctx; /* for announce and progress */
 };
 
-/* Executes in->plan.  status must have room for plan->n entries and receives
- * each change's outcome: "done", "failed", "rolled_back", or NULL when it
- * was never tried.  Returns 0, or a negative errno with the reason in d once
- * every step taken has been undone (-EPERM: the plan holds refused changes,
- * and nothing was tried). */
-int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d, const char **status);
+/* Executes in->plan's steps.  status must have room for plan->n entries
+ * and receives each change's outcome.  Returns 0, or a negative errno with
+ * the reason in d once every step taken has been undone (-EPERM: the plan
+ * holds refused changes, and nothing was tried). */
+int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d,
+	      enum apply_status *status);
+
+/* "done", "failed", "rolled_back"; NULL for a change never tried. */
+const char *apply_status_str(enum apply_status s);
 
 #endif

@@ -352,11 +352,76 @@ static void progress(void *ctx, size_t done, size_t total)
 	fprintf(stderr, "\r\033[Kapplying: %zu/%zu", done, total);
 }
 
+/* Each step as it is taken, or in a dry run would be: under -v, and for
+ * tests (BPF_PROVISION_TRACE_STEPS) in one form for both, to compare. */
+struct announcer {
+	const struct plan *plan;
+	bool dry_run, verbose;
+	FILE *trace;
+};
+
+static void announce(void *ctx, size_t step)
+{
+	const struct announcer *a = ctx;
+
+	if (a->trace) {
+		fputs("bpf-provision: step: ", a->trace);
+		report_step(a->plan, step, a->trace);
+		fputc('\n', a->trace);
+	}
+	if (a->verbose) {
+		fputs(a->dry_run ? "would " : "", stderr);
+		report_step(a->plan, step, stderr);
+		fputc('\n', stderr);
+	}
+}
+
+static void progress(void *ctx, size_t done, size_t total);
+
+/* Progress only for a person: a terminal on stderr, text output, not quiet. */
+static bool show_progress(const struct options *opts);
+
+/* The one executor over the plan's steps, for real or as a dry run. */
+static int execute(const struct options *opts, struct session *s, bool destroy, bool dry_run,
+		   struct sys *sys, enum apply_status *status)
+{
+	const char *trace = getenv("BPF_PROVISION_TRACE_STEPS");
+	struct announcer a = { .plan = &s->plan,
+			       .dry_run = dry_run,
+			       .verbose = opts->verbose > 0 && !opts->quiet,
+			       /* An absolute path: the steps are appended there, not to stderr. */
+			       .trace = !trace ? NULL : trace[0] == '/' ? fopen(trace, "ae") : stderr };
+	int r;
+
+	r = apply_run(&(struct apply_input){ .root = s->root,
+						.set = &s->set,
+						.desired = &s->des,
+						.plan = &s->plan,
+						.observed = &s->obs,
+						.ledger = &s->ledger,
+						.destroy = destroy,
+						.dry_run = dry_run,
+						.verifier_log = opts->verbose ? stderr : NULL,
+						.announce = a.trace || a.verbose ? announce : NULL,
+						.progress = show_progress(opts) ? progress : NULL,
+						.ctx = &a },
+		      sys, &s->d, status);
+	if (a.trace && a.trace != stderr)
+		fclose(a.trace);
+	return r;
+}
+
 static int run_plan(const struct options *opts, int argc, char **argv, bool destroy)
 {
 	struct session s = { 0 };
 	int status = session_plan(opts, argc, argv, destroy, false, &s);
+	_cleanup_free_ enum apply_status *st = NULL;
 
+	if (status == EXIT_OK && !s.plan.n_refused) {
+		st = calloc(s.plan.n + 1, sizeof(*st));
+		if (!st || execute(opts, &s, destroy, true, NULL, st) < 0)
+			status = EXIT_FAIL;
+	}
 	if (status == EXIT_OK) {
 		if (report_plan(&s.plan, s.root, true, NULL, opts->output == OUTPUT_JSON, stdout) < 0)
 			status = EXIT_FAIL;
@@ -377,7 +442,7 @@ static int cmd_plan(const struct options *opts, int argc, char **argv)
 static int run_apply(const struct options *opts, int argc, char **argv, bool destroy)
 {
 	struct session s = { 0 };
-	_cleanup_free_ const char **status = NULL;
+	_cleanup_free_ enum apply_status *status = NULL;
 	bool printed = false;
 	struct sys sys;
 	int code, r;
@@ -391,16 +456,7 @@ static int run_apply(const struct options *opts, int argc, char **argv, bool des
 		goto out;
 	}
 	sys_init(&sys);
-	r = apply_run(&(struct apply_input){ .root = s.root,
-					     .set = &s.set,
-					     .desired = &s.des,
-					     .plan = &s.plan,
-					     .observed = &s.obs,
-					     .ledger = &s.ledger,
-					     .destroy = destroy,
-					     .verifier_log = opts->verbose ? stderr : NULL,
-					     .progress = show_progress(opts) ? progress : NULL },
-		      &sys, &s.d, status);
+	r = execute(opts, &s, destroy, false, &sys, status);
 	if (show_progress(opts) && s.plan.n)
 		fputs("\r\033[K", stderr);
 	code = r < 0 ? EXIT_FAIL : EXIT_OK;

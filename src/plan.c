@@ -27,6 +27,19 @@ const char *plan_action_str(enum plan_action a)
 	return a >= 0 && a < PLAN_ACTION_MAX ? action_names[a] : NULL;
 }
 
+static const char *const op_names[PLAN_OP_MAX] = {
+	[PLAN_OP_INTENT] = "intent",	 [PLAN_OP_MKDIR] = "mkdir",   [PLAN_OP_LOAD] = "load",
+	[PLAN_OP_MIGRATE] = "migrate",	 [PLAN_OP_PIN] = "pin",	      [PLAN_OP_RENAME] = "rename",
+	[PLAN_OP_EXCHANGE] = "exchange", [PLAN_OP_MKTRASH] = "mktrash", [PLAN_OP_TRASH] = "trash",
+	[PLAN_OP_ATTRS] = "attrs",	 [PLAN_OP_RMDIR] = "rmdir",   [PLAN_OP_LEDGER] = "ledger",
+	[PLAN_OP_PURGE] = "purge",
+};
+
+const char *plan_op_str(enum plan_op op)
+{
+	return op >= 0 && op < PLAN_OP_MAX ? op_names[op] : NULL;
+}
+
 bool plan_has_changes(const struct plan *p)
 {
 	return p->n > 0;
@@ -39,6 +52,9 @@ void plan_done(struct plan *p)
 	for (size_t i = 0; i < p->n; i++)
 		free(p->changes[i].reason);
 	free(p->changes);
+	for (size_t i = 0; i < p->n_steps; i++)
+		free(p->steps[i].dir);
+	free(p->steps);
 	*p = (struct plan){ 0 };
 }
 
@@ -429,6 +445,349 @@ static int cmp_changes(const void *a, const void *b)
 	return dx ? strcmp(y->path, x->path) : strcmp(x->path, y->path);
 }
 
+/* Modes of what apply makes where the manifest gives none. */
+#define DEFAULT_PIN_MODE 0600
+#define DEFAULT_DIR_MODE 0700
+
+/* A sorted set of paths, borrowed. */
+struct path_set {
+	const char **items;
+	size_t n;
+};
+
+static int cmp_str(const void *key, const void *elem)
+{
+	return strcmp(key, *(const char *const *)elem);
+}
+
+static bool path_set_has(const struct path_set *ps, const char *path)
+{
+	return ps->n && bsearch(path, ps->items, ps->n, sizeof(*ps->items), cmp_str);
+}
+
+static int path_set_add(struct path_set *ps, const char *path)
+{
+	size_t lo = 0, hi = ps->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(ps->items[mid], path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (array_reserve(&ps->items, ps->n, sizeof(*ps->items)) < 0)
+		return -ENOMEM;
+	memmove(ps->items + lo + 1, ps->items + lo, (ps->n - lo) * sizeof(*ps->items));
+	ps->items[lo] = path;
+	ps->n++;
+	return 0;
+}
+
+/* What turning changes into steps needs to know. */
+struct stepper {
+	const struct plan_input *in;
+	struct plan *p;
+	const struct desired_pin **sorted; /* the declared pins, by path */
+	size_t n_want;
+	size_t *pin_change;     /* per declared pin: its change, or PLAN_NO_CHANGE */
+	struct path_set made;   /* directories the steps make */
+	struct path_set gone;   /* directories the steps remove */
+	struct path_set deleted; /* pins the steps unpin for good */
+	unsigned long seq;      /* numbers temporary names and trash slots */
+	bool trash;             /* MKTRASH is taken */
+};
+
+static int add_step(struct stepper *st, struct plan_step s)
+{
+	struct plan *p = st->p;
+
+	if (array_reserve(&p->steps, p->n_steps, sizeof(*p->steps)) < 0) {
+		free(s.dir);
+		return -ENOMEM;
+	}
+	p->steps[p->n_steps++] = s;
+	return 0;
+}
+
+static bool makes_anew(const struct plan_change *c)
+{
+	return c && (c->action == PLAN_CREATE || c->action == PLAN_REPLACE);
+}
+
+static const struct plan_change *change_of(const struct stepper *st, const struct desired_pin *w)
+{
+	size_t ci = st->pin_change[w - st->in->desired->pins];
+
+	return ci == PLAN_NO_CHANGE ? NULL : &st->p->changes[ci];
+}
+
+/* The parents of w's path that neither exist nor are made yet. */
+static int make_parents(struct stepper *st, const struct desired_pin *w, size_t ci)
+{
+	_cleanup_free_ char *path = strdup(w->path);
+	int mode = w->attrs->dir_mode >= 0 ? w->attrs->dir_mode : DEFAULT_DIR_MODE;
+
+	if (!path)
+		return -ENOMEM;
+	for (char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
+		const struct observed_entry *e;
+		char *dir;
+		int r;
+
+		*slash = '\0';
+		e = observed_find(st->in->observed, path);
+		if ((!e || e->kind != OBSERVED_DIR) && !path_set_has(&st->made, path)) {
+			dir = strdup(path);
+			r = dir ? add_step(st, (struct plan_step){ .op = PLAN_OP_MKDIR,
+								  .path = dir,
+								  .dir = dir,
+								  .change = ci,
+								  .mode = mode,
+								  .manifest = w->manifest->name })
+				: -ENOMEM;
+			if (r == 0)
+				r = path_set_add(&st->made, dir);
+			if (r < 0)
+				return r;
+		}
+		*slash = '/';
+	}
+	return 0;
+}
+
+/* Moves the pin at path (or at temporary name temp) into the trash, made
+ * by the first step that needs it. */
+static int trash(struct stepper *st, const char *path, size_t ci, bool at_temp,
+		 unsigned long temp, ino_t ino)
+{
+	int r = 0;
+
+	if (!st->trash)
+		r = add_step(st, (struct plan_step){ .op = PLAN_OP_MKTRASH, .change = ci });
+	st->trash = true;
+	return r ?: add_step(st, (struct plan_step){ .op = PLAN_OP_TRASH,
+						      .path = path,
+						      .change = ci,
+						      .at_temp = at_temp,
+						      .temp = temp,
+						      .slot = st->seq++,
+						      .ino = ino });
+}
+
+/* The steps that make the pin w anew: its parents, the migration of the
+ * old map's entries, the pin under a temporary name, and the rename (or
+ * exchange, with the old pin then moved aside) into place. */
+static int make_pin(struct stepper *st, const struct desired_pin *w, size_t ci)
+{
+	const struct plan_change *c = &st->p->changes[ci];
+	bool replace = c->action == PLAN_REPLACE;
+	unsigned long temp = st->seq++;
+	int r = make_parents(st, w, ci);
+
+	if (r == 0 && w->kind == DESIRED_MAP && replace && c->policy == ON_INCOMPATIBLE_MIGRATE &&
+	    c->have->kind == OBSERVED_MAP)
+		r = add_step(st, (struct plan_step){ .op = PLAN_OP_MIGRATE,
+						      .path = w->path,
+						      .change = ci,
+						      .want = w,
+						      .ino = c->have->ino,
+						      .id = c->have->id });
+	if (r == 0)
+		r = add_step(st, (struct plan_step){
+					 .op = PLAN_OP_PIN,
+					 .path = w->path,
+					 .change = ci,
+					 .want = w,
+					 .temp = temp,
+					 .mode = w->attrs->mode >= 0 ? w->attrs->mode : DEFAULT_PIN_MODE,
+					 .uid = w->uid,
+					 .gid = w->gid });
+	if (r == 0)
+		r = add_step(st, (struct plan_step){ .op = replace ? PLAN_OP_EXCHANGE : PLAN_OP_RENAME,
+						      .path = w->path,
+						      .change = ci,
+						      .temp = temp,
+						      .ino = replace ? c->have->ino : 0 });
+	if (r == 0 && replace)
+		r = trash(st, w->path, ci, true, temp, c->have->ino);
+	return r;
+}
+
+/* Objects in manifest order, each loaded once for all the pins the plan
+ * makes of it: its maps placed first, then the programs that use them. */
+static int object_steps(struct stepper *st)
+{
+	const struct desired *des = st->in->desired;
+	_cleanup_free_ size_t *first = NULL, *next = NULL;
+	int r = desired_pins_by_object(des, &first, &next);
+
+	for (size_t k = 0; k < des->n_objfiles && r == 0; k++) {
+		bool any = false;
+
+		for (size_t i = first[k]; i != SIZE_MAX && !any; i = next[i])
+			any = makes_anew(change_of(st, &des->pins[i]));
+		if (!any)
+			continue;
+		r = add_step(st, (struct plan_step){ .op = PLAN_OP_LOAD,
+						      .change = PLAN_NO_CHANGE,
+						      .object = k,
+						      .want = &des->pins[first[k]] });
+		for (int pass = 0; pass < 2 && r == 0; pass++)
+			for (size_t i = first[k]; i != SIZE_MAX && r == 0; i = next[i]) {
+				const struct desired_pin *w = &des->pins[i];
+
+				if ((w->kind == DESIRED_MAP) == (pass == 0) &&
+				    makes_anew(change_of(st, w)))
+					r = make_pin(st, w, st->pin_change[i]);
+			}
+	}
+	return r;
+}
+
+static int cmp_desired_prefix(const void *key, const void *elem)
+{
+	const char *path = (*(const struct desired_pin *const *)elem)->path;
+	size_t n = strlen(key);
+	int c = strncmp(key, path, n);
+
+	/* As if the key were "key/": the paths below it are one run. */
+	return c ? c : '/' - (int)(unsigned char)path[n];
+}
+
+/* Whether the directory d holds nothing once the steps so far are taken:
+ * what is in it is unpinned or removed, and nothing is declared below it. */
+static bool empty_after(const struct stepper *st, const struct observed_entry *d)
+{
+	const struct observed *obs = st->in->observed;
+	size_t len = strlen(d->path), lo = 0, hi = obs->n;
+
+	if (d->error)
+		return false;
+	if (st->n_want && bsearch(d->path, st->sorted, st->n_want, sizeof(*st->sorted),
+				  cmp_desired_prefix))
+		return false;
+	/* The entries below d follow the first path not less than "d/". */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *m = obs->entries[mid].path;
+		int c = strncmp(m, d->path, len);
+
+		if (c < 0 || (c == 0 && (unsigned char)m[len] < '/'))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < obs->n; i++) {
+		const struct observed_entry *e = &obs->entries[i];
+
+		if (strncmp(e->path, d->path, len) != 0 || e->path[len] != '/')
+			break;
+		if (e->kind == OBSERVED_DIR ? !path_set_has(&st->gone, e->path)
+					    : !path_set_has(&st->deleted, e->path))
+			return false;
+	}
+	return true;
+}
+
+static int rmdir_step(struct stepper *st, const struct observed_entry *d, const char *manifest)
+{
+	int r = add_step(st, (struct plan_step){ .op = PLAN_OP_RMDIR,
+						  .path = d->path,
+						  .change = PLAN_NO_CHANGE,
+						  .ino = d->ino,
+						  .mode = (int)d->mode,
+						  .manifest = manifest });
+
+	return r ?: path_set_add(&st->gone, d->path);
+}
+
+/* Trash directories killed runs left, and the directories the tool made
+ * for the manifests, deepest first, once the plan leaves them empty. */
+static int dir_steps(struct stepper *st)
+{
+	const struct observed *obs = st->in->observed;
+	const struct ledger *l = st->in->ledger;
+	int r = 0;
+
+	for (size_t i = 0; i < obs->n && r == 0; i++)
+		if (obs->entries[i].kind == OBSERVED_DIR &&
+		    ledger_temp_of(l, obs->entries[i].path) == LEDGER_TEMP_TRASH &&
+		    empty_after(st, &obs->entries[i]))
+			r = rmdir_step(st, &obs->entries[i], "");
+	for (size_t i = l->n; i-- > 0 && r == 0;) {
+		const struct ledger_entry *e = &l->entries[i];
+		const struct observed_entry *d;
+
+		if (!e->is_dir || !set_find(st->in->set, e->manifest))
+			continue;
+		d = observed_find(obs, e->path);
+		/* Ours only while it is the directory made: the same inode, or
+		 * for one recorded before it was made, made by a recorded run. */
+		if (!d || d->kind != OBSERVED_DIR || (e->ino && e->ino != d->ino) ||
+		    (!e->ino && (!e->run || !ledger_has_run(l, e->run, strlen(e->run)))))
+			continue;
+		if (empty_after(st, d))
+			r = rmdir_step(st, d, e->manifest);
+	}
+	return r;
+}
+
+/* The plan's changes as the steps apply takes, in its order: the intent,
+ * each object's new pins, attribute updates, unpins, the directories left
+ * empty, the ledger, and the trash emptied. */
+static int build_steps(const struct plan_input *in, const struct desired_pin **sorted,
+		       size_t n_want, struct plan *p)
+{
+	const struct desired *des = in->desired;
+	_cleanup_free_ size_t *pin_change = malloc((des->n_pins + 1) * sizeof(*pin_change));
+	struct stepper st = { .in = in, .p = p, .sorted = sorted, .n_want = n_want };
+	int r = 0;
+
+	if (!pin_change)
+		return -ENOMEM;
+	if (p->n_refused)
+		return 0; /* apply changes nothing */
+	for (size_t i = 0; i < des->n_pins; i++)
+		pin_change[i] = PLAN_NO_CHANGE;
+	for (size_t i = 0; i < p->n && r == 0; i++) {
+		if (p->changes[i].want)
+			pin_change[p->changes[i].want - des->pins] = i;
+		if (p->changes[i].action == PLAN_DELETE)
+			r = path_set_add(&st.deleted, p->changes[i].path);
+	}
+	st.pin_change = pin_change;
+	if (r == 0 && p->n)
+		r = add_step(&st, (struct plan_step){ .op = PLAN_OP_INTENT, .change = PLAN_NO_CHANGE });
+	if (r == 0)
+		r = object_steps(&st);
+	for (size_t i = 0; i < p->n && r == 0; i++) {
+		const struct plan_change *c = &p->changes[i];
+
+		if (c->action == PLAN_UPDATE)
+			r = add_step(&st, (struct plan_step){ .op = PLAN_OP_ATTRS,
+							       .path = c->path,
+							       .change = i,
+							       .ino = c->have->ino,
+							       .mode = c->want->attrs->mode,
+							       .uid = c->want->uid,
+							       .gid = c->want->gid });
+		else if (c->action == PLAN_DELETE)
+			r = trash(&st, c->path, i, false, 0, c->have->ino);
+	}
+	if (r == 0)
+		r = dir_steps(&st);
+	if (r == 0)
+		r = add_step(&st, (struct plan_step){ .op = PLAN_OP_LEDGER, .change = PLAN_NO_CHANGE });
+	if (r == 0 && st.trash)
+		r = add_step(&st, (struct plan_step){ .op = PLAN_OP_PURGE, .change = PLAN_NO_CHANGE });
+	free(st.made.items);
+	free(st.gone.items);
+	free(st.deleted.items);
+	return r;
+}
+
 int plan_build(const struct plan_input *in, struct plan *ret)
 {
 	const struct desired *des = in->desired;
@@ -486,12 +845,14 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 			e = plan_undeclared(&p, in, h);
 	}
 	map_pins_free(pins, des->n_objfiles);
+	if (e == 0 && p.n)
+		qsort(p.changes, p.n, sizeof(*p.changes), cmp_changes);
+	if (e == 0)
+		e = build_steps(in, sorted, n_want, &p);
 	if (e < 0) {
 		plan_done(&p);
 		return e;
 	}
-	if (p.n)
-		qsort(p.changes, p.n, sizeof(*p.changes), cmp_changes);
 	*ret = p;
 	return 0;
 }

@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "desired.h"
 #include "ledger.h"
@@ -37,11 +39,52 @@ struct plan_change {
 	char *reason;                       /* owned */
 };
 
+/* What apply does, one step at a time.  Every state change of a run is
+ * one of these: the real run carries them out in order, a dry run lists
+ * them, and they are the same list. */
+enum plan_op {
+	PLAN_OP_INTENT,   /* save the ledger with the directories to make and this run: a killed run's leftovers stay known */
+	PLAN_OP_MKDIR,    /* make the directory path with mode */
+	PLAN_OP_LOAD,     /* load object `object`: the maps and programs its pins make anew */
+	PLAN_OP_MIGRATE,  /* copy the entries of the map at path (kernel id id) into its new map */
+	PLAN_OP_PIN,      /* pin the new object of `want` under temporary name `temp`, with mode and owner */
+	PLAN_OP_RENAME,   /* rename temporary name `temp` to path */
+	PLAN_OP_EXCHANGE, /* swap temporary name `temp` with the pin at path (inode ino) */
+	PLAN_OP_MKTRASH,  /* make this run's trash directory */
+	PLAN_OP_TRASH,    /* move the pin (inode ino) at path, or at temporary name `temp`, into trash slot `slot` */
+	PLAN_OP_ATTRS,    /* give the pin at path (inode ino) mode and owner */
+	PLAN_OP_RMDIR,    /* remove the empty directory at path (inode ino, 0: one a killed run made) */
+	PLAN_OP_LEDGER,   /* save the ledger: what the manifests own now */
+	PLAN_OP_PURGE,    /* unlink the old pins in the trash and remove it; nothing is undone after the ledger */
+	PLAN_OP_MAX,
+};
+
+#define PLAN_NO_CHANGE SIZE_MAX
+
+struct plan_step {
+	enum plan_op op;
+	const char *path;   /* relative to the root; borrowed, or dir when the step owns it */
+	char *dir;          /* MKDIR, RMDIR of a pin's parent: the path, owned */
+	size_t change;      /* the change it carries out, or PLAN_NO_CHANGE */
+	size_t object;      /* LOAD: index in desired.objfiles */
+	const struct desired_pin *want; /* PIN, MIGRATE: the declared pin; LOAD: the object's first */
+	unsigned long temp; /* PIN, RENAME, EXCHANGE, TRASH: number of the temporary name */
+	bool at_temp;       /* TRASH: the pin is at temporary name temp (the old one a replace swapped out) */
+	unsigned long slot; /* TRASH: number of its place in the trash */
+	ino_t ino;          /* the identity the step expects (see enum plan_op) */
+	uint32_t id;
+	int mode;           /* MKDIR, PIN, ATTRS: -1 leaves it */
+	int64_t uid, gid;   /* PIN, ATTRS: -1 leaves it */
+	const char *manifest; /* MKDIR, RMDIR: whose directory */
+};
+
 struct plan {
 	struct plan_change *changes; /* ordered: create/replace/update by path, then deletes children first */
 	size_t n;
 	size_t counts[PLAN_ACTION_MAX];
 	size_t n_refused;
+	struct plan_step *steps; /* in the order apply takes them; none when a change is refused */
+	size_t n_steps;
 };
 
 /* What is planned for: the manifests (for prune flags and owned dirs), and
@@ -67,6 +110,9 @@ void plan_done(struct plan *p);
 
 /* "create", "replace", "update", "delete", "unchanged". */
 const char *plan_action_str(enum plan_action a);
+
+/* "intent", "mkdir", "load", ... */
+const char *plan_op_str(enum plan_op op);
 
 /* True when there is anything to do (or refused). */
 bool plan_has_changes(const struct plan *p);

@@ -512,18 +512,147 @@ fail:
 	return NULL;
 }
 
-int report_plan(const struct plan *p, const char *root, bool dry_run, const char *const *status,
-		bool json, FILE *out)
+/* The kind of object a step pins. */
+static const char *step_kind(const struct plan_step *s)
 {
-	json_t *doc, *changes;
+	return desired_kind_str(s->want->kind);
+}
+
+/* " (mode 0600, owner 0, group 0)" or "" for what a step sets. */
+static void attrs_text(const struct plan_step *s, char *buf, size_t len)
+{
+	int n = 0;
+
+	buf[0] = '\0';
+	if (s->op != PLAN_OP_MKDIR && s->op != PLAN_OP_PIN && s->op != PLAN_OP_ATTRS)
+		return;
+	if (s->op == PLAN_OP_MKDIR) /* owned as the process makes it */
+		n = snprintf(buf, len, ", mode %04o", (unsigned)s->mode);
+	else if (s->mode >= 0)
+		n = snprintf(buf, len, ", mode %04o", (unsigned)s->mode);
+	if (s->op != PLAN_OP_MKDIR && s->uid >= 0 && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, ", owner %lld", (long long)s->uid);
+	if (s->op != PLAN_OP_MKDIR && s->gid >= 0 && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ", group %lld", (long long)s->gid);
+}
+
+int report_step(const struct plan *p, size_t i, FILE *out)
+{
+	_cleanup_(shown_free) struct shown sh = { 0 };
+	const struct plan_step *s = &p->steps[i];
+	const char *path = show(&sh, s->path);
+	char attrs[96];
+
+	attrs_text(s, attrs, sizeof(attrs));
+	switch (s->op) {
+	case PLAN_OP_INTENT:
+		fprintf(out, "intent: record this run and the directories it makes");
+		break;
+	case PLAN_OP_MKDIR:
+		fprintf(out, "mkdir %s (manifest %s%s)", path, show(&sh, s->manifest), attrs);
+		break;
+	case PLAN_OP_LOAD:
+		fprintf(out, "load object %s (%s)", show(&sh, s->want->object->name),
+			show(&sh, s->want->objfile->path));
+		break;
+	case PLAN_OP_MIGRATE:
+		fprintf(out, "migrate %s (the entries of map id %u)", path, s->id);
+		break;
+	case PLAN_OP_PIN:
+		fprintf(out, "pin %s %s as temporary %lu (%s%s)", step_kind(s), path, s->temp,
+			show(&sh, desired_pin_name(s->want)), attrs);
+		break;
+	case PLAN_OP_RENAME:
+		fprintf(out, "rename temporary %lu to %s", s->temp, path);
+		break;
+	case PLAN_OP_EXCHANGE:
+		fprintf(out, "exchange temporary %lu with %s (inode %llu)", s->temp, path,
+			(unsigned long long)s->ino);
+		break;
+	case PLAN_OP_MKTRASH:
+		fprintf(out, "mktrash");
+		break;
+	case PLAN_OP_TRASH:
+		if (s->at_temp)
+			fprintf(out, "trash the old %s (inode %llu, at temporary %lu) into slot %lu",
+				path, (unsigned long long)s->ino, s->temp, s->slot);
+		else
+			fprintf(out, "trash %s (inode %llu) into slot %lu", path,
+				(unsigned long long)s->ino, s->slot);
+		break;
+	case PLAN_OP_ATTRS:
+		fprintf(out, "attrs %s (inode %llu%s)", path, (unsigned long long)s->ino, attrs);
+		break;
+	case PLAN_OP_RMDIR:
+		fprintf(out, "rmdir %s (inode %llu)", path, (unsigned long long)s->ino);
+		break;
+	case PLAN_OP_LEDGER:
+		fprintf(out, "ledger: record what the manifests own");
+		break;
+	case PLAN_OP_PURGE:
+		fprintf(out, "purge: unlink the old pins in the trash");
+		break;
+	case PLAN_OP_MAX:
+		break;
+	}
+	return ferror(out) ? -EIO : 0;
+}
+
+static json_t *step_json(const struct plan_step *s)
+{
+	json_t *j = json_pack("{s:s}", "op", plan_op_str(s->op));
+	char mode[16];
+	int e = 0;
+
+	if (!j)
+		return NULL;
+	if (s->path)
+		e |= set(j, "path", jtext(s->path));
+	if (s->change != PLAN_NO_CHANGE)
+		e |= set(j, "change", json_integer((json_int_t)s->change));
+	if (s->op == PLAN_OP_LOAD)
+		e |= set(j, "object", jtext(s->want->object->name));
+	if (s->op == PLAN_OP_PIN)
+		e |= set(j, "kind", json_string(step_kind(s))) |
+		     set(j, "name", jtext(desired_pin_name(s->want)));
+	if (s->op == PLAN_OP_PIN || s->op == PLAN_OP_RENAME || s->op == PLAN_OP_EXCHANGE ||
+	    (s->op == PLAN_OP_TRASH && s->at_temp))
+		e |= set(j, "temporary", json_integer((json_int_t)s->temp));
+	if (s->op == PLAN_OP_TRASH)
+		e |= set(j, "slot", json_integer((json_int_t)s->slot));
+	if (s->ino)
+		e |= set(j, "inode", json_integer((json_int_t)s->ino));
+	if (s->op == PLAN_OP_MIGRATE)
+		e |= set(j, "id", json_integer((json_int_t)s->id));
+	if ((s->op == PLAN_OP_MKDIR || s->op == PLAN_OP_PIN || s->op == PLAN_OP_ATTRS) &&
+	    s->mode >= 0) {
+		snprintf(mode, sizeof(mode), "%04o", (unsigned)s->mode);
+		e |= set(j, "mode", json_string(mode));
+	}
+	if ((s->op == PLAN_OP_PIN || s->op == PLAN_OP_ATTRS) && s->uid >= 0)
+		e |= set(j, "owner", json_integer((json_int_t)s->uid));
+	if ((s->op == PLAN_OP_PIN || s->op == PLAN_OP_ATTRS) && s->gid >= 0)
+		e |= set(j, "group", json_integer((json_int_t)s->gid));
+	if (e) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+int report_plan(const struct plan *p, const char *root, bool dry_run,
+		const enum apply_status *status, bool json, FILE *out)
+{
+	json_t *doc, *changes, *steps;
 	int r = -ENOMEM;
 
 	if (!json) {
 		plan_text(p, out);
 		return ferror(out) ? -EIO : 0;
 	}
-	doc = json_pack("{s:i, s:o, s:b, s:[], s:{s:I, s:I, s:I, s:I, s:I}}", "format_version", 1,
-			"bpffs", jtext(root), "dry_run", dry_run, "changes", "summary", "create",
+	doc = json_pack("{s:i, s:o, s:b, s:[], s:[], s:{s:I, s:I, s:I, s:I, s:I}}", "format_version",
+			2, "bpffs", jtext(root), "dry_run", dry_run, "changes", "steps", "summary",
+			"create",
 			(json_int_t)p->counts[PLAN_CREATE], "replace",
 			(json_int_t)p->counts[PLAN_REPLACE], "update",
 			(json_int_t)p->counts[PLAN_UPDATE], "delete",
@@ -532,9 +661,14 @@ int report_plan(const struct plan *p, const char *root, bool dry_run, const char
 	if (!doc)
 		return -ENOMEM;
 	changes = json_object_get(doc, "changes");
+	steps = json_object_get(doc, "steps");
 	for (size_t i = 0; i < p->n; i++)
 		if (json_array_append_new(changes, change_json(&p->changes[i],
-								 status ? status[i] : NULL)) < 0)
+							       status ? apply_status_str(status[i])
+								      : NULL)) < 0)
+			goto out;
+	for (size_t i = 0; i < p->n_steps; i++)
+		if (json_array_append_new(steps, step_json(&p->steps[i])) < 0)
 			goto out;
 	r = json_dumpf(doc, out, JSON_INDENT(2)) < 0 || fputc('\n', out) == EOF ? -EIO : 0;
 out:

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "apply.h"
 #include "desired.h"
 #include "diag.h"
 #include "manifest.h"
@@ -35,12 +36,16 @@ int report_validate(const struct manifest_set *set, const struct desired *des, b
  * -ENOMEM or -EIO. */
 int report_errors_json(const struct diag *d, FILE *out);
 
-/* Writes a plan (SPEC section 5): text lines "SYMBOL KIND PATH ACTION (DETAIL)"
- * and the summary line, or the JSON document of schema/plan.schema.json.
- * status, when not NULL, gives each change's outcome after a real apply
- * ("done", "failed", "rolled_back").  Returns 0, -ENOMEM or -EIO. */
-int report_plan(const struct plan *p, const char *root, bool dry_run, const char *const *status,
-		bool json, FILE *out);
+/* Writes a plan: text lines "SYMBOL KIND PATH ACTION (DETAIL)" and the
+ * summary line, or the JSON document of schema/plan.schema.json, with the
+ * steps.  status, when not NULL, gives each change's outcome after a real
+ * apply.  Returns 0, -ENOMEM or -EIO. */
+int report_plan(const struct plan *p, const char *root, bool dry_run,
+		const enum apply_status *status, bool json, FILE *out);
+
+/* Writes one line of text (without its newline) saying what step i of p
+ * does: "mkdir ns1/progs (manifest site, mode 0700)".  Returns 0 or -EIO. */
+int report_step(const struct plan *p, size_t i, FILE *out);
 
 /* Writes `status`: one row per pin under the root (path, kind, type, id, the
  * manifest that manages it or "unmanaged", in sync or why not), then one per

@@ -164,7 +164,7 @@ no_tmp_pins() { # WHAT
 bp() { # STATUS ARGS...: bpf-provision --bpffs $M ARGS must exit STATUS
 	_want=$1
 	shift
-	"$BPF_PROVISION" --bpffs "$M" "$@" >"$T/out" 2>"$T/err"
+	run_checking_steps "$M" "$@"
 	_got=$?
 	if [ "$_got" != "$_want" ]; then
 		cat "$T/out" "$T/err" >&2

@@ -108,6 +108,7 @@ static void record(struct world *w, const char *path, const char *manifest,
 
 static void run(struct world *w, bool destroy)
 {
+	plan_done(&w->plan);
 	ck_assert_int_eq(plan_build(&(struct plan_input){ .set = &w->set,
 							  .desired = &w->des,
 							  .observed = &w->obs,
@@ -457,6 +458,138 @@ START_TEST(test_creates_before_deletes)
 }
 END_TEST
 
+/* The world's pins as read from one object, so that the plan has steps. */
+static char m0[] = "m0", m1[] = "m1", m2[] = "m2", dummy_o[] = "dummy.o", ns1_a[] = "ns1/a",
+	    ns1_b[] = "ns1/b";
+static struct objfile_map obj_maps[8] = { { .name = m0 }, { .name = m1 }, { .name = m2 } };
+static struct objfile_prog obj_progs[8];
+static struct objfile obj_file = {
+	.path = dummy_o, .libbpf = true, .maps = obj_maps, .n_maps = 8, .progs = obj_progs,
+	.n_progs = 8,
+};
+
+static void from_object(struct world *w)
+{
+	static struct objfile *files[] = { &obj_file };
+	size_t maps = 0, progs = 0;
+
+	w->des.objfiles = files;
+	w->des.n_objfiles = 1;
+	for (size_t i = 0; i < w->des.n_pins; i++) {
+		w->des.pins[i].objfile = &obj_file;
+		w->des.pins[i].index = w->des.pins[i].kind == DESIRED_MAP ? maps++ : progs++;
+	}
+}
+
+/* The plan's steps as "op path" words, to compare with what is expected. */
+static void expect_steps(const struct world *w, const char *want)
+{
+	char got[1024] = "";
+
+	for (size_t i = 0; i < w->plan.n_steps; i++) {
+		const struct plan_step *s = &w->plan.steps[i];
+		size_t n = strlen(got);
+
+		snprintf(got + n, sizeof(got) - n, "%s%s%s%s", n ? ", " : "", plan_op_str(s->op),
+			 s->path ? " " : "", s->path ? s->path : "");
+	}
+	ck_assert_str_eq(got, want);
+}
+
+START_TEST(test_steps_make_parents_once)
+{
+	struct world w;
+
+	world_init(&w);
+	want_map(&w, "ns1/g/b", BPF_MAP_TYPE_HASH, 128);
+	want_prog(&w, "ns1/g/p", 1);
+	want_map(&w, "ns1/a", BPF_MAP_TYPE_ARRAY, 4);
+	from_object(&w);
+	have(&w, "ns1", OBSERVED_DIR, 0, 0);
+	run(&w, false);
+	/* Maps first, in declaration order, then programs; ns1 exists. */
+	expect_steps(&w, "intent, load, mkdir ns1/g, pin ns1/g/b, rename ns1/g/b, pin ns1/a, "
+			 "rename ns1/a, pin ns1/g/p, rename ns1/g/p, ledger");
+	ck_assert_int_eq(w.plan.steps[2].mode, 0700);
+	ck_assert_int_eq(w.plan.steps[3].mode, 0600);
+	/* Temporary names are numbered once each. */
+	ck_assert_uint_eq(w.plan.steps[3].temp, w.plan.steps[4].temp);
+	ck_assert_uint_ne(w.plan.steps[3].temp, w.plan.steps[5].temp);
+	world_done(&w);
+}
+END_TEST
+
+START_TEST(test_steps_replace_migrates_and_trashes)
+{
+	struct world w;
+	struct observed_entry *old;
+
+	world_init(&w);
+	w.attrs.on_incompatible = ON_INCOMPATIBLE_MIGRATE;
+	want_map(&w, "ns1/m", BPF_MAP_TYPE_HASH, 256);
+	want_prog(&w, "ns1/p", 1);
+	from_object(&w);
+	have(&w, "ns1", OBSERVED_DIR, 0, 0);
+	old = have(&w, "ns1/m", OBSERVED_MAP, BPF_MAP_TYPE_HASH, 128);
+	have(&w, "ns1/p", OBSERVED_PROGRAM, BPF_PROG_TYPE_SOCKET_FILTER, 0)->tag[0] = 1;
+	run(&w, false);
+	/* The program is loaded again against the new map. */
+	expect_steps(&w, "intent, load, migrate ns1/m, pin ns1/m, exchange ns1/m, mktrash, "
+			 "trash ns1/m, pin ns1/p, exchange ns1/p, trash ns1/p, ledger, purge");
+	ck_assert_uint_eq(w.plan.steps[2].id, old->id);
+	ck_assert_uint_eq(w.plan.steps[4].ino, old->ino);
+	ck_assert(w.plan.steps[6].at_temp);
+	ck_assert_uint_eq(w.plan.steps[6].temp, w.plan.steps[3].temp);
+	world_done(&w);
+}
+END_TEST
+
+START_TEST(test_steps_remove_emptied_dirs_only)
+{
+	struct world w;
+	struct observed_entry *a, *b, *c;
+
+	world_init(&w);
+	from_object(&w);
+	a = have(&w, "ns1", OBSERVED_DIR, 0, 0);
+	b = have(&w, "ns1/a", OBSERVED_DIR, 0, 0);
+	record(&w, "ns1/a/x", "site", have(&w, "ns1/a/x", OBSERVED_MAP, 1, 1));
+	c = have(&w, "ns1/b", OBSERVED_DIR, 0, 0);
+	have(&w, "ns1/b/foreign", OBSERVED_SYMLINK, 0, 0);
+	/* Records in path order, as the ledger keeps them. */
+	w.ledger.entries[2] = w.ledger.entries[0];
+	w.ledger.entries[0] = (struct ledger_entry){ .path = ns1_dir, .manifest = site_name,
+						     .is_dir = true, .ino = a->ino };
+	w.ledger.entries[1] = (struct ledger_entry){ .path = ns1_a, .manifest = site_name,
+						     .is_dir = true, .ino = b->ino };
+	w.ledger.entries[3] = (struct ledger_entry){ .path = ns1_b, .manifest = site_name,
+						     .is_dir = true, .ino = c->ino };
+	w.ledger.n = 4;
+	run(&w, false);
+	/* ns1/b keeps what is not ours, and so ns1 stays too. */
+	expect_steps(&w, "intent, mktrash, trash ns1/a/x, rmdir ns1/a, ledger, purge");
+	ck_assert_uint_eq(w.plan.steps[3].ino, b->ino);
+	world_done(&w);
+}
+END_TEST
+
+START_TEST(test_steps_none_when_refused)
+{
+	struct world w;
+
+	world_init(&w);
+	want_map(&w, "ns1/m", BPF_MAP_TYPE_HASH, 256);
+	want_map(&w, "ns1/n", BPF_MAP_TYPE_HASH, 256);
+	from_object(&w);
+	have(&w, "ns1", OBSERVED_DIR, 0, 0);
+	have(&w, "ns1/m", OBSERVED_MAP, BPF_MAP_TYPE_HASH, 128);
+	run(&w, false);
+	ck_assert_uint_eq(w.plan.n_refused, 1);
+	ck_assert_uint_eq(w.plan.n_steps, 0);
+	world_done(&w);
+}
+END_TEST
+
 START_TEST(test_scale_10000)
 {
 	enum { N = 10000 };
@@ -509,6 +642,10 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, test_prune_off_keeps_records);
 	tcase_add_test(tc, test_destroy_ignores_declarations);
 	tcase_add_test(tc, test_creates_before_deletes);
+	tcase_add_test(tc, test_steps_make_parents_once);
+	tcase_add_test(tc, test_steps_replace_migrates_and_trashes);
+	tcase_add_test(tc, test_steps_remove_emptied_dirs_only);
+	tcase_add_test(tc, test_steps_none_when_refused);
 	tcase_add_test(tc, test_scale_10000);
 	suite_add_tcase(s, tc);
 	return s;

@@ -77,3 +77,67 @@ wait_stopped() { # PID WHAT
 		sleep 0.02
 	done
 }
+
+# Runs bpf-provision --bpffs ROOT ARGS, output in $T/out and $T/err, returning
+# its status.  An apply or destroy (not a dry run, no fault injected) is run
+# as a dry run first, both tracing their steps (BPF_PROVISION_TRACE_STEPS to
+# a file): the dry run must list exactly the steps the real run took (its
+# first ones, when it failed), and every entry the run added to the tree,
+# removed, or put another object at must be the path of such a step.
+run_checking_steps() { # ROOT ARGS...
+	_root=$1
+	shift
+	case " $* " in
+	*" --dry-run "* | *" plan "* | *" status "* | *" validate "* | *" inspect "*) _check=0 ;;
+	*" apply "* | *" destroy "*) _check=1 ;;
+	*) _check=0 ;;
+	esac
+	[ -z "${BPF_PROVISION_FAIL_AT:-}${BPF_PROVISION_PAUSE_AT:-}${BPF_PROVISION_TRACE_STEPS:-}" ] ||
+		_check=0
+	if [ "$_check" = 0 ]; then
+		"$BPF_PROVISION" --bpffs "$_root" "$@" >"$T/out" 2>"$T/err"
+		return
+	fi
+	rm -f "$T/steps.dry" "$T/steps.real"
+	(cd "$_root" && find . -mindepth 1 -printf '%i %P\n') >"$T/tree.before" 2>/dev/null
+	BPF_PROVISION_TRACE_STEPS=$T/steps.dry "$BPF_PROVISION" --dry-run --bpffs "$_root" "$@" \
+		>/dev/null 2>&1
+	BPF_PROVISION_TRACE_STEPS=$T/steps.real "$BPF_PROVISION" --bpffs "$_root" "$@" \
+		>"$T/out" 2>"$T/err"
+	_rc=$?
+	(cd "$_root" && find . -mindepth 1 -printf '%i %P\n') >"$T/tree.after" 2>/dev/null
+	"$PY" - "$T" "$_rc" <<'PYEOF' || fail "steps of 'bpf-provision $*': see above"
+import re, sys
+t, rc = sys.argv[1], int(sys.argv[2])
+def lines(name):
+    try:
+        return [l.rstrip("\n") for l in open(f"{t}/{name}")]
+    except FileNotFoundError:
+        return []
+dry, real = lines("steps.dry"), lines("steps.real")
+if rc == 0 and dry != real or rc != 0 and real != dry[:len(real)]:
+    sys.exit("the dry run listed other steps than the run took (exit %d):\n dry:  %s\n real: %s"
+             % (rc, "\n       ".join(dry), "\n       ".join(real)))
+if rc != 0:
+    sys.exit(0)
+def tree(name):
+    return {p: i for i, p in (l.split(" ", 1) for l in lines(name))}
+before, after = tree("tree.before"), tree("tree.after")
+made, replaced, gone = set(), set(), set()
+for l in real:
+    s = l[len("bpf-provision: step: "):]
+    for pat, into in ((r"mkdir (.*) \(manifest", made), (r"rename temporary \d+ to (.*)$", made),
+                      (r"exchange temporary \d+ with (.*) \(inode", replaced),
+                      (r"trash (.*) \(inode \d+\) into", gone), (r"rmdir (.*) \(inode", gone)):
+        m = re.match(pat, s)
+        if m:
+            into.add(m.group(1))
+bad = [f"added {p}" for p in after if p not in before and p not in made]
+bad += [f"removed {p}" for p in before if p not in after and p not in gone]
+bad += [f"another object at {p}" for p in after
+        if p in before and before[p] != after[p] and p not in replaced and p not in made]
+if bad:
+    sys.exit("the run changed the tree where no step says:\n  " + "\n  ".join(bad))
+PYEOF
+	return "$_rc"
+}

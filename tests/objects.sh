@@ -138,7 +138,7 @@ excerpt() { # FILE: its first lines, indented, for a message
 bp() { # STATUS ARGS...: bpf-provision --bpffs $M ARGS; bad unless it exits STATUS
 	_want=$1
 	shift
-	"$BPF_PROVISION" --bpffs "$M" "$@" >"$T/out" 2>"$T/err"
+	run_checking_steps "$M" "$@"
 	_got=$?
 	[ "$_got" = "$_want" ] && return 0
 	bad "'bpf-provision $*' exited $_got, want $_want
