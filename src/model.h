@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Vocabulary shared by every stage: pinning modes and the policy for
- * incompatible pins, with their manifest spellings. */
+/* Vocabulary shared by every stage: pinning modes, the kinds of object and
+ * the policy for incompatible pins, with their manifest spellings. */
 #ifndef BPFPROV_MODEL_H
 #define BPFPROV_MODEL_H
 
@@ -11,6 +11,15 @@ enum pin_mode {
 	PIN_MODE_GLOBAL,
 	PIN_MODE_CUSTOM,
 	PIN_MODE_MAX,
+};
+
+/* The kinds of BPF object a pin can hold; what each means to the pipeline
+ * is the table of kind.h. */
+enum kind {
+	KIND_MAP,
+	KIND_PROGRAM,
+	KIND_LINK,
+	KIND_MAX,
 };
 
 enum on_incompatible {

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 
 #include "cleanup.h"
+#include "kind.h"
 #include "model.h"
 #include "observed.h"
 
@@ -34,16 +35,20 @@ struct walker {
 
 static const char *const kind_names[OBSERVED_KIND_MAX] = {
 	[OBSERVED_DIR] = "dir",
-	[OBSERVED_MAP] = "map",
-	[OBSERVED_PROGRAM] = "program",
-	[OBSERVED_LINK] = "link",
 	[OBSERVED_SYMLINK] = "symlink",
 	[OBSERVED_UNKNOWN] = "unknown",
 };
 
 const char *observed_kind_str(enum observed_kind k)
 {
+	if ((unsigned)k < KIND_MAX)
+		return kind_ops((enum kind)k)->name;
 	return (unsigned)k < OBSERVED_KIND_MAX ? kind_names[k] : "unknown";
+}
+
+bool observed_is_pin(const struct observed_entry *e)
+{
+	return (unsigned)e->kind < KIND_MAX;
 }
 
 static const char *rel_path(const struct walker *w)
@@ -108,76 +113,6 @@ static int add_entry(struct walker *w, const struct stat *st, enum observed_kind
 	return 0;
 }
 
-static int query_map(int fd, struct observed_entry *e)
-{
-	struct bpf_map_info info;
-	__u32 len = sizeof(info);
-
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
-		return -errno;
-	e->kind = OBSERVED_MAP;
-	e->id = info.id;
-	e->type = info.type;
-	memcpy(e->name, info.name, sizeof(e->name));
-	e->name[sizeof(e->name) - 1] = '\0';
-	e->key_size = info.key_size;
-	e->value_size = info.value_size;
-	e->max_entries = info.max_entries;
-	e->map_flags = info.map_flags;
-	return 0;
-}
-
-/* The kernel lets a program hold at most 64 maps (MAX_USED_MAPS). */
-#define PROG_MAX_MAPS 64
-
-static __u64 ptr_to_u64(const void *p)
-{
-	return (__u64)(unsigned long)p;
-}
-
-static int query_prog(int fd, struct observed_entry *e)
-{
-	struct bpf_prog_info info;
-	__u32 len = sizeof(info), ids[PROG_MAX_MAPS];
-
-	memset(&info, 0, sizeof(info));
-	/* The map ids come with the same call: which maps a program is wired
-	 * to is part of its identity, since its tag ignores them. */
-	info.nr_map_ids = PROG_MAX_MAPS;
-	info.map_ids = ptr_to_u64(ids);
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
-		return -errno;
-	e->kind = OBSERVED_PROGRAM;
-	e->id = info.id;
-	e->type = info.type;
-	memcpy(e->name, info.name, sizeof(e->name));
-	e->name[sizeof(e->name) - 1] = '\0';
-	memcpy(e->tag, info.tag, sizeof(e->tag));
-	e->n_map_ids = info.nr_map_ids < PROG_MAX_MAPS ? info.nr_map_ids : PROG_MAX_MAPS;
-	if (e->n_map_ids) {
-		e->map_ids = malloc(e->n_map_ids * sizeof(*e->map_ids));
-		if (!e->map_ids)
-			return -ENOMEM;
-		memcpy(e->map_ids, ids, e->n_map_ids * sizeof(*e->map_ids));
-	}
-	return 0;
-}
-
-static int query_link(int fd, struct observed_entry *e)
-{
-	struct bpf_link_info info;
-	__u32 len = sizeof(info);
-
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
-		return -errno;
-	e->kind = OBSERVED_LINK;
-	e->id = info.id;
-	e->type = info.type;
-	return 0;
-}
-
 /* Opens the pin at the current path and fills e from what the kernel says.
  * The object's kind is only told by the name of the fd's anonymous inode.
  * On failure *ret_what says which step failed, for the message. */
@@ -186,6 +121,7 @@ static int query_pin(const struct walker *w, struct observed_entry *e, const cha
 	_cleanup_close_ int fd = -1;
 	char link[32], target[64];
 	ssize_t n;
+	int k, r;
 
 	/* BPF_OBJ_GET resolves the whole path again and follows a final
 	 * symlink: a pin replaced by a symlink since fstatat() would be
@@ -201,16 +137,16 @@ static int query_pin(const struct walker *w, struct observed_entry *e, const cha
 	if (n < 0)
 		return -errno;
 	target[n] = '\0';
+	k = kind_of_anon_inode(target);
+	if (k < 0) {
+		*ret_what = "pin of unknown kind";
+		return -EPROTONOSUPPORT;
+	}
 	*ret_what = "cannot query pin";
-	if (!strcmp(target, "anon_inode:bpf-map"))
-		return query_map(fd, e);
-	if (!strcmp(target, "anon_inode:bpf-prog"))
-		return query_prog(fd, e);
-	/* A link's first fd says "bpf_link"; one from BPF_OBJ_GET "bpf-link". */
-	if (!strcmp(target, "anon_inode:bpf-link") || !strcmp(target, "anon_inode:bpf_link"))
-		return query_link(fd, e);
-	*ret_what = "pin of unknown kind";
-	return -EPROTONOSUPPORT;
+	r = kind_ops((enum kind)k)->query(fd, e);
+	if (r == 0)
+		e->kind = (enum observed_kind)k;
+	return r;
 }
 
 /* A fresh bpffs holds the kernel's preloaded iterators "maps.debug" and

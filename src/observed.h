@@ -11,12 +11,15 @@
 #include <sys/types.h>
 
 #include "diag.h"
+#include "model.h"
 
+/* An entry is a pin of one of the kinds (the same values), or else one of
+ * the rest. */
 enum observed_kind {
-	OBSERVED_DIR,
-	OBSERVED_MAP,
-	OBSERVED_PROGRAM,
-	OBSERVED_LINK,
+	OBSERVED_MAP = KIND_MAP,
+	OBSERVED_PROGRAM = KIND_PROGRAM,
+	OBSERVED_LINK = KIND_LINK,
+	OBSERVED_DIR = KIND_MAX,
 	OBSERVED_SYMLINK,
 	OBSERVED_UNKNOWN, /* could not be opened or asked; see error */
 	OBSERVED_KIND_MAX,
@@ -69,6 +72,9 @@ void observed_done(struct observed *o);
 /* True for the kernel's own maps.debug/progs.debug of a fresh mount when they
  * cannot be opened as pins (the preload iterators): shown, never judged. */
 bool observed_is_kernel_file(const struct observed_entry *e);
+
+/* Whether the entry is a pin of one of the kinds. */
+bool observed_is_pin(const struct observed_entry *e);
 
 /* "dir", "map", "program", "link", "symlink", "unknown". */
 const char *observed_kind_str(enum observed_kind k);
