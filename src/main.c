@@ -408,7 +408,7 @@ static int cmd_inspect(struct session *s)
 		int r = objfile_open(s->args[i], &s->d, &o);
 
 		if (r < 0) {
-			err = r;
+			err = invalid_input(r);
 			continue;
 		}
 		r = report_inspect(o, stdout, s->opts->output == OUTPUT_JSON);
