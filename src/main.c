@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* main: options, the command table and exit codes (SPEC section 1).  Each
- * command runs the pipeline stages it needs; diagnostics are printed here,
- * once, after the stage that collected them returns. */
+/* main: options, the command table and exit codes (SPEC section 1).  A
+ * command's flags say which pipeline stages run_command() runs for it;
+ * diagnostics are printed here, once, after the stages that collected them. */
 #include <errno.h>
 #include <math.h>
 #include <getopt.h>
@@ -65,13 +65,18 @@ struct options {
 	const char *metrics_file;
 };
 
-struct command {
-	const char *name;
-	const char *usage;
-	const char *summary;
-	int (*fn)(const struct options *opts, int argc, char **argv);
-	bool dry_run;   /* accepts --dry-run */
-	bool min_args;  /* needs at least one argument */
+/* What a command needs, so that one run_command() reads, checks and plans
+ * for all of them and a new command is one row plus its function (git.c's
+ * RUN_SETUP | NEED_WORK_TREE). */
+enum {
+	CMD_READS_OBJECTS = 1 << 0, /* reads the manifests (its arguments) and their ELF objects */
+	CMD_NEEDS_KERNEL = 1 << 1,  /* plans: scans the tree, loads programs to learn their tags */
+	CMD_TAKES_LOCK = 1 << 2,    /* changes the tree, so reads it under the ledger lock */
+	CMD_DRY_RUN = 1 << 3,       /* accepts --dry-run */
+	CMD_NO_OBJECTS = 1 << 4,    /* accepts --no-objects */
+	CMD_MIN_ARGS = 1 << 5,      /* needs at least one argument */
+	CMD_DESTROY = 1 << 6,       /* plans as if the manifests declared nothing */
+	CMD_METRICS = 1 << 7,       /* writes --metrics-file */
 };
 
 static const char *const options_help =
@@ -88,16 +93,9 @@ static const char *const options_help =
 	"      --version             print the version\n";
 
 /* Prints the collected diagnostics: text on stderr always, and under -o json
- * the error document on stdout for scripts. */
-static void print_diags_doc(const struct options *opts, const struct diag *d, bool json_doc);
-
-static void print_diags(const struct options *opts, const struct diag *d)
-{
-	print_diags_doc(opts, d, true);
-}
-
-/* json_doc: under -o json, also print the error document (not when stdout
- * already holds the run's one result document). */
+ * the error document on stdout for scripts.  json_doc: under -o json, also
+ * print the error document (not when stdout already holds the run's one
+ * result document). */
 static void print_diags_doc(const struct options *opts, const struct diag *d, bool json_doc)
 {
 	size_t shown = 0;
@@ -117,73 +115,6 @@ static void print_diags_doc(const struct options *opts, const struct diag *d, bo
 		report_errors_json(d, stdout);
 }
 
-static int fail_with(const struct options *opts, struct diag *d, int r)
-{
-	print_diags(opts, d);
-	diag_done(d);
-	if (r == -ENOMEM)
-		return EXIT_FAIL;
-	return EXIT_INVALID;
-}
-
-static int load_manifests(const struct options *opts, int argc, char **argv,
-			  struct manifest_set *set, struct desired *des, struct diag *d)
-{
-	int r;
-
-	r = manifest_set_load(set, argv, (size_t)argc, d);
-	if (r < 0)
-		return r;
-	return desired_build(set, !opts->no_objects, d, des);
-}
-
-static int cmd_validate(const struct options *opts, int argc, char **argv)
-{
-	struct manifest_set set = { 0 };
-	struct desired des = { 0 };
-	struct diag d = { 0 };
-	int r;
-
-	r = load_manifests(opts, argc, argv, &set, &des, &d);
-	if (r < 0) {
-		r = fail_with(opts, &d, r);
-		goto out;
-	}
-	print_diags(opts, &d);
-	if (!opts->quiet)
-		report_validate(&set, &des, opts->output == OUTPUT_JSON, stdout);
-	diag_done(&d);
-	r = EXIT_OK;
-out:
-	desired_done(&des);
-	manifest_set_done(&set);
-	return r;
-}
-
-static int cmd_inspect(const struct options *opts, int argc, char **argv)
-{
-	struct diag d = { 0 };
-	int status = EXIT_OK;
-
-	for (int i = 0; i < argc; i++) {
-		struct objfile *o = NULL;
-		int r = objfile_open(argv[i], &d, &o);
-
-		if (r < 0) {
-			status = r == -EINVAL ? EXIT_INVALID : EXIT_FAIL;
-			continue;
-		}
-		r = report_inspect(o, stdout, opts->output == OUTPUT_JSON);
-		objfile_free(o);
-		if (r < 0)
-			status = EXIT_FAIL;
-	}
-	print_diags(opts, &d);
-	diag_done(&d);
-	return status;
-}
-
-/* --bpffs, else the manifests' own `bpffs` (which must agree), else the default. */
 /* Two spellings of one existing directory. */
 static bool same_dir(const char *a, const char *b)
 {
@@ -192,6 +123,7 @@ static bool same_dir(const char *a, const char *b)
 	return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
 }
 
+/* --bpffs, else the manifests' own `bpffs` (which must agree), else the default. */
 static int pick_root(const struct options *opts, const struct manifest_set *set, struct diag *d,
 		     const char **ret)
 {
@@ -270,8 +202,15 @@ static int check_bpffs(const struct options *opts, const char *root, bool dry_ru
 	return 0;
 }
 
-/* Everything a plan needs, read in pipeline order. */
+/* One run of a command: what it read, in pipeline order, and the plan. */
 struct session {
+	const struct options *opts;
+	unsigned flags;  /* the command's CMD_* */
+	char **args;     /* the command's arguments */
+	size_t n_args;
+	bool dry_run;    /* changes nothing: takes no lock, mounts nothing */
+	bool empty;      /* plans against the empty tree that --mount would give */
+	bool printed;    /* stdout holds the run's result document */
 	struct manifest_set set;
 	struct desired des;
 	struct observed obs;
@@ -296,49 +235,94 @@ static void session_done(struct session *s)
 	diag_done(&s->d);
 }
 
-/* Returns an exit code: EXIT_OK when s->plan is ready, else the failure's. */
-static int session_plan(const struct options *opts, int argc, char **argv, bool destroy,
-			bool lock, struct session *s)
+/* Prints the diagnostics collected so far and forgets them, so that a
+ * command can show them before its result and the run's end shows the rest. */
+static void show_diags(struct session *s)
 {
-	bool empty = false;
+	print_diags_doc(s->opts, &s->d, !s->printed);
+	diag_done(&s->d);
+}
+
+/* The one mapping from a run's result to its exit status.  A command
+ * returns 0, EXIT_DRIFT or a negative errno, and -EINVAL means invalid input
+ * alone: see invalid_input() and system_error(). */
+static int exit_code(int r)
+{
+	if (r >= 0)
+		return r;
+	return r == -EINVAL ? EXIT_INVALID : EXIT_FAIL;
+}
+
+/* An input the command was told to read and cannot read (missing,
+ * unreadable) is no more a valid manifest or object than one that does not
+ * parse; either way nothing was touched. */
+static int invalid_input(int r)
+{
+	return r < 0 && r != -ENOMEM ? -EINVAL : r;
+}
+
+/* Once the input was read and found valid, what fails is the system, even
+ * where the kernel says EINVAL (a refused program, a mount): any errno but
+ * EINVAL says so. */
+static int system_error(int r)
+{
+	return r == -EINVAL ? -EIO : r;
+}
+
+/* The manifests and the objects they name, the owners and the root. */
+static int read_input(struct session *s)
+{
 	int r;
 
-	r = load_manifests(opts, argc, argv, &s->set, &s->des, &s->d);
+	r = manifest_set_load(&s->set, s->args, s->n_args, &s->d);
 	if (r == 0)
+		r = desired_build(&s->set, !s->opts->no_objects, &s->d, &s->des);
+	if (r == 0 && (s->flags & CMD_NEEDS_KERNEL))
 		r = desired_resolve_owners(&s->des, &s->d);
-	if (r == 0)
-		r = pick_root(opts, &s->set, &s->d, &s->root);
+	if (r == 0 && (s->flags & CMD_NEEDS_KERNEL))
+		r = pick_root(s->opts, &s->set, &s->d, &s->root);
+	return invalid_input(r);
+}
+
+/* The live tree and what the kernel makes of the programs, then the plan.
+ * A run that changes the tree reads it under the lock, so the plan applied
+ * is the plan computed; the others change nothing. */
+static int read_tree(struct session *s)
+{
+	int r;
+
+	r = check_bpffs(s->opts, s->root, s->dry_run, &s->d, &s->empty);
 	if (r < 0)
-		return r == -ENOMEM ? EXIT_FAIL : EXIT_INVALID;
-	/* From here on the input was valid: what fails is the system.  A run
-	 * that changes the tree (lock) reads it under the lock, so the plan
-	 * applied is the plan computed; the others change nothing. */
-	if (check_bpffs(opts, s->root, !lock, &s->d, &empty) < 0)
-		return EXIT_FAIL;
+		return system_error(r);
 	/* One root however it is spelled: the tree is walked, and changed,
 	 * under the path it resolves to. */
 	s->resolved_root = realpath(s->root, NULL);
 	if (s->resolved_root)
 		s->root = s->resolved_root;
-	if ((s->des.n_pins > 0 && loader_probe(&s->d) < 0) ||
-	    (lock && ledger_lock(s->root, opts->lock_timeout, &s->d, &s->lock_fd) < 0) ||
-	    desired_load_tags(&s->des, opts->verbose ? stderr : NULL, &s->d) < 0 ||
-	    ledger_load(s->root, &s->d, &s->ledger) < 0 ||
-	    (!empty && observed_scan(s->root, &s->d, &s->obs) < 0))
-		return EXIT_FAIL;
-	r = plan_build(&(struct plan_input){ .set = &s->set,
-					     .desired = &s->des,
-					     .observed = &s->obs,
-					     .ledger = &s->ledger,
-					     .destroy = destroy },
-		       &s->plan);
-	return r < 0 ? EXIT_FAIL : EXIT_OK;
+	if (s->des.n_pins > 0)
+		r = loader_probe(&s->d);
+	if (r == 0 && !s->dry_run)
+		r = ledger_lock(s->root, s->opts->lock_timeout, &s->d, &s->lock_fd);
+	if (r == 0)
+		r = desired_load_tags(&s->des, s->opts->verbose ? stderr : NULL, &s->d);
+	if (r == 0)
+		r = ledger_load(s->root, &s->d, &s->ledger);
+	if (r == 0 && !s->empty)
+		r = observed_scan(s->root, &s->d, &s->obs);
+	if (r == 0)
+		r = plan_build(&(struct plan_input){ .set = &s->set,
+						     .desired = &s->des,
+						     .observed = &s->obs,
+						     .ledger = &s->ledger,
+						     .destroy = s->flags & CMD_DESTROY },
+			       &s->plan);
+	return system_error(r);
 }
 
-static void write_metrics(const struct options *opts, struct session *s, bool dry_run, bool ok)
+static void write_metrics(struct session *s, bool ok)
 {
-	if (opts->metrics_file && s->root)
-		report_metrics(&s->plan, s->root, dry_run, ok, opts->metrics_file, &s->d);
+	if (s->opts->metrics_file && s->root)
+		report_metrics(&s->plan, s->root, s->dry_run, ok, s->opts->metrics_file, &s->d);
 }
 
 /* Progress only for a person: a terminal on stderr, text output, not quiet. */
@@ -376,144 +360,168 @@ static void announce(void *ctx, size_t step)
 	}
 }
 
-static void progress(void *ctx, size_t done, size_t total);
-
-/* Progress only for a person: a terminal on stderr, text output, not quiet. */
-static bool show_progress(const struct options *opts);
-
 /* The one executor over the plan's steps, for real or as a dry run. */
-static int execute(const struct options *opts, struct session *s, bool destroy, bool dry_run,
-		   struct sys *sys, enum apply_status *status)
+static int execute(struct session *s, struct sys *sys, enum apply_status *status)
 {
 	const char *trace = getenv("BPF_PROVISION_TRACE_STEPS");
 	struct announcer a = { .plan = &s->plan,
-			       .dry_run = dry_run,
-			       .verbose = opts->verbose > 0 && !opts->quiet,
+			       .dry_run = s->dry_run,
+			       .verbose = s->opts->verbose > 0 && !s->opts->quiet,
 			       /* An absolute path: the steps are appended there, not to stderr. */
 			       .trace = !trace ? NULL : trace[0] == '/' ? fopen(trace, "ae") : stderr };
 	int r;
 
 	r = apply_run(&(struct apply_input){ .root = s->root,
-						.set = &s->set,
-						.desired = &s->des,
-						.plan = &s->plan,
-						.observed = &s->obs,
-						.ledger = &s->ledger,
-						.destroy = destroy,
-						.dry_run = dry_run,
-						.verifier_log = opts->verbose ? stderr : NULL,
-						.announce = a.trace || a.verbose ? announce : NULL,
-						.progress = show_progress(opts) ? progress : NULL,
-						.ctx = &a },
+					     .set = &s->set,
+					     .desired = &s->des,
+					     .plan = &s->plan,
+					     .observed = &s->obs,
+					     .ledger = &s->ledger,
+					     .destroy = s->flags & CMD_DESTROY,
+					     .dry_run = s->dry_run,
+					     .verifier_log = s->opts->verbose ? stderr : NULL,
+					     .announce = a.trace || a.verbose ? announce : NULL,
+					     .progress = show_progress(s->opts) ? progress : NULL,
+					     .ctx = &a },
 		      sys, &s->d, status);
 	if (a.trace && a.trace != stderr)
 		fclose(a.trace);
 	return r;
 }
 
-static int run_plan(const struct options *opts, int argc, char **argv, bool destroy)
+static int cmd_validate(struct session *s)
 {
-	struct session s = { 0 };
-	int status = session_plan(opts, argc, argv, destroy, false, &s);
-	_cleanup_free_ enum apply_status *st = NULL;
-
-	if (status == EXIT_OK && !s.plan.n_refused) {
-		st = calloc(s.plan.n + 1, sizeof(*st));
-		if (!st || execute(opts, &s, destroy, true, NULL, st) < 0)
-			status = EXIT_FAIL;
-	}
-	if (status == EXIT_OK) {
-		if (report_plan(&s.plan, s.root, true, NULL, opts->output == OUTPUT_JSON, stdout) < 0)
-			status = EXIT_FAIL;
-		else
-			status = plan_has_changes(&s.plan) ? EXIT_DRIFT : EXIT_OK;
-	}
-	write_metrics(opts, &s, true, status != EXIT_FAIL && status != EXIT_INVALID);
-	print_diags(opts, &s.d);
-	session_done(&s);
-	return status;
+	show_diags(s);
+	if (!s->opts->quiet)
+		report_validate(&s->set, &s->des, s->opts->output == OUTPUT_JSON, stdout);
+	return 0;
 }
 
-static int cmd_plan(const struct options *opts, int argc, char **argv)
+/* plan, and apply or destroy under --dry-run. */
+static int cmd_plan(struct session *s)
 {
-	return run_plan(opts, argc, argv, false);
+	_cleanup_free_ enum apply_status *status = calloc(s->plan.n + 1, sizeof(*status));
+	int r = status ? 0 : -ENOMEM;
+
+	/* The steps the real run would take, announced (-v, tracing). */
+	if (r == 0 && !s->plan.n_refused)
+		r = execute(s, NULL, status);
+	if (r == 0)
+		r = report_plan(&s->plan, s->root, true, NULL, s->opts->output == OUTPUT_JSON, stdout);
+	if (r < 0)
+		return r;
+	return plan_has_changes(&s->plan) ? EXIT_DRIFT : 0;
 }
 
-static int run_apply(const struct options *opts, int argc, char **argv, bool destroy)
+static int cmd_apply(struct session *s)
 {
-	struct session s = { 0 };
 	_cleanup_free_ enum apply_status *status = NULL;
-	bool printed = false;
 	struct sys sys;
-	int code, r;
+	int r;
 
-	code = session_plan(opts, argc, argv, destroy, true, &s);
-	if (code != EXIT_OK)
-		goto out;
-	status = calloc(s.plan.n + 1, sizeof(*status));
-	if (!status) {
-		code = EXIT_FAIL;
-		goto out;
-	}
+	if (s->dry_run)
+		return cmd_plan(s);
+	status = calloc(s->plan.n + 1, sizeof(*status));
+	if (!status)
+		return -ENOMEM;
 	sys_init(&sys);
-	r = execute(opts, &s, destroy, false, &sys, status);
-	if (show_progress(opts) && s.plan.n)
+	r = execute(s, &sys, status);
+	if (show_progress(s->opts) && s->plan.n)
 		fputs("\r\033[K", stderr);
-	code = r < 0 ? EXIT_FAIL : EXIT_OK;
-	write_metrics(opts, &s, false, code == EXIT_OK);
+	write_metrics(s, r == 0);
 	/* A failed apply's document carries each change's status; the errors
 	 * themselves go to stderr. */
-	if (r != -EPERM && !opts->quiet) {
-		report_plan(&s.plan, s.root, false, status, opts->output == OUTPUT_JSON, stdout);
-		printed = true;
+	if (r != -EPERM && !s->opts->quiet) {
+		report_plan(&s->plan, s->root, false, status, s->opts->output == OUTPUT_JSON,
+			    stdout);
+		s->printed = true;
 	}
 	if (getenv("BPF_PROVISION_TRACE_STEPS"))
 		fprintf(stderr, "bpf-provision: %lu steps\n", sys.steps);
-out:
-	print_diags_doc(opts, &s.d, !printed);
-	session_done(&s);
-	return code;
+	return system_error(r);
 }
 
-static int cmd_apply(const struct options *opts, int argc, char **argv)
+static int cmd_status(struct session *s)
 {
-	return opts->dry_run ? run_plan(opts, argc, argv, false) : run_apply(opts, argc, argv, false);
+	show_diags(s);
+	return report_status(&s->obs, &s->des, &s->ledger, &s->plan, s->root,
+			     s->opts->output == OUTPUT_JSON, stdout);
 }
 
-static int cmd_destroy(const struct options *opts, int argc, char **argv)
+static int cmd_inspect(struct session *s)
 {
-	return opts->dry_run ? run_plan(opts, argc, argv, true) : run_apply(opts, argc, argv, true);
+	int err = 0;
+
+	for (size_t i = 0; i < s->n_args; i++) {
+		struct objfile *o = NULL;
+		int r = objfile_open(s->args[i], &s->d, &o);
+
+		if (r < 0) {
+			err = invalid_input(r);
+			continue;
+		}
+		r = report_inspect(o, stdout, s->opts->output == OUTPUT_JSON);
+		objfile_free(o);
+		if (r < 0)
+			err = r;
+	}
+	return err;
 }
 
-static int cmd_status(const struct options *opts, int argc, char **argv)
-{
-	struct session s = { 0 };
-	int status = session_plan(opts, argc, argv, false, false, &s);
-
-	print_diags(opts, &s.d);
-	if (status == EXIT_OK &&
-	    report_status(&s.obs, &s.des, &s.ledger, &s.plan, s.root, opts->output == OUTPUT_JSON,
-			  stdout) < 0)
-		status = EXIT_FAIL;
-	session_done(&s);
-	return status;
-}
+struct command {
+	const char *name;
+	const char *usage;
+	const char *summary;
+	int (*fn)(struct session *s); /* runs once the session has read what flags ask for */
+	unsigned flags;               /* CMD_* */
+};
 
 static const struct command commands[] = {
 	{ "validate", "validate [--no-objects] MANIFEST...",
 	  "check manifests and the ELF objects they name; touches no kernel state", cmd_validate,
-	  false, true },
-	{ "plan", "plan MANIFEST...", "same as 'apply --dry-run'", cmd_plan, false, true },
+	  CMD_READS_OBJECTS | CMD_NO_OBJECTS | CMD_MIN_ARGS },
+	{ "plan", "plan MANIFEST...", "same as 'apply --dry-run'", cmd_plan,
+	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_METRICS | CMD_MIN_ARGS },
 	{ "apply", "apply [--dry-run] MANIFEST...", "converge the bpffs tree to the manifests",
-	  cmd_apply, true, true },
+	  cmd_apply,
+	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_TAKES_LOCK | CMD_DRY_RUN | CMD_METRICS |
+		  CMD_MIN_ARGS },
 	{ "destroy", "destroy [--dry-run] MANIFEST...", "unpin everything the manifests own",
-	  cmd_destroy, true, true },
+	  cmd_apply,
+	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_TAKES_LOCK | CMD_DRY_RUN | CMD_METRICS |
+		  CMD_MIN_ARGS | CMD_DESTROY },
 	{ "status", "status [MANIFEST...]", "table of pins under the root and their state",
-	  cmd_status, false, false },
+	  cmd_status, CMD_READS_OBJECTS | CMD_NEEDS_KERNEL },
 	{ "inspect", "inspect OBJECT.o...",
 	  "maps and programs in ELF objects with their pinning attributes and layout", cmd_inspect,
-	  false, true },
+	  CMD_MIN_ARGS },
 };
+
+/* Reads what the command's flags ask for, stage by stage, runs it and
+ * prints what went wrong.  Returns the exit status. */
+static int run_command(const struct command *c, const struct options *opts, int argc, char **argv)
+{
+	struct session s = { .opts = opts,
+			     .flags = c->flags,
+			     .args = argv,
+			     .n_args = (size_t)argc,
+			     .dry_run = opts->dry_run || !(c->flags & CMD_TAKES_LOCK) };
+	int r = 0;
+
+	if (c->flags & CMD_READS_OBJECTS)
+		r = read_input(&s);
+	if (r == 0 && (c->flags & CMD_NEEDS_KERNEL))
+		r = read_tree(&s);
+	if (r == 0)
+		r = c->fn(&s);
+	/* A dry run's metrics also record a plan that failed; an apply's are
+	 * written once it ran, by cmd_apply(). */
+	if ((c->flags & CMD_METRICS) && s.dry_run)
+		write_metrics(&s, r >= 0);
+	show_diags(&s);
+	session_done(&s);
+	return exit_code(r);
+}
 
 static void usage(FILE *out)
 {
@@ -529,10 +537,10 @@ static void usage(FILE *out)
 static void command_help(const struct command *c)
 {
 	printf("Usage: bpf-provision [OPTIONS] %s\n\n%s.\n", c->usage, c->summary);
-	if (c->dry_run)
+	if (c->flags & CMD_DRY_RUN)
 		printf("\n      --dry-run             show the plan, change nothing (exit 2 if "
 		       "there is drift)\n");
-	if (c->fn == cmd_validate)
+	if (c->flags & CMD_NO_OBJECTS)
 		printf("\n      --no-objects          check the manifests only, without opening "
 		       "their ELF objects\n");
 	printf("\n%s", options_help);
@@ -705,17 +713,17 @@ int main(int argc, char **argv)
 		command_help(cmd);
 		return EXIT_OK;
 	}
-	if (opts.dry_run && !cmd->dry_run) {
+	if (opts.dry_run && !(cmd->flags & CMD_DRY_RUN)) {
 		fprintf(stderr, "bpf-provision: %s does not take --dry-run\n", cmd->name);
 		return EXIT_FAIL;
 	}
-	if (opts.no_objects && cmd->fn != cmd_validate) {
+	if (opts.no_objects && !(cmd->flags & CMD_NO_OBJECTS)) {
 		fprintf(stderr, "bpf-provision: only validate takes --no-objects\n");
 		return EXIT_FAIL;
 	}
-	if (cmd->min_args && optind + 1 == argc) {
+	if ((cmd->flags & CMD_MIN_ARGS) && optind + 1 == argc) {
 		fprintf(stderr, "Usage: bpf-provision [OPTIONS] %s\n", cmd->usage);
 		return EXIT_FAIL;
 	}
-	return cmd->fn(&opts, argc - optind - 1, argv + optind + 1);
+	return run_command(cmd, &opts, argc - optind - 1, argv + optind + 1);
 }

@@ -107,10 +107,17 @@ assert "has no section 'maps/foo'" in err["message"], err
 assert len(doc["errors"]) == 2, doc
 PY
 
-# inspect: a broken object is invalid input.
+# An object that is missing, cannot be read or is no ELF file is invalid
+# input, exit 65, whether inspect is given it or a manifest names it.
 printf 'not an ELF file\n' >"$T/bad.o"
-expect_exit 65 "$BPF_PROVISION" inspect "$T/bad.o"
-grep -q "^$T/bad.o: error: " "$T/err" || fail "inspect error names the file"
+ln -s loop.o "$T/loop.o"
+for o in missing.o loop.o bad.o; do
+	expect_exit 65 "$BPF_PROVISION" inspect "$T/$o"
+	grep -q "^$T/$o: error: " "$T/err" || fail "inspect $o: error names the file"
+	printf 'version: 1\nnamespace: ns1\nobjects:\n  - file: %s\n' "$T/$o" >"$T/site/obj.yaml"
+	expect_exit 65 "$BPF_PROVISION" validate "$T/site/obj.yaml"
+	grep -q "^$T/$o: error: " "$T/err" || fail "validate $o: error names the file"
+done
 
 # validate needs no privileges: run it as nobody.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
@@ -119,6 +126,17 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		"$BPF_PROVISION" validate "$top_builddir"/configs/*.yaml
 	expect_exit 0 setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		"$BPF_PROVISION" inspect "$top_builddir/configs/bpf/btf_site.o"
+	cp "$top_builddir/configs/bpf/btf_site.o" "$T/secret.o"
+	chmod 000 "$T/secret.o"
+	printf 'version: 1\nnamespace: ns1\nobjects:\n  - file: %s\n' "$T/secret.o" >"$T/site/obj.yaml"
+	expect_exit 65 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$BPF_PROVISION" inspect "$T/secret.o"
+	grep -q "^$T/secret.o: error: cannot open: Permission denied" "$T/err" ||
+		fail "inspect of an unreadable object: $(cat "$T/err")"
+	expect_exit 65 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$BPF_PROVISION" validate "$T/site/obj.yaml"
+	grep -q "^$T/secret.o: error: cannot open: Permission denied" "$T/err" ||
+		fail "validate of an unreadable object: $(cat "$T/err")"
 else
 	echo "note: not root, the unprivileged run is this run itself"
 fi
