@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Desired stage: manifests plus what each ELF object declares, resolved to
  * the pins that should exist (SPEC section 3).  Manifest entries override the
- * ELF's own pinning; every selector must match something in its object. */
+ * ELF's own pinning; every selector must match something in its object.  No
+ * kernel call, so that the stage runs without privilege: program tags are
+ * identity.c's. */
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -9,11 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
-
 #include "cleanup.h"
 #include "desired.h"
-#include "loader.h"
 
 struct builder {
 	size_t k; /* index of the object in desired.objfiles */
@@ -499,71 +498,6 @@ int desired_pins_by_object(const struct desired *des, size_t **ret_first, size_t
 	*ret_first = first;
 	*ret_next = next;
 	return 0;
-}
-
-/* Programs of one object are loaded together, with throwaway maps for
- * what they use, as apply would load them; the tags are read back and
- * every fd closed.  One pass over the pins finds the programs of every
- * object, so that many objects cost no more than many pins. */
-int desired_load_tags(struct desired *des, FILE *vlog, struct diag *d)
-{
-	_cleanup_free_ size_t *first = NULL, *next = NULL;
-	int r = desired_pins_by_object(des, &first, &next);
-
-	if (r < 0)
-		return r;
-	for (size_t k = 0; k < des->n_objfiles && r == 0; k++) {
-		const struct objfile *of = des->objfiles[k];
-		_cleanup_free_ bool *want = NULL;
-		_cleanup_free_ int *fds = NULL, *map_fds = NULL;
-		_cleanup_free_ const struct diag_loc **locs = NULL;
-		bool any = false;
-
-		if (!of || first[k] == SIZE_MAX)
-			continue;
-		want = calloc(of->n_progs + 1, sizeof(*want));
-		fds = calloc(of->n_progs + 1, sizeof(*fds));
-		map_fds = malloc((of->n_maps + 1) * sizeof(*map_fds));
-		locs = calloc(of->n_progs + 1, sizeof(*locs));
-		if (!want || !fds || !map_fds || !locs)
-			return -ENOMEM;
-		for (size_t i = 0; i < of->n_maps; i++)
-			map_fds[i] = -1;
-		for (size_t i = first[k]; i != SIZE_MAX; i = next[i]) {
-			if (des->pins[i].kind != DESIRED_PROGRAM)
-				continue;
-			want[des->pins[i].index] = any = true;
-			locs[des->pins[i].index] = &des->pins[i].loc;
-		}
-		if (!any)
-			continue;
-		r = loader_load(of,
-				&(struct loader_job){ .want = want,
-						      .map_fds = map_fds,
-						      .prog_locs = locs,
-						      .log = vlog },
-				NULL, d, fds);
-		for (size_t i = first[k]; i != SIZE_MAX && r == 0; i = next[i]) {
-			struct desired_pin *p = &des->pins[i];
-			struct bpf_prog_info info = { 0 };
-			__u32 len = sizeof(info);
-
-			if (p->kind != DESIRED_PROGRAM)
-				continue;
-			if (bpf_obj_get_info_by_fd(fds[p->index], &info, &len) < 0) {
-				r = -errno;
-				diag_error(d, &p->loc, "program '%s': cannot read its tag: %s",
-					   desired_pin_name(p), DIAG_STRERROR(-r));
-				break;
-			}
-			memcpy(p->spec.tag, info.tag, sizeof(p->spec.tag));
-			p->spec.has_tag = true;
-		}
-		for (size_t i = 0; i < of->n_progs; i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
-	}
-	return r;
 }
 
 const char *desired_pin_name(const struct desired_pin *p)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* desired: the manifests and their ELF objects resolved into the list of pins
  * that should exist - path, kind, and which manifest, object and map or
- * program each comes from (SPEC section 3). */
+ * program each comes from (SPEC section 3).  No kernel call: programs' tags
+ * are computed apart, by identity.h. */
 #ifndef BPFPROV_DESIRED_H
 #define BPFPROV_DESIRED_H
 
@@ -20,7 +21,7 @@ enum desired_kind {
 };
 
 /* What the kernel should report for the pin.  Maps: from the ELF.  Programs:
- * type from the ELF; tag only after desired_load_tags(). */
+ * type from the ELF; tag only after identity_load_tags(). */
 struct desired_spec {
 	uint32_t type; /* enum bpf_map_type or bpf_prog_type */
 	uint32_t key_size;
@@ -68,12 +69,8 @@ void desired_done(struct desired *des);
  * name recorded in d at its manifest location. */
 int desired_resolve_owners(struct desired *des, struct diag *d);
 
-/* Finds the tag the kernel will give each pinned program by loading it once
- * (legacy objects with throwaway maps for their relocations, BTF objects
- * through libbpf with pinning disabled) and closing it at once: nothing is
- * pinned and nothing outlives the call.  Needs CAP_BPF.  A refused program's
- * whole verifier log goes to vlog (-v) when it is not NULL.  Returns 0, or a
- * negative errno with the kernel's refusal recorded in d. */
+/* Transitional: identity_load_tags() (identity.h) under its old name, defined
+ * in identity.c, for main.c until it calls that. */
 int desired_load_tags(struct desired *des, FILE *vlog, struct diag *d);
 
 /* The pins of each object, so that work per object costs no pass over every

@@ -4,7 +4,8 @@
  * patched to map fds and `.text` already linked by objfile.c, and their
  * slots filled as tc fills them; every other object is opened by libbpf from
  * the bytes objfile.c read, with the kept maps handed over as fds and
- * libbpf's pinning switched off. */
+ * libbpf's pinning switched off.  Every call that makes or changes a kernel
+ * object goes through sys.c, so that fault injection reaches each one. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -158,7 +159,7 @@ static int create_map(struct load *l, size_t i)
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = m->flags);
 	_cleanup_close_ int template = -1;
 	char name[16];
-	int fd, err;
+	int fd;
 
 	if (objfile_is_map_in_map(m->type)) {
 		size_t in = (size_t)m->inner_map;
@@ -171,20 +172,21 @@ static int create_map(struct load *l, size_t i)
 		if (l->fds[in] < 0) {
 			LIBBPF_OPTS(bpf_map_create_opts, iopts, .map_flags = l->of->maps[in].flags);
 
-			template = bpf_map_create(l->of->maps[in].type, NULL, l->of->maps[in].key_size,
+			/* Gone when the load returns: no step of the run. */
+			template = sys_map_create(NULL, l->of->maps[in].type, NULL,
+						  l->of->maps[in].key_size,
 						  l->of->maps[in].value_size,
 						  l->of->maps[in].max_entries, &iopts);
 			if (template < 0)
-				return map_refused(l, in, -errno);
+				return map_refused(l, in, template);
 		}
 		opts.inner_map_fd = l->fds[in] >= 0 ? l->fds[in] : template;
 	}
 	kernel_name(m->name, name);
-	err = sys_step(l->sys);
-	fd = err ? -1 : bpf_map_create(m->type, name, m->key_size, m->value_size, m->max_entries,
-				       &opts);
+	fd = sys_map_create(l->sys, m->type, name, m->key_size, m->value_size, m->max_entries,
+			    &opts);
 	if (fd < 0)
-		return map_refused(l, i, err ?: -errno);
+		return map_refused(l, i, fd);
 	l->fds[i] = fd;
 	l->own[i] = true;
 	return 0;
@@ -199,7 +201,7 @@ static int load_legacy_prog(struct load *l, size_t pi)
 		    .log_size = l->log ? LOG_SIZE : 0);
 	_cleanup_free_ struct bpf_insn *insns = NULL;
 	char name[16];
-	int fd, err;
+	int fd;
 
 	insns = malloc((p->n_insns ? p->n_insns : 1) * sizeof(*insns));
 	if (!insns)
@@ -214,12 +216,10 @@ static int load_legacy_prog(struct load *l, size_t pi)
 	if (l->log)
 		l->log[0] = '\0';
 	kernel_name(p->name, name);
-	err = sys_step(l->sys);
-	fd = err ? -1
-		 : bpf_prog_load(p->type, name, of->license ? of->license : "", insns, p->n_insns,
-				 &opts);
+	fd = sys_prog_load(l->sys, p->type, name, of->license ? of->license : "", insns,
+			   p->n_insns, &opts);
 	if (fd < 0)
-		return prog_refused(l, pi, err ?: -errno);
+		return prog_refused(l, pi, fd);
 	l->prog_fds[pi] = fd;
 	return 0;
 }
@@ -453,19 +453,17 @@ static int load_libbpf(struct load *l)
 	err = setup_libbpf(l, obj);
 	if (err < 0)
 		goto out;
-	err = sys_step(l->sys);
-	if (err == 0) {
-		last_warning[0] = '\0';
-		old_print = libbpf_set_print(record_warning);
-		err = bpf_object__load(obj);
-		libbpf_set_print(old_print);
-		if (err < 0) {
-			err = libbpf_refused(l, err);
-			goto out;
-		}
-	} else {
+	last_warning[0] = '\0';
+	old_print = libbpf_set_print(record_warning);
+	err = sys_object_load(l->sys, obj);
+	libbpf_set_print(old_print);
+	if (err < 0 && sys_injected(l->sys)) {
 		diag_error(l->d, &(struct diag_loc){ .file = of->path },
 			   "the kernel refused to load the object: %s", DIAG_STRERROR(-err));
+		goto out;
+	}
+	if (err < 0) {
+		err = libbpf_refused(l, err);
 		goto out;
 	}
 	/* Hand back what was asked for; libbpf closes the rest with obj. */
@@ -568,17 +566,16 @@ out:
 
 int loader_probe(struct diag *d)
 {
-	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4, 1, NULL);
-	int err;
+	/* Closed at once: no step of the run. */
+	int fd = sys_map_create(NULL, BPF_MAP_TYPE_ARRAY, NULL, 4, 4, 1, NULL);
 
 	if (fd >= 0) {
 		close(fd);
 		return 0;
 	}
-	err = -errno;
 	return diag_error(d, NULL,
 			  "the kernel refuses to create BPF objects for this process (%s): "
 			  "plan and apply need CAP_BPF (run them as root)",
-			  DIAG_STRERROR(-err)),
-	       err;
+			  DIAG_STRERROR(-fd)),
+	       fd;
 }

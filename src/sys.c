@@ -16,6 +16,7 @@
 #include <linux/openat2.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "cleanup.h"
 #include "sys.h"
@@ -42,6 +43,11 @@ int sys_step(struct sys *s)
 	if (s->steps == s->pause_at)
 		raise(SIGSTOP);
 	return s->steps == s->fail_at ? -s->fail_errno : 0;
+}
+
+bool sys_injected(const struct sys *s)
+{
+	return s && s->fail_at && s->steps == s->fail_at;
 }
 
 /* Directories are kept open once resolved: every later step there, and its
@@ -429,4 +435,95 @@ int sys_map_delete(struct sys *s, int map_fd, const void *key)
 	if (r == 0 && bpf_map_delete_elem(map_fd, key) < 0 && errno != ENOENT)
 		r = -errno;
 	return r;
+}
+
+#ifndef ENOTSUPP
+#define ENOTSUPP 524 /* the kernel's own: a map type without batch ops */
+#endif
+
+/* Bytes of one value as the syscalls take it: per-CPU maps hold one value,
+ * rounded up to 8 bytes, per possible CPU. */
+static size_t value_bytes(uint32_t type, uint32_t value_size)
+{
+	switch (type) {
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+	case BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE:
+		return ((value_size + 7) & ~7u) * (size_t)libbpf_num_possible_cpus();
+	default:
+		return value_size;
+	}
+}
+
+static int update_each(int map_fd, const char *keys, const char *values, uint32_t *count,
+		       unsigned long long flags)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t n = *count, len = sizeof(info);
+	size_t vlen;
+
+	*count = 0;
+	if (bpf_obj_get_info_by_fd(map_fd, &info, &len) < 0)
+		return -errno;
+	vlen = value_bytes(info.type, info.value_size);
+	for (; *count < n; (*count)++)
+		if (bpf_map_update_elem(map_fd, keys + (size_t)*count * info.key_size,
+					values + (size_t)*count * vlen, flags) < 0)
+			return -errno;
+	return 0;
+}
+
+int sys_map_update_batch(struct sys *s, int map_fd, const void *keys, const void *values,
+			 uint32_t *count, unsigned long long flags)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = flags);
+	uint32_t n = *count;
+	int r = sys_step(s);
+
+	if (r < 0 || n == 0) {
+		*count = 0;
+		return r;
+	}
+	if (bpf_map_update_batch(map_fd, keys, values, count, &opts) == 0)
+		return 0;
+	r = -errno;
+	/* The kernel sets count to the entries it wrote once it starts; left
+	 * as it was, it wrote none: the command or the map's batch ops may be
+	 * missing (EINVAL before Linux 5.6, ENOTSUPP for the map type). */
+	if (*count != n)
+		return r;
+	if (r == -EINVAL || r == -ENOTSUPP || r == -EOPNOTSUPP)
+		return update_each(map_fd, keys, values, count, flags);
+	*count = 0;
+	return r;
+}
+
+int sys_map_create(struct sys *s, enum bpf_map_type type, const char *name, uint32_t key_size,
+		   uint32_t value_size, uint32_t max_entries,
+		   const struct bpf_map_create_opts *opts)
+{
+	int fd, r = sys_step(s);
+
+	if (r < 0)
+		return r;
+	fd = bpf_map_create(type, name, key_size, value_size, max_entries, opts);
+	return fd < 0 ? -errno : fd;
+}
+
+int sys_prog_load(struct sys *s, enum bpf_prog_type type, const char *name, const char *license,
+		  const struct bpf_insn *insns, size_t n_insns, struct bpf_prog_load_opts *opts)
+{
+	int fd, r = sys_step(s);
+
+	if (r < 0)
+		return r;
+	fd = bpf_prog_load(type, name, license, insns, n_insns, opts);
+	return fd < 0 ? -errno : fd;
+}
+
+int sys_object_load(struct sys *s, struct bpf_object *obj)
+{
+	/* libbpf 1.x returns the negative errno itself. */
+	return sys_step(s) ?: bpf_object__load(obj);
 }

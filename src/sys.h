@@ -17,8 +17,13 @@
 #define BPFPROV_SYS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+
+#include <bpf/bpf.h>
+
+struct bpf_object;
 
 struct sys {
 	unsigned long steps;    /* calls made so far */
@@ -35,6 +40,10 @@ void sys_init(struct sys *s);
 /* Counts a step; returns the injected error when this is the failing one.
  * Callers that make kernel calls outside this module call it first. */
 int sys_step(struct sys *s);
+
+/* Whether the last step counted was the one made to fail: its error is
+ * ours, not the kernel's. */
+bool sys_injected(const struct sys *s);
 
 /* A copy of s for undoing steps and reading back: the same root and open
  * directories, no fault injected, no pause; it counts its steps apart from
@@ -72,5 +81,32 @@ int sys_chown(struct sys *s, const char *path, uid_t uid, gid_t gid);
 int sys_map_update(struct sys *s, int map_fd, const void *key, const void *value,
 		   unsigned long long flags);
 int sys_map_delete(struct sys *s, int map_fd, const void *key);
+
+/* A batch of entries written (bpf_map_update_batch, elem_flags flags) as one
+ * step; where the kernel has no batch ops for the map (before Linux 5.6, or
+ * a map type without them) one bpf_map_update_elem per entry, still one
+ * step.  keys and values hold *count entries each, laid out as the batch
+ * call takes them (per-CPU values rounded up to 8 bytes, times the possible
+ * CPUs).  *count becomes the number of entries written: all of them on
+ * success; on failure those before entry *count, which is the one that
+ * failed (0 when the step itself failed). */
+int sys_map_update_batch(struct sys *s, int map_fd, const void *keys, const void *values,
+			 uint32_t *count, unsigned long long flags);
+
+/* Kernel objects made, one step each: bpf_map_create and bpf_prog_load with
+ * their arguments.  Return the new fd, the caller's, or a negative errno.
+ * With s NULL the call is no step: objects thrown away within the call
+ * that made them (inner-map templates, probes) change no state a run
+ * rolls back. */
+int sys_map_create(struct sys *s, enum bpf_map_type type, const char *name, uint32_t key_size,
+		   uint32_t value_size, uint32_t max_entries,
+		   const struct bpf_map_create_opts *opts);
+int sys_prog_load(struct sys *s, enum bpf_prog_type type, const char *name, const char *license,
+		  const struct bpf_insn *insns, size_t n_insns, struct bpf_prog_load_opts *opts);
+
+/* Every map and program of a libbpf object loaded (bpf_object__load) as one
+ * step; the object keeps their fds.  On an injected failure nothing is
+ * loaded and the object can still be. */
+int sys_object_load(struct sys *s, struct bpf_object *obj);
 
 #endif

@@ -2,6 +2,7 @@
 /* The one unit-test runner: every module's suite in one SRunner.  Exit status
  * is the automake convention (0 pass, 1 fail). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "check_suites.h"
 
@@ -19,6 +20,13 @@ const char *test_srcdir(void)
 	return d ? d : ".";
 }
 
+bool test_under_valgrind(void)
+{
+	const char *p = getenv("LD_PRELOAD");
+
+	return p && strstr(p, "vgpreload");
+}
+
 int main(void)
 {
 	SRunner *sr = srunner_create(model_suite());
@@ -29,6 +37,7 @@ int main(void)
 	srunner_add_suite(sr, plan_suite());
 	srunner_add_suite(sr, observed_suite());
 	srunner_add_suite(sr, sys_suite());
+	srunner_add_suite(sr, identity_suite());
 	srunner_add_suite(sr, escape_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -3,6 +3,8 @@
 #ifndef BPFPROV_CHECK_SUITES_H
 #define BPFPROV_CHECK_SUITES_H
 
+#include <stdbool.h>
+
 #include <check.h>
 
 Suite *model_suite(void);
@@ -11,11 +13,18 @@ Suite *objfile_suite(void);
 Suite *plan_suite(void);
 Suite *observed_suite(void);
 Suite *sys_suite(void);
+Suite *identity_suite(void);
 Suite *escape_suite(void);
 
 /* Directory of the built test objects and of the test sources, from the
  * environment the test harness sets (tests/lib.sh, Makefile.am). */
 const char *test_builddir(void);
 const char *test_srcdir(void);
+
+/* Whether valgrind runs the tests (it preloads its vgpreload libraries):
+ * libbpf 1.1's first bpf_prog_load, bpf_map_create with a name or
+ * bpf_object__load probes the kernel with an attr it clears only in part,
+ * which valgrind reports, so tests that make them skip there. */
+bool test_under_valgrind(void);
 
 #endif

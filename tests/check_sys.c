@@ -4,7 +4,8 @@
  * symlink, at the last component or before it, nor out of the root; a
  * directory renamed after first use is still the one acted in, and the
  * change is found; a rename never replaces; fault injection counts steps and the quiet copy
- * injects nothing. */
+ * injects nothing.  And the kernel objects made through it: a failing step
+ * returns the injected errno and makes nothing, the next one goes through. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <bpf/libbpf.h>
 
 #include "check_suites.h"
 #include "sys.h"
@@ -310,10 +313,193 @@ START_TEST(test_not_opened)
 }
 END_TEST
 
+/* The kernel objects: each test starts here and returns at once (after a
+ * SKIP line) when the process may not make BPF objects. */
+static bool may_bpf(void)
+{
+	const char *req = getenv("BPF_PROVISION_REQUIRE_ALL");
+	int fd = sys_map_create(NULL, BPF_MAP_TYPE_ARRAY, NULL, 4, 4, 1, NULL);
+
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	if (req && !strcmp(req, "1"))
+		ck_abort_msg("cannot create a map: %s (BPF_PROVISION_REQUIRE_ALL=1)",
+			     strerror(-fd));
+	fprintf(stderr, "SKIP: sys: cannot create a map: %s (needs CAP_BPF)\n", strerror(-fd));
+	return false;
+}
+
+/* The descriptor the next open gets: a call that made a kernel object and
+ * kept it would have taken it. */
+static int next_fd(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	return fd;
+}
+
+static struct sys failing_at(unsigned long n)
+{
+	return (struct sys){ .fail_at = n, .fail_errno = ENOSPC, .root_fd = -1 };
+}
+
+START_TEST(test_map_create)
+{
+	struct sys s = failing_at(1);
+	int before, fd;
+
+	if (!may_bpf())
+		return;
+	before = next_fd();
+	ck_assert_int_eq(sys_map_create(&s, BPF_MAP_TYPE_ARRAY, NULL, 4, 8, 4, NULL), -ENOSPC);
+	ck_assert_int_eq(next_fd(), before);
+	fd = sys_map_create(&s, BPF_MAP_TYPE_ARRAY, NULL, 4, 8, 4, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(sys_map_create(&s, BPF_MAP_TYPE_ARRAY, NULL, 4, 8, 0, NULL), -EINVAL);
+	ck_assert_uint_eq(s.steps, 3);
+}
+END_TEST
+
+START_TEST(test_prog_load)
+{
+	/* r0 = 0; exit */
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	struct sys s = failing_at(1);
+	int before, fd;
+
+	if (!may_bpf())
+		return;
+	before = next_fd();
+	ck_assert_int_eq(sys_prog_load(&s, BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL", insns, 2, NULL),
+			 -ENOSPC);
+	ck_assert_int_eq(next_fd(), before);
+	fd = sys_prog_load(&s, BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL", insns, 2, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* The verifier's no: falls off the end without exit. */
+	ck_assert_int_eq(sys_prog_load(&s, BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL", insns, 1, NULL),
+			 -EINVAL);
+	ck_assert_uint_eq(s.steps, 3);
+}
+END_TEST
+
+/* One step per object, whatever it holds; a failed one loaded nothing and
+ * the object can still be loaded. */
+START_TEST(test_object_load)
+{
+	struct sys s = failing_at(1);
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	char *path = NULL;
+	int before;
+
+	if (!may_bpf())
+		return;
+	ck_assert_int_ge(asprintf(&path, "%s/tests/bpf/wired_btf.o", test_builddir()), 0);
+	obj = bpf_object__open_file(path, NULL);
+	ck_assert_msg(obj, "open %s: %s", path, strerror(errno));
+	free(path);
+	/* libbpf would pin `counts` under /sys/fs/bpf. */
+	bpf_object__for_each_map(map, obj)
+		bpf_map__set_pin_path(map, NULL);
+	before = next_fd();
+	ck_assert_int_eq(sys_object_load(&s, obj), -ENOSPC);
+	ck_assert_int_eq(next_fd(), before);
+	bpf_object__for_each_program(prog, obj)
+		ck_assert_int_lt(bpf_program__fd(prog), 0);
+	bpf_object__for_each_map(map, obj)
+		ck_assert_int_lt(bpf_map__fd(map), 0);
+	if (!test_under_valgrind()) {
+		ck_assert_int_eq(sys_object_load(&s, obj), 0);
+		bpf_object__for_each_program(prog, obj)
+			ck_assert_int_ge(bpf_program__fd(prog), 0);
+		ck_assert_uint_eq(s.steps, 2);
+	}
+	bpf_object__close(obj);
+}
+END_TEST
+
+/* What map holds at keys 0..n-1: values, or -1 where it has none. */
+static void check_entries(int fd, uint32_t n, const int64_t *want)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		int64_t v = -1;
+		int r = bpf_map_lookup_elem(fd, &k, &v);
+
+		ck_assert_msg(r == 0 || errno == ENOENT, "lookup %u: %s", k, strerror(errno));
+		ck_assert_msg(v == want[k], "key %u: %lld, want %lld", k, (long long)v,
+			      (long long)want[k]);
+	}
+}
+
+START_TEST(test_map_update_batch)
+{
+	uint32_t keys[] = { 0, 1, 2, 3 }, count = 4;
+	int64_t vals[] = { 10, 11, 12, 13 }, none[] = { -1, -1, -1, -1 };
+	struct sys s = failing_at(1);
+	int fd;
+
+	if (!may_bpf())
+		return;
+	fd = sys_map_create(NULL, BPF_MAP_TYPE_HASH, NULL, 4, 8, 4, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(sys_map_update_batch(&s, fd, keys, vals, &count, BPF_ANY), -ENOSPC);
+	ck_assert_uint_eq(count, 0);
+	check_entries(fd, 4, none);
+	count = 4;
+	ck_assert_int_eq(sys_map_update_batch(&s, fd, keys, vals, &count, BPF_ANY), 0);
+	ck_assert_uint_eq(count, 4);
+	check_entries(fd, 4, vals);
+	/* Stops at the first entry refused, which count names. */
+	count = 4;
+	ck_assert_int_eq(sys_map_update_batch(&s, fd, (uint32_t[]){ 0, 1, 9, 2 }, vals, &count,
+					      BPF_ANY),
+			 -E2BIG);
+	ck_assert_uint_eq(count, 2);
+	ck_assert_uint_eq(s.steps, 3);
+	close(fd);
+}
+END_TEST
+
+/* A map without batch ops (devmap: ENOTSUPP): entry by entry, one step. */
+START_TEST(test_map_update_batch_fallback)
+{
+	uint32_t keys[] = { 0, 2 }, ifindex[] = { 1, 1 }, count = 2, v;
+	struct sys s = failing_at(0);
+	int fd;
+
+	if (!may_bpf())
+		return;
+	fd = sys_map_create(NULL, BPF_MAP_TYPE_DEVMAP, NULL, 4, 4, 4, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(sys_map_update_batch(&s, fd, keys, ifindex, &count, BPF_ANY), 0);
+	ck_assert_uint_eq(count, 2);
+	ck_assert_uint_eq(s.steps, 1);
+	ck_assert_int_eq(bpf_map_lookup_elem(fd, &keys[1], &v), 0);
+	ck_assert_uint_eq(v, 1);
+	count = 2;
+	ck_assert_int_eq(sys_map_update_batch(&s, fd, (uint32_t[]){ 1, 7 }, ifindex, &count,
+					      BPF_ANY),
+			 -E2BIG);
+	ck_assert_uint_eq(count, 1);
+	close(fd);
+}
+END_TEST
+
 Suite *sys_suite(void)
 {
 	Suite *s = suite_create("sys");
 	TCase *tc = tcase_create("confined");
+	TCase *bpf = tcase_create("kernel objects");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_plain_ops);
@@ -326,5 +512,12 @@ Suite *sys_suite(void)
 	tcase_add_test(tc, test_not_opened);
 	tcase_add_test(tc, test_fd_limit);
 	suite_add_tcase(s, tc);
+
+	tcase_add_test(bpf, test_map_create);
+	tcase_add_test(bpf, test_prog_load);
+	tcase_add_test(bpf, test_object_load);
+	tcase_add_test(bpf, test_map_update_batch);
+	tcase_add_test(bpf, test_map_update_batch_fallback);
+	suite_add_tcase(s, bpf);
 	return s;
 }

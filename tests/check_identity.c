@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests of the split between the desired stage and program identity:
+ * desired_build on real objects succeeds in a process whose bpf() calls all
+ * fail (a seccomp filter), with every map's spec filled from the ELF, while
+ * identity_load_tags fails there with EPERM and, where the kernel allows,
+ * gives programs of the same code the same tag. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+#include "check_suites.h"
+#include "desired.h"
+#include "identity.h"
+#include "loader.h"
+
+/* The kill test's objects: a socket filter p<N> per N, all on one array
+ * `counts` (4 x u32 -> u64); p0 and p4 have the same code. */
+static const char *const objects[] = { "wired_btf", "wired_gobpf" };
+
+struct fixture {
+	struct manifest_set set;
+	struct desired des;
+	struct diag d;
+};
+
+static int build(const char *object, struct fixture *fx)
+{
+	struct manifest *m = NULL;
+	char *yaml = NULL;
+	int r;
+
+	*fx = (struct fixture){ 0 };
+	if (asprintf(&yaml,
+		     "version: 1\nobjects:\n  - file: %s/tests/bpf/%s.o\n    namespace: t\n"
+		     "    sections:\n"
+		     "      - {program: p0, pinning: custom, path: t/p0}\n"
+		     "      - {program: p1, pinning: custom, path: t/p1}\n"
+		     "      - {program: p4, pinning: custom, path: t/p4}\n",
+		     test_builddir(), object) < 0)
+		return -ENOMEM;
+	r = manifest_parse_buffer("identity.yaml", yaml, strlen(yaml), &fx->d, &m);
+	free(yaml);
+	if (r < 0)
+		return r;
+	fx->set.items = malloc(sizeof(*fx->set.items));
+	if (!fx->set.items) {
+		manifest_free(m);
+		return -ENOMEM;
+	}
+	fx->set.items[fx->set.n++] = m;
+	return desired_build(&fx->set, true, &fx->d, &fx->des);
+}
+
+static void done(struct fixture *fx)
+{
+	desired_done(&fx->des);
+	manifest_set_done(&fx->set);
+	diag_done(&fx->d);
+}
+
+static const struct desired_pin *pin(const struct fixture *fx, const char *path)
+{
+	for (size_t i = 0; i < fx->des.n_pins; i++)
+		if (strcmp(fx->des.pins[i].path, path) == 0)
+			return &fx->des.pins[i];
+	return NULL;
+}
+
+/* Every bpf() of this process fails with EPERM, as it would without
+ * CAP_BPF.  Only the syscall number is matched: the test runs no other ABI. */
+static int deny_bpf(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_bpf, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		return -errno;
+	return 0;
+}
+
+static char why[512];
+
+/* Runs in the filtered child: NULL, or what went wrong. */
+static const char *offline(const char *object)
+{
+	struct fixture fx;
+	const struct desired_pin *map, *prog;
+	int r = build(object, &fx);
+
+	map = pin(&fx, "t/globals/counts");
+	prog = pin(&fx, "t/p0");
+	if (r < 0)
+		snprintf(why, sizeof(why), "desired_build: %s: %s", strerror(-r),
+			 fx.d.n_msgs ? fx.d.msgs[0].text : "no message");
+	else if (fx.des.n_pins != 4 || !map || !prog)
+		snprintf(why, sizeof(why), "%zu pins, t/globals/counts %s, t/p0 %s", fx.des.n_pins,
+			 map ? "found" : "missing", prog ? "found" : "missing");
+	else if (map->spec.type != BPF_MAP_TYPE_ARRAY || map->spec.key_size != 4 ||
+		 map->spec.value_size != 8 || map->spec.max_entries != 4)
+		snprintf(why, sizeof(why), "map spec %u %u %u %u", map->spec.type,
+			 map->spec.key_size, map->spec.value_size, map->spec.max_entries);
+	else if (prog->spec.type != BPF_PROG_TYPE_SOCKET_FILTER || prog->spec.has_tag)
+		snprintf(why, sizeof(why), "program spec type %u, has_tag %d", prog->spec.type,
+			 prog->spec.has_tag);
+	else if (!test_under_valgrind() && (r = identity_load_tags(&fx.des, NULL, &fx.d)) != -EPERM)
+		snprintf(why, sizeof(why), "identity_load_tags under the filter returned %d", r);
+	done(&fx);
+	return why[0] ? why : NULL;
+}
+
+START_TEST(test_desired_without_bpf)
+{
+	char buf[sizeof(why)] = "";
+	ssize_t n, len = 0;
+	int p[2], status;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		const char *msg = deny_bpf() < 0 ? "cannot install the seccomp filter"
+						 : offline(objects[_i]);
+
+		close(p[0]);
+		if (msg && write(p[1], msg, strlen(msg)) < 0)
+			_exit(2);
+		_exit(msg ? 1 : 0);
+	}
+	close(p[1]);
+	while (len < (ssize_t)sizeof(buf) - 1 &&
+	       (n = read(p[0], buf + len, sizeof(buf) - 1 - (size_t)len)) > 0)
+		len += n;
+	close(p[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: %s (status %#x)",
+		      objects[_i], buf, status);
+}
+END_TEST
+
+/* The control: with the kernel, the same pins get their tags. */
+START_TEST(test_tags)
+{
+	struct fixture fx;
+	const struct desired_pin *p0, *p1, *p4;
+	struct diag probe = { 0 };
+
+	if (test_under_valgrind()) {
+		fprintf(stderr, "SKIP: identity: tags under valgrind\n");
+		return;
+	}
+	if (loader_probe(&probe) < 0) {
+		fprintf(stderr, "SKIP: identity: %s\n", probe.msgs[0].text);
+		diag_done(&probe);
+		return;
+	}
+	ck_assert_int_eq(build(objects[_i], &fx), 0);
+	ck_assert_int_eq(identity_load_tags(&fx.des, NULL, &fx.d), 0);
+	p0 = pin(&fx, "t/p0");
+	p1 = pin(&fx, "t/p1");
+	p4 = pin(&fx, "t/p4");
+	ck_assert(p0 && p1 && p4);
+	ck_assert(p0->spec.has_tag && p1->spec.has_tag && p4->spec.has_tag);
+	ck_assert_mem_eq(p0->spec.tag, p4->spec.tag, sizeof(p0->spec.tag));
+	ck_assert(memcmp(p0->spec.tag, p1->spec.tag, sizeof(p0->spec.tag)) != 0);
+	ck_assert(!pin(&fx, "t/globals/counts")->spec.has_tag);
+	done(&fx);
+}
+END_TEST
+
+Suite *identity_suite(void)
+{
+	Suite *s = suite_create("identity");
+	TCase *tc = tcase_create("kernel-free desired");
+	int n = sizeof(objects) / sizeof(objects[0]);
+
+	tcase_add_loop_test(tc, test_desired_without_bpf, 0, n);
+	tcase_add_loop_test(tc, test_tags, 0, n);
+	suite_add_tcase(s, tc);
+	return s;
+}
