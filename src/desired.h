@@ -69,10 +69,6 @@ void desired_done(struct desired *des);
  * name recorded in d at its manifest location. */
 int desired_resolve_owners(struct desired *des, struct diag *d);
 
-/* Transitional: identity_load_tags() (identity.h) under its old name, defined
- * in identity.c, for main.c until it calls that. */
-int desired_load_tags(struct desired *des, FILE *vlog, struct diag *d);
-
 /* The pins of each object, so that work per object costs no pass over every
  * pin: first[k] is the first pin (index in des->pins) of object k, next[i]
  * the one after pin i, SIZE_MAX ending each list; in declaration order.

@@ -77,9 +77,3 @@ int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 	}
 	return r;
 }
-
-/* The old name, for main.c until it calls identity_load_tags; goes then. */
-int desired_load_tags(struct desired *des, FILE *vlog, struct diag *d)
-{
-	return identity_load_tags(des, vlog, d);
-}

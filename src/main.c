@@ -24,6 +24,7 @@
 #include "cleanup.h"
 #include "desired.h"
 #include "diag.h"
+#include "identity.h"
 #include "ledger.h"
 #include "loader.h"
 #include "manifest.h"
@@ -304,7 +305,7 @@ static int read_tree(struct session *s)
 	if (r == 0 && !s->dry_run)
 		r = ledger_lock(s->root, s->opts->lock_timeout, &s->d, &s->lock_fd);
 	if (r == 0)
-		r = desired_load_tags(&s->des, s->opts->verbose ? stderr : NULL, &s->d);
+		r = identity_load_tags(&s->des, s->opts->verbose ? stderr : NULL, &s->d);
 	if (r == 0)
 		r = ledger_load(s->root, &s->d, &s->ledger);
 	if (r == 0 && !s->empty)
