@@ -41,7 +41,7 @@ manifest() { # OBJECT FILE: the manifest of OBJECT's map and eight programs
 }
 
 bp() { # ARGS...: bpf-provision on $M; output in $T/out, $T/err
-	"$BPF_PROVISION" --bpffs "$M" "$@" >"$T/out" 2>"$T/err"
+	run_checking_steps "$M" "$@"
 }
 
 map_id() {

@@ -32,7 +32,7 @@ reset() { # an empty bpffs and no ledger
 bp() { # WANT ROOT ARGS...: bpf-provision on ROOT must exit WANT
 	_want=$1 _root=$2
 	shift 2
-	"$BPF_PROVISION" --bpffs "$_root" "$@" >"$T/out" 2>"$T/err"
+	run_checking_steps "$_root" "$@"
 	_got=$?
 	[ "$_got" = "$_want" ] ||
 		fail "bpf-provision --bpffs $_root $*: exit $_got, want $_want: $(cat "$T/err" "$T/out")"
