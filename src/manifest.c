@@ -81,23 +81,16 @@ static struct diag_loc node_loc(const struct parser *p, const yaml_node_t *n)
 	};
 }
 
-/* User text inside a message: control characters escaped, so that one error
- * stays one line, and long values cut. */
+/* User text inside a message: long values cut.  Not escaped: whatever
+ * prints the message does that (diag.h), and twice would show "\\x01". */
 static const char *shown(const char *s, char buf[static 80])
 {
-	size_t o = 0;
+	size_t n = strnlen(s, 71);
 
-	for (; *s && o < 70; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f)
-			o += (size_t)snprintf(buf + o, 80 - o, "\\x%02x", c);
-		else
-			buf[o++] = (char)c;
-	}
-	if (*s)
-		o += (size_t)snprintf(buf + o, 80 - o, "...");
-	buf[o] = '\0';
+	if (n <= 70)
+		return s;
+	memcpy(buf, s, 70);
+	strcpy(buf + 70, "...");
 	return buf;
 }
 

@@ -388,7 +388,7 @@ int report_validate(const struct manifest_set *set, const struct desired *des, b
 
 static json_t *diag_msg_json(const struct diag_msg *m)
 {
-	json_t *j = json_pack("{s:s, s:s*}", "message", m->text, "file", m->file);
+	json_t *j = json_pack("{s:o, s:o*}", "message", jtext(m->text), "file", jtext(m->file));
 
 	if (j && m->line) {
 		json_object_set_new(j, "line", json_integer(m->line));
