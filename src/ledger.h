@@ -48,8 +48,8 @@ int ledger_path(const char *root, char **ret);
  * a negative errno with the reason in d (unreadable or corrupt file). */
 int ledger_load(const char *root, struct diag *d, struct ledger *ret);
 
-/* Writes l atomically (temporary file, fsync, rename).  Returns 0 or a
- * negative errno with the reason in d. */
+/* Writes l atomically (atomicfile.h), mode 0600.  Returns 0 or a negative
+ * errno with the reason in d. */
 int ledger_save(const struct ledger *l, struct diag *d);
 
 /* The record for path, or NULL.  O(log n). */
