@@ -397,6 +397,11 @@ const struct ledger_entry *ledger_find(const struct ledger *l, const char *path)
 	return bsearch(&key, l->entries, l->n, sizeof(*l->entries), cmp_entries);
 }
 
+bool ledger_claims(const struct ledger_entry *e, uint64_t ino, uint32_t id)
+{
+	return e && !e->is_dir && e->ino == ino && e->id == id;
+}
+
 static int entry_copy(const struct ledger_entry *e, struct ledger_entry *ret)
 {
 	char *path = strdup(e->path), *manifest = strdup(e->manifest);

@@ -658,7 +658,7 @@ int report_status(const struct observed *obs, const struct desired *des, const s
 			row.managed_by = w->manifest->name;
 		else if (c)
 			row.managed_by = c->manifest;
-		else if (le && !le->is_dir && le->ino == h->ino && le->id == h->id)
+		else if (ledger_claims(le, h->ino, h->id))
 			row.managed_by = le->manifest;
 		if (c)
 			snprintf(row.state, sizeof(row.state), "%s: %s", plan_action_str(c->action),
