@@ -79,62 +79,23 @@ static int add_pin(struct builder *b, char *path, enum desired_kind kind,
 	return 0;
 }
 
-static const char *pin_id_subdir(const struct manifest *m, uint32_t id)
-{
-	for (size_t i = 0; i < m->n_pin_ids; i++)
-		if (m->pin_ids[i].id == id)
-			return m->pin_ids[i].subdir;
-	return NULL;
-}
-
 /* The pin of one map or program, per the entry that selects it (or none). */
 static int resolve(struct builder *b, const struct manifest_entry *e, const struct source *s)
 {
 	const struct diag_loc *loc = e ? &e->loc : &b->o->loc;
-	enum pin_mode mode = e && e->pinning != PIN_MODE_UNSET ? e->pinning : s->elf_pinning;
-	const char *ns, *custom = NULL, *why;
-	_cleanup_free_ char *id_path = NULL;
+	const struct manifest_elf_pin elf = { .kind = desired_kind_str(s->kind),
+					      .name = s->name,
+					      .pinning = s->elf_pinning,
+					      .namespace = s->elf_namespace,
+					      .pin_id = s->pin_id,
+					      .sha1 = b->of->sha1 };
+	const char *why;
 	char *path = NULL;
 	int r;
 
-	if (mode == PIN_MODE_NONE || mode == PIN_MODE_UNSET)
-		return 0;
-	ns = e && e->namespace ? e->namespace : b->o->namespace;
-	if (!ns)
-		ns = s->elf_namespace ? s->elf_namespace : b->m->namespace;
-	if (e && e->path && mode != PIN_MODE_CUSTOM)
-		return diag_error(b->d, &e->path_loc,
-				  "%s '%s' is pinned '%s' by the ELF; 'path' needs pinning: custom",
-				  desired_kind_str(s->kind), s->name, pin_mode_str(mode));
-	if (mode == PIN_MODE_CUSTOM) {
-		custom = e ? e->path : NULL;
-		if (!custom && s->pin_id) {
-			const char *subdir = pin_id_subdir(b->m, s->pin_id);
-
-			if (!subdir)
-				return diag_error(b->d, loc,
-						  "%s '%s' of object '%s' has pinning id %u, which "
-						  "'pin_ids' does not map to a directory",
-						  desired_kind_str(s->kind), s->name, b->o->name, s->pin_id);
-			if (asprintf(&id_path, "%s/%s", subdir, s->name) < 0)
-				return -ENOMEM;
-			custom = id_path;
-		}
-		if (!custom)
-			return diag_error(b->d, loc,
-					  "%s '%s' of object '%s' is pinned custom by the ELF; give "
-					  "its 'path' in a section entry",
-					  desired_kind_str(s->kind), s->name, b->o->name);
-	} else if (!ns && (mode == PIN_MODE_OBJECT || !b->o->pin_root)) {
-		return diag_error(b->d, loc,
-				  "%s '%s' of object '%s' is pinned '%s' but has no namespace (none "
-				  "on the entry, the object, the ELF or the manifest)",
-				  desired_kind_str(s->kind), s->name, b->o->name, pin_mode_str(mode));
-	}
-	r = manifest_pin_path(mode, ns, b->o->object_dir_sha1 ? b->of->sha1 : b->o->name, s->name,
-			      custom, b->o->pin_root, &path);
-	if (r < 0)
-		return r == -ENOMEM ? r : diag_error(b->d, loc, "cannot resolve the pin path");
+	r = manifest_resolve_pin(b->m, b->o, e, &elf, b->d, &path);
+	if (r < 0 || !path)
+		return r;
 	if (manifest_check_path(path, &why) < 0) {
 		r = diag_error(b->d, loc, "%s '%s' would be pinned at '%s', not a valid pin path: %s",
 			       desired_kind_str(s->kind), s->name, path, why);

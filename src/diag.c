@@ -10,21 +10,9 @@
 #include <sys/resource.h>
 
 #include "array.h"
+#include "cleanup.h"
 #include "diag.h"
 #include "escape.h"
-
-/* Messages quote names from outside (bpffs entries, ELF strings): stored
- * escaped, they print as one line and are valid UTF-8 for JSON. */
-static char *safe(char *s)
-{
-	char *e;
-
-	if (!s || !escape_needed(s))
-		return s;
-	e = escape_text(s);
-	free(s);
-	return e;
-}
 
 static void diag_add(struct diag *d, enum diag_severity sev, const struct diag_loc *loc,
 		     const char *fmt, va_list ap)
@@ -36,7 +24,7 @@ static void diag_add(struct diag *d, enum diag_severity sev, const struct diag_l
 		d->n_errors++;
 	if (d->n_msgs >= DIAG_MAX_MSGS)
 		return;
-	if (vasprintf(&text, fmt, ap) < 0 || !(text = safe(text)))
+	if (vasprintf(&text, fmt, ap) < 0)
 		return;
 	if (array_reserve(&d->msgs, d->n_msgs, sizeof(*d->msgs)) < 0) {
 		free(text);
@@ -45,7 +33,7 @@ static void diag_add(struct diag *d, enum diag_severity sev, const struct diag_l
 	m = &d->msgs[d->n_msgs++];
 	*m = (struct diag_msg){ .severity = sev, .text = text };
 	if (loc) {
-		m->file = loc->file ? safe(strdup(loc->file)) : NULL;
+		m->file = loc->file ? strdup(loc->file) : NULL;
 		m->line = loc->line;
 		m->column = loc->column;
 	}
@@ -86,18 +74,26 @@ const char *diag_strerror(int err, char buf[static DIAG_STRERROR_MAX])
 	return strerror(err);
 }
 
+/* Messages quote names from outside (bpffs entries, ELF strings, file
+ * names): escaped here, where they leave for a terminal or a log, so that
+ * each prints as one line, and only here, so that each byte is escaped
+ * once. */
 char *diag_msg_format(const struct diag_msg *m)
 {
 	const char *sev = m->severity == DIAG_ERROR ? "error" : "warning";
+	_cleanup_free_ char *file = m->file ? escape_text(m->file) : NULL;
+	_cleanup_free_ char *text = escape_text(m->text);
 	char *s = NULL;
 	int r;
 
-	if (m->file && m->line)
-		r = asprintf(&s, "%s:%u:%u: %s: %s", m->file, m->line, m->column, sev, m->text);
-	else if (m->file)
-		r = asprintf(&s, "%s: %s: %s", m->file, sev, m->text);
+	if (!text || (m->file && !file))
+		return NULL;
+	if (file && m->line)
+		r = asprintf(&s, "%s:%u:%u: %s: %s", file, m->line, m->column, sev, text);
+	else if (file)
+		r = asprintf(&s, "%s: %s: %s", file, sev, text);
 	else
-		r = asprintf(&s, "%s: %s", sev, m->text);
+		r = asprintf(&s, "%s: %s", sev, text);
 	return r < 0 ? NULL : s;
 }
 

@@ -20,6 +20,9 @@ enum diag_severity {
 	DIAG_WARNING,
 };
 
+/* file and text are as given, not escaped: they may quote names from
+ * outside, so whatever prints them escapes them (diag_msg_format,
+ * report_errors_json). */
 struct diag_msg {
 	enum diag_severity severity;
 	char *file; /* owned copy; NULL when the message has no file */
@@ -55,7 +58,8 @@ const char *diag_strerror(int err, char buf[static DIAG_STRERROR_MAX]);
 #define DIAG_STRERROR(err) diag_strerror((err), (char[DIAG_STRERROR_MAX]){ 0 })
 
 /* Formats one message as "FILE:LINE:COLUMN: error: TEXT" (the parts that are
- * known) into a malloc'ed string; NULL on allocation failure. */
+ * known), FILE and TEXT escaped (escape.h), into a malloc'ed string; NULL on
+ * allocation failure. */
 char *diag_msg_format(const struct diag_msg *m);
 
 /* Releases the messages, not d itself. */

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "atomicfile.h"
 #include "cleanup.h"
 #include "input.h"
 #include "ledger.h"
@@ -361,26 +362,9 @@ static json_t *to_json(const struct ledger *l)
 }
 
 /* json_dumpfd writes token by token; one buffer, one write. */
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int ledger_save(const struct ledger *l, struct diag *d)
 {
-	_cleanup_free_ char *tmp = NULL, *text = NULL;
-	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *text = NULL;
 	json_t *doc = to_json(l);
 	int r;
 
@@ -393,28 +377,15 @@ int ledger_save(const struct ledger *l, struct diag *d)
 	r = check_runtime_dir(d, true);
 	if (r < 0)
 		return r;
-	if (asprintf(&tmp, "%s.XXXXXX", l->file) < 0)
-		return -ENOMEM;
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		r = -errno;
-		goto fail;
-	}
-	r = write_all(fd, text, strlen(text));
-	if (r == 0 && (fsync(fd) < 0 || rename(tmp, l->file) < 0))
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		goto fail;
-	}
+	r = atomicfile_write(l->file, text, strlen(text), 0600);
+	if (r < 0)
+		return diag_error(d, &(struct diag_loc){ .file = l->file },
+				  "cannot write the ledger: %s", DIAG_STRERROR(-r)),
+		       r;
 	/* Now under its identity's name: the old spelling's file goes. */
 	if (l->legacy_file)
 		unlink(l->legacy_file);
 	return 0;
-fail:
-	return diag_error(d, &(struct diag_loc){ .file = l->file }, "cannot write the ledger: %s",
-			  DIAG_STRERROR(-r)),
-	       r;
 }
 
 const struct ledger_entry *ledger_find(const struct ledger *l, const char *path)
@@ -424,6 +395,11 @@ const struct ledger_entry *ledger_find(const struct ledger *l, const char *path)
 	if (!l->n)
 		return NULL;
 	return bsearch(&key, l->entries, l->n, sizeof(*l->entries), cmp_entries);
+}
+
+bool ledger_claims(const struct ledger_entry *e, uint64_t ino, uint32_t id)
+{
+	return e && !e->is_dir && e->ino == ino && e->id == id;
 }
 
 static int entry_copy(const struct ledger_entry *e, struct ledger_entry *ret)

@@ -48,12 +48,17 @@ int ledger_path(const char *root, char **ret);
  * a negative errno with the reason in d (unreadable or corrupt file). */
 int ledger_load(const char *root, struct diag *d, struct ledger *ret);
 
-/* Writes l atomically (temporary file, fsync, rename).  Returns 0 or a
- * negative errno with the reason in d. */
+/* Writes l atomically (atomicfile.h), mode 0600.  Returns 0 or a negative
+ * errno with the reason in d. */
 int ledger_save(const struct ledger *l, struct diag *d);
 
 /* The record for path, or NULL.  O(log n). */
 const struct ledger_entry *ledger_find(const struct ledger *l, const char *path);
+
+/* Whether e (may be NULL) is a live record of a pin: a pin's, not a
+ * directory's, made at this inode with this kernel object id.  A pin
+ * replaced by someone else since has another, and is not the tool's. */
+bool ledger_claims(const struct ledger_entry *e, uint64_t ino, uint32_t id);
 
 /* Adds or replaces the record of e->path (strings copied); keeps the order. */
 int ledger_put(struct ledger *l, const struct ledger_entry *e);

@@ -81,23 +81,16 @@ static struct diag_loc node_loc(const struct parser *p, const yaml_node_t *n)
 	};
 }
 
-/* User text inside a message: control characters escaped, so that one error
- * stays one line, and long values cut. */
+/* User text inside a message: long values cut.  Not escaped: whatever
+ * prints the message does that (diag.h), and twice would show "\\x01". */
 static const char *shown(const char *s, char buf[static 80])
 {
-	size_t o = 0;
+	size_t n = strnlen(s, 71);
 
-	for (; *s && o < 70; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f)
-			o += (size_t)snprintf(buf + o, 80 - o, "\\x%02x", c);
-		else
-			buf[o++] = (char)c;
-	}
-	if (*s)
-		o += (size_t)snprintf(buf + o, 80 - o, "...");
-	buf[o] = '\0';
+	if (n <= 70)
+		return s;
+	memcpy(buf, s, 70);
+	strcpy(buf + 70, "...");
 	return buf;
 }
 
@@ -1189,34 +1182,80 @@ int manifest_pin_path(enum pin_mode mode, const char *ns, const char *object, co
 	return 0;
 }
 
-/* Resolves what can be without the ELF: the ELF's namespace outranks the
- * manifest's, so a path that would fall back to the manifest's waits for the
- * object to be read. */
-static int resolve_entry(const struct manifest_object *o, struct manifest_entry *e)
+static const char *pin_id_subdir(const struct manifest *m, uint32_t id)
 {
-	const char *ns = e->namespace ? e->namespace : o->namespace;
-	const char *name = entry_known_name(e);
+	for (size_t i = 0; i < m->n_pin_ids; i++)
+		if (m->pin_ids[i].id == id)
+			return m->pin_ids[i].subdir;
+	return NULL;
+}
+
+int manifest_resolve_pin(const struct manifest *m, const struct manifest_object *o,
+			 const struct manifest_entry *e, const struct manifest_elf_pin *elf,
+			 struct diag *d, char **ret)
+{
+	const struct diag_loc *loc = e ? &e->loc : &o->loc;
+	enum pin_mode mode = elf ? elf->pinning : PIN_MODE_UNSET;
+	const char *ns = e && e->namespace ? e->namespace : o->namespace;
+	const char *custom = e ? e->path : NULL;
+	_cleanup_free_ char *id_path = NULL;
+	char *path = NULL;
 	int r;
 
-	switch (e->pinning) {
-	case PIN_MODE_GLOBAL:
-		/* pin_root stands for the whole NAMESPACE/globals. */
-		if (!name || (!o->pin_root && !ns))
-			return 0;
-		break;
-	case PIN_MODE_OBJECT:
-		/* The sha1 directory is the object file's digest, and this stage
-		 * reads no object file. */
-		if (!name || !ns || o->object_dir_sha1)
-			return 0;
-		break;
-	case PIN_MODE_CUSTOM:
-		break;
-	default:
+	if (e && e->pinning != PIN_MODE_UNSET)
+		mode = e->pinning;
+	if (mode == PIN_MODE_NONE || mode == PIN_MODE_UNSET) {
+		*ret = NULL;
 		return 0;
 	}
-	r = manifest_pin_path(e->pinning, ns, o->name, name, e->path, o->pin_root, &e->pin_path);
-	return r == -ENOMEM ? r : 0;
+	if (elf) {
+		/* The ELF's namespace outranks the manifest's. */
+		if (!ns)
+			ns = elf->namespace ? elf->namespace : m->namespace;
+		if (custom && mode != PIN_MODE_CUSTOM)
+			return diag_error(d, &e->path_loc,
+					  "%s '%s' is pinned '%s' by the ELF; 'path' needs "
+					  "pinning: custom",
+					  elf->kind, elf->name, pin_mode_str(mode));
+		if (mode == PIN_MODE_CUSTOM) {
+			if (!custom && elf->pin_id) {
+				const char *subdir = pin_id_subdir(m, elf->pin_id);
+
+				if (!subdir)
+					return diag_error(d, loc,
+							  "%s '%s' of object '%s' has pinning id "
+							  "%u, which 'pin_ids' does not map to a "
+							  "directory",
+							  elf->kind, elf->name, o->name,
+							  elf->pin_id);
+				if (asprintf(&id_path, "%s/%s", subdir, elf->name) < 0)
+					return -ENOMEM;
+				custom = id_path;
+			}
+			if (!custom)
+				return diag_error(d, loc,
+						  "%s '%s' of object '%s' is pinned custom by "
+						  "the ELF; give its 'path' in a section entry",
+						  elf->kind, elf->name, o->name);
+		} else if (!ns && (mode == PIN_MODE_OBJECT || !o->pin_root)) {
+			return diag_error(d, loc,
+					  "%s '%s' of object '%s' is pinned '%s' but has no "
+					  "namespace (none on the entry, the object, the ELF or "
+					  "the manifest)",
+					  elf->kind, elf->name, o->name, pin_mode_str(mode));
+		}
+	}
+	/* Without the ELF, what manifest_pin_path() lacks (the name of a
+	 * section's program, the digest, a namespace the ELF may still give)
+	 * waits for the object to be read. */
+	r = manifest_pin_path(mode, ns, !o->object_dir_sha1 ? o->name : elf ? elf->sha1 : NULL,
+			      elf ? elf->name : entry_known_name(e), custom, o->pin_root, &path);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 && elf)
+		return diag_error(d, loc, "cannot resolve the pin path");
+	*ret = path;
+	return 0;
 }
 
 /* Keys compared for duplicates: by text, then number, then declaration
@@ -1541,7 +1580,8 @@ static int finish_manifest(struct parser *p, const char *name, const char *dir)
 		if (r < 0)
 			return r;
 		for (size_t j = 0; j < m->objects[i].n_entries; j++) {
-			r = resolve_entry(&m->objects[i], &m->objects[i].entries[j]);
+			r = manifest_resolve_pin(m, &m->objects[i], &m->objects[i].entries[j], NULL,
+						 p->d, &m->objects[i].entries[j].pin_path);
 			if (r < 0)
 				return r;
 		}

@@ -135,6 +135,30 @@ int manifest_check_path(const char *path, const char **why);
 int manifest_pin_path(enum pin_mode mode, const char *ns, const char *object, const char *name,
 		      const char *custom_path, const char *pin_root, char **ret);
 
+/* What an object file says of one of its maps or programs. */
+struct manifest_elf_pin {
+	const char *kind;      /* "map" or "program", for messages */
+	const char *name;
+	enum pin_mode pinning; /* the ELF's own; PIN_MODE_NONE for programs */
+	const char *namespace; /* or NULL */
+	uint32_t pin_id;       /* iproute2's custom pinning id; 0 if none */
+	const char *sha1;      /* of the object file: the directory of object_dir: sha1 */
+};
+
+/* The pin path (SPEC section 3) of a map or program of object o of m,
+ * selected by entry e (NULL: none, the ELF's pinning applies): the one place
+ * that decides pinning mode, namespace (entry, object, ELF, manifest), object
+ * directory and custom path (the entry's, or pin_ids' directory and the
+ * name), then calls manifest_pin_path().  With elf (the object was read):
+ * returns 0 with a new string in *ret, or NULL there when the pin is not
+ * pinned; -EINVAL with the reason in d; -ENOMEM.  Without (elf NULL), only
+ * what the manifest alone fixes: a pin needing the ELF's name, namespace
+ * (which outranks the manifest's) or digest gets NULL; nothing is reported.
+ * The path is not checked (manifest_check_path). */
+int manifest_resolve_pin(const struct manifest *m, const struct manifest_object *o,
+			 const struct manifest_entry *e, const struct manifest_elf_pin *elf,
+			 struct diag *d, char **ret);
+
 const char *manifest_selector_str(enum manifest_selector s);
 
 #endif

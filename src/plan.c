@@ -415,7 +415,7 @@ static int plan_undeclared(struct plan *p, const struct plan_input *in,
 		c.manifest = "";
 		return add_change(p, c);
 	}
-	if (l && !l->is_dir && l->ino == h->ino && l->id == h->id) {
+	if (ledger_claims(l, h->ino, h->id)) {
 		/* Ours: deleted only by the manifest that made it. */
 		m = set_find(in->set, l->manifest);
 		if (!m || (!m->prune && !in->destroy))
@@ -424,7 +424,7 @@ static int plan_undeclared(struct plan *p, const struct plan_input *in,
 	} else {
 		m = owner_dir(in->set, h->path, &dir);
 		/* Another manifest's live record outranks an owned directory. */
-		if (!m || (l && !l->is_dir && l->ino == h->ino && l->id == h->id))
+		if (!m || ledger_claims(l, h->ino, h->id))
 			return 0;
 		e = append(&c.reason, "undeclared in owned directory '%s'", dir);
 	}

@@ -7,13 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <bpf/libbpf.h>
 #include <jansson.h>
 
+#include "atomicfile.h"
 #include "cleanup.h"
 #include "escape.h"
 #include "model.h"
@@ -388,7 +387,7 @@ int report_validate(const struct manifest_set *set, const struct desired *des, b
 
 static json_t *diag_msg_json(const struct diag_msg *m)
 {
-	json_t *j = json_pack("{s:s, s:s*}", "message", m->text, "file", m->file);
+	json_t *j = json_pack("{s:o, s:o*}", "message", jtext(m->text), "file", jtext(m->file));
 
 	if (j && m->line) {
 		json_object_set_new(j, "line", json_integer(m->line));
@@ -793,7 +792,7 @@ int report_status(const struct observed *obs, const struct desired *des, const s
 			row.managed_by = w->manifest->name;
 		else if (c)
 			row.managed_by = c->manifest;
-		else if (le && !le->is_dir && le->ino == h->ino && le->id == h->id)
+		else if (ledger_claims(le, h->ino, h->id))
 			row.managed_by = le->manifest;
 		if (c)
 			snprintf(row.state, sizeof(row.state), "%s: %s", plan_action_str(c->action),
@@ -856,19 +855,13 @@ int report_metrics(const struct plan *p, const char *root, bool dry_run, bool ok
 {
 	static const enum plan_action actions[] = { PLAN_CREATE, PLAN_REPLACE, PLAN_UPDATE,
 						    PLAN_DELETE, PLAN_UNCHANGED };
-	_cleanup_free_ char *tmp = NULL;
-	_cleanup_fclose_ FILE *f = NULL;
-	int fd, r;
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int r;
 
-	if (asprintf(&tmp, "%s.XXXXXX", file) < 0)
+	if (!f)
 		return -ENOMEM;
-	fd = mkstemp(tmp);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		r = -errno;
-		if (fd >= 0)
-			close(fd);
-		goto fail;
-	}
 	fprintf(f, "# HELP bpf_provision_changes Changes of the last run's plan, by action.\n"
 		   "# TYPE bpf_provision_changes gauge\n");
 	for (size_t i = 0; i < sizeof(actions) / sizeof(*actions); i++) {
@@ -896,19 +889,14 @@ int report_metrics(const struct plan *p, const char *root, bool dry_run, bool ok
 		   "# TYPE bpf_provision_last_run_timestamp_seconds gauge\n"
 		   "bpf_provision_last_run_timestamp_seconds %lld\n",
 		(long long)time(NULL));
-	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0 || fchmod(fileno(f), 0644) < 0) {
-		r = -errno;
-		goto fail_unlink;
-	}
-	if (rename(tmp, file) < 0) {
-		r = -errno;
-		goto fail_unlink;
-	}
+	/* A memory stream fails only for want of memory. */
+	r = ferror(f);
+	if (fclose(f) != 0 || r)
+		return -ENOMEM;
+	r = atomicfile_write(file, text, len, 0644);
+	if (r < 0)
+		return diag_error(d, &(struct diag_loc){ .file = file },
+				  "cannot write the metrics: %s", strerror(-r)),
+		       r;
 	return 0;
-fail_unlink:
-	unlink(tmp);
-fail:
-	return diag_error(d, &(struct diag_loc){ .file = file }, "cannot write the metrics: %s",
-			  strerror(-r)),
-	       r;
 }

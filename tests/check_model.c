@@ -50,6 +50,12 @@ START_TEST(test_diag_format)
 	s = diag_msg_format(&d.msgs[2]);
 	ck_assert_str_eq(s, "warning: careful");
 	free(s);
+	/* Outside bytes are kept as given and escaped once, when printed. */
+	diag_error(&d, &(struct diag_loc){ .file = "a\nb.yaml" }, "name '%s'", "site\x01");
+	ck_assert_str_eq(d.msgs[3].text, "name 'site\x01'");
+	s = diag_msg_format(&d.msgs[3]);
+	ck_assert_str_eq(s, "a\\nb.yaml: error: name 'site\\x01'");
+	free(s);
 	diag_done(&d);
 	ck_assert_uint_eq(d.n_msgs, 0);
 	diag_done(NULL);

@@ -79,6 +79,31 @@ for f in "$NL" "$FF" "$ESC" 'back\slash'; do
 	[ -e "$M/$f" ] || fail "apply removed a foreign pin"
 done
 
+# A manifest's own text quoted in an error, and its file name: escaped once,
+# where they are printed.  On stderr byte 0x01 reads \x01 (not \\x01); the
+# JSON error document keeps valid UTF-8 as it is, as every JSON document does.
+CTL="$T/ctl$(printf '\001').yaml"
+printf 'version: 1\nname: "site\\x01"\nnamespace: "ns\\tone"\n' >"$CTL"
+"$BPF_PROVISION" validate --no-objects "$CTL" >/dev/null 2>"$T/err"
+rc=$?
+[ $rc = 65 ] || fail "validate of control characters in names: exit $rc, want 65"
+clean_text "$T/err" "validate's errors carry raw bytes"
+for want in "/ctl\\x01.yaml:2:7: error: invalid name 'site\\x01': control character" \
+	"/ctl\\x01.yaml:3:12: error: invalid namespace 'ns\\tone': control character"; do
+	# fail's echo would take the backslashes for escapes: cat shows them.
+	grep -qF -- "$want" "$T/err" || { cat "$T/err" >&2 && fail "validate: no line with $want"; }
+done
+"$BPF_PROVISION" -o json validate --no-objects "$CTL" >"$T/err.json" 2>/dev/null
+rc=$?
+[ $rc = 65 ] || fail "validate -o json of control characters in names: exit $rc, want 65"
+"$PY" - "$T/err.json" <<'PY' || fail "validate -o json: $(cat "$T/err.json")"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["error"]["message"] == "invalid name 'site\x01': control character", doc["error"]
+assert doc["error"]["file"].endswith("/ctl\x01.yaml"), doc["error"]
+assert doc["errors"][1]["message"] == "invalid namespace 'ns\tone': control character", doc
+PY
+
 # ELF strings: a section named with a byte that is not UTF-8, a tab and a
 # terminal escape.
 command -v llvm-objcopy >/dev/null || skip "no llvm-objcopy (apt-get install llvm)"
