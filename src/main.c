@@ -108,7 +108,8 @@ static void print_diags_doc(const struct options *opts, const struct diag *d, bo
 
 		if (d->msgs[i].severity == DIAG_WARNING && opts->quiet)
 			continue;
-		fprintf(stderr, "%s\n", s ? s : d->msgs[i].text);
+		/* The stored text is raw: never printed unescaped. */
+		fprintf(stderr, "%s\n", s ? s : "error: out of memory formatting a message");
 	}
 	if (d->n_errors > shown)
 		fprintf(stderr, "error: %zu more errors not shown\n", d->n_errors - shown);
