@@ -327,7 +327,7 @@ static int remember(struct txn *t, const struct desired_pin *w, const char *tmp,
 static int step_pin(struct txn *t, const struct plan_step *s)
 {
 	const struct desired_pin *w = s->want;
-	int fd = w->kind == DESIRED_MAP ? t->ol.map_fds[w->index] : t->ol.prog_fds[w->index];
+	int fd = w->kind == KIND_MAP ? t->ol.map_fds[w->index] : t->ol.prog_fds[w->index];
 	_cleanup_free_ char *tmp = temp_name(t, s->path, s->temp);
 	int r;
 
@@ -380,19 +380,6 @@ static int step_place(struct txn *t, const struct plan_step *s)
 	return replace ? check_moved(t, s->path, u->aside, s->ino) : 0;
 }
 
-static size_t value_bytes(uint32_t type, uint32_t value_size)
-{
-	switch (type) {
-	case BPF_MAP_TYPE_PERCPU_ARRAY:
-	case BPF_MAP_TYPE_PERCPU_HASH:
-	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
-	case BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE:
-		return ((value_size + 7) & ~7u) * (size_t)libbpf_num_possible_cpus();
-	default:
-		return value_size;
-	}
-}
-
 #define MIGRATE_BATCH 256
 
 /* Reads entries in batches where the kernel has batch ops (hash and array
@@ -436,11 +423,11 @@ static int migrate(struct txn *t, const char *path, const struct plan_change *c,
 {
 	const struct observed_entry *h = c->have;
 	const struct desired_spec *s = &c->want->spec;
-	size_t klen = h->key_size, vlen = value_bytes(h->type, h->value_size);
+	size_t klen = h->key_size, vlen = sys_map_value_bytes(h->type, h->value_size);
 	_cleanup_free_ char *keys = malloc(klen * MIGRATE_BATCH + 8);
 	_cleanup_free_ char *vals = malloc(vlen * MIGRATE_BATCH + 8);
 	_cleanup_free_ char *token = malloc(klen + 8), *prev = malloc(klen + 8);
-	bool fits = klen == s->key_size && vlen == value_bytes(s->type, s->value_size);
+	bool fits = klen == s->key_size && vlen == sys_map_value_bytes(s->type, s->value_size);
 	bool first = true, batched = true, started = false;
 	size_t copied = 0, dropped = 0;
 	int n;
@@ -597,7 +584,7 @@ static int step_load(struct txn *t, size_t at)
 
 		if (p->steps[i].op != PLAN_OP_PIN)
 			continue;
-		if (w->kind == DESIRED_MAP)
+		if (w->kind == KIND_MAP)
 			ol->make[w->index] = true;
 		else
 			ol->want[w->index] = true;
@@ -605,7 +592,7 @@ static int step_load(struct txn *t, size_t at)
 	for (size_t i = t->obj_first[k]; i != SIZE_MAX; i = t->pin_next[i]) {
 		const struct desired_pin *w = &des->pins[i];
 
-		if (w->kind == DESIRED_MAP)
+		if (w->kind == KIND_MAP)
 			ol->map_pins[w->index] = w->path;
 		else
 			ol->prog_locs[w->index] = &w->loc;
@@ -618,7 +605,7 @@ static int step_load(struct txn *t, size_t at)
 		const struct desired_pin *w = &des->pins[i];
 		const struct observed_entry *h;
 
-		if (w->kind != DESIRED_MAP || ol->make[w->index])
+		if (w->kind != KIND_MAP || ol->make[w->index])
 			continue;
 		h = observed_find(t->in->observed, w->path);
 		r = open_pin(t, w->path, h ? h->id : 0, &ol->map_fds[w->index]);

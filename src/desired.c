@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "desired.h"
+#include "kind.h"
 
 struct builder {
 	size_t k; /* index of the object in desired.objfiles */
@@ -25,7 +26,7 @@ struct builder {
 
 /* What a pin is made from, before its path is known. */
 struct source {
-	enum desired_kind kind;
+	enum kind kind;
 	const char *name;
 	enum pin_mode elf_pinning;
 	const char *elf_namespace;
@@ -33,12 +34,7 @@ struct source {
 	size_t index;
 };
 
-const char *desired_kind_str(enum desired_kind k)
-{
-	return k == DESIRED_MAP ? "map" : "program";
-}
-
-static int add_pin(struct builder *b, char *path, enum desired_kind kind,
+static int add_pin(struct builder *b, char *path, enum kind kind,
 		   const struct manifest_entry *e, size_t index)
 {
 	struct desired *des = b->des;
@@ -65,7 +61,7 @@ static int add_pin(struct builder *b, char *path, enum desired_kind kind,
 		.uid = -1,
 		.gid = -1,
 	};
-	if (b->of && kind == DESIRED_MAP) {
+	if (b->of && kind == KIND_MAP) {
 		const struct objfile_map *m = &b->of->maps[index];
 
 		pins->spec = (struct desired_spec){ .type = m->type,
@@ -83,7 +79,7 @@ static int add_pin(struct builder *b, char *path, enum desired_kind kind,
 static int resolve(struct builder *b, const struct manifest_entry *e, const struct source *s)
 {
 	const struct diag_loc *loc = e ? &e->loc : &b->o->loc;
-	const struct manifest_elf_pin elf = { .kind = desired_kind_str(s->kind),
+	const struct manifest_elf_pin elf = { .kind = kind_ops(s->kind)->name,
 					      .name = s->name,
 					      .pinning = s->elf_pinning,
 					      .namespace = s->elf_namespace,
@@ -98,7 +94,7 @@ static int resolve(struct builder *b, const struct manifest_entry *e, const stru
 		return r;
 	if (manifest_check_path(path, &why) < 0) {
 		r = diag_error(b->d, loc, "%s '%s' would be pinned at '%s', not a valid pin path: %s",
-			       desired_kind_str(s->kind), s->name, path, why);
+			       kind_ops(s->kind)->name, s->name, path, why);
 		free(path);
 		return r;
 	}
@@ -210,7 +206,7 @@ static int build_object(struct builder *b)
 		q = e ? check_map_entry(b, e, map->name) : 0;
 		if (q == 0)
 			q = resolve(b, e,
-			    &(struct source){ .kind = DESIRED_MAP,
+			    &(struct source){ .kind = KIND_MAP,
 					      .name = map->name,
 					      .elf_pinning = map->pinning,
 					      .elf_namespace = map->namespace,
@@ -237,7 +233,7 @@ static int build_object(struct builder *b)
 		q = program_type(b, e, i);
 		if (q == 0)
 			q = resolve(b, e,
-			    &(struct source){ .kind = DESIRED_PROGRAM,
+			    &(struct source){ .kind = KIND_PROGRAM,
 					      .name = prog->name,
 					      .elf_pinning = PIN_MODE_NONE,
 					      .index = i });
@@ -273,7 +269,7 @@ static int build_manifest_only(struct builder *b)
 		if (!e->pin_path)
 			continue;
 		path = strdup(e->pin_path);
-		if (!path || add_pin(b, path, is_map ? DESIRED_MAP : DESIRED_PROGRAM, e, 0) < 0)
+		if (!path || add_pin(b, path, is_map ? KIND_MAP : KIND_PROGRAM, e, 0) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -431,10 +427,10 @@ int desired_resolve_owners(struct desired *des, struct diag *d)
 
 		if (p->attrs->owner && resolve_id(p->attrs->owner, false, &p->uid) < 0)
 			r = diag_error(d, &p->loc, "%s '%s': unknown user '%s'",
-				       desired_kind_str(p->kind), p->path, p->attrs->owner);
+				       kind_ops(p->kind)->name, p->path, p->attrs->owner);
 		if (p->attrs->group && resolve_id(p->attrs->group, true, &p->gid) < 0)
 			r = diag_error(d, &p->loc, "%s '%s': unknown group '%s'",
-				       desired_kind_str(p->kind), p->path, p->attrs->group);
+				       kind_ops(p->kind)->name, p->path, p->attrs->group);
 	}
 	return r;
 }
@@ -464,7 +460,7 @@ int desired_pins_by_object(const struct desired *des, size_t **ret_first, size_t
 const char *desired_pin_name(const struct desired_pin *p)
 {
 	if (p->objfile)
-		return p->kind == DESIRED_MAP ? p->objfile->maps[p->index].name
+		return p->kind == KIND_MAP ? p->objfile->maps[p->index].name
 					      : p->objfile->progs[p->index].name;
 	return p->entry && p->entry->value ? p->entry->value : "";
 }

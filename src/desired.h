@@ -13,12 +13,8 @@
 
 #include "diag.h"
 #include "manifest.h"
+#include "model.h"
 #include "objfile.h"
-
-enum desired_kind {
-	DESIRED_MAP,
-	DESIRED_PROGRAM,
-};
 
 /* What the kernel should report for the pin.  Maps: from the ELF.  Programs:
  * type from the ELF; tag only after identity_load_tags(). */
@@ -34,7 +30,7 @@ struct desired_spec {
 
 struct desired_pin {
 	char *path;                             /* relative to the root */
-	enum desired_kind kind;
+	enum kind kind;
 	struct desired_spec spec;               /* valid when objfile is not NULL */
 	int64_t uid, gid;                       /* -1: not managed; set by desired_resolve_owners() */
 	const struct manifest *manifest;        /* borrowed from the manifest set */
@@ -74,8 +70,6 @@ int desired_resolve_owners(struct desired *des, struct diag *d);
  * the one after pin i, SIZE_MAX ending each list; in declaration order.
  * Returns 0 with two new arrays (the caller frees them), or -ENOMEM. */
 int desired_pins_by_object(const struct desired *des, size_t **ret_first, size_t **ret_next);
-
-const char *desired_kind_str(enum desired_kind k);
 
 /* The name the pin is made from: the ELF's map or program name when the
  * object was read, else the manifest's selector value. */

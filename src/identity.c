@@ -42,7 +42,7 @@ int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 		for (size_t i = 0; i < of->n_maps; i++)
 			map_fds[i] = -1;
 		for (size_t i = first[k]; i != SIZE_MAX; i = next[i]) {
-			if (des->pins[i].kind != DESIRED_PROGRAM)
+			if (des->pins[i].kind != KIND_PROGRAM)
 				continue;
 			want[des->pins[i].index] = any = true;
 			locs[des->pins[i].index] = &des->pins[i].loc;
@@ -60,7 +60,7 @@ int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 			struct bpf_prog_info info = { 0 };
 			__u32 len = sizeof(info);
 
-			if (p->kind != DESIRED_PROGRAM)
+			if (p->kind != KIND_PROGRAM)
 				continue;
 			if (bpf_obj_get_info_by_fd(fds[p->index], &info, &len) < 0) {
 				r = -errno;

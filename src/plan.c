@@ -3,15 +3,13 @@
  * reasons.  Lookups are binary searches over sorted arrays, so planning is
  * O(n log n) in pins.  No I/O: everything it needs is in its input. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/libbpf.h>
-
 #include "array.h"
 #include "cleanup.h"
+#include "kind.h"
 #include "plan.h"
 
 static const char *const action_names[PLAN_ACTION_MAX] = {
@@ -58,26 +56,6 @@ void plan_done(struct plan *p)
 	*p = (struct plan){ 0 };
 }
 
-/* Appends "; " and a formatted part to a reason being built. */
-__attribute__((format(printf, 2, 3))) static int append(char **s, const char *fmt, ...)
-{
-	_cleanup_free_ char *part = NULL;
-	char *joined;
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&part, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	if (asprintf(&joined, "%s%s%s", *s ? *s : "", *s ? "; " : "", part) < 0)
-		return -ENOMEM;
-	free(*s);
-	*s = joined;
-	return 0;
-}
-
 static int add_change(struct plan *p, struct plan_change c)
 {
 	if (array_reserve(&p->changes, p->n, sizeof(*p->changes)) < 0) {
@@ -90,79 +68,17 @@ static int add_change(struct plan *p, struct plan_change c)
 	return 0;
 }
 
-static enum observed_kind want_kind(const struct desired_pin *w)
-{
-	return w->kind == DESIRED_MAP ? OBSERVED_MAP : OBSERVED_PROGRAM;
-}
-
-static const char *map_type_name(uint32_t t)
-{
-	const char *s = libbpf_bpf_map_type_str(t);
-
-	return s ? s : "unknown";
-}
-
-static const char *prog_type_name(uint32_t t)
-{
-	const char *s = libbpf_bpf_prog_type_str(t);
-
-	return s ? s : "unknown";
-}
-
-/* Why a pinned map cannot serve as the declared one ("pinned -> manifest"). */
-static int map_differences(const struct desired_pin *w, const struct observed_entry *h, char **r)
-{
-	const struct desired_spec *s = &w->spec;
-	int e = 0;
-
-	if (h->type != s->type)
-		e = append(r, "type %s -> %s", map_type_name(h->type), map_type_name(s->type));
-	if (!e && h->key_size != s->key_size)
-		e = append(r, "key_size %u -> %u", h->key_size, s->key_size);
-	if (!e && h->value_size != s->value_size)
-		e = append(r, "value_size %u -> %u", h->value_size, s->value_size);
-	/* The kernel sizes a perf event array with max_entries 0 to the CPU count. */
-	if (!e && h->max_entries != s->max_entries &&
-	    !(s->type == BPF_MAP_TYPE_PERF_EVENT_ARRAY && s->max_entries == 0))
-		e = append(r, "max_entries %u -> %u", h->max_entries, s->max_entries);
-	if (!e && h->map_flags != s->map_flags)
-		e = append(r, "map_flags 0x%x -> 0x%x", h->map_flags, s->map_flags);
-	return e;
-}
-
-static void tag_hex(const uint8_t tag[8], char out[17])
-{
-	for (int i = 0; i < 8; i++)
-		sprintf(out + 2 * i, "%02x", tag[i]);
-}
-
-static int prog_differences(const struct desired_pin *w, const struct observed_entry *h,
-			    char **r)
-{
-	char have[17], want[17];
-
-	if (h->type != w->spec.type)
-		return append(r, "type %s -> %s", prog_type_name(h->type),
-			      prog_type_name(w->spec.type));
-	if (w->spec.has_tag && memcmp(h->tag, w->spec.tag, sizeof(h->tag)) != 0) {
-		tag_hex(h->tag, have);
-		tag_hex(w->spec.tag, want);
-		return append(r, "instructions differ (tag %s -> %s)", have, want);
-	}
-	return 0;
-}
-
 static int attr_differences(const struct desired_pin *w, const struct observed_entry *h,
 			    char **r)
 {
 	int e = 0;
 
 	if (w->attrs->mode >= 0 && (int)h->mode != w->attrs->mode)
-		e = append(r, "mode %04o -> %04o", (unsigned)h->mode, (unsigned)w->attrs->mode);
+		e = kind_reason(r, "mode %04o -> %04o", (unsigned)h->mode, (unsigned)w->attrs->mode);
 	if (!e && w->uid >= 0 && (int64_t)h->uid != w->uid)
-		e = append(r, "owner %u -> %lld", (unsigned)h->uid, (long long)w->uid);
+		e = kind_reason(r, "owner %u -> %lld", (unsigned)h->uid, (long long)w->uid);
 	if (!e && w->gid >= 0 && (int64_t)h->gid != w->gid)
-		e = append(r, "group %u -> %lld", (unsigned)h->gid, (long long)w->gid);
+		e = kind_reason(r, "group %u -> %lld", (unsigned)h->gid, (long long)w->gid);
 	return e;
 }
 
@@ -192,7 +108,7 @@ static int plan_pin(struct plan *p, const struct desired_pin *w, const struct ob
 		    const struct observed_entry *parent, const char *reload)
 {
 	struct plan_change c = {
-		.kind = want_kind(w),
+		.kind = (enum observed_kind)w->kind,
 		.path = w->path,
 		.want = w,
 		.have = h,
@@ -208,11 +124,11 @@ static int plan_pin(struct plan *p, const struct desired_pin *w, const struct ob
 		/* Never removed, like anything in the way below. */
 		c.action = PLAN_REPLACE;
 		c.refused = true;
-		e = append(&c.reason, "a %s is in the way at '%s'; remove it by hand",
+		e = kind_reason(&c.reason, "a %s is in the way at '%s'; remove it by hand",
 			   observed_kind_str(parent->kind), parent->path);
 	} else if (!h) {
 		c.action = PLAN_CREATE;
-		e = append(&c.reason, "missing");
+		e = kind_reason(&c.reason, "missing");
 	} else if (h->kind == OBSERVED_DIR || h->kind == OBSERVED_SYMLINK ||
 		   h->kind == OBSERVED_UNKNOWN) {
 		/* Never removed: a directory may hold others' pins, a symlink may
@@ -220,28 +136,27 @@ static int plan_pin(struct plan *p, const struct desired_pin *w, const struct ob
 		c.action = PLAN_REPLACE;
 		c.refused = true;
 		e = h->kind == OBSERVED_UNKNOWN
-			    ? append(&c.reason, "a pin that cannot be opened (%s) is in the way",
+			    ? kind_reason(&c.reason, "a pin that cannot be opened (%s) is in the way",
 				     strerror(-h->error))
-			    : append(&c.reason, "a %s is in the way; remove it by hand",
+			    : kind_reason(&c.reason, "a %s is in the way; remove it by hand",
 				     observed_kind_str(h->kind));
 	} else if (h->kind != c.kind) {
 		c.action = PLAN_REPLACE;
 		c.policy = policy;
 		c.refused = policy != ON_INCOMPATIBLE_REPLACE;
-		e = append(&c.reason, "a %s is pinned where a %s is declared",
+		e = kind_reason(&c.reason, "a %s is pinned where a %s is declared",
 			   observed_kind_str(h->kind), observed_kind_str(c.kind));
 	} else {
-		e = w->kind == DESIRED_MAP ? map_differences(w, h, &c.reason)
-					   : prog_differences(w, h, &c.reason);
+		e = kind_ops(w->kind)->differences(w, h, &c.reason);
 		if (!e && c.reason) {
 			c.action = PLAN_REPLACE;
-			if (w->kind == DESIRED_MAP) {
+			if (w->kind == KIND_MAP) {
 				c.policy = policy;
 				c.refused = policy == ON_INCOMPATIBLE_FAIL;
 			}
 		} else if (!e && reload) {
 			c.action = PLAN_REPLACE;
-			e = append(&c.reason, "%s", reload);
+			e = kind_reason(&c.reason, "%s", reload);
 		} else if (!e) {
 			e = attr_differences(w, h, &c.reason);
 			c.action = c.reason ? PLAN_UPDATE : PLAN_UNCHANGED;
@@ -270,7 +185,7 @@ static const struct desired_pin ***map_pins_index(const struct desired *des)
 		const struct desired_pin *w = &des->pins[i];
 		size_t k = w->objfile_index;
 
-		if (w->kind != DESIRED_MAP || !w->objfile)
+		if (w->kind != KIND_MAP || !w->objfile)
 			continue;
 		if (!idx[k])
 			idx[k] = calloc(w->objfile->n_maps + 1, sizeof(**idx));
@@ -409,7 +324,7 @@ static int plan_undeclared(struct plan *p, const struct plan_input *in,
 	temp = ledger_temp_of(in->ledger, h->path);
 	if (temp == LEDGER_TEMP_PIN || temp == LEDGER_TEMP_IN_TRASH) {
 		/* Ours by name: made by a run that was killed before its rename. */
-		e = append(&c.reason, "temporary pin left by an interrupted run");
+		e = kind_reason(&c.reason, "temporary pin left by an interrupted run");
 		if (e < 0)
 			return e;
 		c.manifest = "";
@@ -420,13 +335,13 @@ static int plan_undeclared(struct plan *p, const struct plan_input *in,
 		m = set_find(in->set, l->manifest);
 		if (!m || (!m->prune && !in->destroy))
 			return 0;
-		e = append(&c.reason, in->destroy ? "destroyed with its manifest" : "no longer declared");
+		e = kind_reason(&c.reason, in->destroy ? "destroyed with its manifest" : "no longer declared");
 	} else {
 		m = owner_dir(in->set, h->path, &dir);
 		/* Another manifest's live record outranks an owned directory. */
 		if (!m || ledger_claims(l, h->ino, h->id))
 			return 0;
-		e = append(&c.reason, "undeclared in owned directory '%s'", dir);
+		e = kind_reason(&c.reason, "undeclared in owned directory '%s'", dir);
 	}
 	if (e < 0)
 		return e;
@@ -586,7 +501,7 @@ static int make_pin(struct stepper *st, const struct desired_pin *w, size_t ci)
 	unsigned long temp = st->seq++;
 	int r = make_parents(st, w, ci);
 
-	if (r == 0 && w->kind == DESIRED_MAP && replace && c->policy == ON_INCOMPATIBLE_MIGRATE &&
+	if (r == 0 && w->kind == KIND_MAP && replace && c->policy == ON_INCOMPATIBLE_MIGRATE &&
 	    c->have->kind == OBSERVED_MAP)
 		r = add_step(st, (struct plan_step){ .op = PLAN_OP_MIGRATE,
 						      .path = w->path,
@@ -638,7 +553,7 @@ static int object_steps(struct stepper *st)
 			for (size_t i = first[k]; i != SIZE_MAX && r == 0; i = next[i]) {
 				const struct desired_pin *w = &des->pins[i];
 
-				if ((w->kind == DESIRED_MAP) == (pass == 0) &&
+				if ((w->kind == KIND_MAP) == (pass == 0) &&
 				    makes_anew(change_of(st, w)))
 					r = make_pin(st, w, st->pin_change[i]);
 			}
@@ -810,7 +725,7 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 	qsort(sorted, n_want, sizeof(*sorted), cmp_desired);
 
 	for (size_t i = 0; i < n_want && !e; i++)
-		if (sorted[i]->kind == DESIRED_MAP)
+		if (sorted[i]->kind == KIND_MAP)
 			e = plan_pin(&p, sorted[i], observed_find(in->observed, sorted[i]->path),
 				     blocked_parent(in->observed, sorted[i]->path), NULL);
 	/* So far the plan holds map changes only. */
@@ -825,7 +740,7 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 		const char *map = NULL;
 		_cleanup_free_ char *reload = NULL;
 
-		if (w->kind != DESIRED_PROGRAM)
+		if (w->kind != KIND_PROGRAM)
 			continue;
 		map = remade_map(remade, n_remade, w);
 		if (map)

@@ -15,27 +15,12 @@
 #include "atomicfile.h"
 #include "cleanup.h"
 #include "escape.h"
+#include "kind.h"
 #include "model.h"
 #include "report.h"
 
 /* json_decrefp() comes with jansson (its json_auto_t). */
 #define _cleanup_json_ _cleanup_(json_decrefp)
-
-/* Kept from libbpf's tables so that names match bpftool's; a type this
- * libbpf does not know still shows its number. */
-static const char *map_type_str(uint32_t type)
-{
-	const char *s = libbpf_bpf_map_type_str((enum bpf_map_type)type);
-
-	return s ? s : "unknown";
-}
-
-static const char *prog_type_str(enum bpf_prog_type type)
-{
-	const char *s = libbpf_bpf_prog_type_str(type);
-
-	return s ? s : "unknown";
-}
 
 static const char *pinning_str(enum pin_mode m)
 {
@@ -122,7 +107,7 @@ static json_t *map_json(const struct objfile *o, const struct objfile_map *m)
 		return NULL;
 	err |= set(j, "name", jtext(m->name));
 	err |= set(j, "section", jtext(m->section));
-	err |= set(j, "type", json_string(map_type_str(m->type)));
+	err |= set(j, "type", json_string(kind_type_str(KIND_MAP, m->type)));
 	err |= set(j, "type_raw", json_integer(m->type));
 	err |= set(j, "key_size", json_integer(m->key_size));
 	err |= set(j, "value_size", json_integer(m->value_size));
@@ -139,7 +124,7 @@ static json_t *map_json(const struct objfile *o, const struct objfile_map *m)
 					   jtext(o->maps[m->inner_map].name) :
 					   json_null());
 	err |= set(j, "inner", m->has_inner ? json_pack("{s:s?, s:I, s:I, s:I}", "type",
-						       map_type_str(m->inner_type), "key_size",
+						       kind_type_str(KIND_MAP, m->inner_type), "key_size",
 						       (json_int_t)m->inner_key_size, "value_size",
 						       (json_int_t)m->inner_value_size, "max_entries",
 						       (json_int_t)m->inner_max_entries)
@@ -175,10 +160,10 @@ static json_t *prog_json(const struct objfile *o, const struct objfile_prog *p)
 	}
 	err |= set(j, "section", jtext(p->section));
 	err |= set(j, "name", jtext(p->name));
-	err |= set(j, "type", json_string(prog_type_str(p->type)));
+	err |= set(j, "type", json_string(kind_type_str(KIND_PROGRAM, p->type)));
 	err |= set(j, "type_raw", json_integer(p->type));
 	err |= set(j, "insns", json_integer((json_int_t)p->n_insns));
-	err |= set(j, "section_type", p->elf_type ? json_string(prog_type_str(p->elf_type))
+	err |= set(j, "section_type", p->elf_type ? json_string(kind_type_str(KIND_PROGRAM, p->elf_type))
 						 : json_null());
 	err |= set(j, "map_relocations", json_integer((json_int_t)p->n_relocs));
 	err |= set(j, "relocations", relocs);
@@ -232,7 +217,7 @@ static void map_text(const struct objfile *o, const struct objfile_map *m, FILE 
 	_cleanup_(shown_free) struct shown sh = { 0 };
 
 	fprintf(out, "  map %s: section %s, %s key %" PRIu32 " value %" PRIu32 " max %" PRIu32,
-		show(&sh, m->name), show(&sh, m->section), map_type_str(m->type), m->key_size,
+		show(&sh, m->name), show(&sh, m->section), kind_type_str(KIND_MAP, m->type), m->key_size,
 		m->value_size, m->max_entries);
 	if (m->flags)
 		fprintf(out, " flags 0x%" PRIx32, m->flags);
@@ -248,7 +233,7 @@ static void map_text(const struct objfile *o, const struct objfile_map *m, FILE 
 			show(&sh, o->maps[m->inner_map].name), m->inner_id, m->inner_idx);
 	if (m->has_inner)
 		fprintf(out, ", inner %s key %" PRIu32 " value %" PRIu32 " max %" PRIu32,
-			map_type_str(m->inner_type), m->inner_key_size, m->inner_value_size,
+			kind_type_str(KIND_MAP, m->inner_type), m->inner_key_size, m->inner_value_size,
 			m->inner_max_entries);
 	for (size_t i = 0; i < m->n_slots; i++) {
 		const struct objfile_slot *sl = &m->slots[i];
@@ -266,7 +251,7 @@ static void prog_text(const struct objfile *o, const struct objfile_prog *p, FIL
 	_cleanup_(shown_free) struct shown sh = { 0 };
 
 	fprintf(out, "  program %s: section %s, %s, %zu insns, %zu map relocations",
-		show(&sh, p->name), show(&sh, p->section), prog_type_str(p->type), p->n_insns,
+		show(&sh, p->name), show(&sh, p->section), kind_type_str(KIND_PROGRAM, p->type), p->n_insns,
 		p->n_relocs);
 	if (o->libbpf)
 		fprintf(out, ", %zu ELF relocations", p->n_elf_relocs);
@@ -339,7 +324,7 @@ static int validate_json(const struct manifest_set *set, const struct desired *d
 				continue;
 			if (json_array_append_new(pins, json_pack("{s:s, s:s, s:o, s:o}", "path",
 								  p->path, "kind",
-								  desired_kind_str(p->kind),
+								  kind_ops(p->kind)->name,
 								  "object", jtext(p->object->name),
 								  "name",
 								  jtext(desired_pin_name(p)))) < 0) {
@@ -376,7 +361,7 @@ int report_validate(const struct manifest_set *set, const struct desired *des, b
 			const struct desired_pin *p = &des->pins[j];
 
 			if (p->manifest == m)
-				fprintf(out, "  %-8s %-40s (%s: %s)\n", desired_kind_str(p->kind),
+				fprintf(out, "  %-8s %-40s (%s: %s)\n", kind_ops(p->kind)->name,
 					p->path, show(&sh, p->object->name),
 					show(&sh, desired_pin_name(p)));
 			shown_free(&sh);
@@ -425,21 +410,6 @@ static const char action_symbol[PLAN_ACTION_MAX] = {
 	[PLAN_CREATE] = '+', [PLAN_REPLACE] = '~', [PLAN_UPDATE] = '*', [PLAN_DELETE] = '-',
 };
 
-/* "array key 4 value 4 max 1024" or "socket_filter". */
-static void spec_text(const struct desired_pin *w, char *buf, size_t len)
-{
-	const char *t;
-
-	if (w->kind == DESIRED_MAP) {
-		t = libbpf_bpf_map_type_str(w->spec.type);
-		snprintf(buf, len, "%s key %u value %u max %u", t ? t : "unknown", w->spec.key_size,
-			 w->spec.value_size, w->spec.max_entries);
-	} else {
-		t = libbpf_bpf_prog_type_str(w->spec.type);
-		snprintf(buf, len, "%s", t ? t : "unknown");
-	}
-}
-
 static const char *policy_text(const struct plan_change *c)
 {
 	if (c->policy == ON_INCOMPATIBLE_UNSET)
@@ -469,7 +439,7 @@ static void plan_text(const struct plan *p, FILE *out)
 			observed_kind_str(c->kind), width, show(&sh, c->path),
 			plan_action_str(c->action));
 		if (c->action == PLAN_CREATE) {
-			spec_text(c->want, spec, sizeof(spec));
+			kind_ops(c->want->kind)->describe(c->want, spec, sizeof(spec));
 			fprintf(out, "%s: %s, %s", show(&sh, c->want->object->name),
 				show(&sh, desired_pin_name(c->want)), spec);
 		} else {
@@ -514,7 +484,7 @@ fail:
 /* The kind of object a step pins. */
 static const char *step_kind(const struct plan_step *s)
 {
-	return desired_kind_str(s->want->kind);
+	return kind_ops(s->want->kind)->name;
 }
 
 /* " (mode 0600, owner 0, group 0)" or "" for what a step sets. */
@@ -702,16 +672,11 @@ static int cmp_want_key(const void *key, const void *elem)
 	return strcmp(key, (*(const struct desired_pin *const *)elem)->path);
 }
 
-static const char *observed_type_str(const struct observed_entry *h)
+/* libbpf's name of the type of a pin, or "-". */
+static const char *pin_type_str(enum observed_kind k, uint32_t type)
 {
-	const char *t = NULL;
+	const char *t = (unsigned)k < KIND_MAX ? kind_ops((enum kind)k)->type_str(type) : NULL;
 
-	if (h->kind == OBSERVED_MAP)
-		t = libbpf_bpf_map_type_str(h->type);
-	else if (h->kind == OBSERVED_PROGRAM)
-		t = libbpf_bpf_prog_type_str(h->type);
-	else if (h->kind == OBSERVED_LINK)
-		t = libbpf_bpf_link_type_str(h->type);
 	return t ? t : "-";
 }
 
@@ -775,7 +740,7 @@ int report_status(const struct observed *obs, const struct desired *des, const s
 		const struct ledger_entry *le = ledger_find(l, h->path);
 		const struct desired_pin *w = NULL;
 		struct status_row row = { .path = h->path, .kind = observed_kind_str(h->kind),
-					  .type = observed_type_str(h), .id = h->id,
+					  .type = pin_type_str(h->kind, h->type), .id = h->id,
 					  .managed_by = "unmanaged" };
 
 		if (h->kind == OBSERVED_DIR)
@@ -815,10 +780,7 @@ int report_status(const struct observed *obs, const struct desired *des, const s
 
 		if (c->action != PLAN_CREATE)
 			continue;
-		row.type = c->want->kind == DESIRED_MAP ? libbpf_bpf_map_type_str(c->want->spec.type)
-							: libbpf_bpf_prog_type_str(c->want->spec.type);
-		if (!row.type)
-			row.type = "-";
+		row.type = pin_type_str(c->kind, c->want->spec.type);
 		snprintf(row.state, sizeof(row.state), "missing");
 		if (r == 0)
 			r = status_emit(&row, pins, out);

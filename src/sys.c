@@ -441,9 +441,7 @@ int sys_map_delete(struct sys *s, int map_fd, const void *key)
 #define ENOTSUPP 524 /* the kernel's own: a map type without batch ops */
 #endif
 
-/* Bytes of one value as the syscalls take it: per-CPU maps hold one value,
- * rounded up to 8 bytes, per possible CPU. */
-static size_t value_bytes(uint32_t type, uint32_t value_size)
+size_t sys_map_value_bytes(uint32_t type, uint32_t value_size)
 {
 	switch (type) {
 	case BPF_MAP_TYPE_PERCPU_ARRAY:
@@ -466,7 +464,7 @@ static int update_each(int map_fd, const char *keys, const char *values, uint32_
 	*count = 0;
 	if (bpf_obj_get_info_by_fd(map_fd, &info, &len) < 0)
 		return -errno;
-	vlen = value_bytes(info.type, info.value_size);
+	vlen = sys_map_value_bytes(info.type, info.value_size);
 	for (; *count < n; (*count)++)
 		if (bpf_map_update_elem(map_fd, keys + (size_t)*count * info.key_size,
 					values + (size_t)*count * vlen, flags) < 0)

@@ -90,6 +90,10 @@ int sys_map_delete(struct sys *s, int map_fd, const void *key);
  * CPUs).  *count becomes the number of entries written: all of them on
  * success; on failure those before entry *count, which is the one that
  * failed (0 when the step itself failed). */
+/* Bytes of one value as the map syscalls take it: per-CPU maps hold one
+ * value, rounded up to 8 bytes, per possible CPU. */
+size_t sys_map_value_bytes(uint32_t type, uint32_t value_size);
+
 int sys_map_update_batch(struct sys *s, int map_fd, const void *keys, const void *values,
 			 uint32_t *count, unsigned long long flags);
 

@@ -843,9 +843,9 @@ START_TEST(test_desired_manifest_only_kinds)
 	ck_assert_int_eq(build_from(yamls, 1, &d, &set, &des), 0);
 	ck_assert_uint_eq(des.n_pins, 2);
 	ck_assert_str_eq(des.pins[0].path, "p/m");
-	ck_assert_int_eq(des.pins[0].kind, DESIRED_MAP);
+	ck_assert_int_eq(des.pins[0].kind, KIND_MAP);
 	ck_assert_str_eq(des.pins[1].path, "p/f");
-	ck_assert_int_eq(des.pins[1].kind, DESIRED_PROGRAM);
+	ck_assert_int_eq(des.pins[1].kind, KIND_PROGRAM);
 	desired_done(&des);
 	manifest_set_done(&set);
 	diag_done(&d);

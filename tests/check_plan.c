@@ -51,7 +51,7 @@ static struct desired_pin *want_map(struct world *w, const char *path, uint32_t 
 
 	*p = (struct desired_pin){
 		.path = (char *)path,
-		.kind = DESIRED_MAP,
+		.kind = KIND_MAP,
 		.spec = { .type = type, .key_size = 4, .value_size = 8, .max_entries = max },
 		.uid = -1,
 		.gid = -1,
@@ -68,7 +68,7 @@ static struct desired_pin *want_prog(struct world *w, const char *path, uint8_t 
 
 	*p = (struct desired_pin){
 		.path = (char *)path,
-		.kind = DESIRED_PROGRAM,
+		.kind = KIND_PROGRAM,
 		.spec = { .type = BPF_PROG_TYPE_SOCKET_FILTER, .tag = { tag0 }, .has_tag = true },
 		.uid = -1,
 		.gid = -1,
@@ -477,7 +477,7 @@ static void from_object(struct world *w)
 	w->des.n_objfiles = 1;
 	for (size_t i = 0; i < w->des.n_pins; i++) {
 		w->des.pins[i].objfile = &obj_file;
-		w->des.pins[i].index = w->des.pins[i].kind == DESIRED_MAP ? maps++ : progs++;
+		w->des.pins[i].index = w->des.pins[i].kind == KIND_MAP ? maps++ : progs++;
 	}
 }
 
