@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Desired stage: manifests plus what each ELF object declares, resolved to
- * the pins that should exist (SPEC section 3).  Manifest entries override the
+ * the pins that should exist (bpf-provision.yaml(5), PINNING MODES and PATHS).  Manifest entries override the
  * ELF's own pinning; every selector must match something in its object.  No
  * kernel call, so that the stage runs without privilege: program tags are
  * identity.c's. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* desired: the manifests and their ELF objects resolved into the list of pins
  * that should exist - path, kind, and which manifest, object and map or
- * program each comes from (SPEC section 3).  No kernel call: programs' tags
+ * program each comes from (bpf-provision.yaml(5), PINNING MODES).  No kernel call: programs' tags
  * are computed apart, by identity.h. */
 #ifndef BPFPROV_DESIRED_H
 #define BPFPROV_DESIRED_H

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* main: options, the command table and exit codes (SPEC section 1).  A
+/* main: options, the command table and exit codes (bpf-provision(1)).  A
  * command's flags say which pipeline stages run_command() runs for it;
  * diagnostics are printed here, once, after the stages that collected them. */
 #include <errno.h>

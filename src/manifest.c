@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Manifest stage: YAML (libyaml's document API, so anchors and aliases come
- * resolved) into struct manifest.  Every rule of SPEC section 2 is checked
+ * resolved) into struct manifest.  Every rule of bpf-provision.yaml(5) is checked
  * here; a problem is recorded with its line and column and parsing goes on, so
  * one run lists every error.  Plain scalars are typed by the YAML 1.2 core
  * schema (0600 is the integer 600, "yes" is a string). */

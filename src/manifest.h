@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* manifest: YAML manifests (SPEC section 2) parsed and checked into the
+/* manifest: YAML manifests (bpf-provision.yaml(5)) parsed and checked into the
  * desired-state model.  Every error carries FILE:LINE:COLUMN and parsing goes
  * on after an error, so one run reports them all.  No kernel access and no
  * object files are read here. */
@@ -125,7 +125,7 @@ void manifest_set_done(struct manifest_set *set);
  * -EINVAL with a static reason in *why. */
 int manifest_check_path(const char *path, const char **why);
 
-/* The pin path of SPEC section 3, relative to the root, in a new string:
+/* The pin path of bpf-provision.yaml(5), PINNING MODES, relative to the root, in a new string:
  * none -> -ENOENT (not pinned); global -> NS/globals/NAME, or with pin_root
  * PIN_ROOT/NAME (NAME when pin_root is "", and ns is not needed);
  * object -> NS/OBJECT/NAME, OBJECT the object's directory name (its name, or
@@ -145,7 +145,7 @@ struct manifest_elf_pin {
 	const char *sha1;      /* of the object file: the directory of object_dir: sha1 */
 };
 
-/* The pin path (SPEC section 3) of a map or program of object o of m,
+/* The pin path (bpf-provision.yaml(5), PINNING MODES) of a map or program of object o of m,
  * selected by entry e (NULL: none, the ELF's pinning applies): the one place
  * that decides pinning mode, namespace (entry, object, ELF, manifest), object
  * directory and custom path (the entry's, or pin_ids' directory and the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* plan: the difference between desired and observed state as ordered actions
- * (SPEC section 4).  A pure function: no I/O, so it is unit-tested with states
+ * (bpf-provision(1), OUTPUT).  A pure function: no I/O, so it is unit-tested with states
  * built in memory. */
 #ifndef BPFPROV_PLAN_H
 #define BPFPROV_PLAN_H

@@ -30,7 +30,7 @@ int report_inspect(const struct objfile *o, FILE *out, bool json);
 int report_validate(const struct manifest_set *set, const struct desired *des, bool json,
 		    FILE *out);
 
-/* Writes the errors of d as the SPEC's JSON error document:
+/* Writes the errors of d as the JSON error document of bpf-provision(1), OUTPUT:
  * {"error": {message, file, line, column}, "errors": [every error]}; the
  * first error is "error", location keys only where known.  Returns 0,
  * -ENOMEM or -EIO. */

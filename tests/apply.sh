@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# apply and destroy for real (SPEC sections 1, 3, 4 and 5) on a private bpffs
+# apply and destroy for real (bpf-provision(1), bpf-provision.yaml(5)) on a private bpffs
 # mount: the example manifests are applied to an empty tree and the kernel
 # is asked what it holds (bpftool: kinds, map specs, modes, program-to-map
 # wiring, packets counted by the pinned socket filters); re-applies change
@@ -875,7 +875,7 @@ PY
 bp 2 -o json apply --dry-run "$CONFIGS"
 cp "$T/out" "$T/docs/dry.json"
 json_check "$T/docs/dry.json" true -
-# SPEC 5: -o json prints one document, a failed apply included.
+# bpf-provision(1), OUTPUT: -o json prints one document, a failed apply included.
 json_check "$T/docs/failed.json" false -
 
 END=$(date +%s)

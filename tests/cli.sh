@@ -1,5 +1,5 @@
 #!/bin/sh
-# The command line of SPEC section 1: help, version, the command table, exit
+# The command line of bpf-provision(1): help, version, the command table, exit
 # codes, JSON errors, and validate on the shipped examples (also unprivileged).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 make_tmpdir

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Drift detection (SPEC sections 4 and 5) on a private bpffs mount: pins made
+# Drift detection (bpf-provision(1), OUTPUT) on a private bpffs mount: pins made
 # by hand with bpftool (and, for programs of objects with pinned-by-name maps,
 # libbpf through ctypes, so that nothing is ever pinned under /sys/fs/bpf)
 # are compared with manifests.  Every case asserts the exit status, the exact
@@ -547,7 +547,7 @@ PY
 # --- o. a declared pin whose parent is not a directory ------------------------
 # apply can neither mkdir where a pin is, nor should it pin through a symlink
 # into a tree that is not its own: the plan must not promise a create there
-# (SPEC 4: what is in the way of a declared pin is a refused replace).
+# (bpf-provision(1): what is in the way of a declared pin is a refused replace).
 CASE=o-parent-not-a-dir
 reset
 mkmap btf/globals array 4 4 1

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Real objects, loaded the way their owners' loaders load them (SPEC sections
-# 3 and 6): objects written in gobpf's, iproute2's and libbpf's styles
+# Real objects, loaded the way their owners' loaders load them
+# (bpf-provision.yaml(5), LOADING): objects written in gobpf's, iproute2's and libbpf's styles
 # (tests/bpf/gobpf_calls.c, iproute2_calls.c, libbpf_*.c, reject_*.c) each go
 # through validate, plan, apply, a no-op plan and destroy on a fresh private
 # bpffs, and bpftool says what was pinned.  tc (TC_BPF_MNT, inside a network
