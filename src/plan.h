@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* plan: the difference between desired and observed state as ordered actions
- * (bpf-provision(1), OUTPUT).  A pure function: no I/O, so it is unit-tested with states
- * built in memory. */
+/* plan: the difference between desired and observed state as changes with
+ * their reasons, and the steps that make them (bpf-provision(1), OUTPUT).  A
+ * pure function: no I/O, so it is unit-tested with states built in memory. */
 #ifndef BPFPROV_PLAN_H
 #define BPFPROV_PLAN_H
 
@@ -97,14 +97,15 @@ struct plan_input {
 	bool destroy;
 };
 
-/* Builds the plan.  Returns 0 and fills *ret (release with plan_done()), or
- * -ENOMEM.  Ownership: a pin is deleted only when (a) the ledger records it for
+/* Builds the plan, its changes and then its steps.  Returns 0 and fills *ret
+ * (release with plan_done()), or -ENOMEM.  Ownership: a pin is deleted only when (a) the ledger records it for
  * a manifest of the set that prunes, and it is still the same pin (inode and
  * id), or (b) it lies under an `owned` directory of a manifest of the set and
  * no manifest's ledger record claims it; also (c) temporary pins
  * (PLAN_TEMP_PREFIX) an interrupted run left.  Symlinks and unreadable pins
  * are never deleted.  A program whose map is created or replaced is replaced
- * too, so that it is loaded against the new map. */
+ * too, so that it is loaded against the new map.  A directory the tool made
+ * (ledger) is removed once the steps before leave it empty. */
 int plan_build(const struct plan_input *in, struct plan *ret);
 void plan_done(struct plan *p);
 
