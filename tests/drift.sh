@@ -524,6 +524,19 @@ for jf in sorted(glob.glob(os.path.join(sys.argv[2], "*.json"))):
         bad(where, "summary %s but changes %s" % (s, n))
     if doc["dry_run"] is not True:
         bad(where, "dry_run is not true")
+    # The steps carry out every change, and only the changes; none when one is refused.
+    ops = [st["op"] for st in doc["steps"]]
+    if any(c.get("refused") for c in doc["changes"]):
+        if ops:
+            bad(where, "steps %s for a refused plan" % ops)
+    elif doc["changes"]:
+        if ops[:1] != ["intent"] or "ledger" not in ops[-2:]:
+            bad(where, "steps %s: not intent first and ledger last" % ops)
+        done = {st["change"] for st in doc["steps"] if "change" in st}
+        if done != set(range(len(doc["changes"]))):
+            bad(where, "steps carry out changes %s of %d" % (sorted(done), len(doc["changes"])))
+    elif ops != ["ledger"]:
+        bad(where, "steps %s with nothing to change" % ops)
 for ef in sorted(glob.glob(os.path.join(sys.argv[3], "*.json"))):
     doc = json.load(open(ef))
     for e in v.iter_errors(doc):
@@ -531,12 +544,19 @@ for ef in sorted(glob.glob(os.path.join(sys.argv[3], "*.json"))):
     if "error" not in doc:
         bad(ef, "not an error document")
 # The schema rejects what the tool must never print.
-for wrong in ({"format_version": 1, "bpffs": "/x", "dry_run": True, "changes": [],
-               "summary": {"create": 0, "replace": 0, "update": 0, "delete": -1, "unchanged": 0}},
-              {"format_version": 1, "bpffs": "/x", "dry_run": True, "changes": [],
-               "summary": {"create": 0, "replace": 0, "update": 0, "delete": 0}},
-              {"format_version": 1, "bpffs": "/x", "dry_run": True, "extra": 1, "changes": [],
-               "summary": {"create": 0, "replace": 0, "update": 0, "delete": 0, "unchanged": 0}},
+zero = {"create": 0, "replace": 0, "update": 0, "delete": 0, "unchanged": 0}
+good = {"format_version": 2, "bpffs": "/x", "dry_run": True, "changes": [],
+        "steps": [{"op": "ledger"}], "summary": zero}
+if not v.is_valid(good):
+    bad("schema", "refuses %s" % good)
+for wrong in (dict(good, summary=dict(zero, delete=-1)),
+              dict(good, summary={k: 0 for k in zero if k != "unchanged"}),
+              dict(good, extra=1),
+              dict(good, format_version=1),
+              {k: good[k] for k in good if k != "steps"},
+              dict(good, steps=[{"op": "format"}]),
+              dict(good, steps=[{"op": "rmdir", "path": "/abs"}]),
+              dict(good, steps=[{"op": "pin", "mode": "rw"}]),
               {"error": {"message": "m"}},
               {"error": {"message": "m", "code": 3}, "errors": [{"message": "m"}]}):
     if v.is_valid(wrong):
