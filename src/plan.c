@@ -666,7 +666,9 @@ static int build_steps(const struct plan_input *in, const struct desired_pin **s
 		return 0; /* apply changes nothing */
 	for (size_t i = 0; i < des->n_pins; i++)
 		pin_change[i] = PLAN_NO_CHANGE;
-	for (size_t i = 0; i < p->n && r == 0; i++) {
+	/* Deletes come last, children first: backwards, each path is added at
+	 * the end of the sorted set. */
+	for (size_t i = p->n; i-- > 0 && r == 0;) {
 		if (p->changes[i].want)
 			pin_change[p->changes[i].want - des->pins] = i;
 		if (p->changes[i].action == PLAN_DELETE)
