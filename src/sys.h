@@ -38,7 +38,8 @@ struct sys {
 void sys_init(struct sys *s);
 
 /* Counts a step; returns the injected error when this is the failing one.
- * Callers that make kernel calls outside this module call it first. */
+ * Every kernel call that changes state is made here; apply calls this only
+ * before it writes the ledger file, its one change outside the tree. */
 int sys_step(struct sys *s);
 
 /* Whether the last step counted was the one made to fail: its error is
