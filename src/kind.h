@@ -13,9 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "desired.h"
 #include "model.h"
-#include "observed.h"
+
+/* The stages' own types: a kind's functions (kind_NAME.c) know them, the
+ * table does not. */
+struct desired_pin;
+struct observed_entry;
 
 struct kind_ops {
 	const char *name; /* "map" */

@@ -8,7 +8,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "desired.h"
 #include "kind.h"
+#include "observed.h"
 
 static const char *type_str(uint32_t type)
 {

@@ -9,7 +9,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "desired.h"
 #include "kind.h"
+#include "observed.h"
 
 /* The kernel lets a program hold at most 64 maps (MAX_USED_MAPS). */
 #define PROG_MAX_MAPS 64
