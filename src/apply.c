@@ -5,6 +5,7 @@
  * steps and takes none. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,14 +219,15 @@ static int fail_ledger(struct txn *t, int err)
 }
 
 /* The name of temporary pin number temp beside path. */
-static char *temp_name(const struct txn *t, const char *path, unsigned long temp)
+static char *temp_name(const struct txn *t, const char *path, uint32_t temp)
 {
 	const char *slash = strrchr(path, '/');
 	int dir_len = slash ? (int)(slash - path + 1) : 0;
 	char *s;
 
-	return asprintf(&s, "%.*s" PLAN_TEMP_PREFIX "%s_%lu", dir_len, path, t->run, temp) < 0 ? NULL
-												 : s;
+	return asprintf(&s, "%.*s" PLAN_TEMP_PREFIX "%s_%" PRIu32, dir_len, path, t->run, temp) < 0
+		       ? NULL
+		       : s;
 }
 
 /* Whether the entry at path is still the pin of inode ino that the plan
@@ -290,7 +292,7 @@ static int step_trash(struct txn *t, const struct plan_step *s)
 	_cleanup_free_ char *from = s->at_temp ? temp_name(t, s->path, s->temp) : strdup(s->path);
 	int r;
 
-	if (!from || asprintf(&aside, "%s/%lu", t->trash, s->slot) < 0)
+	if (!from || asprintf(&aside, "%s/%" PRIu32, t->trash, s->slot) < 0)
 		return -ENOMEM;
 	r = sys_rename(t->sys, from, aside);
 	if (r < 0)
@@ -559,7 +561,7 @@ static int step_load(struct txn *t, size_t at)
 {
 	const struct desired *des = t->in->desired;
 	const struct plan *p = t->in->plan;
-	size_t k = p->steps[at].object;
+	size_t k = p->steps[at].want->objfile_index;
 	const struct objfile *of = des->objfiles[k];
 	struct object_load *ol = &t->ol;
 	int r = 0;

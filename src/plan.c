@@ -51,7 +51,8 @@ void plan_done(struct plan *p)
 		free(p->changes[i].reason);
 	free(p->changes);
 	for (size_t i = 0; i < p->n_steps; i++)
-		free(p->steps[i].dir);
+		if (p->steps[i].op == PLAN_OP_MKDIR)
+			free((char *)p->steps[i].path);
 	free(p->steps);
 	*p = (struct plan){ 0 };
 }
@@ -410,7 +411,7 @@ struct stepper {
 	struct path_set made;   /* directories the steps make */
 	struct path_set gone;   /* directories the steps remove */
 	struct path_set deleted; /* pins the steps unpin for good */
-	unsigned long seq;      /* numbers temporary names and trash slots */
+	uint32_t seq;           /* numbers temporary names and trash slots */
 	bool trash;             /* MKTRASH is taken */
 };
 
@@ -419,7 +420,8 @@ static int add_step(struct stepper *st, struct plan_step s)
 	struct plan *p = st->p;
 
 	if (array_reserve(&p->steps, p->n_steps, sizeof(*p->steps)) < 0) {
-		free(s.dir);
+		if (s.op == PLAN_OP_MKDIR)
+			free((char *)s.path);
 		return -ENOMEM;
 	}
 	p->steps[p->n_steps++] = s;
@@ -457,8 +459,7 @@ static int make_parents(struct stepper *st, const struct desired_pin *w, size_t 
 			dir = strdup(path);
 			r = dir ? add_step(st, (struct plan_step){ .op = PLAN_OP_MKDIR,
 								  .path = dir,
-								  .dir = dir,
-								  .change = ci,
+								  .change = (uint32_t)ci,
 								  .mode = mode,
 								  .manifest = w->manifest->name })
 				: -ENOMEM;
@@ -474,8 +475,8 @@ static int make_parents(struct stepper *st, const struct desired_pin *w, size_t 
 
 /* Moves the pin at path (or at temporary name temp) into the trash, made
  * by the first step that needs it. */
-static int trash(struct stepper *st, const char *path, size_t ci, bool at_temp,
-		 unsigned long temp, ino_t ino)
+static int trash(struct stepper *st, const char *path, size_t ci, bool at_temp, uint32_t temp,
+		 ino_t ino)
 {
 	int r = 0;
 
@@ -484,7 +485,7 @@ static int trash(struct stepper *st, const char *path, size_t ci, bool at_temp,
 	st->trash = true;
 	return r ?: add_step(st, (struct plan_step){ .op = PLAN_OP_TRASH,
 						      .path = path,
-						      .change = ci,
+						      .change = (uint32_t)ci,
 						      .at_temp = at_temp,
 						      .temp = temp,
 						      .slot = st->seq++,
@@ -498,14 +499,14 @@ static int make_pin(struct stepper *st, const struct desired_pin *w, size_t ci)
 {
 	const struct plan_change *c = &st->p->changes[ci];
 	bool replace = c->action == PLAN_REPLACE;
-	unsigned long temp = st->seq++;
+	uint32_t temp = st->seq++;
 	int r = make_parents(st, w, ci);
 
 	if (r == 0 && w->kind == KIND_MAP && replace && c->policy == ON_INCOMPATIBLE_MIGRATE &&
 	    c->have->kind == OBSERVED_MAP)
 		r = add_step(st, (struct plan_step){ .op = PLAN_OP_MIGRATE,
 						      .path = w->path,
-						      .change = ci,
+						      .change = (uint32_t)ci,
 						      .want = w,
 						      .ino = c->have->ino,
 						      .id = c->have->id });
@@ -513,7 +514,7 @@ static int make_pin(struct stepper *st, const struct desired_pin *w, size_t ci)
 		r = add_step(st, (struct plan_step){
 					 .op = PLAN_OP_PIN,
 					 .path = w->path,
-					 .change = ci,
+					 .change = (uint32_t)ci,
 					 .want = w,
 					 .temp = temp,
 					 .mode = w->attrs->mode >= 0 ? w->attrs->mode : DEFAULT_PIN_MODE,
@@ -522,7 +523,7 @@ static int make_pin(struct stepper *st, const struct desired_pin *w, size_t ci)
 	if (r == 0)
 		r = add_step(st, (struct plan_step){ .op = replace ? PLAN_OP_EXCHANGE : PLAN_OP_RENAME,
 						      .path = w->path,
-						      .change = ci,
+						      .change = (uint32_t)ci,
 						      .temp = temp,
 						      .ino = replace ? c->have->ino : 0 });
 	if (r == 0 && replace)
@@ -547,7 +548,6 @@ static int object_steps(struct stepper *st)
 			continue;
 		r = add_step(st, (struct plan_step){ .op = PLAN_OP_LOAD,
 						      .change = PLAN_NO_CHANGE,
-						      .object = k,
 						      .want = &des->pins[first[k]] });
 		for (int pass = 0; pass < 2 && r == 0; pass++)
 			for (size_t i = first[k]; i != SIZE_MAX && r == 0; i = next[i]) {
@@ -685,7 +685,7 @@ static int build_steps(const struct plan_input *in, const struct desired_pin **s
 		if (c->action == PLAN_UPDATE)
 			r = add_step(&st, (struct plan_step){ .op = PLAN_OP_ATTRS,
 							       .path = c->path,
-							       .change = i,
+							       .change = (uint32_t)i,
 							       .ino = c->have->ino,
 							       .mode = c->want->attrs->mode,
 							       .uid = c->want->uid,
@@ -699,6 +699,12 @@ static int build_steps(const struct plan_input *in, const struct desired_pin **s
 		r = add_step(&st, (struct plan_step){ .op = PLAN_OP_LEDGER, .change = PLAN_NO_CHANGE });
 	if (r == 0 && st.trash)
 		r = add_step(&st, (struct plan_step){ .op = PLAN_OP_PURGE, .change = PLAN_NO_CHANGE });
+	/* Final: the room array_reserve left for more goes back. */
+	if (r == 0 && p->n_steps) {
+		struct plan_step *fit = realloc(p->steps, p->n_steps * sizeof(*p->steps));
+
+		p->steps = fit ? fit : p->steps;
+	}
 	free(st.made.items);
 	free(st.gone.items);
 	free(st.deleted.items);

@@ -45,7 +45,7 @@ struct plan_change {
 enum plan_op {
 	PLAN_OP_INTENT,   /* save the ledger with the directories to make and this run: a killed run's leftovers stay known */
 	PLAN_OP_MKDIR,    /* make the directory path with mode */
-	PLAN_OP_LOAD,     /* load object `object`: the maps and programs its pins make anew */
+	PLAN_OP_LOAD,     /* load the object of `want`: the maps and programs its pins make anew */
 	PLAN_OP_MIGRATE,  /* copy the entries of the map at path (kernel id id) into its new map */
 	PLAN_OP_PIN,      /* pin the new object of `want` under temporary name `temp`, with mode and owner */
 	PLAN_OP_RENAME,   /* rename temporary name `temp` to path */
@@ -59,23 +59,22 @@ enum plan_op {
 	PLAN_OP_MAX,
 };
 
-#define PLAN_NO_CHANGE SIZE_MAX
+#define PLAN_NO_CHANGE UINT32_MAX
 
+/* A plan holds a few steps per pin, so they are kept small. */
 struct plan_step {
 	enum plan_op op;
-	const char *path;   /* relative to the root; borrowed, or dir when the step owns it */
-	char *dir;          /* MKDIR, RMDIR of a pin's parent: the path, owned */
-	size_t change;      /* the change it carries out, or PLAN_NO_CHANGE */
-	size_t object;      /* LOAD: index in desired.objfiles */
-	const struct desired_pin *want; /* PIN, MIGRATE: the declared pin; LOAD: the object's first */
-	unsigned long temp; /* PIN, RENAME, EXCHANGE, TRASH: number of the temporary name */
-	bool at_temp;       /* TRASH: the pin is at temporary name temp (the old one a replace swapped out) */
-	unsigned long slot; /* TRASH: number of its place in the trash */
-	ino_t ino;          /* the identity the step expects (see enum plan_op) */
-	uint32_t id;
 	int mode;           /* MKDIR, PIN, ATTRS: -1 leaves it */
-	int64_t uid, gid;   /* PIN, ATTRS: -1 leaves it */
+	const char *path;   /* relative to the root; owned by a MKDIR step, else borrowed */
+	const struct desired_pin *want; /* PIN, MIGRATE: the declared pin; LOAD: its object's first */
 	const char *manifest; /* MKDIR, RMDIR: whose directory */
+	ino_t ino;          /* the identity the step expects (see enum plan_op) */
+	int64_t uid, gid;   /* PIN, ATTRS: -1 leaves it */
+	uint32_t change;    /* the change it carries out, or PLAN_NO_CHANGE */
+	uint32_t id;
+	uint32_t temp;      /* PIN, RENAME, EXCHANGE, TRASH: number of the temporary name */
+	uint32_t slot;      /* TRASH: number of its place in the trash */
+	bool at_temp;       /* TRASH: the pin is at temporary name temp (the old one a replace swapped out) */
 };
 
 struct plan {

@@ -528,14 +528,14 @@ int report_step(const struct plan *p, size_t i, FILE *out)
 		fprintf(out, "migrate %s (the entries of map id %u)", path, s->id);
 		break;
 	case PLAN_OP_PIN:
-		fprintf(out, "pin %s %s as temporary %lu (%s%s)", step_kind(s), path, s->temp,
+		fprintf(out, "pin %s %s as temporary %" PRIu32 " (%s%s)", step_kind(s), path, s->temp,
 			show(&sh, desired_pin_name(s->want)), attrs);
 		break;
 	case PLAN_OP_RENAME:
-		fprintf(out, "rename temporary %lu to %s", s->temp, path);
+		fprintf(out, "rename temporary %" PRIu32 " to %s", s->temp, path);
 		break;
 	case PLAN_OP_EXCHANGE:
-		fprintf(out, "exchange temporary %lu with %s (inode %llu)", s->temp, path,
+		fprintf(out, "exchange temporary %" PRIu32 " with %s (inode %llu)", s->temp, path,
 			(unsigned long long)s->ino);
 		break;
 	case PLAN_OP_MKTRASH:
@@ -543,10 +543,10 @@ int report_step(const struct plan *p, size_t i, FILE *out)
 		break;
 	case PLAN_OP_TRASH:
 		if (s->at_temp)
-			fprintf(out, "trash the old %s (inode %llu, at temporary %lu) into slot %lu",
+			fprintf(out, "trash the old %s (inode %llu, at temporary %" PRIu32 ") into slot %" PRIu32,
 				path, (unsigned long long)s->ino, s->temp, s->slot);
 		else
-			fprintf(out, "trash %s (inode %llu) into slot %lu", path,
+			fprintf(out, "trash %s (inode %llu) into slot %" PRIu32, path,
 				(unsigned long long)s->ino, s->slot);
 		break;
 	case PLAN_OP_ATTRS:
