@@ -332,15 +332,16 @@ static int plan_undeclared(struct plan *p, const struct plan_input *in,
 		return add_change(p, c);
 	}
 	if (ledger_claims(l, h->ino, h->id)) {
-		/* Ours: deleted only by the manifest that made it. */
+		/* Ours: deleted only by the manifest that made it; another
+		 * manifest's live record outranks an owned directory. */
 		m = set_find(in->set, l->manifest);
 		if (!m || (!m->prune && !in->destroy))
 			return 0;
-		e = kind_reason(&c.reason, in->destroy ? "destroyed with its manifest" : "no longer declared");
+		e = kind_reason(&c.reason,
+				in->destroy ? "destroyed with its manifest" : "no longer declared");
 	} else {
 		m = owner_dir(in->set, h->path, &dir);
-		/* Another manifest's live record outranks an owned directory. */
-		if (!m || ledger_claims(l, h->ino, h->id))
+		if (!m)
 			return 0;
 		e = kind_reason(&c.reason, "undeclared in owned directory '%s'", dir);
 	}
