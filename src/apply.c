@@ -269,7 +269,7 @@ static int step_mkdir(struct txn *t, const struct plan_step *s)
 	r = sys_stat(&t->quiet, s->path, &st);
 	if (r < 0)
 		return fail(t, s->path, "cannot read back the directory", r);
-	return record_dir(&t->ledger, s->path, s->manifest, st.st_ino);
+	return record_dir(&t->ledger, s->path, s->want->manifest->name, st.st_ino);
 }
 
 static int step_mktrash(struct txn *t, const struct plan_step *s)
@@ -345,7 +345,7 @@ static int step_pin(struct txn *t, const struct plan_step *s)
 	if (r < 0)
 		return fail(t, s->path, "cannot read back the pin", r);
 	r = sys_chmod(t->sys, tmp, (mode_t)s->mode);
-	if (r == 0 && (s->uid >= 0 || s->gid >= 0))
+	if (r == 0 && (s->uid != PLAN_KEEP_ID || s->gid != PLAN_KEEP_ID))
 		r = sys_chown(t->sys, tmp, (uid_t)s->uid, (gid_t)s->gid);
 	return r < 0 ? fail(t, s->path, "cannot set mode or owner", r) : 0;
 }
@@ -657,7 +657,7 @@ static int step_attrs(struct txn *t, const struct plan_step *s)
 		undo_free(&t->steps[--t->n]);
 		return fail(t, s->path, "cannot change mode or owner", r);
 	}
-	if (s->uid >= 0 || s->gid >= 0)
+	if (s->uid != PLAN_KEEP_ID || s->gid != PLAN_KEEP_ID)
 		r = sys_chown(t->sys, s->path, (uid_t)s->uid, (gid_t)s->gid);
 	return r < 0 ? fail(t, s->path, "cannot change mode or owner", r) : 0;
 }
@@ -675,8 +675,8 @@ static int step_rmdir(struct txn *t, const struct plan_step *s)
 	if (r == -ENOTEMPTY || r == -EEXIST || r == -ENOENT)
 		return 0;
 	if (r < 0)
-		return fail(t, s->path, *s->manifest ? "cannot remove the empty directory"
-						     : "cannot remove a leftover trash directory",
+		return fail(t, s->path, s->leftover ? "cannot remove a leftover trash directory"
+						    : "cannot remove the empty directory",
 			    r);
 	ledger_remove(&t->ledger, s->path);
 	return push(t, (struct undo){ .kind = UNDO_MKDIR,
@@ -778,7 +778,7 @@ static int step_intent(struct txn *t)
 
 		if (s->op == PLAN_OP_MKDIR && !ledger_find(&t->ledger, s->path))
 			r = ledger_put(&t->ledger, &(struct ledger_entry){ .path = (char *)s->path,
-									   .manifest = (char *)s->manifest,
+									   .manifest = s->want->manifest->name,
 									   .is_dir = true,
 									   .run = t->run });
 	}

@@ -366,6 +366,12 @@ static int cmp_changes(const void *a, const void *b)
 #define DEFAULT_PIN_MODE 0600
 #define DEFAULT_DIR_MODE 0700
 
+/* An owner or group of the manifest as a step takes it. */
+static uint32_t step_id(int64_t id)
+{
+	return id >= 0 ? (uint32_t)id : PLAN_KEEP_ID;
+}
+
 /* A sorted set of paths, borrowed. */
 struct path_set {
 	const char **items;
@@ -462,7 +468,7 @@ static int make_parents(struct stepper *st, const struct desired_pin *w, size_t 
 								  .path = dir,
 								  .change = (uint32_t)ci,
 								  .mode = mode,
-								  .manifest = w->manifest->name })
+								  .want = w })
 				: -ENOMEM;
 			if (r == 0)
 				r = path_set_add(&st->made, dir);
@@ -519,8 +525,8 @@ static int make_pin(struct stepper *st, const struct desired_pin *w, size_t ci)
 					 .want = w,
 					 .temp = temp,
 					 .mode = w->attrs->mode >= 0 ? w->attrs->mode : DEFAULT_PIN_MODE,
-					 .uid = w->uid,
-					 .gid = w->gid });
+					 .uid = step_id(w->uid),
+					 .gid = step_id(w->gid) });
 	if (r == 0)
 		r = add_step(st, (struct plan_step){ .op = replace ? PLAN_OP_EXCHANGE : PLAN_OP_RENAME,
 						      .path = w->path,
@@ -607,14 +613,14 @@ static bool empty_after(const struct stepper *st, const struct observed_entry *d
 	return true;
 }
 
-static int rmdir_step(struct stepper *st, const struct observed_entry *d, const char *manifest)
+static int rmdir_step(struct stepper *st, const struct observed_entry *d, bool leftover)
 {
 	int r = add_step(st, (struct plan_step){ .op = PLAN_OP_RMDIR,
 						  .path = d->path,
 						  .change = PLAN_NO_CHANGE,
 						  .ino = d->ino,
 						  .mode = (int)d->mode,
-						  .manifest = manifest });
+						  .leftover = leftover });
 
 	return r ?: path_set_add(&st->gone, d->path);
 }
@@ -631,7 +637,7 @@ static int dir_steps(struct stepper *st)
 		if (obs->entries[i].kind == OBSERVED_DIR &&
 		    ledger_temp_of(l, obs->entries[i].path) == LEDGER_TEMP_TRASH &&
 		    empty_after(st, &obs->entries[i]))
-			r = rmdir_step(st, &obs->entries[i], "");
+			r = rmdir_step(st, &obs->entries[i], true);
 	for (size_t i = l->n; i-- > 0 && r == 0;) {
 		const struct ledger_entry *e = &l->entries[i];
 		const struct observed_entry *d;
@@ -645,7 +651,7 @@ static int dir_steps(struct stepper *st)
 		    (!e->ino && (!e->run || !ledger_has_run(l, e->run, strlen(e->run)))))
 			continue;
 		if (empty_after(st, d))
-			r = rmdir_step(st, d, e->manifest);
+			r = rmdir_step(st, d, false);
 	}
 	return r;
 }
@@ -689,8 +695,8 @@ static int build_steps(const struct plan_input *in, const struct desired_pin **s
 							       .change = (uint32_t)i,
 							       .ino = c->have->ino,
 							       .mode = c->want->attrs->mode,
-							       .uid = c->want->uid,
-							       .gid = c->want->gid });
+							       .uid = step_id(c->want->uid),
+							       .gid = step_id(c->want->gid) });
 		else if (c->action == PLAN_DELETE)
 			r = trash(&st, c->path, i, false, 0, c->have->ino);
 	}

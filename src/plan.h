@@ -53,28 +53,31 @@ enum plan_op {
 	PLAN_OP_MKTRASH,  /* make this run's trash directory */
 	PLAN_OP_TRASH,    /* move the pin (inode ino) at path, or at temporary name `temp`, into trash slot `slot` */
 	PLAN_OP_ATTRS,    /* give the pin at path (inode ino) mode and owner */
-	PLAN_OP_RMDIR,    /* remove the empty directory at path (inode ino, 0: one a killed run made) */
+	PLAN_OP_RMDIR,    /* remove the empty directory at path (inode ino) */
 	PLAN_OP_LEDGER,   /* save the ledger: what the manifests own now */
 	PLAN_OP_PURGE,    /* unlink the old pins in the trash and remove it; nothing is undone after the ledger */
 	PLAN_OP_MAX,
 };
 
 #define PLAN_NO_CHANGE UINT32_MAX
+/* An owner or group a step leaves as it is: chown's own (uid_t)-1. */
+#define PLAN_KEEP_ID UINT32_MAX
 
-/* A plan holds a few steps per pin, so they are kept small. */
+/* A plan holds two or three steps per pin it makes, so they are small. */
 struct plan_step {
-	enum plan_op op;
-	int mode;           /* MKDIR, PIN, ATTRS: -1 leaves it */
-	const char *path;   /* relative to the root; owned by a MKDIR step, else borrowed */
-	const struct desired_pin *want; /* PIN, MIGRATE: the declared pin; LOAD: its object's first */
-	const char *manifest; /* MKDIR, RMDIR: whose directory */
-	ino_t ino;          /* the identity the step expects (see enum plan_op) */
-	int64_t uid, gid;   /* PIN, ATTRS: -1 leaves it */
-	uint32_t change;    /* the change it carries out, or PLAN_NO_CHANGE */
-	uint32_t id;
-	uint32_t temp;      /* PIN, RENAME, EXCHANGE, TRASH: number of the temporary name */
-	uint32_t slot;      /* TRASH: number of its place in the trash */
-	bool at_temp;       /* TRASH: the pin is at temporary name temp (the old one a replace swapped out) */
+	enum plan_op op : 8;
+	bool at_temp;  /* TRASH: the pin is at temporary name temp (the old one a replace swapped out) */
+	bool leftover; /* RMDIR: the trash directory of a killed run */
+	int mode;      /* MKDIR, PIN, ATTRS: -1 leaves it */
+	const char *path; /* relative to the root; owned by a MKDIR step, else borrowed */
+	/* PIN, MIGRATE: the declared pin; MKDIR: the pin it is made for; LOAD: its object's first. */
+	const struct desired_pin *want;
+	ino_t ino;        /* the identity the step expects (see enum plan_op) */
+	uint32_t uid, gid; /* PIN, ATTRS; PLAN_KEEP_ID leaves it */
+	uint32_t change;  /* the change it carries out, or PLAN_NO_CHANGE */
+	uint32_t id;      /* MIGRATE: the old map's kernel id */
+	uint32_t temp;    /* PIN, RENAME, EXCHANGE, TRASH: number of the temporary name */
+	uint32_t slot;    /* TRASH: number of its place in the trash */
 };
 
 struct plan {

@@ -499,10 +499,10 @@ static void attrs_text(const struct plan_step *s, char *buf, size_t len)
 		n = snprintf(buf, len, ", mode %04o", (unsigned)s->mode);
 	else if (s->mode >= 0)
 		n = snprintf(buf, len, ", mode %04o", (unsigned)s->mode);
-	if (s->op != PLAN_OP_MKDIR && s->uid >= 0 && n >= 0 && (size_t)n < len)
-		n += snprintf(buf + n, len - (size_t)n, ", owner %lld", (long long)s->uid);
-	if (s->op != PLAN_OP_MKDIR && s->gid >= 0 && n >= 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, ", group %lld", (long long)s->gid);
+	if (s->op != PLAN_OP_MKDIR && s->uid != PLAN_KEEP_ID && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, ", owner %" PRIu32, s->uid);
+	if (s->op != PLAN_OP_MKDIR && s->gid != PLAN_KEEP_ID && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ", group %" PRIu32, s->gid);
 }
 
 int report_step(const struct plan *p, size_t i, FILE *out)
@@ -518,7 +518,8 @@ int report_step(const struct plan *p, size_t i, FILE *out)
 		fprintf(out, "intent: record this run and the directories it makes");
 		break;
 	case PLAN_OP_MKDIR:
-		fprintf(out, "mkdir %s (manifest %s%s)", path, show(&sh, s->manifest), attrs);
+		fprintf(out, "mkdir %s (manifest %s%s)", path, show(&sh, s->want->manifest->name),
+			attrs);
 		break;
 	case PLAN_OP_LOAD:
 		fprintf(out, "load object %s (%s)", show(&sh, s->want->object->name),
@@ -598,9 +599,9 @@ static json_t *step_json(const struct plan_step *s)
 		snprintf(mode, sizeof(mode), "%04o", (unsigned)s->mode);
 		e |= set(j, "mode", json_string(mode));
 	}
-	if ((s->op == PLAN_OP_PIN || s->op == PLAN_OP_ATTRS) && s->uid >= 0)
+	if ((s->op == PLAN_OP_PIN || s->op == PLAN_OP_ATTRS) && s->uid != PLAN_KEEP_ID)
 		e |= set(j, "owner", json_integer((json_int_t)s->uid));
-	if ((s->op == PLAN_OP_PIN || s->op == PLAN_OP_ATTRS) && s->gid >= 0)
+	if ((s->op == PLAN_OP_PIN || s->op == PLAN_OP_ATTRS) && s->gid != PLAN_KEEP_ID)
 		e |= set(j, "group", json_integer((json_int_t)s->gid));
 	if (e) {
 		json_decref(j);
