@@ -5,6 +5,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 make_tmpdir
 T=$TMPDIR_TEST
+find_python
 mount_private_bpffs hardening
 rm -f "$M/probe"
 
@@ -20,7 +21,7 @@ objects:
   - file: huge.o
 YAML
 before=$(tree_listing "$M")
-"$BPF_PROVISION" --bpffs "$M" apply "$T/huge/site.yaml" >"$T/out" 2>"$T/err"
+run_checking_steps "$M" apply "$T/huge/site.yaml"
 rc=$?
 [ $rc = 1 ] || { cat "$T/err" >&2; fail "apply of a map the kernel refuses: exit $rc, want 1"; }
 grep -q "map 'toobig' for pin hx/globals/toobig: the kernel refused to create it: " "$T/err" ||
@@ -50,7 +51,7 @@ YAML
 	i=$((i + 1))
 done
 "$BPF_PROVISION" -q validate "$T/many" || fail "validate of 1000 manifests"
-"$BPF_PROVISION" --bpffs "$M" apply "$T/many" >"$T/out" 2>"$T/err" ||
+run_checking_steps "$M" apply "$T/many" ||
 	{ tail -3 "$T/err" >&2; fail "apply of 1000 manifests"; }
 grep -q "^Plan: 3000 to create, 0 to replace, 0 to update, 0 to delete, 0 unchanged.$" "$T/out" ||
 	fail "plan of 1000 manifests: $(tail -1 "$T/out")"
@@ -60,7 +61,7 @@ grep -q "^Plan: 3000 to create, 0 to replace, 0 to update, 0 to delete, 0 unchan
 # 3. One invalid manifest among them: exit 65 with its location, nothing touched.
 cp "$T/many/m7.yaml" "$T/many/m999x.yaml" # same name 'm7', same pin paths
 before=$(tree_listing "$M")
-"$BPF_PROVISION" --bpffs "$M" apply "$T/many" >"$T/out" 2>"$T/err"
+run_checking_steps "$M" apply "$T/many"
 rc=$?
 [ $rc = 65 ] || fail "a duplicate among 1000 manifests: exit $rc, want 65"
 grep -q "m999x.yaml: error: manifest name 'm7' is also used by" "$T/err" ||
@@ -85,7 +86,7 @@ objects:
         path: modes/open
         mode: "0666"
 YAML
-"$BPF_PROVISION" --bpffs "$M" apply "$T/modes/site.yaml" >/dev/null 2>"$T/err" ||
+run_checking_steps "$M" apply "$T/modes/site.yaml" ||
 	fail "apply with modes: $(cat "$T/err")"
 [ "$(stat -c %a "$M/modes/open")" = 666 ] || fail "mode of modes/open: $(stat -c %a "$M/modes/open")"
 [ "$(stat -c %a "$M/modes/globals/dummy_hash")" = 600 ] || fail "mode of a 0600 pin"

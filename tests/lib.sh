@@ -99,13 +99,13 @@ run_checking_steps() { # ROOT ARGS...
 		return
 	fi
 	rm -f "$T/steps.dry" "$T/steps.real"
-	(cd "$_root" && find . -mindepth 1 -printf '%i %P\n') >"$T/tree.before" 2>/dev/null
+	(cd "$_root" && find . -mindepth 1 -printf '%i %P\0') >"$T/tree.before" 2>/dev/null
 	BPF_PROVISION_TRACE_STEPS=$T/steps.dry "$BPF_PROVISION" --dry-run --bpffs "$_root" "$@" \
 		>/dev/null 2>&1
 	BPF_PROVISION_TRACE_STEPS=$T/steps.real "$BPF_PROVISION" --bpffs "$_root" "$@" \
 		>"$T/out" 2>"$T/err"
 	_rc=$?
-	(cd "$_root" && find . -mindepth 1 -printf '%i %P\n') >"$T/tree.after" 2>/dev/null
+	(cd "$_root" && find . -mindepth 1 -printf '%i %P\0') >"$T/tree.after" 2>/dev/null
 	"$PY" - "$T" "$_rc" <<'PYEOF' || fail "steps of 'bpf-provision $*': see above"
 import re, sys
 t, rc = sys.argv[1], int(sys.argv[2])
@@ -120,8 +120,23 @@ if rc == 0 and dry != real or rc != 0 and real != dry[:len(real)]:
              % (rc, "\n       ".join(dry), "\n       ".join(real)))
 if rc != 0:
     sys.exit(0)
+def shown(raw):
+    # Names as the tool prints them: escaped as src/escape.c escapes them.
+    out = []
+    for ch in raw.decode("utf-8", errors="surrogateescape"):
+        o = ord(ch)
+        if 0xDC80 <= o <= 0xDCFF:
+            out.append("\\x%02x" % (o - 0xDC00))
+        elif ch in "\\\n\t":
+            out.append({"\\": "\\\\", "\n": "\\n", "\t": "\\t"}[ch])
+        elif o < 0x20 or o == 0x7F:
+            out.append("\\x%02x" % o)
+        else:
+            out.append(ch)
+    return "".join(out)
 def tree(name):
-    return {p: i for i, p in (l.split(" ", 1) for l in lines(name))}
+    entries = open(f"{t}/{name}", "rb").read().split(b"\0")[:-1]
+    return {shown(p): i for i, p in (e.split(b" ", 1) for e in entries)}
 before, after = tree("tree.before"), tree("tree.after")
 made, replaced, gone = set(), set(), set()
 for l in real:

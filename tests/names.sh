@@ -73,7 +73,7 @@ for want in (sys.argv[3], "bad\\xffname", "esc\x1b[31mred", "back\\slash", "caf\
 PY
 
 # apply removes the owned pin by its real name; the foreign ones stay.
-"$BPF_PROVISION" --bpffs "$M" apply "$GOBPF" >"$T/out" 2>"$T/err" || fail "apply: $(cat "$T/err")"
+run_checking_steps "$M" apply "$GOBPF" || fail "apply: $(cat "$T/err")"
 [ -e "$M/ns1/$FF" ] && fail "apply left ns1/$FF"
 for f in "$NL" "$FF" "$ESC" 'back\slash'; do
 	[ -e "$M/$f" ] || fail "apply removed a foreign pin"
