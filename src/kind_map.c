@@ -36,9 +36,18 @@ static int query(int fd, struct observed_entry *e)
 	return 0;
 }
 
+/* Flags the kernel adds to a map of this type whatever it is asked for:
+ * a device map's lookups point into the device, so programs may not write. */
+static uint32_t forced_flags(uint32_t type)
+{
+	return type == BPF_MAP_TYPE_DEVMAP || type == BPF_MAP_TYPE_DEVMAP_HASH ? BPF_F_RDONLY_PROG
+										: 0;
+}
+
 static int differences(const struct desired_pin *w, const struct observed_entry *h, char **r)
 {
 	const struct desired_spec *s = &w->spec;
+	uint32_t flags = s->map_flags | forced_flags(s->type);
 	int e = 0;
 
 	if (h->type != s->type)
@@ -52,8 +61,8 @@ static int differences(const struct desired_pin *w, const struct observed_entry 
 	if (!e && h->max_entries != s->max_entries &&
 	    !(s->type == BPF_MAP_TYPE_PERF_EVENT_ARRAY && s->max_entries == 0))
 		e = kind_reason(r, "max_entries %u -> %u", h->max_entries, s->max_entries);
-	if (!e && h->map_flags != s->map_flags)
-		e = kind_reason(r, "map_flags 0x%x -> 0x%x", h->map_flags, s->map_flags);
+	if (!e && h->map_flags != flags)
+		e = kind_reason(r, "map_flags 0x%x -> 0x%x", h->map_flags, flags);
 	return e;
 }
 

@@ -176,6 +176,26 @@ START_TEST(test_in_sync_is_unchanged)
 }
 END_TEST
 
+/* The kernel makes every device map read-only to programs: a pinned one
+ * with BPF_F_RDONLY_PROG is the declared one, and one without it is not. */
+START_TEST(test_device_map_forced_flags)
+{
+	struct world w;
+
+	world_init(&w);
+	want_map(&w, "ns1/dev", BPF_MAP_TYPE_DEVMAP, 8);
+	have(&w, "ns1", OBSERVED_DIR, 0, 0);
+	have(&w, "ns1/dev", OBSERVED_MAP, BPF_MAP_TYPE_DEVMAP, 8)->map_flags = BPF_F_RDONLY_PROG;
+	run(&w, false);
+	ck_assert_uint_eq(w.plan.n, 0);
+	w.obs.entries[1].map_flags = 0;
+	run(&w, false);
+	ck_assert_uint_eq(w.plan.n, 1);
+	ck_assert_str_eq(w.plan.changes[0].reason, "map_flags 0x0 -> 0x80");
+	world_done(&w);
+}
+END_TEST
+
 struct spec_case {
 	void (*mutate)(struct observed_entry *e);
 	const char *reason;
@@ -631,6 +651,7 @@ Suite *plan_suite(void)
 
 	tcase_add_test(tc, test_create_when_missing);
 	tcase_add_test(tc, test_in_sync_is_unchanged);
+	tcase_add_test(tc, test_device_map_forced_flags);
 	tcase_add_loop_test(tc, test_map_spec_differs, 0, sizeof(spec_cases) / sizeof(*spec_cases));
 	tcase_add_test(tc, test_several_differences_in_one_reason);
 	tcase_add_test(tc, test_program_replaced_whatever_the_policy);
