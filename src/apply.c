@@ -394,8 +394,7 @@ static int read_batch(int fd, void *token, bool *first, void *keys, void *vals)
 
 	r = bpf_map_lookup_batch(fd, *first ? NULL : token, token, keys, vals, &count, NULL);
 	if (r < 0 && errno != ENOENT)
-		return errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP ? -EOPNOTSUPP
-										  : -errno;
+		return sys_batch_unsupported(-errno) ? -EOPNOTSUPP : -errno;
 	*first = false;
 	return r < 0 && count == 0 ? 0 : (int)count;
 }

@@ -441,6 +441,11 @@ int sys_map_delete(struct sys *s, int map_fd, const void *key)
 #define ENOTSUPP 524 /* the kernel's own: a map type without batch ops */
 #endif
 
+bool sys_batch_unsupported(int err)
+{
+	return err == -EINVAL || err == -ENOTSUPP || err == -EOPNOTSUPP;
+}
+
 size_t sys_map_value_bytes(uint32_t type, uint32_t value_size)
 {
 	switch (type) {
@@ -491,7 +496,7 @@ int sys_map_update_batch(struct sys *s, int map_fd, const void *keys, const void
 	 * missing (EINVAL before Linux 5.6, ENOTSUPP for the map type). */
 	if (*count != n)
 		return r;
-	if (r == -EINVAL || r == -ENOTSUPP || r == -EOPNOTSUPP)
+	if (sys_batch_unsupported(r))
 		return update_each(map_fd, keys, values, count, flags);
 	*count = 0;
 	return r;

@@ -91,6 +91,11 @@ int sys_map_delete(struct sys *s, int map_fd, const void *key);
  * CPUs).  *count becomes the number of entries written: all of them on
  * success; on failure those before entry *count, which is the one that
  * failed (0 when the step itself failed). */
+/* Whether a batch map call failed with err (a negative errno) because
+ * there are no batch ops: EINVAL before Linux 5.6, the kernel's own
+ * ENOTSUPP (524) for a map type without them. */
+bool sys_batch_unsupported(int err);
+
 /* Bytes of one value as the map syscalls take it: per-CPU maps hold one
  * value, rounded up to 8 bytes, per possible CPU. */
 size_t sys_map_value_bytes(uint32_t type, uint32_t value_size);

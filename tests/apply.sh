@@ -432,6 +432,27 @@ grep -F 'mig/globals/counters' "$T/err" | grep -q 'did not fit' ||
 [ "$(map_spec mig/globals/counters)" = "array 4 8 256 0" ] || fail "$CASE: counters not shrunk"
 expect_value 56 mig/globals/counters 5 0 0 0
 converged 2 "$W/mig.yaml"
+# A map type without batch ops (a devmap) migrates one entry at a time.
+cp "$top_builddir/tests/bpf/libbpf_devmap.o" "$W/" || fail "$CASE: copy libbpf_devmap.o"
+cat >"$W/dev.yaml" <<'EOF'
+version: 1
+name: dev
+objects:
+  - file: libbpf_devmap.o
+    sections:
+      - map: ports
+        pinning: custom
+        path: mig/devs/ports
+        on_incompatible: migrate
+EOF
+mkmap mig/devs/ports devmap 4 4 4
+update mig/devs/ports 3 0 0 0 -- 1 0 0 0
+bp 0 apply "$W/dev.yaml"
+expect_line '~ map mig/devs/ports replace (max_entries 4 -> 8; migrate)'
+[ "$(map_spec mig/devs/ports)" = "devmap 4 4 8 128" ] || fail "$CASE: ports not migrated"
+expect_value 1 mig/devs/ports 3 0 0 0
+grep -q 'did not fit' "$T/err" && { cat "$T/err" >&2; fail "$CASE: the devmap reported misfits"; }
+converged 1 "$W/dev.yaml"
 
 # === 6. on_incompatible: replace, and fail ======================================
 CASE=6-replace
