@@ -402,6 +402,13 @@ bool ledger_claims(const struct ledger_entry *e, uint64_t ino, uint32_t id)
 	return e && !e->is_dir && e->ino == ino && e->id == id;
 }
 
+bool ledger_claims_dir(const struct ledger *l, const struct ledger_entry *e, uint64_t ino)
+{
+	if (!e->is_dir)
+		return false;
+	return e->ino ? e->ino == ino : e->run && ledger_has_run(l, e->run, strlen(e->run));
+}
+
 static int entry_copy(const struct ledger_entry *e, struct ledger_entry *ret)
 {
 	char *path = strdup(e->path), *manifest = strdup(e->manifest);

@@ -60,6 +60,11 @@ const struct ledger_entry *ledger_find(const struct ledger *l, const char *path)
  * replaced by someone else since has another, and is not the tool's. */
 bool ledger_claims(const struct ledger_entry *e, uint64_t ino, uint32_t id);
 
+/* Whether e, a record of l, is a live record of the directory of inode ino:
+ * made at that inode, or recorded before it was made (no inode) by a run
+ * that l still records as interrupted. */
+bool ledger_claims_dir(const struct ledger *l, const struct ledger_entry *e, uint64_t ino);
+
 /* Adds or replaces the record of e->path (strings copied); keeps the order. */
 int ledger_put(struct ledger *l, const struct ledger_entry *e);
 /* The same for n records at once (distinct paths): replaced where recorded,

@@ -1760,6 +1760,14 @@ int manifest_set_load(struct manifest_set *set, char *const *args, size_t n_args
 	return set_check(set, d);
 }
 
+const struct manifest *manifest_set_find(const struct manifest_set *set, const char *name)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (strcmp(set->items[i]->name, name) == 0)
+			return set->items[i];
+	return NULL;
+}
+
 void manifest_set_done(struct manifest_set *set)
 {
 	if (!set)

@@ -116,6 +116,9 @@ struct manifest_set {
 int manifest_set_load(struct manifest_set *set, char *const *args, size_t n_args, struct diag *d);
 void manifest_set_done(struct manifest_set *set);
 
+/* The manifest of the set with this name, or NULL. */
+const struct manifest *manifest_set_find(const struct manifest_set *set, const char *name);
+
 /* Checks a path relative to the root as bpffs takes it: not absolute, no
  * empty component, no "." (bpffs refuses dots in names, so also no ".."),
  * no control characters, components of at most 255 bytes; and as

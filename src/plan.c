@@ -266,14 +266,6 @@ static const char *remade_map(const struct remade *r, size_t n, const struct des
 	return NULL;
 }
 
-static const struct manifest *set_find(const struct manifest_set *set, const char *name)
-{
-	for (size_t i = 0; i < set->n; i++)
-		if (strcmp(set->items[i]->name, name) == 0)
-			return set->items[i];
-	return NULL;
-}
-
 static bool under(const char *path, const char *dir)
 {
 	size_t n = strlen(dir);
@@ -334,7 +326,7 @@ static int plan_undeclared(struct plan *p, const struct plan_input *in,
 	if (ledger_claims(l, h->ino, h->id)) {
 		/* Ours: deleted only by the manifest that made it; another
 		 * manifest's live record outranks an owned directory. */
-		m = set_find(in->set, l->manifest);
+		m = manifest_set_find(in->set, l->manifest);
 		if (!m || (!m->prune && !in->destroy))
 			return 0;
 		e = kind_reason(&c.reason,
@@ -642,13 +634,11 @@ static int dir_steps(struct stepper *st)
 		const struct ledger_entry *e = &l->entries[i];
 		const struct observed_entry *d;
 
-		if (!e->is_dir || !set_find(st->in->set, e->manifest))
+		if (!e->is_dir || !manifest_set_find(st->in->set, e->manifest))
 			continue;
 		d = observed_find(obs, e->path);
-		/* Ours only while it is the directory made: the same inode, or
-		 * for one recorded before it was made, made by a recorded run. */
-		if (!d || d->kind != OBSERVED_DIR || (e->ino && e->ino != d->ino) ||
-		    (!e->ino && (!e->run || !ledger_has_run(l, e->run, strlen(e->run)))))
+		/* Ours only while it is the directory made. */
+		if (!d || d->kind != OBSERVED_DIR || !ledger_claims_dir(l, e, d->ino))
 			continue;
 		if (empty_after(st, d))
 			r = rmdir_step(st, d, false);
