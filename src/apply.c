@@ -20,7 +20,6 @@
 #include "cleanup.h"
 #include "loader.h"
 
-
 /* Old pins are never unlinked during the transaction: they are exchanged
  * or moved aside into a trash directory of this run, keeping their inode,
  * mode and owner, and unlinked only once the new ledger is written. */
@@ -60,8 +59,8 @@ struct txn {
 	struct sys *sys;
 	struct sys quiet; /* for undo and read-back: no fault injected, no pause */
 	struct diag *d;
-	struct undo *steps;
-	size_t n;
+	struct undo *undo; /* how to undo each change made so far, in order */
+	size_t n_undo;
 	char *trash; /* this run's directory for old pins, once made */
 	bool intent_saved;
 	bool ledger_existed; /* before the intent was saved */
@@ -87,24 +86,6 @@ static char *abs_path(const char *root, const char *rel)
 	return asprintf(&s, "%s/%s", root, rel) < 0 ? NULL : s;
 }
 
-static int push(struct txn *t, struct undo u)
-{
-	bool needs_aside = u.kind == UNDO_EXCHANGE || u.kind == UNDO_MOVE_BACK;
-
-	if (!u.path || (needs_aside && !u.aside) ||
-	    array_reserve(&t->steps, t->n, sizeof(*t->steps)) < 0) {
-		free(u.path);
-		free(u.aside);
-		if (u.fd >= 0)
-			close(u.fd);
-		if (u.kind == UNDO_SLOT && u.old_fd >= 0)
-			close(u.old_fd);
-		return -ENOMEM;
-	}
-	t->steps[t->n++] = u;
-	return 0;
-}
-
 static void undo_free(struct undo *u)
 {
 	free(u->path);
@@ -113,6 +94,21 @@ static void undo_free(struct undo *u)
 		close(u->fd);
 	if (u->kind == UNDO_SLOT && u->old_fd >= 0)
 		close(u->old_fd);
+}
+
+/* Records how to undo a change just made; takes u's strings and fds, also
+ * on failure. */
+static int push(struct txn *t, struct undo u)
+{
+	bool needs_aside = u.kind == UNDO_EXCHANGE || u.kind == UNDO_MOVE_BACK;
+
+	if (!u.path || (needs_aside && !u.aside) ||
+	    array_reserve(&t->undo, t->n_undo, sizeof(*t->undo)) < 0) {
+		undo_free(&u);
+		return -ENOMEM;
+	}
+	t->undo[t->n_undo++] = u;
+	return 0;
 }
 
 /* Reports err about path (relative), shown under the root.  A symlink met
@@ -163,8 +159,8 @@ static size_t rollback(struct txn *t)
 	struct sys *q = &t->quiet;
 	size_t failed = 0;
 
-	for (size_t i = t->n; i-- > 0;) {
-		struct undo *u = &t->steps[i];
+	for (size_t i = t->n_undo; i-- > 0;) {
+		struct undo *u = &t->undo[i];
 		int r = 0;
 
 		switch (u->kind) {
@@ -200,6 +196,7 @@ static size_t rollback(struct txn *t)
 	}
 	return failed;
 }
+
 static const char *const status_names[APPLY_STATUS_MAX] = {
 	[APPLY_DONE] = "done",
 	[APPLY_FAILED] = "failed",
@@ -211,11 +208,15 @@ const char *apply_status_str(enum apply_status s)
 	return s > APPLY_UNTRIED && s < APPLY_STATUS_MAX ? status_names[s] : NULL;
 }
 
-static int fail_ledger(struct txn *t, int err)
+/* The ledger file is written as a step: fault injection reaches it. */
+static int save_ledger(struct txn *t)
 {
-	diag_error(t->d, &(struct diag_loc){ .file = t->ledger.file }, "cannot write the ledger: %s",
-		   DIAG_STRERROR(-err));
-	return err;
+	int r = sys_step(t->sys) ?: ledger_save(&t->ledger, t->d);
+
+	if (r < 0 && !t->d->n_errors)
+		diag_error(t->d, &(struct diag_loc){ .file = t->ledger.file },
+			   "cannot write the ledger: %s", DIAG_STRERROR(-r));
+	return r;
 }
 
 /* The name of temporary pin number temp beside path. */
@@ -360,12 +361,17 @@ static int step_place(struct txn *t, const struct plan_step *s)
 	struct undo *u = NULL;
 	int r;
 
-	for (size_t i = t->n; tmp && i-- > 0 && !u;)
-		if (t->steps[i].kind == UNDO_UNLINK && strcmp(t->steps[i].path, tmp) == 0)
-			u = &t->steps[i];
-	if (!tmp || !path || !u) {
+	if (!tmp || !path) {
 		free(path);
 		return -ENOMEM;
+	}
+	/* The pin step made it: its undo record is among the last. */
+	for (size_t i = t->n_undo; i-- > 0 && !u;)
+		if (t->undo[i].kind == UNDO_UNLINK && strcmp(t->undo[i].path, tmp) == 0)
+			u = &t->undo[i];
+	if (!u) {
+		free(path);
+		return fail(t, s->path, "cannot rename into place", -ENOENT);
 	}
 	r = replace ? sys_exchange(t->sys, tmp, s->path) : sys_rename(t->sys, tmp, s->path);
 	if (r < 0) {
@@ -486,7 +492,6 @@ static int open_pin(struct txn *t, const char *path, uint32_t id, int *ret_fd)
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
-
 
 static void object_load_done(struct object_load *ol, const struct desired *des)
 {
@@ -653,7 +658,7 @@ static int step_attrs(struct txn *t, const struct plan_step *s)
 		r = sys_chmod(t->sys, s->path, (mode_t)s->mode);
 	if (r < 0) {
 		/* Nothing changed: no undo to run (and report as failing). */
-		undo_free(&t->steps[--t->n]);
+		undo_free(&t->undo[--t->n_undo]);
 		return fail(t, s->path, "cannot change mode or owner", r);
 	}
 	if (s->uid != PLAN_KEEP_ID || s->gid != PLAN_KEEP_ID)
@@ -684,14 +689,6 @@ static int step_rmdir(struct txn *t, const struct plan_step *s)
 				      .mode = (mode_t)s->mode });
 }
 
-static bool in_set(const struct manifest_set *set, const char *name)
-{
-	for (size_t i = 0; i < set->n; i++)
-		if (strcmp(set->items[i]->name, name) == 0)
-			return true;
-	return false;
-}
-
 /* The manifests' directory records that stay: one no longer the directory
  * made goes; one recorded before it was made is known by its inode from
  * now on. */
@@ -701,17 +698,16 @@ static int settle_dirs(struct txn *t)
 		const struct ledger_entry *e = &t->ledger.entries[i];
 		struct stat st;
 
-		if (!e->is_dir || !in_set(t->in->set, e->manifest))
+		if (!e->is_dir || !manifest_set_find(t->in->set, e->manifest))
 			continue;
 		if (sys_stat(t->sys, e->path, &st) < 0 || !S_ISDIR(st.st_mode) ||
-		    (e->ino && e->ino != st.st_ino) ||
-		    (!e->ino && (!e->run || !ledger_has_run(&t->ledger, e->run, strlen(e->run))))) {
+		    !ledger_claims_dir(&t->ledger, e, st.st_ino)) {
 			ledger_remove(&t->ledger, e->path);
 			continue;
 		}
+		/* ledger_put copies the record before it frees the one replaced. */
 		if (!e->ino) {
-			_cleanup_free_ char *path = strdup(e->path);
-			int r = path ? record_dir(&t->ledger, path, e->manifest, st.st_ino) : -ENOMEM;
+			int r = record_dir(&t->ledger, e->path, e->manifest, st.st_ino);
 
 			if (r < 0)
 				return r;
@@ -725,32 +721,30 @@ static int settle_dirs(struct txn *t)
 static int record_pins(struct txn *t)
 {
 	const struct desired *des = t->in->desired;
-	_cleanup_free_ struct ledger_entry *rec = calloc(des->n_pins + 1, sizeof(*rec));
-	size_t n = 0;
+	_cleanup_free_ struct ledger_entry *rec = NULL;
 
-	if (!rec)
-		return -ENOMEM;
 	if (t->in->destroy)
 		return 0;
+	rec = calloc(des->n_pins + 1, sizeof(*rec));
+	if (!rec)
+		return -ENOMEM;
 	for (size_t i = 0; i < des->n_pins; i++) {
 		const struct desired_pin *w = &des->pins[i];
-		const struct observed_entry *h = NULL;
+		const struct observed_entry *h;
 
-		if (!t->placed[i].ino)
-			h = observed_find(t->in->observed, w->path);
-		rec[n] = (struct ledger_entry){ .path = w->path, .manifest = w->manifest->name };
-		if (h) {
-			rec[n].ino = h->ino;
-			rec[n].id = h->id;
-		} else if (t->placed[i].ino) {
-			rec[n].ino = t->placed[i].ino;
-			rec[n].id = t->placed[i].id;
-		} else {
+		rec[i] = (struct ledger_entry){ .path = w->path,
+						.manifest = w->manifest->name,
+						.ino = t->placed[i].ino,
+						.id = t->placed[i].id };
+		if (rec[i].ino)
+			continue;
+		h = observed_find(t->in->observed, w->path);
+		if (!h)
 			return fail(t, w->path, "the pin was neither found nor made", -ENOENT);
-		}
-		n++;
+		rec[i].ino = h->ino;
+		rec[i].id = h->id;
 	}
-	return ledger_put_many(&t->ledger, rec, n);
+	return ledger_put_many(&t->ledger, rec, des->n_pins);
 }
 
 /* Every step acted in the directory first found at its path; that each is
@@ -764,6 +758,7 @@ static int check_dirs(struct txn *t)
 		return fail(t, path, "cannot check the directory", r);
 	return r < 0 ? fail(t, path, "a directory changed during the apply", r) : 0;
 }
+
 /* Records the directories this run will make before it makes any, so that
  * a run killed half-way leaves directories the next run knows as its own,
  * and the run, before it makes its first temporary name. */
@@ -786,9 +781,7 @@ static int step_intent(struct txn *t)
 	if (r < 0)
 		return r;
 	t->ledger_existed = access(t->ledger.file, F_OK) == 0;
-	r = sys_step(t->sys) ?: ledger_save(&t->ledger, t->d);
-	if (r < 0 && !t->d->n_errors)
-		fail_ledger(t, r);
+	r = save_ledger(t);
 	t->intent_saved = r == 0;
 	return r;
 }
@@ -806,20 +799,16 @@ static int step_ledger(struct txn *t)
 	ledger_clear_runs(&t->ledger);
 	if (t->trash)
 		r = ledger_add_run(&t->ledger, t->run);
-	if (r == 0)
-		r = sys_step(t->sys) ?: ledger_save(&t->ledger, t->d);
-	if (r < 0 && !t->d->n_errors)
-		fail_ledger(t, r);
-	return r;
+	return r ?: save_ledger(t);
 }
 
 /* After the ledger is written the old pins go for good.  A failure here
  * leaves pins in the trash that the next run removes. */
 static int step_purge(struct txn *t)
 {
-	for (size_t i = 0; i < t->n; i++)
-		if (t->steps[i].kind == UNDO_MOVE_BACK)
-			sys_unlink(&t->quiet, t->steps[i].aside);
+	for (size_t i = 0; i < t->n_undo; i++)
+		if (t->undo[i].kind == UNDO_MOVE_BACK)
+			sys_unlink(&t->quiet, t->undo[i].aside);
 	if (t->trash)
 		sys_rmdir(&t->quiet, t->trash);
 	return 0;
@@ -928,6 +917,7 @@ static int refuse(const struct plan *p, struct diag *d)
 			  p->n_refused, p->n_refused == 1 ? "" : "s"),
 	       -EPERM;
 }
+
 static int prepare(struct txn *t)
 {
 	const struct plan *p = t->in->plan;
@@ -993,9 +983,9 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d,
 		*in->ledger = t.ledger;
 		t.ledger = (struct ledger){ 0 };
 	}
-	for (size_t i = 0; i < t.n; i++)
-		undo_free(&t.steps[i]);
-	free(t.steps);
+	for (size_t i = 0; i < t.n_undo; i++)
+		undo_free(&t.undo[i]);
+	free(t.undo);
 	free(t.last_step);
 	free(t.placed);
 	free(t.obj_first);
