@@ -28,6 +28,36 @@ struct desired_spec {
 	bool has_tag;
 };
 
+/* How a link is made (target.h, target_attach). */
+enum desired_link_how {
+	DESIRED_LINK_IFINDEX,    /* bpf_link_create on an interface: xdp, tcx */
+	DESIRED_LINK_CGROUP,     /* bpf_link_create on a cgroup directory's fd */
+	DESIRED_LINK_TRACEPOINT, /* a perf event of tracepoint `target` ("CATEGORY/NAME"), then BPF_PERF_EVENT */
+	DESIRED_LINK_RAW_TP,     /* raw tracepoint `target` (BPF_RAW_TRACEPOINT_OPEN) */
+	DESIRED_LINK_TRACING,    /* fentry, fexit, fmod_ret, lsm, tp_btf: the target was fixed at load */
+	DESIRED_LINK_KPROBE,     /* a kprobe perf event on function `target` (retprobe: on return) */
+	DESIRED_LINK_HOW_MAX,
+};
+
+/* A declared attachment: what a link pin (kind KIND_LINK) is made of. */
+struct desired_link {
+	const struct manifest_attach *attach; /* borrowed from the manifest */
+	const struct desired_pin *prog; /* the program's own pin, or NULL when it is not pinned */
+	enum desired_link_how how;
+	uint32_t attach_type; /* enum bpf_attach_type the link is made with */
+	uint32_t xdp_flags;   /* XDP_FLAGS_SKB_MODE / XDP_FLAGS_DRV_MODE, or 0 */
+	bool retprobe;        /* kprobe: kretprobe/ */
+	/* ifindex: the interface name; cgroup: the path as written; tracepoint:
+	 * "CATEGORY/NAME"; raw_tp, tracing, kprobe: the name after the section
+	 * prefix (may be empty for tracing).  Owned. */
+	char *target;
+	/* Filled by target_resolve() (live runs only); zero until then. */
+	uint32_t ifindex;
+	uint64_t cgroup_id;
+	char *cgroup_path; /* absolute; owned */
+	bool skipped;      /* optional, and its target does not exist */
+};
+
 struct desired_pin {
 	char *path;                             /* relative to the root */
 	enum kind kind;
@@ -41,6 +71,9 @@ struct desired_pin {
 	size_t objfile_index;                   /* its index in desired.objfiles */
 	size_t index;                           /* in objfile->maps or objfile->progs */
 	struct diag_loc loc;                    /* where it was declared */
+	/* Links: index is the program's in objfile->progs; spec.type the link
+	 * type expected (enum bpf_link_type), spec.tag the program's tag. */
+	struct desired_link *link;              /* NULL for maps and programs; owned by desired */
 };
 
 struct desired {
@@ -48,6 +81,8 @@ struct desired {
 	size_t n_objfiles;
 	struct desired_pin *pins;
 	size_t n_pins;
+	struct desired_link *links; /* the links' own parts, pointed at by their pins */
+	size_t n_links;
 };
 
 /* Builds the desired pins of a set.  With read_objects, every object is read

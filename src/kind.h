@@ -46,6 +46,16 @@ int kind_of_anon_inode(const char *target);
 /* The name of type of kind k; "unknown" when libbpf has none. */
 const char *kind_type_str(enum kind k, uint32_t type);
 
+/* Links: whether a link of this type (enum bpf_link_type) can be pointed
+ * at another program in place (BPF_LINK_UPDATE): xdp, tcx, cgroup, netns,
+ * netkit.  Tracing and perf event links cannot. */
+bool kind_link_updatable(uint32_t link_type);
+
+/* Links: an observed link's hook in a few words, for status:
+ * "xdp veth0 (ifindex 3)", "tcx_ingress veth0", "cgroup_inet_ingress
+ * /test.slice", "tracepoint sched_switch", "defunct xdp (interface gone)". */
+void kind_link_show(const struct observed_entry *e, char *buf, size_t len);
+
 /* Appends "; " and a formatted part to a reason being built in *s (NULL
  * to start).  Returns 0 or -ENOMEM, with *s as it was. */
 __attribute__((format(printf, 2, 3))) int kind_reason(char **s, const char *fmt, ...);

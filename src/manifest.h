@@ -30,6 +30,50 @@ enum manifest_selector {
 	MANIFEST_SELECT_MAX,
 };
 
+/* A hook a program is attached to (bpf-provision.yaml(5), ATTACHMENTS),
+ * as a BPF link pinned at `pin`. */
+enum manifest_hook {
+	MANIFEST_HOOK_XDP,    /* xdp: INTERFACE */
+	MANIFEST_HOOK_TC,     /* tc: INTERFACE, a tcx link (Linux 6.6+) */
+	MANIFEST_HOOK_CGROUP, /* cgroup: PATH */
+	MANIFEST_HOOK_AUTO,   /* auto: true - the target is in the section name */
+	MANIFEST_HOOK_MAX,
+};
+
+enum manifest_xdp_mode {
+	MANIFEST_XDP_AUTO = 0, /* the driver's mode where it has one, else generic */
+	MANIFEST_XDP_NATIVE,
+	MANIFEST_XDP_GENERIC,
+	MANIFEST_XDP_MODE_MAX,
+};
+
+enum manifest_direction {
+	MANIFEST_DIRECTION_UNSET = -1,
+	MANIFEST_DIRECTION_INGRESS = 0,
+	MANIFEST_DIRECTION_EGRESS,
+	MANIFEST_DIRECTION_MAX,
+};
+
+struct manifest_attach {
+	enum manifest_hook hook;
+	/* xdp, tc: the interface name; cgroup: the path as written (absolute,
+	 * or relative to the cgroup2 mount); auto: NULL. */
+	char *target;
+	struct diag_loc loc;          /* of the hook key's value */
+	enum manifest_xdp_mode xdp_mode; /* xdp only */
+	enum manifest_direction direction; /* tc: required; UNSET elsewhere */
+	/* cgroup: enum bpf_attach_type by libbpf's name, or -1: the program's
+	 * expected attach type. */
+	int attach_type;
+	struct diag_loc attach_type_loc;
+	bool optional; /* a target that does not exist is skipped, not an error */
+	/* The link's pin relative to the root: as given, or the default
+	 * NAMESPACE/links/OBJECT/PROGRAM_HOOK[_TARGET] that the parser fills in
+	 * (bpf-provision.yaml(5), ATTACHMENTS).  Never NULL after parsing. */
+	char *pin;
+	struct diag_loc pin_loc; /* of `pin:`, else the hook's */
+};
+
 struct manifest_entry {
 	enum manifest_selector selector;
 	char *value;          /* the section, map or program name */
@@ -47,6 +91,9 @@ struct manifest_entry {
 	int attach_type;
 	struct diag_loc attach_type_loc;
 	struct manifest_attrs attrs;
+	/* Hooks to attach the program to; only on 'program:' entries. */
+	struct manifest_attach *attach;
+	size_t n_attach;
 	/* The pin path relative to the root when it is known without the ELF
 	 * (explicit pinning, and the name is the selector's); NULL otherwise,
 	 * also for pinning none and for object pins of an object_dir: sha1
@@ -163,5 +210,10 @@ int manifest_resolve_pin(const struct manifest *m, const struct manifest_object 
 			 struct diag *d, char **ret);
 
 const char *manifest_selector_str(enum manifest_selector s);
+/* "xdp", "tc", "cgroup", "auto"; "native", "generic", "auto";
+ * "ingress", "egress".  NULL when out of range. */
+const char *manifest_hook_str(enum manifest_hook h);
+const char *manifest_xdp_mode_str(enum manifest_xdp_mode m);
+const char *manifest_direction_str(enum manifest_direction d);
 
 #endif

@@ -48,6 +48,19 @@ struct observed_entry {
 	uint8_t tag[8];
 	uint32_t *map_ids; /* the maps the program holds (the kernel's map_ids); owned */
 	uint32_t n_map_ids;
+	/* Links: the program it runs (its tag in tag[] above, zero when the
+	 * program cannot be read) and its hook. */
+	uint32_t prog_id;
+	uint32_t attach_type; /* enum bpf_attach_type, where the link type has one */
+	uint32_t ifindex;     /* xdp, tcx: 0 when its interface is gone */
+	uint64_t cgroup_id;   /* cgroup: 0 when its cgroup is gone */
+	/* What it is attached to, for people: interface name, cgroup path
+	 * (below the cgroup2 mount, with a leading '/'), tracepoint,
+	 * function; NULL when unknown.  Owned. */
+	char *target;
+	/* The hook is gone (interface or cgroup removed): the link holds its
+	 * program but runs it nowhere. */
+	bool defunct;
 };
 
 struct observed {

@@ -114,6 +114,20 @@ int sys_map_create(struct sys *s, enum bpf_map_type type, const char *name, uint
 int sys_prog_load(struct sys *s, enum bpf_prog_type type, const char *name, const char *license,
 		  const struct bpf_insn *insns, size_t n_insns, struct bpf_prog_load_opts *opts);
 
+/* A BPF link made, one step: bpf_link_create(prog_fd, target, type) with
+ * flags (XDP mode flags), target an ifindex or an fd (cgroup directory,
+ * perf event) as the attach type takes it; or, for raw tracepoints,
+ * bpf_raw_tracepoint_open(name, prog_fd) (type ignored).  Returns the link's
+ * fd, the caller's, or a negative errno. */
+int sys_link_create(struct sys *s, int prog_fd, int target, enum bpf_attach_type type,
+		    uint32_t flags);
+int sys_raw_tp_open(struct sys *s, const char *name, int prog_fd);
+
+/* A link pointed at another program atomically (BPF_LINK_UPDATE with
+ * BPF_F_REPLACE): only while it runs old_prog_fd's program, -EPERM
+ * otherwise; -EOPNOTSUPP where the link type cannot be updated. */
+int sys_link_update(struct sys *s, int link_fd, int new_prog_fd, int old_prog_fd);
+
 /* Every map and program of a libbpf object loaded (bpf_object__load) as one
  * step; the object keeps their fds.  On an injected failure nothing is
  * loaded and the object can still be. */
