@@ -19,6 +19,7 @@
 #include "array.h"
 #include "cleanup.h"
 #include "loader.h"
+#include "target.h"
 
 /* Old pins are never unlinked during the transaction: they are exchanged
  * or moved aside into a trash directory of this run, keeping their inode,
@@ -31,6 +32,7 @@ enum undo_kind {
 	UNDO_RMDIR,     /* a directory we made */
 	UNDO_MKDIR,     /* a directory we removed */
 	UNDO_SLOT,      /* a slot of a kept prog array we wrote: put back old_fd (or empty it) */
+	UNDO_RELINK,    /* a link (fd) we pointed at another program: point it back at old_fd */
 };
 
 struct undo {
@@ -42,7 +44,7 @@ struct undo {
 	uid_t uid;
 	gid_t gid;
 	uint32_t key; /* SLOT: in the map fd, the program old_fd was there (-1: none) */
-	int old_fd;
+	int old_fd;   /* SLOT, RELINK: the program before */
 };
 
 /* What a load of one object is given and hands back. */
@@ -74,6 +76,7 @@ struct txn {
 	size_t n_done;
 	struct ledger ledger; /* the new ledger, saved at the end */
 	struct object_load ol; /* the object loaded last */
+	int link_fd; /* the link the last attach made, until it is pinned */
 	/* Per object, its pins (indexes in desired.pins) as a list threaded
 	 * through pin_next[], in declaration order; SIZE_MAX ends it. */
 	size_t *obj_first, *pin_next;
@@ -92,7 +95,7 @@ static void undo_free(struct undo *u)
 	free(u->aside);
 	if (u->fd >= 0)
 		close(u->fd);
-	if (u->kind == UNDO_SLOT && u->old_fd >= 0)
+	if ((u->kind == UNDO_SLOT || u->kind == UNDO_RELINK) && u->old_fd >= 0)
 		close(u->old_fd);
 }
 
@@ -187,6 +190,9 @@ static size_t rollback(struct txn *t)
 		case UNDO_SLOT:
 			r = u->old_fd >= 0 ? sys_map_update(q, u->fd, &u->key, &u->old_fd, BPF_ANY)
 					   : sys_map_delete(q, u->fd, &u->key);
+			break;
+		case UNDO_RELINK:
+			r = sys_link_update(q, u->fd, u->old_fd, -1);
 			break;
 		}
 		if (r < 0) {
@@ -330,7 +336,9 @@ static int remember(struct txn *t, const struct desired_pin *w, const char *tmp,
 static int step_pin(struct txn *t, const struct plan_step *s)
 {
 	const struct desired_pin *w = s->want;
-	int fd = w->kind == KIND_MAP ? t->ol.map_fds[w->index] : t->ol.prog_fds[w->index];
+	int fd = w->kind == KIND_MAP	   ? t->ol.map_fds[w->index]
+		 : w->kind == KIND_PROGRAM ? t->ol.prog_fds[w->index]
+					   : t->link_fd;
 	_cleanup_free_ char *tmp = temp_name(t, s->path, s->temp);
 	int r;
 
@@ -343,6 +351,10 @@ static int step_pin(struct txn *t, const struct plan_step *s)
 	if (r < 0)
 		return r;
 	r = remember(t, w, tmp, fd);
+	/* Pinned, the link lives on its pin alone: unpinning it (the undo)
+	 * detaches it. */
+	if (w->kind == KIND_LINK)
+		close(TAKE_FD(t->link_fd));
 	if (r < 0)
 		return fail(t, s->path, "cannot read back the pin", r);
 	r = sys_chmod(t->sys, tmp, (mode_t)s->mode);
@@ -586,21 +598,20 @@ static int step_load(struct txn *t, size_t at)
 	for (size_t i = 0; i < of->n_progs; i++)
 		ol->prog_fds[i] = -1;
 	for (size_t i = at + 1; i < p->n_steps && p->steps[i].op != PLAN_OP_LOAD; i++) {
-		const struct desired_pin *w = p->steps[i].want;
+		const struct plan_step *s = &p->steps[i];
 
-		if (p->steps[i].op != PLAN_OP_PIN)
-			continue;
-		if (w->kind == KIND_MAP)
-			ol->make[w->index] = true;
-		else
-			ol->want[w->index] = true;
+		if (s->op == PLAN_OP_PIN && s->want->kind == KIND_MAP)
+			ol->make[s->want->index] = true;
+		else if ((s->op == PLAN_OP_PIN && s->want->kind == KIND_PROGRAM) ||
+			 ((s->op == PLAN_OP_ATTACH || s->op == PLAN_OP_RELINK) && s->loaded))
+			ol->want[s->want->index] = true;
 	}
 	for (size_t i = t->obj_first[k]; i != SIZE_MAX; i = t->pin_next[i]) {
 		const struct desired_pin *w = &des->pins[i];
 
 		if (w->kind == KIND_MAP)
 			ol->map_pins[w->index] = w->path;
-		else
+		else if (!ol->prog_locs[w->index])
 			ol->prog_locs[w->index] = &w->loc;
 	}
 	/* The maps kept in place: the programs loaded now use them, slots
@@ -637,6 +648,79 @@ static int step_migrate(struct txn *t, const struct plan_step *s)
 
 	return r ?: migrate(t, s->path, &t->in->plan->changes[s->change], old_fd,
 			    t->ol.map_fds[s->want->index]);
+}
+
+/* The program a link step runs: the one this object's load made, or the
+ * one pinned as the plan saw it.  *ret_owned: the fd is the caller's. */
+static int program_fd(struct txn *t, const struct plan_step *s, int *ret_fd, bool *ret_owned)
+{
+	const struct desired_pin *prog = s->want->link->prog;
+	const struct observed_entry *h;
+
+	*ret_owned = !s->loaded;
+	if (s->loaded) {
+		*ret_fd = t->ol.prog_fds[s->want->index];
+		return 0;
+	}
+	h = observed_find(t->in->observed, prog->path);
+	return open_pin(t, prog->path, h ? h->id : 0, ret_fd);
+}
+
+static int step_attach(struct txn *t, const struct plan_step *s)
+{
+	int prog_fd, r;
+	bool owned;
+
+	r = program_fd(t, s, &prog_fd, &owned);
+	if (r < 0)
+		return r;
+	if (t->link_fd >= 0)
+		close(TAKE_FD(t->link_fd));
+	r = target_attach(t->sys, s->want->link, prog_fd, t->d, &t->link_fd);
+	if (owned)
+		close(prog_fd);
+	return r;
+}
+
+/* Points the pinned link, still the one the plan saw, at the new program;
+ * the program it ran is held open so that the undo can point it back. */
+static int step_relink(struct txn *t, const struct plan_step *s)
+{
+	const struct observed_entry *h = t->in->plan->changes[s->change].have;
+	_cleanup_close_ int link_fd = -1, old_fd = -1;
+	int prog_fd = -1, r;
+	bool owned = false;
+
+	r = same_pin(t, s->path, s->ino) ?: open_pin(t, s->path, s->id, &link_fd);
+	if (r < 0)
+		return r == -ELOOP || r == -ESTALE ? fail(t, s->path, "cannot update the link", r) : r;
+	old_fd = bpf_prog_get_fd_by_id(h->prog_id);
+	if (old_fd < 0)
+		return fail(t, s->path, "cannot hold the program the link runs", -errno);
+	r = push(t, (struct undo){ .kind = UNDO_RELINK,
+				   .path = strdup(s->path),
+				   .fd = TAKE_FD(link_fd),
+				   .old_fd = TAKE_FD(old_fd) });
+	if (r < 0)
+		return r;
+	r = program_fd(t, s, &prog_fd, &owned);
+	if (r == 0) {
+		const struct undo *u = &t->undo[t->n_undo - 1];
+
+		r = sys_link_update(t->sys, u->fd, prog_fd, u->old_fd);
+		if (owned)
+			close(prog_fd);
+		if (r < 0)
+			fail(t, s->path,
+			     r == -EPERM ? "cannot update the link: it runs another program than "
+					   "the plan saw"
+					 : "cannot update the link",
+			     r);
+	}
+	/* Nothing changed: no undo to run. */
+	if (r < 0)
+		undo_free(&t->undo[--t->n_undo]);
+	return r;
 }
 
 static int step_attrs(struct txn *t, const struct plan_step *s)
@@ -722,6 +806,7 @@ static int record_pins(struct txn *t)
 {
 	const struct desired *des = t->in->desired;
 	_cleanup_free_ struct ledger_entry *rec = NULL;
+	size_t n = 0;
 
 	if (t->in->destroy)
 		return 0;
@@ -732,19 +817,24 @@ static int record_pins(struct txn *t)
 		const struct desired_pin *w = &des->pins[i];
 		const struct observed_entry *h;
 
-		rec[i] = (struct ledger_entry){ .path = w->path,
+		rec[n] = (struct ledger_entry){ .path = w->path,
 						.manifest = w->manifest->name,
 						.ino = t->placed[i].ino,
 						.id = t->placed[i].id };
-		if (rec[i].ino)
+		if (rec[n].ino) {
+			n++;
 			continue;
+		}
 		h = observed_find(t->in->observed, w->path);
+		/* A skipped link owns nothing until its target appears. */
+		if (!h && w->link && w->link->skipped)
+			continue;
 		if (!h)
 			return fail(t, w->path, "the pin was neither found nor made", -ENOENT);
-		rec[i].ino = h->ino;
-		rec[i].id = h->id;
+		rec[n].ino = h->ino;
+		rec[n++].id = h->id;
 	}
-	return ledger_put_many(&t->ledger, rec, des->n_pins);
+	return ledger_put_many(&t->ledger, rec, n);
 }
 
 /* Every step acted in the directory first found at its path; that each is
@@ -827,6 +917,10 @@ static int take(struct txn *t, size_t i)
 		return step_load(t, i);
 	case PLAN_OP_MIGRATE:
 		return step_migrate(t, s);
+	case PLAN_OP_ATTACH:
+		return step_attach(t, s);
+	case PLAN_OP_RELINK:
+		return step_relink(t, s);
 	case PLAN_OP_PIN:
 		return step_pin(t, s);
 	case PLAN_OP_RENAME:
@@ -937,7 +1031,9 @@ static int prepare(struct txn *t)
 int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d,
 	      enum apply_status *status)
 {
-	struct txn t = { .in = in, .sys = sys, .d = d, .status = status, .ol.object = SIZE_MAX };
+	struct txn t = {
+		.in = in, .sys = sys, .d = d, .status = status, .ol.object = SIZE_MAX, .link_fd = -1
+	};
 	size_t errors = d->n_errors;
 	int r;
 
@@ -958,6 +1054,9 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d,
 	if (r == 0)
 		r = run(&t, false);
 	object_load_done(&t.ol, in->desired);
+	/* A link made and not yet pinned goes first: closed, it detaches. */
+	if (t.link_fd >= 0)
+		close(TAKE_FD(t.link_fd));
 	if (r < 0) {
 		size_t stuck = rollback(&t);
 

@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+
 #include "cleanup.h"
+#include "compat.h"
 #include "desired.h"
 #include "kind.h"
 
@@ -184,6 +188,224 @@ static int check_map_entry(struct builder *b, const struct manifest_entry *e, co
 	return 0;
 }
 
+/* The link types the kernel makes for each way of linking. */
+static const uint32_t link_types[DESIRED_LINK_HOW_MAX] = {
+	[DESIRED_LINK_IFINDEX] = BPF_LINK_TYPE_XDP, /* tcx: by attach type */
+	[DESIRED_LINK_CGROUP] = BPF_LINK_TYPE_CGROUP,
+	[DESIRED_LINK_TRACEPOINT] = BPF_LINK_TYPE_PERF_EVENT,
+	[DESIRED_LINK_RAW_TP] = BPF_LINK_TYPE_RAW_TRACEPOINT,
+	[DESIRED_LINK_TRACING] = BPF_LINK_TYPE_TRACING,
+	[DESIRED_LINK_KPROBE] = BPF_LINK_TYPE_PERF_EVENT,
+};
+
+/* Section prefixes whose target libbpf's auto-attach reads from the rest
+ * of the name, as bpf_program__attach does. */
+static const struct {
+	const char *prefix;
+	enum desired_link_how how;
+} auto_sections[] = {
+	{ "tracepoint/", DESIRED_LINK_TRACEPOINT },  { "tp/", DESIRED_LINK_TRACEPOINT },
+	{ "raw_tracepoint/", DESIRED_LINK_RAW_TP },  { "raw_tp/", DESIRED_LINK_RAW_TP },
+	{ "raw_tracepoint.w/", DESIRED_LINK_RAW_TP }, { "raw_tp.w/", DESIRED_LINK_RAW_TP },
+	{ "tp_btf/", DESIRED_LINK_TRACING },	      { "fentry/", DESIRED_LINK_TRACING },
+	{ "fentry.s/", DESIRED_LINK_TRACING },	      { "fexit/", DESIRED_LINK_TRACING },
+	{ "fexit.s/", DESIRED_LINK_TRACING },	      { "fmod_ret/", DESIRED_LINK_TRACING },
+	{ "fmod_ret.s/", DESIRED_LINK_TRACING },      { "lsm/", DESIRED_LINK_TRACING },
+	{ "lsm.s/", DESIRED_LINK_TRACING },	      { "kprobe/", DESIRED_LINK_KPROBE },
+	{ "kretprobe/", DESIRED_LINK_KPROBE },
+};
+
+/* The program type each cgroup attach type takes (the kernel's
+ * attach_type_to_prog_type), and whether the program must also have been
+ * loaded for exactly that attach type (its expected_attach_type). */
+static int cgroup_prog_type(enum bpf_attach_type t, bool *ret_strict)
+{
+	*ret_strict = true;
+	switch (t) {
+	case BPF_CGROUP_INET_INGRESS:
+	case BPF_CGROUP_INET_EGRESS:
+		*ret_strict = false;
+		return BPF_PROG_TYPE_CGROUP_SKB;
+	case BPF_CGROUP_INET_SOCK_CREATE:
+	case BPF_CGROUP_INET_SOCK_RELEASE:
+	case BPF_CGROUP_INET4_POST_BIND:
+	case BPF_CGROUP_INET6_POST_BIND:
+		return BPF_PROG_TYPE_CGROUP_SOCK;
+	case BPF_CGROUP_INET4_BIND:
+	case BPF_CGROUP_INET6_BIND:
+	case BPF_CGROUP_INET4_CONNECT:
+	case BPF_CGROUP_INET6_CONNECT:
+	case BPF_CGROUP_UDP4_SENDMSG:
+	case BPF_CGROUP_UDP6_SENDMSG:
+	case BPF_CGROUP_UDP4_RECVMSG:
+	case BPF_CGROUP_UDP6_RECVMSG:
+	case BPF_CGROUP_INET4_GETPEERNAME:
+	case BPF_CGROUP_INET6_GETPEERNAME:
+	case BPF_CGROUP_INET4_GETSOCKNAME:
+	case BPF_CGROUP_INET6_GETSOCKNAME:
+		return BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
+	case BPF_CGROUP_SOCK_OPS:
+		*ret_strict = false;
+		return BPF_PROG_TYPE_SOCK_OPS;
+	case BPF_CGROUP_DEVICE:
+		*ret_strict = false;
+		return BPF_PROG_TYPE_CGROUP_DEVICE;
+	case BPF_CGROUP_SYSCTL:
+		*ret_strict = false;
+		return BPF_PROG_TYPE_CGROUP_SYSCTL;
+	case BPF_CGROUP_GETSOCKOPT:
+	case BPF_CGROUP_SETSOCKOPT:
+		return BPF_PROG_TYPE_CGROUP_SOCKOPT;
+	default:
+		return -EINVAL;
+	}
+}
+
+static const char *prog_type_name(uint32_t t)
+{
+	const char *s = libbpf_bpf_prog_type_str((enum bpf_prog_type)t);
+
+	return s ? s : "unknown";
+}
+
+static const char *attach_type_name(uint32_t t)
+{
+	const char *s = libbpf_bpf_attach_type_str((enum bpf_attach_type)t);
+
+	return s ? s : "unknown";
+}
+
+/* How the link of attach a is made for program prog, into l and the
+ * expected link type; an error at a's location when the program cannot
+ * attach to that hook. */
+static int link_how(struct builder *b, const struct manifest_attach *a,
+		    const struct objfile_prog *prog, struct desired_link *l, uint32_t *ret_type)
+{
+	const char *hook = manifest_hook_str(a->hook);
+	enum bpf_prog_type want = BPF_PROG_TYPE_UNSPEC;
+	bool strict;
+	int t;
+
+	switch (a->hook) {
+	case MANIFEST_HOOK_XDP:
+		want = BPF_PROG_TYPE_XDP;
+		l->how = DESIRED_LINK_IFINDEX;
+		l->attach_type = BPF_XDP;
+		l->xdp_flags = a->xdp_mode == MANIFEST_XDP_NATIVE    ? XDP_FLAGS_DRV_MODE
+			       : a->xdp_mode == MANIFEST_XDP_GENERIC ? XDP_FLAGS_SKB_MODE
+								     : 0;
+		*ret_type = BPF_LINK_TYPE_XDP;
+		break;
+	case MANIFEST_HOOK_TC:
+		want = BPF_PROG_TYPE_SCHED_CLS;
+		l->how = DESIRED_LINK_IFINDEX;
+		l->attach_type = a->direction == MANIFEST_DIRECTION_EGRESS ? COMPAT_BPF_TCX_EGRESS
+									    : COMPAT_BPF_TCX_INGRESS;
+		*ret_type = COMPAT_BPF_LINK_TYPE_TCX;
+		break;
+	case MANIFEST_HOOK_CGROUP:
+		l->how = DESIRED_LINK_CGROUP;
+		l->attach_type = a->attach_type >= 0 ? (uint32_t)a->attach_type
+						     : (uint32_t)prog->expected_attach;
+		*ret_type = BPF_LINK_TYPE_CGROUP;
+		t = cgroup_prog_type((enum bpf_attach_type)l->attach_type, &strict);
+		if (t < 0)
+			return diag_error(b->d, a->attach_type >= 0 ? &a->attach_type_loc : &a->loc,
+					  "program '%s': '%s' is no cgroup attach type%s", prog->name,
+					  attach_type_name(l->attach_type),
+					  a->attach_type >= 0 ? "" : " (its expected attach type); "
+								     "give one with 'type:'");
+		want = (enum bpf_prog_type)t;
+		if (strict && prog->type == want && prog->expected_attach != l->attach_type)
+			return diag_error(b->d, a->attach_type >= 0 ? &a->attach_type_loc : &a->loc,
+					  "program '%s' is loaded for attach type %s and cannot "
+					  "attach as %s",
+					  prog->name, attach_type_name(prog->expected_attach),
+					  attach_type_name(l->attach_type));
+		break;
+	case MANIFEST_HOOK_AUTO:
+		for (size_t i = 0; i < sizeof(auto_sections) / sizeof(*auto_sections); i++) {
+			size_t n = strlen(auto_sections[i].prefix);
+
+			if (strncmp(prog->section, auto_sections[i].prefix, n) != 0)
+				continue;
+			l->how = auto_sections[i].how;
+			l->retprobe = strncmp(prog->section, "kretprobe/", 10) == 0;
+			l->attach_type = l->how == DESIRED_LINK_TRACING ? prog->expected_attach
+									: BPF_PERF_EVENT;
+			*ret_type = link_types[l->how];
+			/* tp_btf/ makes a raw tracepoint link of a tracing program. */
+			if (strncmp(prog->section, "tp_btf/", 7) == 0)
+				*ret_type = BPF_LINK_TYPE_RAW_TRACEPOINT;
+			l->target = strdup(prog->section + n);
+			if (!l->target)
+				return -ENOMEM;
+			if (l->how == DESIRED_LINK_TRACEPOINT && !strchr(l->target, '/'))
+				return diag_error(b->d, &a->loc,
+						  "program '%s': section '%s' names no tracepoint "
+						  "(CATEGORY/NAME)",
+						  prog->name, prog->section);
+			return 0;
+		}
+		return diag_error(b->d, &a->loc,
+				  "program '%s': section '%s' names no target to attach to "
+				  "automatically (tracepoint/, raw_tp/, fentry/, fexit/, lsm/, "
+				  "kprobe/, ...); attach it with xdp:, tc: or cgroup:",
+				  prog->name, prog->section);
+	case MANIFEST_HOOK_MAX:
+		return -EINVAL;
+	}
+	if (prog->type != want)
+		return diag_error(b->d, &a->loc,
+				  "program '%s' is of type %s and cannot attach to %s; a %s hook takes "
+				  "%s programs",
+				  prog->name, prog_type_name(prog->type), hook, hook,
+				  prog_type_name(want));
+	l->target = strdup(a->target);
+	return l->target ? 0 : -ENOMEM;
+}
+
+/* The link pin of one attach item of program i; its own part goes to
+ * des->links, in the order of the link pins. */
+static int add_link(struct builder *b, const struct manifest_entry *e,
+		    const struct manifest_attach *a, size_t i)
+{
+	struct desired *des = b->des;
+	struct desired_link l = { .attach = a };
+	uint32_t type = 0;
+	struct desired_link *links;
+	char *path;
+	int r;
+
+	if (b->of) {
+		r = link_how(b, a, &b->of->progs[i], &l, &type);
+	} else {
+		/* Without the ELF, what the hook alone says. */
+		l.how = a->hook == MANIFEST_HOOK_CGROUP ? DESIRED_LINK_CGROUP
+			: a->hook == MANIFEST_HOOK_AUTO ? DESIRED_LINK_TRACING
+							: DESIRED_LINK_IFINDEX;
+		type = a->hook == MANIFEST_HOOK_XDP	 ? BPF_LINK_TYPE_XDP
+		       : a->hook == MANIFEST_HOOK_TC	 ? COMPAT_BPF_LINK_TYPE_TCX
+		       : a->hook == MANIFEST_HOOK_CGROUP ? BPF_LINK_TYPE_CGROUP
+							 : BPF_LINK_TYPE_UNSPEC;
+		r = a->target && !(l.target = strdup(a->target)) ? -ENOMEM : 0;
+	}
+	links = r == 0 ? realloc(des->links, (des->n_links + 1) * sizeof(*links)) : NULL;
+	if (!links) {
+		free(l.target);
+		return r ?: -ENOMEM;
+	}
+	des->links = links;
+	des->links[des->n_links++] = l;
+	path = strdup(a->pin);
+	r = path ? add_pin(b, path, KIND_LINK, e, i) : -ENOMEM;
+	if (r == 0) {
+		des->pins[des->n_pins - 1].loc = a->loc;
+		des->pins[des->n_pins - 1].spec.type = type;
+	}
+	return r;
+}
+
 static int build_object(struct builder *b)
 {
 	const struct objfile *of = b->of;
@@ -237,6 +459,11 @@ static int build_object(struct builder *b)
 					      .name = prog->name,
 					      .elf_pinning = PIN_MODE_NONE,
 					      .index = i });
+		for (size_t a = 0; a < e->n_attach && q != -ENOMEM; a++) {
+			int qa = add_link(b, e, &e->attach[a], i);
+
+			q = q ?: qa;
+		}
 		if (q == -ENOMEM)
 			return q;
 		r = r ?: q;
@@ -266,6 +493,9 @@ static int build_manifest_only(struct builder *b)
 			       strncmp(e->value, "maps/", 5) == 0);
 		char *path;
 
+		for (size_t a = 0; a < e->n_attach; a++)
+			if (add_link(b, e, &e->attach[a], 0) < 0)
+				return -ENOMEM;
 		if (!e->pin_path)
 			continue;
 		path = strdup(e->pin_path);
@@ -273,6 +503,56 @@ static int build_manifest_only(struct builder *b)
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+/* Each link pin to its own part, and to its program's pin where the
+ * program is pinned (the pins arrays are final now). */
+static void wire_links(struct desired *des)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < des->n_pins; i++) {
+		struct desired_pin *w = &des->pins[i];
+
+		if (w->kind != KIND_LINK)
+			continue;
+		w->link = &des->links[j++];
+		/* A program's pin comes before its links, among its object's. */
+		for (size_t k = i; w->objfile && k-- > 0 && des->pins[k].objfile == w->objfile;)
+			if (des->pins[k].kind == KIND_PROGRAM && des->pins[k].index == w->index &&
+			    des->pins[k].objfile_index == w->objfile_index) {
+				w->link->prog = &des->pins[k];
+				break;
+			}
+	}
+}
+
+/* XDP takes one program per interface: two links of the manifests on one
+ * cannot both be made. */
+static int check_xdp(const struct desired *des, struct diag *d)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < des->n_pins; i++) {
+		const struct desired_pin *w = &des->pins[i];
+
+		if (w->kind != KIND_LINK || w->link->attach->hook != MANIFEST_HOOK_XDP)
+			continue;
+		for (size_t k = 0; k < i; k++) {
+			const struct desired_pin *o = &des->pins[k];
+
+			if (o->kind == KIND_LINK && o->link->attach->hook == MANIFEST_HOOK_XDP &&
+			    strcmp(o->link->target, w->link->target) == 0) {
+				r = diag_error(d, &w->loc,
+					       "interface '%s' takes one XDP program; '%s' is "
+					       "attached there already (at %s:%u:%u)",
+					       w->link->target, desired_pin_name(o), o->loc.file,
+					       o->loc.line, o->loc.column);
+				break;
+			}
+		}
+	}
+	return r;
 }
 
 static int cmp_pin_paths(const void *a, const void *b)
@@ -373,7 +653,10 @@ int desired_build(const struct manifest_set *set, bool read_objects, struct diag
 				return q;
 			r = r ?: q;
 		}
+	wire_links(des);
 	q = check_paths(des, d);
+	r = r ?: q;
+	q = check_xdp(des, d);
 	return r ?: q;
 }
 
@@ -387,6 +670,11 @@ void desired_done(struct desired *des)
 	for (size_t i = 0; i < des->n_pins; i++)
 		free(des->pins[i].path);
 	free(des->pins);
+	for (size_t i = 0; i < des->n_links; i++) {
+		free(des->links[i].target);
+		free(des->links[i].cgroup_path);
+	}
+	free(des->links);
 	*des = (struct desired){ 0 };
 }
 

@@ -41,11 +41,13 @@ int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 			return -ENOMEM;
 		for (size_t i = 0; i < of->n_maps; i++)
 			map_fds[i] = -1;
+		/* A link's tag is its program's: what it should run. */
 		for (size_t i = first[k]; i != SIZE_MAX; i = next[i]) {
-			if (des->pins[i].kind != KIND_PROGRAM)
+			if (des->pins[i].kind == KIND_MAP)
 				continue;
 			want[des->pins[i].index] = any = true;
-			locs[des->pins[i].index] = &des->pins[i].loc;
+			if (!locs[des->pins[i].index])
+				locs[des->pins[i].index] = &des->pins[i].loc;
 		}
 		if (!any)
 			continue;
@@ -60,7 +62,7 @@ int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 			struct bpf_prog_info info = { 0 };
 			__u32 len = sizeof(info);
 
-			if (p->kind != KIND_PROGRAM)
+			if (p->kind == KIND_MAP)
 				continue;
 			if (bpf_obj_get_info_by_fd(fds[p->index], &info, &len) < 0) {
 				r = -errno;

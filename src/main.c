@@ -33,6 +33,7 @@
 #include "plan.h"
 #include "report.h"
 #include "sys.h"
+#include "target.h"
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -311,6 +312,13 @@ static int read_tree(struct session *s)
 		r = ledger_load(s->root, &s->d, &s->ledger);
 	if (r == 0 && !s->empty)
 		r = observed_scan(s->root, &s->d, &s->obs);
+	/* Destroy unpins what the manifests made; where it was attached does
+	 * not matter. */
+	if (r == 0 && !(s->flags & CMD_DESTROY))
+		r = target_resolve(&s->des, &s->obs,
+				   &(struct target_options){ .mount_tracefs = s->opts->mount,
+							     .dry_run = s->dry_run },
+				   &s->d);
 	if (r == 0)
 		r = plan_build(&(struct plan_input){ .set = &s->set,
 						     .desired = &s->des,

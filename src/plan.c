@@ -27,6 +27,7 @@ const char *plan_action_str(enum plan_action a)
 
 static const char *const op_names[PLAN_OP_MAX] = {
 	[PLAN_OP_INTENT] = "intent",	 [PLAN_OP_MKDIR] = "mkdir",   [PLAN_OP_LOAD] = "load",
+	[PLAN_OP_ATTACH] = "attach",	 [PLAN_OP_RELINK] = "relink",
 	[PLAN_OP_MIGRATE] = "migrate",	 [PLAN_OP_PIN] = "pin",	      [PLAN_OP_RENAME] = "rename",
 	[PLAN_OP_EXCHANGE] = "exchange", [PLAN_OP_MKTRASH] = "mktrash", [PLAN_OP_TRASH] = "trash",
 	[PLAN_OP_ATTRS] = "attrs",	 [PLAN_OP_RMDIR] = "rmdir",   [PLAN_OP_LEDGER] = "ledger",
@@ -104,9 +105,11 @@ static const struct observed_entry *blocked_parent(const struct observed *obs, c
 	return NULL;
 }
 
-/* The change for one declared pin. */
+/* The change for one declared pin.  reload: why it must be made again
+ * though it matches; in_place: a link is then pointed at the new program
+ * instead. */
 static int plan_pin(struct plan *p, const struct desired_pin *w, const struct observed_entry *h,
-		    const struct observed_entry *parent, const char *reload)
+		    const struct observed_entry *parent, const char *reload, bool in_place)
 {
 	struct plan_change c = {
 		.kind = (enum observed_kind)w->kind,
@@ -155,11 +158,18 @@ static int plan_pin(struct plan *p, const struct desired_pin *w, const struct ob
 				c.policy = policy;
 				c.refused = policy == ON_INCOMPATIBLE_FAIL;
 			}
-		} else if (!e && reload) {
+		} else if (!e && reload && !in_place) {
 			c.action = PLAN_REPLACE;
 			e = kind_reason(&c.reason, "%s", reload);
 		} else if (!e) {
-			e = attr_differences(w, h, &c.reason);
+			c.relink = reload != NULL;
+			e = reload ? kind_reason(&c.reason, "%s, in place", reload) : 0;
+			if (!e) {
+				char *before = c.reason;
+
+				e = attr_differences(w, h, &c.reason);
+				c.attrs = c.reason != before;
+			}
 			c.action = c.reason ? PLAN_UPDATE : PLAN_UNCHANGED;
 		}
 	}
@@ -264,6 +274,83 @@ static const char *remade_map(const struct remade *r, size_t n, const struct des
 				return of->maps[r[i].map].name;
 	}
 	return NULL;
+}
+
+static bool has_tag(const uint8_t tag[8])
+{
+	for (int i = 0; i < 8; i++)
+		if (tag[i])
+			return true;
+	return false;
+}
+
+/* Why the link must run its program anew, in a new string in *ret (NULL:
+ * it runs the declared one): the program's pin is made anew by this plan,
+ * a map of an unpinned program is, or it runs a program of another tag. */
+static int link_reload(const struct plan *p, const struct remade *remade, size_t n_remade,
+		       const struct desired_pin *w, const struct observed_entry *h, char **ret)
+{
+	const char *map = w->link->prog ? NULL : remade_map(remade, n_remade, w);
+	char was[17], now[17];
+
+	*ret = NULL;
+	for (size_t i = 0; w->link->prog && i < p->n; i++)
+		if (p->changes[i].want == w->link->prog && !p->changes[i].refused &&
+		    (p->changes[i].action == PLAN_CREATE || p->changes[i].action == PLAN_REPLACE))
+			return asprintf(ret, "its program '%s' is loaded anew", w->link->prog->path) < 0
+				       ? -ENOMEM
+				       : 0;
+	if (map)
+		return asprintf(ret, "its program's map '%s' is made anew", map) < 0 ? -ENOMEM : 0;
+	if (!h || h->kind != OBSERVED_LINK || !w->spec.has_tag || !has_tag(h->tag) ||
+	    memcmp(h->tag, w->spec.tag, sizeof(h->tag)) == 0)
+		return 0;
+	for (int i = 0; i < 8; i++) {
+		snprintf(was + 2 * i, 3, "%02x", h->tag[i]);
+		snprintf(now + 2 * i, 3, "%02x", w->spec.tag[i]);
+	}
+	return asprintf(ret, "program tag %s -> %s", was, now) < 0 ? -ENOMEM : 0;
+}
+
+/* The links, once their programs are planned: a link whose program is
+ * loaded anew is pointed at it in place where its type allows, else made
+ * again.  A link whose target is absent and optional is left as it is. */
+static int plan_links(struct plan *p, const struct plan_input *in,
+		      const struct desired_pin *const *sorted, size_t n_want,
+		      const struct remade *remade, size_t n_remade)
+{
+	int e = 0;
+
+	for (size_t i = 0; i < n_want && !e; i++) {
+		const struct desired_pin *w = sorted[i];
+		const struct observed_entry *h = observed_find(in->observed, w->path);
+		_cleanup_free_ char *reload = NULL;
+		bool in_place;
+
+		if (w->kind != KIND_LINK || !w->link)
+			continue;
+		if (w->link->skipped) {
+			p->counts[PLAN_UNCHANGED]++;
+			continue;
+		}
+		e = link_reload(p, remade, n_remade, w, h, &reload);
+		in_place = h && h->kind == OBSERVED_LINK && kind_link_updatable(h->type);
+		if (!e && reload && h && h->kind == OBSERVED_LINK && !in_place) {
+			char *more;
+
+			e = asprintf(&more, "%s (a %s link cannot be updated in place)", reload,
+				     kind_type_str(KIND_LINK, h->type)) < 0
+				    ? -ENOMEM
+				    : 0;
+			if (!e) {
+				free(reload);
+				reload = more;
+			}
+		}
+		if (!e)
+			e = plan_pin(p, w, h, blocked_parent(in->observed, w->path), reload, in_place);
+	}
+	return e;
 }
 
 static bool under(const char *path, const char *dir)
@@ -530,8 +617,44 @@ static int make_pin(struct stepper *st, const struct desired_pin *w, size_t ci)
 	return r;
 }
 
+/* Whether a link's change needs its program in hand, and whether that is
+ * the one its object's load makes: so when the program is made anew or not
+ * pinned at all. */
+static bool link_acts(const struct plan_change *c)
+{
+	return makes_anew(c) || (c && c->relink);
+}
+
+static bool link_loaded(const struct stepper *st, const struct desired_pin *w)
+{
+	return !w->link->prog || makes_anew(change_of(st, w->link->prog));
+}
+
+/* The steps of a link: made and pinned like any pin, or pointed at its
+ * new program in place. */
+static int link_steps(struct stepper *st, const struct desired_pin *w, size_t ci)
+{
+	const struct plan_change *c = &st->p->changes[ci];
+
+	if (c->relink)
+		return add_step(st, (struct plan_step){ .op = PLAN_OP_RELINK,
+							 .path = w->path,
+							 .change = (uint32_t)ci,
+							 .want = w,
+							 .loaded = link_loaded(st, w),
+							 .ino = c->have->ino,
+							 .id = c->have->id });
+	return add_step(st, (struct plan_step){ .op = PLAN_OP_ATTACH,
+						 .path = w->path,
+						 .change = (uint32_t)ci,
+						 .want = w,
+						 .loaded = link_loaded(st, w) }) ?:
+	       make_pin(st, w, ci);
+}
+
 /* Objects in manifest order, each loaded once for all the pins the plan
- * makes of it: its maps placed first, then the programs that use them. */
+ * makes of it: its maps placed first, then the programs that use them,
+ * then the links that run them. */
 static int object_steps(struct stepper *st)
 {
 	const struct desired *des = st->in->desired;
@@ -539,21 +662,36 @@ static int object_steps(struct stepper *st)
 	int r = desired_pins_by_object(des, &first, &next);
 
 	for (size_t k = 0; k < des->n_objfiles && r == 0; k++) {
-		bool any = false;
+		bool any = false, load = false;
 
-		for (size_t i = first[k]; i != SIZE_MAX && !any; i = next[i])
-			any = makes_anew(change_of(st, &des->pins[i]));
+		for (size_t i = first[k]; i != SIZE_MAX; i = next[i]) {
+			const struct desired_pin *w = &des->pins[i];
+			const struct plan_change *c = change_of(st, w);
+
+			if (w->kind != KIND_LINK) {
+				any |= makes_anew(c);
+				load |= makes_anew(c);
+			} else if (link_acts(c)) {
+				any = true;
+				load |= link_loaded(st, w);
+			}
+		}
 		if (!any)
 			continue;
-		r = add_step(st, (struct plan_step){ .op = PLAN_OP_LOAD,
-						      .change = PLAN_NO_CHANGE,
-						      .want = &des->pins[first[k]] });
-		for (int pass = 0; pass < 2 && r == 0; pass++)
+		if (load)
+			r = add_step(st, (struct plan_step){ .op = PLAN_OP_LOAD,
+							      .change = PLAN_NO_CHANGE,
+							      .want = &des->pins[first[k]] });
+		for (int kind = 0; kind < KIND_MAX && r == 0; kind++)
 			for (size_t i = first[k]; i != SIZE_MAX && r == 0; i = next[i]) {
 				const struct desired_pin *w = &des->pins[i];
+				const struct plan_change *c = change_of(st, w);
 
-				if ((w->kind == KIND_MAP) == (pass == 0) &&
-				    makes_anew(change_of(st, w)))
+				if ((int)w->kind != kind)
+					continue;
+				if (kind == KIND_LINK && link_acts(c))
+					r = link_steps(st, w, st->pin_change[i]);
+				else if (kind != KIND_LINK && makes_anew(c))
 					r = make_pin(st, w, st->pin_change[i]);
 			}
 	}
@@ -679,7 +817,7 @@ static int build_steps(const struct plan_input *in, const struct desired_pin **s
 	for (size_t i = 0; i < p->n && r == 0; i++) {
 		const struct plan_change *c = &p->changes[i];
 
-		if (c->action == PLAN_UPDATE)
+		if (c->action == PLAN_UPDATE && c->attrs)
 			r = add_step(&st, (struct plan_step){ .op = PLAN_OP_ATTRS,
 							       .path = c->path,
 							       .change = (uint32_t)i,
@@ -732,7 +870,7 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 	for (size_t i = 0; i < n_want && !e; i++)
 		if (sorted[i]->kind == KIND_MAP)
 			e = plan_pin(&p, sorted[i], observed_find(in->observed, sorted[i]->path),
-				     blocked_parent(in->observed, sorted[i]->path), NULL);
+				     blocked_parent(in->observed, sorted[i]->path), NULL, false);
 	/* So far the plan holds map changes only. */
 	for (size_t i = 0; i < p.n && !e; i++)
 		if (p.changes[i].action == PLAN_CREATE ||
@@ -756,8 +894,10 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 			e = miswired(pins ? pins[w->objfile_index] : NULL, in->observed, w, h,
 				     &reload);
 		if (!e)
-			e = plan_pin(&p, w, h, blocked_parent(in->observed, w->path), reload);
+			e = plan_pin(&p, w, h, blocked_parent(in->observed, w->path), reload, false);
 	}
+	if (!e)
+		e = plan_links(&p, in, sorted, n_want, remade, n_remade);
 	for (size_t i = 0; i < in->observed->n && !e; i++) {
 		const struct observed_entry *h = &in->observed->entries[i];
 

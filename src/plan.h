@@ -36,6 +36,8 @@ struct plan_change {
 	const char *manifest;               /* name of the manifest it belongs to */
 	enum on_incompatible policy;        /* replace of a map: how; else ON_INCOMPATIBLE_UNSET */
 	bool refused;                       /* apply will refuse this change (policy fail, conflict) */
+	bool attrs;                         /* update: mode or owner differ */
+	bool relink;                        /* update of a link: point it at the program loaded anew, in place */
 	char *reason;                       /* owned */
 };
 
@@ -46,6 +48,8 @@ enum plan_op {
 	PLAN_OP_INTENT,   /* save the ledger with the directories to make and this run: a killed run's leftovers stay known */
 	PLAN_OP_MKDIR,    /* make the directory path with mode */
 	PLAN_OP_LOAD,     /* load the object of `want`: the maps and programs its pins make anew */
+	PLAN_OP_ATTACH,   /* make the link of `want` (attach its program to the hook); the next pin step pins it */
+	PLAN_OP_RELINK,   /* point the link at path (inode ino, link id id) at `want`'s program, in place */
 	PLAN_OP_MIGRATE,  /* copy the entries of the map at path (kernel id id) into its new map */
 	PLAN_OP_PIN,      /* pin the new object of `want` under temporary name `temp`, with mode and owner */
 	PLAN_OP_RENAME,   /* rename temporary name `temp` to path */
@@ -68,14 +72,15 @@ struct plan_step {
 	enum plan_op op : 8;
 	bool at_temp;  /* TRASH: the pin is at temporary name temp (the old one a replace swapped out) */
 	bool leftover; /* RMDIR: the trash directory of a killed run */
+	bool loaded;   /* ATTACH, RELINK: the program is the one this object's load made; else its pin's */
 	int mode;      /* MKDIR, PIN, ATTRS: -1 leaves it */
 	const char *path; /* relative to the root; owned by a MKDIR step, else borrowed */
-	/* PIN, MIGRATE: the declared pin; MKDIR: the pin it is made for; LOAD: its object's first. */
+	/* PIN, MIGRATE, ATTACH, RELINK: the declared pin; MKDIR: the pin it is made for; LOAD: its object's first. */
 	const struct desired_pin *want;
 	ino_t ino;        /* the identity the step expects (see enum plan_op) */
 	uint32_t uid, gid; /* PIN, ATTRS; PLAN_KEEP_ID leaves it */
 	uint32_t change;  /* the change it carries out, or PLAN_NO_CHANGE */
-	uint32_t id;      /* MIGRATE: the old map's kernel id */
+	uint32_t id;      /* MIGRATE: the old map's kernel id; RELINK: the link's */
 	uint32_t temp;    /* PIN, RENAME, EXCHANGE, TRASH: number of the temporary name */
 	uint32_t slot;    /* TRASH: number of its place in the trash */
 };

@@ -505,12 +505,18 @@ static void attrs_text(const struct plan_step *s, char *buf, size_t len)
 		snprintf(buf + n, len - (size_t)n, ", group %" PRIu32, s->gid);
 }
 
+static const char *hook_text(const struct desired_pin *w, char *buf, size_t len)
+{
+	kind_ops(KIND_LINK)->describe(w, buf, len);
+	return buf;
+}
+
 int report_step(const struct plan *p, size_t i, FILE *out)
 {
 	_cleanup_(shown_free) struct shown sh = { 0 };
 	const struct plan_step *s = &p->steps[i];
 	const char *path = show(&sh, s->path);
-	char attrs[96];
+	char attrs[96], hook[128];
 
 	attrs_text(s, attrs, sizeof(attrs));
 	switch (s->op) {
@@ -527,6 +533,16 @@ int report_step(const struct plan *p, size_t i, FILE *out)
 		break;
 	case PLAN_OP_MIGRATE:
 		fprintf(out, "migrate %s (the entries of map id %u)", path, s->id);
+		break;
+	case PLAN_OP_ATTACH:
+		fprintf(out, "attach %s to %s for %s (%s)", show(&sh, desired_pin_name(s->want)),
+			show(&sh, hook_text(s->want, hook, sizeof(hook))), path,
+			s->loaded ? "the program just loaded" : "its pinned program");
+		break;
+	case PLAN_OP_RELINK:
+		fprintf(out, "relink %s (link id %u, inode %llu) to %s (%s)", path, s->id,
+			(unsigned long long)s->ino, show(&sh, desired_pin_name(s->want)),
+			s->loaded ? "the program just loaded" : "its pinned program");
 		break;
 	case PLAN_OP_PIN:
 		fprintf(out, "pin %s %s as temporary %" PRIu32 " (%s%s)", step_kind(s), path, s->temp,
@@ -592,8 +608,11 @@ static json_t *step_json(const struct plan_step *s)
 		e |= set(j, "slot", json_integer((json_int_t)s->slot));
 	if (s->ino)
 		e |= set(j, "inode", json_integer((json_int_t)s->ino));
-	if (s->op == PLAN_OP_MIGRATE)
+	if (s->op == PLAN_OP_MIGRATE || s->op == PLAN_OP_RELINK)
 		e |= set(j, "id", json_integer((json_int_t)s->id));
+	if (s->op == PLAN_OP_ATTACH || s->op == PLAN_OP_RELINK)
+		e |= set(j, "name", jtext(desired_pin_name(s->want))) |
+		     set(j, "program", json_string(s->loaded ? "loaded" : "pinned"));
 	if ((s->op == PLAN_OP_MKDIR || s->op == PLAN_OP_PIN || s->op == PLAN_OP_ATTRS) &&
 	    s->mode >= 0) {
 		snprintf(mode, sizeof(mode), "%04o", (unsigned)s->mode);
@@ -679,6 +698,16 @@ static const char *pin_type_str(enum observed_kind k, uint32_t type)
 	const char *t = (unsigned)k < KIND_MAX ? kind_ops((enum kind)k)->type_str(type) : NULL;
 
 	return t ? t : "-";
+}
+
+/* A link's hook and program after its state: what `status` is asked for. */
+static void link_state(const struct observed_entry *h, char *state, size_t len)
+{
+	size_t n = strlen(state);
+	char hook[256];
+
+	kind_link_show(h, hook, sizeof(hook));
+	snprintf(state + n, len - n, "; %s, program id %u", hook, h->prog_id);
 }
 
 struct status_row {
@@ -771,6 +800,8 @@ int report_status(const struct observed *obs, const struct desired *des, const s
 			snprintf(row.state, sizeof(row.state), "cannot open: %s", strerror(-h->error));
 		else
 			snprintf(row.state, sizeof(row.state), "-");
+		if (h->kind == OBSERVED_LINK)
+			link_state(h, row.state, sizeof(row.state));
 		if (r == 0)
 			r = status_emit(&row, pins, out);
 	}
