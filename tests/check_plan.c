@@ -10,6 +10,7 @@
 #include <linux/bpf.h>
 
 #include "check_suites.h"
+#include "compat.h"
 #include "plan.h"
 
 /* A small world: one manifest "site" owning ns1, one object. */
@@ -610,6 +611,167 @@ START_TEST(test_steps_none_when_refused)
 }
 END_TEST
 
+/* A link on interface 3 running the program of pin `prog` (NULL: an
+ * unpinned program, index 0 of the object). */
+static struct desired_link links[4];
+static char veth0[] = "veth0";
+
+static struct desired_pin *want_link(struct world *w, const char *path, uint32_t type,
+				     const struct desired_pin *prog, uint8_t tag0)
+{
+	struct desired_pin *p = &w->des.pins[w->des.n_pins++];
+	struct desired_link *l = &links[p - w->des.pins < 4 ? p - w->des.pins : 0];
+
+	*l = (struct desired_link){ .prog = prog, .how = DESIRED_LINK_IFINDEX,
+				    .attach_type = BPF_XDP, .target = veth0, .ifindex = 3 };
+	*p = (struct desired_pin){
+		.path = (char *)path,
+		.kind = KIND_LINK,
+		.spec = { .type = type, .tag = { tag0 }, .has_tag = true },
+		.uid = -1,
+		.gid = -1,
+		.manifest = &w->m,
+		.object = &w->obj,
+		.attrs = &w->attrs,
+		.link = l,
+	};
+	return p;
+}
+
+static struct observed_entry *have_link(struct world *w, const char *path, uint32_t type,
+					uint8_t tag0)
+{
+	struct observed_entry *e = have(w, path, OBSERVED_LINK, type, 0);
+
+	e->tag[0] = tag0;
+	e->prog_id = 77;
+	e->ifindex = 3;
+	e->attach_type = BPF_XDP;
+	return e;
+}
+
+/* The links' programs are index 0 of the object, like their own. */
+static void links_from_object(struct world *w)
+{
+	from_object(w);
+	for (size_t i = 0; i < w->des.n_pins; i++)
+		if (w->des.pins[i].kind != KIND_MAP)
+			w->des.pins[i].index = 0;
+}
+
+START_TEST(test_link_created_for_pinned_program)
+{
+	struct world w;
+	struct desired_pin *p;
+
+	world_init(&w);
+	p = want_prog(&w, "ns1/p", 1);
+	want_link(&w, "ns1/l", BPF_LINK_TYPE_XDP, p, 1);
+	links_from_object(&w);
+	have(&w, "ns1", OBSERVED_DIR, 0, 0);
+	have(&w, "ns1/p", OBSERVED_PROGRAM, BPF_PROG_TYPE_SOCKET_FILTER, 0)->tag[0] = 1;
+	run(&w, false);
+	ck_assert_int_eq(change(&w, "ns1/l")->action, PLAN_CREATE);
+	/* No load: the pinned program is attached. */
+	expect_steps(&w, "intent, attach ns1/l, pin ns1/l, rename ns1/l, ledger");
+	ck_assert(!w.plan.steps[1].loaded);
+	world_done(&w);
+}
+END_TEST
+
+START_TEST(test_link_updated_in_place_when_its_program_is_replaced)
+{
+	struct world w;
+	struct desired_pin *p;
+	struct observed_entry *l;
+	const struct plan_change *c;
+
+	world_init(&w);
+	p = want_prog(&w, "ns1/p", 2);
+	want_link(&w, "ns1/l", BPF_LINK_TYPE_XDP, p, 2);
+	links_from_object(&w);
+	have(&w, "ns1", OBSERVED_DIR, 0, 0);
+	l = have_link(&w, "ns1/l", BPF_LINK_TYPE_XDP, 1);
+	have(&w, "ns1/p", OBSERVED_PROGRAM, BPF_PROG_TYPE_SOCKET_FILTER, 0)->tag[0] = 1;
+	run(&w, false);
+	c = change(&w, "ns1/l");
+	ck_assert_int_eq(c->action, PLAN_UPDATE);
+	ck_assert(c->relink);
+	ck_assert(!c->attrs);
+	ck_assert_ptr_nonnull(strstr(c->reason, "in place"));
+	expect_steps(&w, "intent, load, pin ns1/p, exchange ns1/p, mktrash, trash ns1/p, "
+			 "relink ns1/l, ledger, purge");
+	ck_assert(w.plan.steps[6].loaded);
+	ck_assert_uint_eq(w.plan.steps[6].id, l->id);
+	ck_assert_uint_eq(w.plan.steps[6].ino, l->ino);
+	world_done(&w);
+}
+END_TEST
+
+START_TEST(test_link_replaced_when_it_cannot_be_updated)
+{
+	struct world w;
+	const struct plan_change *c;
+
+	world_init(&w);
+	/* An unpinned program whose tag changed, on a perf event link. */
+	want_link(&w, "ns1/l", BPF_LINK_TYPE_PERF_EVENT, NULL, 2);
+	links_from_object(&w);
+	links[0].how = DESIRED_LINK_TRACEPOINT;
+	links[0].ifindex = 0;
+	have(&w, "ns1", OBSERVED_DIR, 0, 0);
+	have_link(&w, "ns1/l", BPF_LINK_TYPE_PERF_EVENT, 1)->ifindex = 0;
+	run(&w, false);
+	c = change(&w, "ns1/l");
+	ck_assert_int_eq(c->action, PLAN_REPLACE);
+	ck_assert_ptr_nonnull(strstr(c->reason, "cannot be updated in place"));
+	expect_steps(&w, "intent, load, attach ns1/l, pin ns1/l, exchange ns1/l, mktrash, "
+			 "trash ns1/l, ledger, purge");
+	ck_assert(w.plan.steps[2].loaded);
+	world_done(&w);
+}
+END_TEST
+
+START_TEST(test_link_in_sync_and_skipped_links_are_left)
+{
+	struct world w;
+
+	world_init(&w);
+	want_link(&w, "ns1/l", BPF_LINK_TYPE_XDP, NULL, 1);
+	want_link(&w, "ns1/skipped", BPF_LINK_TYPE_XDP, NULL, 1);
+	links_from_object(&w);
+	links[1].skipped = true;
+	have(&w, "ns1", OBSERVED_DIR, 0, 0);
+	have_link(&w, "ns1/l", BPF_LINK_TYPE_XDP, 1);
+	run(&w, false);
+	ck_assert_uint_eq(w.plan.n, 0);
+	ck_assert_uint_eq(w.plan.n_steps, 0);
+	ck_assert_uint_eq(w.plan.counts[PLAN_UNCHANGED], 2);
+	world_done(&w);
+}
+END_TEST
+
+START_TEST(test_link_on_another_hook_is_replaced)
+{
+	struct world w;
+	const struct plan_change *c;
+
+	world_init(&w);
+	want_link(&w, "ns1/l", COMPAT_BPF_LINK_TYPE_TCX, NULL, 1);
+	links_from_object(&w);
+	links[0].attach_type = COMPAT_BPF_TCX_INGRESS;
+	have(&w, "ns1", OBSERVED_DIR, 0, 0);
+	have_link(&w, "ns1/l", BPF_LINK_TYPE_XDP, 1);
+	run(&w, false);
+	c = change(&w, "ns1/l");
+	ck_assert_int_eq(c->action, PLAN_REPLACE);
+	ck_assert_ptr_nonnull(strstr(c->reason, "type"));
+	expect_steps(&w, "intent, load, attach ns1/l, pin ns1/l, exchange ns1/l, mktrash, "
+			 "trash ns1/l, ledger, purge");
+	world_done(&w);
+}
+END_TEST
+
 START_TEST(test_scale_10000)
 {
 	enum { N = 10000 };
@@ -667,6 +829,11 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, test_steps_replace_migrates_and_trashes);
 	tcase_add_test(tc, test_steps_remove_emptied_dirs_only);
 	tcase_add_test(tc, test_steps_none_when_refused);
+	tcase_add_test(tc, test_link_created_for_pinned_program);
+	tcase_add_test(tc, test_link_updated_in_place_when_its_program_is_replaced);
+	tcase_add_test(tc, test_link_replaced_when_it_cannot_be_updated);
+	tcase_add_test(tc, test_link_in_sync_and_skipped_links_are_left);
+	tcase_add_test(tc, test_link_on_another_hook_is_replaced);
 	tcase_add_test(tc, test_scale_10000);
 	suite_add_tcase(s, tc);
 	return s;
