@@ -838,7 +838,7 @@ static const char *check_ifname(const char *s)
 	if (strlen(s) > 15)
 		return "longer than 15 bytes (IFNAMSIZ)";
 	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return "'.' and '..' are no interface names";
+		return "'.' and '..' are not interface names";
 	if (strchr(s, '/'))
 		return "contains '/'";
 	if (strchr(s, ':'))
@@ -1662,7 +1662,7 @@ static int finish_attach(struct parser *p, const struct manifest_object *o,
 			continue;
 		if (manifest_check_path(pin, &why) < 0) {
 			diag_error(p->d, &a->loc,
-				   "cannot use the default pin '%s' for this link (%s): give 'pin'",
+				   "cannot use the default pin '%s' for this link: %s; give 'pin'",
 				   SHOW(pin), why);
 			free(pin);
 			continue;
