@@ -72,6 +72,40 @@ const char *manifest_selector_str(enum manifest_selector s)
 	return s >= 0 && s < MANIFEST_SELECT_MAX ? selector_names[s] : NULL;
 }
 
+/* The hook keys of an attach item, in enum manifest_hook order. */
+static const char *const hook_names[MANIFEST_HOOK_MAX] = {
+	[MANIFEST_HOOK_XDP] = "xdp",
+	[MANIFEST_HOOK_TC] = "tc",
+	[MANIFEST_HOOK_CGROUP] = "cgroup",
+	[MANIFEST_HOOK_AUTO] = "auto",
+};
+
+static const char *const xdp_mode_names[MANIFEST_XDP_MODE_MAX] = {
+	[MANIFEST_XDP_AUTO] = "auto",
+	[MANIFEST_XDP_NATIVE] = "native",
+	[MANIFEST_XDP_GENERIC] = "generic",
+};
+
+static const char *const direction_names[MANIFEST_DIRECTION_MAX] = {
+	[MANIFEST_DIRECTION_INGRESS] = "ingress",
+	[MANIFEST_DIRECTION_EGRESS] = "egress",
+};
+
+const char *manifest_hook_str(enum manifest_hook h)
+{
+	return h >= 0 && h < MANIFEST_HOOK_MAX ? hook_names[h] : NULL;
+}
+
+const char *manifest_xdp_mode_str(enum manifest_xdp_mode m)
+{
+	return m >= 0 && m < MANIFEST_XDP_MODE_MAX ? xdp_mode_names[m] : NULL;
+}
+
+const char *manifest_direction_str(enum manifest_direction d)
+{
+	return d >= 0 && d < MANIFEST_DIRECTION_MAX ? direction_names[d] : NULL;
+}
+
 static struct diag_loc node_loc(const struct parser *p, const yaml_node_t *n)
 {
 	return (struct diag_loc){
@@ -770,6 +804,298 @@ static void entry_path(struct parser *p, yaml_node_t *n, const char *key, void *
 	take_relpath(p, n, key, &e->path);
 }
 
+/* Grows an array by one zeroed element; NULL (error recorded) on failure. */
+static void *grow(struct parser *p, void *arrayp, size_t *n, size_t size)
+{
+	char *a;
+
+	if (array_reserve(arrayp, *n, size) < 0) {
+		diag_error(p->d, NULL, "out of memory");
+		return NULL;
+	}
+	a = *(void **)arrayp;
+	memset(a + *n * size, 0, size);
+	return a + (*n)++ * size;
+}
+
+/* Attachments (bpf-provision.yaml(5), ATTACHMENTS): each item of a program
+ * entry's 'attach' is one hook, made a BPF link pinned at its 'pin'. */
+
+/* An item being parsed: its hook-specific keys are checked once the hook
+ * is known, whatever order the keys come in. */
+struct attach_item {
+	struct manifest_attach *a;
+	struct diag_loc mode_loc, direction_loc;
+};
+
+/* A name the kernel takes for a network interface (dev_valid_name): 1 to
+ * IFNAMSIZ - 1 bytes, not "." or "..", no '/', ':' or whitespace.  NULL, or
+ * why not. */
+static const char *check_ifname(const char *s)
+{
+	if (!*s)
+		return "empty";
+	if (strlen(s) > 15)
+		return "longer than 15 bytes (IFNAMSIZ)";
+	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return "'.' and '..' are not interface names";
+	if (strchr(s, '/'))
+		return "contains '/'";
+	if (strchr(s, ':'))
+		return "contains ':' (an address label, not an interface)";
+	for (const char *c = s; *c; c++)
+		if (isspace((unsigned char)*c))
+			return "contains whitespace";
+	if (has_control(s))
+		return "control character";
+	return NULL;
+}
+
+/* A cgroup directory: absolute, or relative to the cgroup2 mount, never
+ * above it.  NULL, or why not. */
+static const char *check_cgroup(const char *s)
+{
+	if (!*s)
+		return "empty";
+	if (strlen(s) > PATH_MAX_BYTES)
+		return "longer than 4000 bytes";
+	if (has_control(s))
+		return "control character";
+	for (const char *c = s; c; c = strchr(c, '/')) {
+		if (*c == '/')
+			c++;
+		if (strncmp(c, "..", 2) == 0 && (c[2] == '/' || !c[2]))
+			return "contains a '..' component";
+	}
+	return NULL;
+}
+
+static enum manifest_hook hook_from_key(const char *key)
+{
+	for (int h = 0; h < MANIFEST_HOOK_MAX; h++)
+		if (strcmp(hook_names[h], key) == 0)
+			return h;
+	return MANIFEST_HOOK_MAX;
+}
+
+/* xdp: and tc: an interface name. */
+static void attach_ifname(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_attach *a = ((struct attach_item *)target)->a;
+	const char *why;
+
+	a->hook = hook_from_key(key);
+	a->loc = node_loc(p, n);
+	if (!take_string(p, n, key, &a->target))
+		return;
+	why = check_ifname(a->target);
+	if (why) {
+		diag_error(p->d, &a->loc, "invalid interface name '%s': %s", SHOW(a->target), why);
+		free(a->target);
+		a->target = NULL;
+	}
+}
+
+static void attach_cgroup(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_attach *a = ((struct attach_item *)target)->a;
+	const char *why;
+
+	a->hook = MANIFEST_HOOK_CGROUP;
+	a->loc = node_loc(p, n);
+	if (!take_string(p, n, key, &a->target))
+		return;
+	why = check_cgroup(a->target);
+	if (why) {
+		diag_error(p->d, &a->loc, "invalid cgroup '%s': %s", SHOW(a->target), why);
+		free(a->target);
+		a->target = NULL;
+	}
+}
+
+/* auto: true - the only value that says something. */
+static void attach_auto(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_attach *a = ((struct attach_item *)target)->a;
+	long long v;
+
+	a->hook = MANIFEST_HOOK_AUTO;
+	a->loc = node_loc(p, n);
+	if (!is_kind(n, SCALAR_BOOL, &v))
+		diag_error(p->d, &a->loc,
+			   "'auto' must be true (the target is in the program's section name)");
+	else if (!v)
+		diag_error(p->d, &a->loc, "'auto: false' attaches nothing; leave the item out");
+}
+
+/* One of names[0..n), by its text; -1 (error recorded) otherwise. */
+static int take_choice(struct parser *p, yaml_node_t *n, const char *key,
+		       const char *const *names, int n_names, const char *expected)
+{
+	char *_cleanup_free_ s = NULL;
+
+	if (!take_string(p, n, key, &s))
+		return -1;
+	for (int i = 0; i < n_names; i++)
+		if (strcmp(names[i], s) == 0)
+			return i;
+	diag_error(p->d, AT(n), "invalid %s '%s' (expected %s)", key, SHOW(s), expected);
+	return -1;
+}
+
+static void attach_mode(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct attach_item *it = target;
+	int v;
+
+	it->mode_loc = node_loc(p, n);
+	v = take_choice(p, n, key, xdp_mode_names, MANIFEST_XDP_MODE_MAX,
+			"native, generic or auto");
+	if (v >= 0)
+		it->a->xdp_mode = v;
+}
+
+static void attach_direction(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct attach_item *it = target;
+	int v;
+
+	it->direction_loc = node_loc(p, n);
+	v = take_choice(p, n, key, direction_names, MANIFEST_DIRECTION_MAX, "ingress or egress");
+	if (v >= 0)
+		it->a->direction = v;
+}
+
+static void attach_attach_type(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_attach *a = ((struct attach_item *)target)->a;
+
+	take_type_name(p, n, key, &attach_types, &a->attach_type, &a->attach_type_loc);
+}
+
+static void attach_optional(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	take_bool(p, n, key, &((struct attach_item *)target)->a->optional);
+}
+
+/* pin_loc.file tells whether the pin is settled: finish_attach() fills in
+ * the default only where it is not (no 'pin', and no error in the item). */
+static void attach_pin(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_attach *a = ((struct attach_item *)target)->a;
+
+	a->pin_loc = node_loc(p, n);
+	take_relpath(p, n, key, &a->pin);
+}
+
+/* The first four fields are the hooks, in enum manifest_hook order. */
+static const struct field attach_fields[] = {
+	{ "xdp", attach_ifname },	  { "tc", attach_ifname },
+	{ "cgroup", attach_cgroup },	  { "auto", attach_auto },
+	{ "mode", attach_mode },	  { "direction", attach_direction },
+	{ "type", attach_attach_type },	  { "optional", attach_optional },
+	{ "pin", attach_pin },
+};
+#define ATTACH_HOOKS 0xfu
+#define ATTACH_FIELD_MODE 4
+#define ATTACH_FIELD_DIRECTION 5
+#define ATTACH_FIELD_TYPE 6
+
+/* The value of key in mapping n, or NULL. */
+static yaml_node_t *mapping_value(struct parser *p, yaml_node_t *n, const char *key)
+{
+	for (yaml_node_pair_t *pair = n->data.mapping.pairs.start;
+	     pair < n->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = get_node(p, pair->key);
+
+		if (k && k->type == YAML_SCALAR_NODE && strcmp(scalar(k), key) == 0)
+			return get_node(p, pair->value);
+	}
+	return NULL;
+}
+
+static void check_attach_item(struct parser *p, yaml_node_t *n, struct manifest_attach *a)
+{
+	struct attach_item it = { .a = a };
+	unsigned seen, hooks;
+
+	if (!expect_type(p, n, YAML_MAPPING_NODE, "attach item"))
+		return;
+	seen = walk_mapping(p, n, "attach item", attach_fields,
+			    sizeof(attach_fields) / sizeof(*attach_fields), &it);
+	hooks = seen & ATTACH_HOOKS;
+	if (hooks == 0) {
+		diag_error(p->d, AT(n),
+			   "attach item needs exactly one of 'xdp', 'tc', 'cgroup', 'auto'");
+		return;
+	}
+	if (hooks & (hooks - 1)) {
+		/* Point at the second hook key, where the item goes wrong. */
+		int count = 0;
+
+		for (yaml_node_pair_t *pair = n->data.mapping.pairs.start;
+		     pair < n->data.mapping.pairs.top; pair++) {
+			yaml_node_t *k = get_node(p, pair->key);
+
+			if (k && k->type == YAML_SCALAR_NODE &&
+			    hook_from_key(scalar(k)) != MANIFEST_HOOK_MAX && ++count == 2)
+				diag_error(p->d, AT(k),
+					   "attach item needs exactly one of 'xdp', 'tc', "
+					   "'cgroup', 'auto'");
+		}
+		a->hook = MANIFEST_HOOK_MAX;
+		return;
+	}
+	if ((seen & (1u << ATTACH_FIELD_MODE)) && a->hook != MANIFEST_HOOK_XDP)
+		diag_error(p->d, &it.mode_loc, "'mode' applies to xdp items only");
+	if ((seen & (1u << ATTACH_FIELD_DIRECTION)) && a->hook != MANIFEST_HOOK_TC)
+		diag_error(p->d, &it.direction_loc, "'direction' applies to tc items only");
+	if ((seen & (1u << ATTACH_FIELD_TYPE)) && a->hook != MANIFEST_HOOK_CGROUP)
+		diag_error(p->d, &a->attach_type_loc,
+			   "'type' applies to cgroup items only (the other hooks take the "
+			   "program's attach type)");
+	if (a->hook == MANIFEST_HOOK_TC && !(seen & (1u << ATTACH_FIELD_DIRECTION)))
+		diag_error(p->d, AT(n), "a tc item needs 'direction' (ingress or egress)");
+}
+
+static void parse_attach_item(struct parser *p, yaml_node_t *n, struct manifest_attach *a)
+{
+	size_t errors = p->d->n_errors;
+
+	*a = (struct manifest_attach){
+		.hook = MANIFEST_HOOK_MAX, /* none yet */
+		.loc = node_loc(p, n),
+		.xdp_mode = MANIFEST_XDP_AUTO,
+		.direction = MANIFEST_DIRECTION_UNSET,
+		.attach_type = -1,
+	};
+	check_attach_item(p, n, a);
+	/* A wrong item gets no default pin: it would only add errors about
+	 * a name made of what was wrong. */
+	if (p->d->n_errors > errors && !a->pin_loc.file)
+		a->pin_loc = a->loc;
+}
+
+static void entry_attach(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_entry *e = target;
+
+	if (!expect_type(p, n, YAML_SEQUENCE_NODE, "'attach'"))
+		return;
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *item = get_node(p, *it);
+		struct manifest_attach *a;
+
+		if (!item)
+			return;
+		a = grow(p, &e->attach, &e->n_attach, sizeof(*a));
+		if (!a)
+			return;
+		parse_attach_item(p, item, a);
+	}
+}
+
 /* The first three fields are the selectors, in enum manifest_selector order. */
 static const struct field entry_fields[] = {
 	{ "section", entry_value },	    { "map", entry_value },
@@ -779,25 +1105,42 @@ static const struct field entry_fields[] = {
 	{ "mode", entry_mode },		    { "dir_mode", entry_dir_mode },
 	{ "owner", entry_owner },	    { "group", entry_group },
 	{ "type", entry_type },		    { "attach_type", entry_attach_type },
+	{ "attach", entry_attach },
 };
 #define FIELD_PATH 4
 #define FIELD_TYPE 11
 #define FIELD_ATTACH_TYPE 12
+#define FIELD_ATTACH 13
 
 /* A map has no program type: with 'map:' the manifest knows that much (a
- * 'section:' may name either, so the desired stage checks those). */
-static void check_program_keys(struct parser *p, const struct manifest_entry *e, unsigned seen)
+ * 'section:' may name either, so the desired stage checks those).  Only a
+ * 'program:' entry is known to be one program, so only it may attach. */
+static void check_program_keys(struct parser *p, yaml_node_t *n, const struct manifest_entry *e,
+			       unsigned seen)
 {
-	const char *map = SHOW(e->value ? e->value : "");
+	const char *value = SHOW(e->value ? e->value : "");
 
+	if ((seen & (1u << FIELD_ATTACH)) && e->selector != MANIFEST_SELECT_PROGRAM) {
+		yaml_node_t *v = mapping_value(p, n, "attach");
+		const struct diag_loc *loc = v ? AT(v) : &e->loc;
+
+		if (e->selector == MANIFEST_SELECT_MAP)
+			diag_error(p->d, loc,
+				   "'attach' applies to programs; map '%s' cannot have one", value);
+		else
+			diag_error(p->d, loc,
+				   "'attach' applies to programs; select this one with 'program: "
+				   "FUNCTION' instead of section '%s'",
+				   value);
+	}
 	if (e->selector != MANIFEST_SELECT_MAP)
 		return;
 	if (seen & (1u << FIELD_TYPE))
 		diag_error(p->d, &e->prog_type_loc,
-			   "'type' applies to programs; map '%s' cannot have one", map);
+			   "'type' applies to programs; map '%s' cannot have one", value);
 	if (seen & (1u << FIELD_ATTACH_TYPE))
 		diag_error(p->d, &e->attach_type_loc,
-			   "'attach_type' applies to programs; map '%s' cannot have one", map);
+			   "'attach_type' applies to programs; map '%s' cannot have one", value);
 }
 
 static void parse_entry(struct parser *p, yaml_node_t *n, struct manifest_entry *e)
@@ -849,27 +1192,13 @@ static void parse_entry(struct parser *p, yaml_node_t *n, struct manifest_entry 
 					e->loc = node_loc(p, v);
 			}
 		}
-		check_program_keys(p, e, seen);
+		check_program_keys(p, n, e, seen);
 	}
 	if (e->pinning == PIN_MODE_CUSTOM && !(seen & (1u << FIELD_PATH)))
 		diag_error(p->d, &e->pinning_loc, "pinning 'custom' needs a 'path'");
 	if (e->pinning >= PIN_MODE_NONE && e->pinning != PIN_MODE_CUSTOM &&
 	    (seen & (1u << FIELD_PATH)))
 		diag_error(p->d, &e->path_loc, "'path' is only used with pinning 'custom'");
-}
-
-/* Grows an array by one zeroed element; NULL (error recorded) on failure. */
-static void *grow(struct parser *p, void *arrayp, size_t *n, size_t size)
-{
-	char *a;
-
-	if (array_reserve(arrayp, *n, size) < 0) {
-		diag_error(p->d, NULL, "out of memory");
-		return NULL;
-	}
-	a = *(void **)arrayp;
-	memset(a + *n * size, 0, size);
-	return a + (*n)++ * size;
 }
 
 static void object_sections(struct parser *p, yaml_node_t *n, const char *key, void *target)
@@ -1258,6 +1587,92 @@ int manifest_resolve_pin(const struct manifest *m, const struct manifest_object 
 	return 0;
 }
 
+/* The default pin of a link, NAMESPACE/links/OBJECT/PROGRAM_HOOK[_TARGET]
+ * (bpf-provision.yaml(5), ATTACHMENTS), in a new string; NULL in *ret when a
+ * part is missing (an error says why already).  Returns 0 or -ENOMEM. */
+static int default_link_pin(const struct manifest *m, const struct manifest_object *o,
+			    const struct manifest_entry *e, const struct manifest_attach *a,
+			    char **ret)
+{
+	const char *ns = e->namespace ? e->namespace
+			 : o->namespace ? o->namespace
+			 : m->namespace ? m->namespace
+					: m->name;
+	_cleanup_free_ char *leaf = NULL;
+	const char *type;
+	int r;
+
+	*ret = NULL;
+	if (!e->value || !o->name || !ns)
+		return 0;
+	switch (a->hook) {
+	case MANIFEST_HOOK_XDP:
+		if (!a->target)
+			return 0;
+		r = asprintf(&leaf, "%s_xdp_%s", e->value, a->target);
+		break;
+	case MANIFEST_HOOK_TC:
+		if (!a->target || !manifest_direction_str(a->direction))
+			return 0;
+		r = asprintf(&leaf, "%s_tc_%s_%s", e->value, manifest_direction_str(a->direction),
+			     a->target);
+		break;
+	case MANIFEST_HOOK_CGROUP:
+		if (!a->target)
+			return 0;
+		type = a->attach_type >= 0 ? attach_type_str(a->attach_type) : NULL;
+		r = asprintf(&leaf, "%s_cgroup_%s%s%s", e->value,
+			     a->target + strspn(a->target, "/"), type ? "_" : "", type ? type : "");
+		break;
+	case MANIFEST_HOOK_AUTO:
+		r = asprintf(&leaf, "%s_auto", e->value);
+		break;
+	default:
+		return 0;
+	}
+	if (r < 0)
+		return -ENOMEM;
+	/* bpffs refuses dots; '/' would make directories. */
+	for (char *c = leaf; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-')
+			*c = '_';
+	if (asprintf(ret, "%s/links/%s/%s", ns, o->name, leaf) < 0) {
+		*ret = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Fills in the default pins of an entry's links, checked like any path. */
+static int finish_attach(struct parser *p, const struct manifest_object *o,
+			 struct manifest_entry *e)
+{
+	for (size_t i = 0; i < e->n_attach; i++) {
+		struct manifest_attach *a = &e->attach[i];
+		const char *why;
+		char *pin;
+		int r;
+
+		if (a->pin_loc.file) /* given, or the item is wrong */
+			continue;
+		r = default_link_pin(p->m, o, e, a, &pin);
+		if (r < 0)
+			return r;
+		if (!pin)
+			continue;
+		if (manifest_check_path(pin, &why) < 0) {
+			diag_error(p->d, &a->loc,
+				   "cannot use the default pin '%s' for this link: %s; give 'pin'",
+				   SHOW(pin), why);
+			free(pin);
+			continue;
+		}
+		a->pin = pin;
+		a->pin_loc = a->loc;
+	}
+	return 0;
+}
+
 /* Keys compared for duplicates: by text, then number, then declaration
  * order, so that each duplicate is reported against the first. */
 struct dup_key {
@@ -1329,15 +1744,30 @@ static void dup_pin_id(struct parser *p, const void *ctx, size_t first, size_t d
 		   d->id, f->loc.line, f->loc.column);
 }
 
+/* Two links of one entry at one pin; across entries and manifests the
+ * desired stage compares every pin path. */
+static void dup_attach_pin(struct parser *p, const void *ctx, size_t first, size_t dup)
+{
+	const struct manifest_entry *e = ctx;
+	const struct manifest_attach *f = &e->attach[first], *a = &e->attach[dup];
+
+	diag_error(p->d, &a->pin_loc, "link pin '%s' declared twice (first at %u:%u)",
+		   SHOW(a->pin), f->pin_loc.line, f->pin_loc.column);
+}
+
 static int check_duplicates(struct parser *p)
 {
 	struct manifest *m = p->m;
 	size_t max = m->n_objects, n;
 	_cleanup_free_ struct dup_key *keys = NULL;
 
-	for (size_t i = 0; i < m->n_objects; i++)
+	for (size_t i = 0; i < m->n_objects; i++) {
 		if (m->objects[i].n_entries > max)
 			max = m->objects[i].n_entries;
+		for (size_t j = 0; j < m->objects[i].n_entries; j++)
+			if (m->objects[i].entries[j].n_attach > max)
+				max = m->objects[i].entries[j].n_attach;
+	}
 	if (m->n_owned > max)
 		max = m->n_owned;
 	if (m->n_pin_ids > max)
@@ -1361,6 +1791,16 @@ static int check_duplicates(struct parser *p)
 							      .number = o->entries[j].selector,
 							      .index = j };
 		report_duplicates(p, keys, n, dup_entry, o);
+		for (size_t j = 0; j < o->n_entries; j++) {
+			const struct manifest_entry *e = &o->entries[j];
+
+			n = 0;
+			for (size_t k = 0; k < e->n_attach; k++)
+				if (e->attach[k].pin)
+					keys[n++] = (struct dup_key){ .text = e->attach[k].pin,
+								      .index = k };
+			report_duplicates(p, keys, n, dup_attach_pin, e);
+		}
 	}
 	for (n = 0; n < m->n_owned; n++)
 		keys[n] = (struct dup_key){ .text = m->owned[n], .index = n };
@@ -1386,6 +1826,11 @@ void manifest_free(struct manifest *m)
 			free(e->namespace);
 			free(e->pin_path);
 			attrs_done(&e->attrs);
+			for (size_t k = 0; k < e->n_attach; k++) {
+				free(e->attach[k].target);
+				free(e->attach[k].pin);
+			}
+			free(e->attach);
 		}
 		free(o->entries);
 		free(o->file);
@@ -1567,7 +2012,7 @@ static int parse_document(struct parser *p, yaml_parser_t *yp, const unsigned ch
 }
 
 /* What needs the whole document: default names, merged attributes, pin
- * paths, duplicates. */
+ * paths, the default pins of links, duplicates. */
 static int finish_manifest(struct parser *p, const char *name, const char *dir)
 {
 	struct manifest *m = p->m;
@@ -1582,6 +2027,9 @@ static int finish_manifest(struct parser *p, const char *name, const char *dir)
 		for (size_t j = 0; j < m->objects[i].n_entries; j++) {
 			r = manifest_resolve_pin(m, &m->objects[i], &m->objects[i].entries[j], NULL,
 						 p->d, &m->objects[i].entries[j].pin_path);
+			if (r < 0)
+				return r;
+			r = finish_attach(p, &m->objects[i], &m->objects[i].entries[j]);
 			if (r < 0)
 				return r;
 		}

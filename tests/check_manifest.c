@@ -271,11 +271,263 @@ START_TEST(test_anchors_and_aliases)
 }
 END_TEST
 
+/* Every key of an attach item, and every form of the default pin:
+ * NAMESPACE/links/OBJECT/PROGRAM_HOOK[_TARGET], NAMESPACE the entry's, else
+ * the object's, else the manifest's, else its name. */
+START_TEST(test_attach_items)
+{
+	struct manifest *m = parse_ok("version: 1\n"
+				      "namespace: top\n"
+				      "objects:\n"
+				      "  - file: fw.bpf.o\n"
+				      "    sections:\n"
+				      "      - program: xdp_filter\n"
+				      "        pinning: none\n"
+				      "        attach:\n"
+				      "          - xdp: veth0\n"
+				      "            mode: native\n"
+				      "            pin: fw/links/xdp-veth0\n"
+				      "          - xdp: eth0.100\n"
+				      "          - mode: generic\n"
+				      "            xdp: lo\n"
+				      "            optional: false\n"
+				      "          - tc: veth0\n"
+				      "            direction: ingress\n"
+				      "          - direction: egress\n"
+				      "            tc: veth0\n"
+				      "            optional: true\n"
+				      "          - cgroup: /sys/fs/cgroup/system.slice\n"
+				      "            type: cgroup_inet_ingress\n"
+				      "          - cgroup: test.slice/a-b\n"
+				      "          - auto: true\n"
+				      "      - program: none_attached\n"
+				      "        attach: []\n"
+				      "      - program: tracer\n"
+				      "        namespace: entryns\n"
+				      "        attach: [{auto: true, pin: t/l}]\n"
+				      "      - program: plain\n"
+				      "  - file: b.o\n"
+				      "    namespace: objns\n"
+				      "    sections: [{program: p, attach: [{xdp: eth0}]}]\n");
+	const struct manifest_entry *e = m->objects[0].entries;
+	const struct manifest_attach *a = e[0].attach;
+
+	ck_assert_uint_eq(e[0].n_attach, 8);
+	ck_assert_int_eq(e[0].pinning, PIN_MODE_NONE); /* the links keep it attached */
+
+	ck_assert_int_eq(a[0].hook, MANIFEST_HOOK_XDP);
+	ck_assert_str_eq(a[0].target, "veth0");
+	ck_assert_uint_eq(a[0].loc.line, 9);
+	ck_assert_uint_eq(a[0].loc.column, 18);
+	ck_assert_int_eq(a[0].xdp_mode, MANIFEST_XDP_NATIVE);
+	ck_assert_int_eq(a[0].direction, MANIFEST_DIRECTION_UNSET);
+	ck_assert_int_eq(a[0].attach_type, -1);
+	ck_assert(!a[0].optional);
+	ck_assert_str_eq(a[0].pin, "fw/links/xdp-veth0");
+	ck_assert_uint_eq(a[0].pin_loc.line, 11);
+	ck_assert_uint_eq(a[0].pin_loc.column, 18);
+
+	/* Defaults: mode auto; the pin from the hook, '.' made '_'; its
+	 * location the hook's. */
+	ck_assert_int_eq(a[1].hook, MANIFEST_HOOK_XDP);
+	ck_assert_int_eq(a[1].xdp_mode, MANIFEST_XDP_AUTO);
+	ck_assert_str_eq(a[1].target, "eth0.100");
+	ck_assert_str_eq(a[1].pin, "top/links/fw/xdp_filter_xdp_eth0_100");
+	ck_assert_uint_eq(a[1].pin_loc.line, 12);
+	ck_assert_uint_eq(a[1].pin_loc.column, 18);
+	ck_assert_uint_eq(a[1].loc.line, 12);
+
+	/* Keys in any order. */
+	ck_assert_int_eq(a[2].xdp_mode, MANIFEST_XDP_GENERIC);
+	ck_assert_str_eq(a[2].pin, "top/links/fw/xdp_filter_xdp_lo");
+	ck_assert_uint_eq(a[2].loc.line, 14);
+	ck_assert_uint_eq(a[2].loc.column, 18);
+	ck_assert(!a[2].optional);
+
+	ck_assert_int_eq(a[3].hook, MANIFEST_HOOK_TC);
+	ck_assert_int_eq(a[3].direction, MANIFEST_DIRECTION_INGRESS);
+	ck_assert_str_eq(a[3].pin, "top/links/fw/xdp_filter_tc_ingress_veth0");
+	ck_assert(!a[3].optional);
+	ck_assert_int_eq(a[4].direction, MANIFEST_DIRECTION_EGRESS);
+	ck_assert_str_eq(a[4].pin, "top/links/fw/xdp_filter_tc_egress_veth0");
+	ck_assert(a[4].optional);
+
+	ck_assert_int_eq(a[5].hook, MANIFEST_HOOK_CGROUP);
+	ck_assert_str_eq(a[5].target, "/sys/fs/cgroup/system.slice");
+	ck_assert_int_eq(a[5].attach_type, BPF_CGROUP_INET_INGRESS);
+	ck_assert_uint_eq(a[5].attach_type_loc.line, 22);
+	ck_assert_uint_eq(a[5].attach_type_loc.column, 19);
+	ck_assert_str_eq(a[5].pin,
+			 "top/links/fw/"
+			 "xdp_filter_cgroup_sys_fs_cgroup_system_slice_cgroup_inet_ingress");
+	ck_assert_str_eq(a[6].target, "test.slice/a-b"); /* relative to the cgroup2 mount */
+	ck_assert_int_eq(a[6].attach_type, -1);
+	ck_assert_str_eq(a[6].pin, "top/links/fw/xdp_filter_cgroup_test_slice_a-b");
+
+	ck_assert_int_eq(a[7].hook, MANIFEST_HOOK_AUTO);
+	ck_assert_ptr_null(a[7].target);
+	ck_assert_uint_eq(a[7].loc.line, 24);
+	ck_assert_uint_eq(a[7].loc.column, 19);
+	ck_assert_str_eq(a[7].pin, "top/links/fw/xdp_filter_auto");
+
+	ck_assert_uint_eq(e[1].n_attach, 0);
+	ck_assert_uint_eq(e[2].n_attach, 1);
+	ck_assert_str_eq(e[2].attach[0].pin, "t/l");
+	ck_assert_uint_eq(e[3].n_attach, 0);
+	ck_assert_ptr_null(e[3].attach);
+
+	e = m->objects[1].entries;
+	ck_assert_str_eq(e[0].attach[0].pin, "objns/links/b/p_xdp_eth0");
+	manifest_free(m);
+
+	/* The entry's namespace first; without any, the manifest's name. */
+	m = parse_ok("version: 1\n"
+		     "objects:\n"
+		     "  - file: a.o\n"
+		     "    namespace: objns\n"
+		     "    sections: [{program: p, namespace: ens, attach: [{auto: true}]}]\n"
+		     "  - file: b.o\n"
+		     "    sections: [{program: 'sec/tion', attach: [{cgroup: //x/y.z/}]}]\n");
+	ck_assert_str_eq(m->objects[0].entries[0].attach[0].pin, "ens/links/a/p_auto");
+	/* Leading slashes dropped, the rest of the name made '_'. */
+	ck_assert_str_eq(m->objects[1].entries[0].attach[0].pin,
+			 "site/links/b/sec_tion_cgroup_x_y_z_");
+	manifest_free(m);
+}
+END_TEST
+
+/* Every wrong item is reported, each once: a wrong item gets no default
+ * pin, so no error about a name made from what was wrong. */
+START_TEST(test_attach_errors_go_on)
+{
+	static const char yaml[] = "version: 1\n"
+				   "objects:\n"
+				   "  - file: x.o\n"
+				   "    sections:\n"
+				   "      - map: m\n"
+				   "        attach: [{xdp: eth0}]\n"
+				   "      - program: p\n"
+				   "        attach:\n"
+				   "          - auto: false\n"
+				   "          - auto: 0\n"
+				   "          - tc: eth0\n"
+				   "          - tc: eth0\n"
+				   "          - xdp: eth0\n"
+				   "            mode: skb\n"
+				   "            type: xdp\n"
+				   "          - xdp: eth0\n"
+				   "            pin: x/y\n"
+				   "          - cgroup: /a\n"
+				   "            pin: x/y\n"
+				   "      - program: q\n"
+				   "        attach: [{auto: true, pin: x/y}]\n";
+	struct diag d = parse_bad(yaml, sizeof(yaml) - 1);
+
+	ck_assert(has_error(&d, 6, 17, "'attach' applies to programs; map 'm'"));
+	ck_assert(has_error(&d, 9, 19, "'auto: false' attaches nothing"));
+	ck_assert(has_error(&d, 10, 19, "'auto' must be true"));
+	ck_assert(has_error(&d, 11, 13, "a tc item needs 'direction'"));
+	ck_assert(has_error(&d, 12, 13, "a tc item needs 'direction'"));
+	ck_assert(has_error(&d, 14, 19, "invalid mode 'skb'"));
+	ck_assert(has_error(&d, 15, 19, "'type' applies to cgroup items only"));
+	ck_assert(has_error(&d, 19, 18, "link pin 'x/y' declared twice (first at 17:18)"));
+	/* Another entry's link at the same pin is the desired stage's to find. */
+	if (d.n_errors != 8)
+		dump(&d);
+	ck_assert_uint_eq(d.n_errors, 8);
+	diag_done(&d);
+}
+END_TEST
+
+/* The default pin's last component is PROGRAM_HOOK: at most 255 bytes. */
+START_TEST(test_attach_default_pin_length)
+{
+	char name[300], yaml[512];
+	struct manifest *m;
+	struct diag d;
+
+	memset(name, 'a', 250);
+	name[250] = '\0';
+	snprintf(yaml, sizeof(yaml),
+		 "version: 1\nobjects: [{file: x.o, sections: [{program: %s, attach: [{auto: "
+		 "true}]}]}]\n",
+		 name);
+	m = parse_ok(yaml);
+	ck_assert_uint_eq(strlen(m->objects[0].entries[0].attach[0].pin),
+			  strlen("site/links/x/") + 255);
+	manifest_free(m);
+
+	strcat(name, "a");
+	snprintf(yaml, sizeof(yaml),
+		 "version: 1\nobjects: [{file: x.o, sections: [{program: %s, attach: [{auto: "
+		 "true}]}]}]\n",
+		 name);
+	d = parse_bad(yaml, strlen(yaml));
+	ck_assert(has_error(&d, 2, 313, "component longer than 255 bytes; give 'pin'"));
+	ck_assert_uint_eq(d.n_errors, 1);
+	diag_done(&d);
+
+	/* With 'pin', no default is made, nor checked. */
+	snprintf(yaml, sizeof(yaml),
+		 "version: 1\nname: site.v2\nobjects: [{file: x.o, sections: [{program: %s, "
+		 "attach: [{auto: true, pin: l/a}]}]}]\n",
+		 name);
+	m = parse_ok(yaml);
+	ck_assert_str_eq(m->objects[0].entries[0].attach[0].pin, "l/a");
+	manifest_free(m);
+}
+END_TEST
+
+/* An aliased entry is parsed again for each object: its default pins name
+ * each object. */
+START_TEST(test_attach_aliases)
+{
+	struct manifest *m = parse_ok("version: 1\n"
+				      "objects:\n"
+				      "  - file: a.o\n"
+				      "    sections:\n"
+				      "      - &e {program: p,\n"
+				      "            attach: [{xdp: eth0}, {auto: true}]}\n"
+				      "  - file: b.o\n"
+				      "    sections: [*e]\n");
+
+	ck_assert_str_eq(m->objects[0].entries[0].attach[0].pin, "site/links/a/p_xdp_eth0");
+	ck_assert_str_eq(m->objects[1].entries[0].attach[0].pin, "site/links/b/p_xdp_eth0");
+	ck_assert_str_eq(m->objects[1].entries[0].attach[1].pin, "site/links/b/p_auto");
+	ck_assert_uint_eq(m->objects[1].entries[0].attach[1].loc.line, 6);
+	manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_attach_strings)
+{
+	ck_assert_str_eq(manifest_hook_str(MANIFEST_HOOK_XDP), "xdp");
+	ck_assert_str_eq(manifest_hook_str(MANIFEST_HOOK_TC), "tc");
+	ck_assert_str_eq(manifest_hook_str(MANIFEST_HOOK_CGROUP), "cgroup");
+	ck_assert_str_eq(manifest_hook_str(MANIFEST_HOOK_AUTO), "auto");
+	ck_assert_ptr_null(manifest_hook_str(MANIFEST_HOOK_MAX));
+	ck_assert_ptr_null(manifest_hook_str(-1));
+	ck_assert_str_eq(manifest_xdp_mode_str(MANIFEST_XDP_AUTO), "auto");
+	ck_assert_str_eq(manifest_xdp_mode_str(MANIFEST_XDP_NATIVE), "native");
+	ck_assert_str_eq(manifest_xdp_mode_str(MANIFEST_XDP_GENERIC), "generic");
+	ck_assert_ptr_null(manifest_xdp_mode_str(MANIFEST_XDP_MODE_MAX));
+	ck_assert_str_eq(manifest_direction_str(MANIFEST_DIRECTION_INGRESS), "ingress");
+	ck_assert_str_eq(manifest_direction_str(MANIFEST_DIRECTION_EGRESS), "egress");
+	ck_assert_ptr_null(manifest_direction_str(MANIFEST_DIRECTION_UNSET));
+	ck_assert_ptr_null(manifest_direction_str(MANIFEST_DIRECTION_MAX));
+}
+END_TEST
+
 struct bad_case {
 	const char *yaml;
 	unsigned line, column;
 	const char *needle;
 };
+
+/* A manifest whose program p has the attach list items, all on line 2: the
+ * list starts at column 55, its first item at 56. */
+#define ATTACH(items)                                                                              \
+	"version: 1\nobjects: [{file: x.o, sections: [{program: p, attach: " items "}]}]\n"
 
 static const struct bad_case bad_cases[] = {
 	{ "name: x\n", 1, 1, "missing required key 'version'" },
@@ -374,6 +626,89 @@ static const struct bad_case bad_cases[] = {
 	  "duplicate object name 'x'" },
 	{ "version: 1\nobjects: [{file: x.o, sections: [{map: a}, {map: a}]}]\n", 2, 50,
 	  "duplicate entry for map 'a'" },
+	/* attach: only on 'program:' entries, a sequence of mappings. */
+	{ "version: 1\nobjects: [{file: x.o, sections: [{map: m, attach: []}]}]\n", 2, 51,
+	  "'attach' applies to programs; map 'm' cannot have one" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{attach: [{xdp: a}], section: xdp}]}]\n", 2,
+	  43, "'attach' applies to programs; select this one with 'program: FUNCTION' instead of "
+	      "section 'xdp'" },
+	{ ATTACH("{xdp: eth0}"), 2, 55, "'attach' must be a sequence" },
+	{ ATTACH(""), 2, 55, "'attach' must be a sequence" },
+	{ ATTACH("[x]"), 2, 56, "attach item must be a mapping" },
+	/* One hook per item. */
+	{ ATTACH("[{}]"), 2, 56, "attach item needs exactly one of 'xdp', 'tc', 'cgroup', 'auto'" },
+	{ ATTACH("[{mode: native}]"), 2, 56, "needs exactly one of 'xdp', 'tc', 'cgroup', 'auto'" },
+	{ ATTACH("[{xdp: eth0, tc: eth1}]"), 2, 68, "needs exactly one of" },
+	{ ATTACH("[{auto: true, cgroup: /a, xdp: b}]"), 2, 69, "needs exactly one of" },
+	{ ATTACH("[{auto: true, auto: true}]"), 2, 69, "duplicate key 'auto'" },
+	{ ATTACH("[{auto: true, colour: red}]"), 2, 69, "unknown key 'colour' in attach item" },
+	/* Interface names as the kernel takes them. */
+	{ ATTACH("[{xdp: ''}]"), 2, 62, "invalid interface name '': empty" },
+	{ ATTACH("[{xdp: abcdefghijklmnop}]"), 2, 62,
+	  "invalid interface name 'abcdefghijklmnop': longer than 15 bytes (IFNAMSIZ)" },
+	{ ATTACH("[{tc: a/b, direction: ingress}]"), 2, 61, "contains '/'" },
+	{ ATTACH("[{xdp: .}]"), 2, 62, "'.' and '..' are not interface names" },
+	{ ATTACH("[{xdp: ..}]"), 2, 62, "'.' and '..' are not interface names" },
+	{ ATTACH("[{xdp: 'a b'}]"), 2, 62, "contains whitespace" },
+	{ ATTACH("[{xdp: \"a\\tb\"}]"), 2, 62, "contains whitespace" },
+	{ ATTACH("[{xdp: \"a\\x01\"}]"), 2, 62, "control character" },
+	{ ATTACH("[{xdp: 'eth0:1'}]"), 2, 62, "contains ':'" },
+	{ ATTACH("[{xdp: 5}]"), 2, 62, "'xdp' must be a string" },
+	{ ATTACH("[{tc: [eth0], direction: egress}]"), 2, 61, "'tc' must be a string" },
+	/* mode with xdp, direction with tc (and there required), type with cgroup. */
+	{ ATTACH("[{xdp: eth0, mode: fast}]"), 2, 74,
+	  "invalid mode 'fast' (expected native, generic or auto)" },
+	{ ATTACH("[{xdp: eth0, mode: true}]"), 2, 74, "'mode' must be a string" },
+	{ ATTACH("[{tc: eth0, direction: ingress, mode: native}]"), 2, 93,
+	  "'mode' applies to xdp items only" },
+	{ ATTACH("[{tc: eth0}]"), 2, 56, "a tc item needs 'direction' (ingress or egress)" },
+	{ ATTACH("[{tc: eth0, direction: in}]"), 2, 78,
+	  "invalid direction 'in' (expected ingress or egress)" },
+	{ ATTACH("[{xdp: eth0, direction: ingress}]"), 2, 79,
+	  "'direction' applies to tc items only" },
+	{ ATTACH("[{auto: true, direction: egress}]"), 2, 80,
+	  "'direction' applies to tc items only" },
+	{ ATTACH("[{xdp: eth0, type: xdp}]"), 2, 74, "'type' applies to cgroup items only" },
+	{ ATTACH("[{cgroup: /sys/fs/cgroup, type: ingress}]"), 2, 87,
+	  "unknown attach type 'ingress' (one of: cgroup_inet_ingress, " },
+	/* cgroup paths. */
+	{ ATTACH("[{cgroup: ''}]"), 2, 65, "invalid cgroup '': empty" },
+	{ ATTACH("[{cgroup: ../a}]"), 2, 65, "invalid cgroup '../a': contains a '..' component" },
+	{ ATTACH("[{cgroup: /a/../b}]"), 2, 65, "contains a '..' component" },
+	{ ATTACH("[{cgroup: a/..}]"), 2, 65, "contains a '..' component" },
+	{ ATTACH("[{cgroup: \"a\\nb\"}]"), 2, 65, "invalid cgroup 'a\nb': control character" },
+	{ ATTACH("[{cgroup: {}}]"), 2, 65, "'cgroup' must be a string" },
+	/* auto: true and nothing else. */
+	{ ATTACH("[{auto: false}]"), 2, 63, "'auto: false' attaches nothing; leave the item out" },
+	{ ATTACH("[{auto: yes}]"), 2, 63, "'auto' must be true" },
+	{ ATTACH("[{auto: 1}]"), 2, 63, "'auto' must be true" },
+	/* optional, pin. */
+	{ ATTACH("[{auto: true, optional: yes}]"), 2, 79, "'optional' must be a boolean" },
+	{ ATTACH("[{auto: true, pin: /sys/fs/bpf/x}]"), 2, 74,
+	  "invalid pin '/sys/fs/bpf/x': absolute (paths are relative to the bpffs root)" },
+	{ ATTACH("[{auto: true, pin: a.b}]"), 2, 74, "invalid pin 'a.b': dots" },
+	{ ATTACH("[{auto: true, pin: ip/x}]"), 2, 74, "'ip' is a symlink to 'tc'" },
+	{ ATTACH("[{auto: true, pin: a/bpfprov_tmp_1}]"), 2, 74, "reserved" },
+	{ ATTACH("[{auto: true, pin: 7}]"), 2, 74, "'pin' must be a string" },
+	/* Two links of one entry at one pin: given, or given and defaulted. */
+	{ ATTACH("[{xdp: a, pin: l}, {tc: a, direction: egress, pin: l}]"), 2, 106,
+	  "link pin 'l' declared twice (first at 2:70)" },
+	{ ATTACH("[{auto: true}, {xdp: a, pin: bad/links/x/p_auto}]"), 2, 84,
+	  "link pin 'bad/links/x/p_auto' declared twice (first at 2:63)" },
+	/* A default pin that is no valid path asks for 'pin'. */
+	{ "version: 1\nname: site.v2\nobjects: [{file: x.o, sections: [{program: p, attach: "
+	  "[{xdp: eth0}]}]}]\n",
+	  3, 62,
+	  "cannot use the default pin 'site.v2/links/x/p_xdp_eth0' for this link: dots in names "
+	  "(bpffs refuses them); give 'pin'" },
+	{ "version: 1\nname: xdp\nobjects: [{file: x.o, sections: [{program: p, attach: "
+	  "[{auto: true}]}]}]\n",
+	  3, 63,
+	  "'xdp' is a symlink to 'tc' that tc makes in bpffs; use 'tc' instead; give 'pin'" },
+	{ "version: 1\nobjects: [{file: x.o, sections: [{program: bpfprov_tmp_p, attach: "
+	  "[{auto: true}]}]}]\n",
+	  2, 75,
+	  "cannot use the default pin 'bad/links/x/bpfprov_tmp_p_auto' for this link: names" },
 	{ "- version: 1\n", 1, 1, "manifest must be a mapping" },
 	{ "just text\n", 1, 1, "manifest must be a mapping" },
 	{ "", 1, 1, "empty manifest" },
@@ -865,6 +1200,11 @@ Suite *manifest_suite(void)
 	tcase_add_test(tc, test_program_types);
 	tcase_add_test(tc, test_object_named_like_tc_symlink);
 	tcase_add_test(tc, test_anchors_and_aliases);
+	tcase_add_test(tc, test_attach_items);
+	tcase_add_test(tc, test_attach_errors_go_on);
+	tcase_add_test(tc, test_attach_default_pin_length);
+	tcase_add_test(tc, test_attach_aliases);
+	tcase_add_test(tc, test_attach_strings);
 	tcase_add_loop_test(tc, test_bad_manifest, 0, sizeof(bad_cases) / sizeof(*bad_cases));
 	tcase_add_test(tc, test_all_errors_reported);
 	tcase_add_test(tc, test_invalid_utf8);
