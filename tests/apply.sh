@@ -23,7 +23,8 @@ START=$(date +%s)
 mount_private_bpffs apply
 unset BPF_PROVISION_FAIL_AT BPF_PROVISION_FAIL_ERRNO BPF_PROVISION_TRACE_STEPS BPF_PROVISION_PAUSE_AT
 
-CONFIGS=$top_builddir/configs
+CONFIGS=$T/configs
+pin_examples "$CONFIGS"
 BTF=$CONFIGS/btf-site.yaml
 W=$T/work # manifests written by the test, beside copies of the objects
 mkdir -p "$W" "$T/docs"

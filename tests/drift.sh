@@ -17,7 +17,8 @@ find_python
 mount_private_bpffs drift
 mkdir -p "$T/run" "$T/docs" "$T/errdocs"
 
-CONFIGS=$top_builddir/configs
+CONFIGS=$T/configs
+pin_examples "$CONFIGS"
 GOBPF=$CONFIGS/gobpf-site.yaml
 TC=$CONFIGS/iproute2-site.yaml
 BTF=$CONFIGS/btf-site.yaml

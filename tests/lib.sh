@@ -156,3 +156,13 @@ if bad:
 PYEOF
 	return "$_rc"
 }
+
+# The example manifests these tests were written against, in DIR (symlinks,
+# so that their objects resolve beside them): every example but the
+# attachments', whose links need interfaces (tests/attach.sh covers them).
+pin_examples() {
+	mkdir -p "$1" || fail "cannot make $1"
+	for f in gobpf-site.yaml iproute2-site.yaml btf-site.yaml bpf; do
+		ln -s "$top_builddir/configs/$f" "$1/$f" || fail "cannot link $f"
+	done
+}

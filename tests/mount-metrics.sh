@@ -9,7 +9,8 @@ export BPF_PROVISION_RUNTIME_DIR="$T/run"
 root="$T/not/yet/bpffs"
 trap 'umount -l "$root" 2>/dev/null; rm -rf "$T"' EXIT
 find_python
-C="$top_builddir/configs"
+C="$T/configs"
+pin_examples "$C"
 
 is_bpffs() { [ "$(stat -f -c %T "$1" 2>/dev/null)" = bpf_fs ]; }
 

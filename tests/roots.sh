@@ -20,7 +20,8 @@ find_python
 mount_private_bpffs roots
 unset BPF_PROVISION_FAIL_AT BPF_PROVISION_FAIL_ERRNO BPF_PROVISION_TRACE_STEPS BPF_PROVISION_PAUSE_AT
 
-CONFIGS=$top_builddir/configs
+CONFIGS=$T/configs
+pin_examples "$CONFIGS"
 RUN=$T/run
 
 reset() { # an empty bpffs and no ledger
