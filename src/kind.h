@@ -10,6 +10,7 @@
 #ifndef BPFPROV_KIND_H
 #define BPFPROV_KIND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
