@@ -377,6 +377,7 @@ START_TEST(test_link)
 	struct diag d = { 0 };
 	const struct observed_entry *e;
 	struct bpf_link_info info = { 0 };
+	struct bpf_prog_info pinfo = { 0 };
 	__u32 len = sizeof(info);
 	union bpf_attr attr;
 	int prog, link;
@@ -409,6 +410,12 @@ START_TEST(test_link)
 	ck_assert_uint_gt(e->id, 0);
 	ck_assert_uint_eq(e->id, info.id);
 	ck_assert_uint_eq(e->type, BPF_LINK_TYPE_RAW_TRACEPOINT);
+	/* What it runs and where. */
+	ck_assert_uint_eq(e->prog_id, info.prog_id);
+	ck_assert_uint_eq(bpf_obj_get_info_by_fd(prog, &pinfo, &(__u32){ sizeof(pinfo) }), 0);
+	ck_assert_mem_eq(e->tag, pinfo.tag, sizeof(e->tag));
+	ck_assert_pstr_eq(e->target, "task_rename");
+	ck_assert(!e->defunct);
 	observed_done(&o);
 	diag_done(&d);
 	close(link);
