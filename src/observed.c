@@ -304,8 +304,11 @@ static int entry_key_cmp(const void *key, const void *b)
 
 static void walker_done(struct walker *w)
 {
-	for (size_t i = 0; i < w->n; i++)
+	for (size_t i = 0; i < w->n; i++) {
 		free(w->entries[i].path);
+		free(w->entries[i].map_ids);
+		free(w->entries[i].target);
+	}
 	free(w->entries);
 	free(w->path);
 }
@@ -392,6 +395,7 @@ void observed_done(struct observed *o)
 	for (size_t i = 0; i < o->n; i++) {
 		free(o->entries[i].path);
 		free(o->entries[i].map_ids);
+		free(o->entries[i].target);
 	}
 	free(o->entries);
 	free(o->root);

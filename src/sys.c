@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "cleanup.h"
+#include "kind.h"
 #include "sys.h"
 
 void sys_init(struct sys *s)
@@ -523,6 +524,52 @@ int sys_prog_load(struct sys *s, enum bpf_prog_type type, const char *name, cons
 		return r;
 	fd = bpf_prog_load(type, name, license, insns, n_insns, opts);
 	return fd < 0 ? -errno : fd;
+}
+
+int sys_link_create(struct sys *s, int prog_fd, int target, enum bpf_attach_type type,
+		    uint32_t flags)
+{
+	/* libbpf 1.1.2 passes an attach type it does not know (tcx, 46 and 47)
+	 * through to the kernel as it is, with the flags of the opts: only
+	 * the types it knows take opts of their own. */
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = flags);
+	int fd, r = sys_step(s);
+
+	if (r < 0)
+		return r;
+	fd = bpf_link_create(prog_fd, target, type, &opts);
+	return fd < 0 ? -errno : fd;
+}
+
+int sys_raw_tp_open(struct sys *s, const char *name, int prog_fd)
+{
+	int fd, r = sys_step(s);
+
+	if (r < 0)
+		return r;
+	fd = bpf_raw_tracepoint_open(name, prog_fd);
+	return fd < 0 ? -errno : fd;
+}
+
+int sys_link_update(struct sys *s, int link_fd, int new_prog_fd, int old_prog_fd)
+{
+	/* Without an old program to expect, the swap is unconditional. */
+	LIBBPF_OPTS(bpf_link_update_opts, opts, .flags = old_prog_fd >= 0 ? BPF_F_REPLACE : 0,
+		    .old_prog_fd = old_prog_fd >= 0 ? (uint32_t)old_prog_fd : 0);
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	int r = sys_step(s);
+
+	if (r < 0 || bpf_link_update(link_fd, new_prog_fd, &opts) == 0)
+		return r;
+	r = -errno;
+	/* The kernel says EINVAL for a link type without BPF_LINK_UPDATE too
+	 * (tracing, perf event): told apart from a program that does not fit. */
+	memset(&info, 0, sizeof(info));
+	if (r == -EINVAL && bpf_obj_get_info_by_fd(link_fd, &info, &len) == 0 &&
+	    !kind_link_updatable(info.type))
+		r = -EOPNOTSUPP;
+	return r;
 }
 
 int sys_object_load(struct sys *s, struct bpf_object *obj)

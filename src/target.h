@@ -44,4 +44,11 @@ int target_resolve(struct desired *des, const struct observed *obs,
 int target_attach(struct sys *s, const struct desired_link *l, int prog_fd, struct diag *d,
 		  int *ret_fd);
 
+/* Where a filesystem of type fstype ("cgroup2", "tracefs") is mounted in
+ * this process's mount namespace: the first such line of
+ * /proc/self/mountinfo.  Returns 0 with a new string in *ret (the
+ * caller's), -ENOENT when there is none, or another negative errno.
+ * Shared with the observed stage, which names a link's cgroup by it. */
+int target_mount_point(const char *fstype, char **ret);
+
 #endif

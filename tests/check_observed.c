@@ -15,9 +15,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/if_link.h>
+
 #include <bpf/bpf.h>
 
 #include "check_suites.h"
+#include "compat.h"
+#include "desired.h"
+#include "kind.h"
 #include "observed.h"
 
 /* The fixtures: the test case's base is a fresh directory under /tmp; each
@@ -372,6 +377,7 @@ START_TEST(test_link)
 	struct diag d = { 0 };
 	const struct observed_entry *e;
 	struct bpf_link_info info = { 0 };
+	struct bpf_prog_info pinfo = { 0 };
 	__u32 len = sizeof(info);
 	union bpf_attr attr;
 	int prog, link;
@@ -404,6 +410,12 @@ START_TEST(test_link)
 	ck_assert_uint_gt(e->id, 0);
 	ck_assert_uint_eq(e->id, info.id);
 	ck_assert_uint_eq(e->type, BPF_LINK_TYPE_RAW_TRACEPOINT);
+	/* What it runs and where. */
+	ck_assert_uint_eq(e->prog_id, info.prog_id);
+	ck_assert_uint_eq(bpf_obj_get_info_by_fd(prog, &pinfo, &(__u32){ sizeof(pinfo) }), 0);
+	ck_assert_mem_eq(e->tag, pinfo.tag, sizeof(e->tag));
+	ck_assert_pstr_eq(e->target, "task_rename");
+	ck_assert(!e->defunct);
 	observed_done(&o);
 	diag_done(&d);
 	close(link);
@@ -681,6 +693,240 @@ START_TEST(test_kind_str)
 }
 END_TEST
 
+/* Links, from hand-made entries: what each differs in, how it is shown. */
+START_TEST(test_link_type_str)
+{
+	ck_assert_str_eq(kind_type_str(KIND_LINK, BPF_LINK_TYPE_XDP), "xdp");
+	ck_assert_str_eq(kind_type_str(KIND_LINK, BPF_LINK_TYPE_CGROUP), "cgroup");
+	ck_assert_str_eq(kind_type_str(KIND_LINK, BPF_LINK_TYPE_PERF_EVENT), "perf_event");
+	ck_assert_str_eq(kind_type_str(KIND_LINK, COMPAT_BPF_LINK_TYPE_TCX), "tcx");
+	ck_assert_str_eq(kind_type_str(KIND_LINK, COMPAT_BPF_LINK_TYPE_NETKIT), "netkit");
+	ck_assert_str_eq(kind_type_str(KIND_LINK, 999), "unknown");
+}
+END_TEST
+
+START_TEST(test_link_updatable)
+{
+	ck_assert(kind_link_updatable(BPF_LINK_TYPE_XDP));
+	ck_assert(kind_link_updatable(COMPAT_BPF_LINK_TYPE_TCX));
+	ck_assert(kind_link_updatable(BPF_LINK_TYPE_CGROUP));
+	ck_assert(kind_link_updatable(BPF_LINK_TYPE_NETNS));
+	ck_assert(kind_link_updatable(COMPAT_BPF_LINK_TYPE_NETKIT));
+	ck_assert(!kind_link_updatable(BPF_LINK_TYPE_RAW_TRACEPOINT));
+	ck_assert(!kind_link_updatable(BPF_LINK_TYPE_TRACING));
+	ck_assert(!kind_link_updatable(BPF_LINK_TYPE_PERF_EVENT));
+	ck_assert(!kind_link_updatable(BPF_LINK_TYPE_UNSPEC));
+}
+END_TEST
+
+/* The reasons the pinned h differs from w, "" for none. */
+static const char *link_diff(const struct desired_pin *w, const struct observed_entry *h)
+{
+	static char buf[512];
+	char *r = NULL;
+
+	ck_assert_int_eq(kind_ops(KIND_LINK)->differences(w, h, &r), 0);
+	snprintf(buf, sizeof(buf), "%s", r ? r : "");
+	free(r);
+	return buf;
+}
+
+START_TEST(test_link_differences)
+{
+	struct desired_link l = { .how = DESIRED_LINK_IFINDEX, .attach_type = BPF_XDP,
+				  .target = (char *)"veth0", .ifindex = 3 };
+	struct desired_pin w = { .path = (char *)"links/x", .kind = KIND_LINK,
+				 .spec.type = BPF_LINK_TYPE_XDP, .link = &l };
+	struct observed_entry h = { .path = (char *)"links/x", .kind = OBSERVED_LINK,
+				    .type = BPF_LINK_TYPE_XDP, .attach_type = BPF_XDP, .ifindex = 3,
+				    .target = (char *)"veth0", .prog_id = 7, .tag = { 1 } };
+
+	/* The program is the planner's to compare, not the hook's. */
+	ck_assert_str_eq(link_diff(&w, &h), "");
+	h.ifindex = 4;
+	h.target = (char *)"veth1";
+	ck_assert_str_eq(link_diff(&w, &h), "interface veth1 -> veth0");
+	h.target = NULL;
+	ck_assert_str_eq(link_diff(&w, &h), "interface ifindex 4 -> veth0");
+	h.ifindex = 0;
+	h.defunct = true;
+	ck_assert_str_eq(link_diff(&w, &h), "its interface is gone");
+	/* Another type: that alone. */
+	h.type = COMPAT_BPF_LINK_TYPE_TCX;
+	ck_assert_str_eq(link_diff(&w, &h), "type tcx -> xdp");
+	/* Unresolved (offline) or no link part: the type alone. */
+	l.ifindex = 0;
+	ck_assert_str_eq(link_diff(&w, &h), "type tcx -> xdp");
+	h.type = BPF_LINK_TYPE_XDP;
+	ck_assert_str_eq(link_diff(&w, &h), "");
+	w.link = NULL;
+	ck_assert_str_eq(link_diff(&w, &h), "");
+	w.link = &l;
+
+	/* tcx: interface and direction. */
+	w.spec.type = h.type = COMPAT_BPF_LINK_TYPE_TCX;
+	l.attach_type = COMPAT_BPF_TCX_EGRESS;
+	l.ifindex = 3;
+	h = (struct observed_entry){ .kind = OBSERVED_LINK, .type = COMPAT_BPF_LINK_TYPE_TCX,
+				     .attach_type = COMPAT_BPF_TCX_INGRESS, .ifindex = 5,
+				     .target = (char *)"eth1" };
+	ck_assert_str_eq(link_diff(&w, &h), "interface eth1 -> veth0; direction ingress -> egress");
+
+	/* cgroup: the cgroup by id, and the attach type. */
+	l = (struct desired_link){ .how = DESIRED_LINK_CGROUP,
+				   .attach_type = BPF_CGROUP_INET_EGRESS,
+				   .target = (char *)"test.slice", .cgroup_id = 42 };
+	w.spec.type = BPF_LINK_TYPE_CGROUP;
+	h = (struct observed_entry){ .kind = OBSERVED_LINK, .type = BPF_LINK_TYPE_CGROUP,
+				     .attach_type = BPF_CGROUP_INET_EGRESS, .cgroup_id = 42,
+				     .target = (char *)"/test.slice" };
+	ck_assert_str_eq(link_diff(&w, &h), "");
+	h.cgroup_id = 43;
+	h.target = (char *)"/other.slice";
+	h.attach_type = BPF_CGROUP_INET_INGRESS;
+	ck_assert_str_eq(link_diff(&w, &h), "cgroup /other.slice -> test.slice; attach type "
+					    "cgroup_inet_ingress -> cgroup_inet_egress");
+	h.cgroup_id = 0;
+	h.target = NULL;
+	h.defunct = true;
+	ck_assert_str_eq(link_diff(&w, &h), "its cgroup is gone");
+	l.cgroup_id = 0;
+	ck_assert_str_eq(link_diff(&w, &h), "");
+
+	/* Tracepoints: the kernel names the event without its category. */
+	l = (struct desired_link){ .how = DESIRED_LINK_TRACEPOINT,
+				   .target = (char *)"sched/sched_switch" };
+	w.spec.type = BPF_LINK_TYPE_PERF_EVENT;
+	h = (struct observed_entry){ .kind = OBSERVED_LINK, .type = BPF_LINK_TYPE_PERF_EVENT,
+				     .attach_type = BPF_PERF_EVENT, .target = (char *)"sched_switch" };
+	ck_assert_str_eq(link_diff(&w, &h), "");
+	h.target = (char *)"sched_wakeup";
+	ck_assert_str_eq(link_diff(&w, &h), "tracepoint sched_wakeup -> sched/sched_switch");
+	h.target = NULL; /* a kernel before 6.6 does not say */
+	ck_assert_str_eq(link_diff(&w, &h), "");
+
+	l = (struct desired_link){ .how = DESIRED_LINK_RAW_TP, .target = (char *)"sched_switch" };
+	w.spec.type = h.type = BPF_LINK_TYPE_RAW_TRACEPOINT;
+	h.target = (char *)"sched_switch";
+	ck_assert_str_eq(link_diff(&w, &h), "");
+	h.target = (char *)"task_rename";
+	ck_assert_str_eq(link_diff(&w, &h), "raw tracepoint task_rename -> sched_switch");
+
+	/* Tracing: the function where both are known; an LSM hook's BTF
+	 * name has a prefix the section does not. */
+	l = (struct desired_link){ .how = DESIRED_LINK_TRACING, .attach_type = BPF_LSM_MAC,
+				   .target = (char *)"file_open" };
+	w.spec.type = BPF_LINK_TYPE_TRACING;
+	h = (struct observed_entry){ .kind = OBSERVED_LINK, .type = BPF_LINK_TYPE_TRACING,
+				     .attach_type = BPF_LSM_MAC,
+				     .target = (char *)"bpf_lsm_file_open" };
+	ck_assert_str_eq(link_diff(&w, &h), "");
+	h.target = (char *)"bpf_lsm_bprm_check_security";
+	ck_assert_str_eq(link_diff(&w, &h), "function bpf_lsm_bprm_check_security -> file_open");
+	l.target = (char *)"";
+	ck_assert_str_eq(link_diff(&w, &h), "");
+
+	/* kprobes: the function, whatever the offset. */
+	l = (struct desired_link){ .how = DESIRED_LINK_KPROBE, .target = (char *)"do_unlinkat+4" };
+	w.spec.type = BPF_LINK_TYPE_PERF_EVENT;
+	h = (struct observed_entry){ .kind = OBSERVED_LINK, .type = BPF_LINK_TYPE_PERF_EVENT,
+				     .target = (char *)"do_unlinkat" };
+	ck_assert_str_eq(link_diff(&w, &h), "");
+	h.target = (char *)"do_unlinkat2";
+	ck_assert_str_eq(link_diff(&w, &h), "function do_unlinkat2 -> do_unlinkat");
+}
+END_TEST
+
+static const char *link_show(const struct observed_entry *e)
+{
+	static char buf[256];
+
+	kind_link_show(e, buf, sizeof(buf));
+	return buf;
+}
+
+START_TEST(test_link_show)
+{
+	struct observed_entry e = { .kind = OBSERVED_LINK, .type = BPF_LINK_TYPE_XDP,
+				    .attach_type = BPF_XDP, .ifindex = 3,
+				    .target = (char *)"veth0" };
+
+	ck_assert_str_eq(link_show(&e), "xdp veth0 (ifindex 3)");
+	e.target = NULL;
+	ck_assert_str_eq(link_show(&e), "xdp ifindex 3");
+	e.ifindex = 0;
+	e.defunct = true;
+	ck_assert_str_eq(link_show(&e), "defunct xdp (interface gone)");
+	e = (struct observed_entry){ .type = COMPAT_BPF_LINK_TYPE_TCX,
+				     .attach_type = COMPAT_BPF_TCX_INGRESS, .ifindex = 3,
+				     .target = (char *)"veth0" };
+	ck_assert_str_eq(link_show(&e), "tcx_ingress veth0");
+	e.defunct = true;
+	ck_assert_str_eq(link_show(&e), "defunct tcx (interface gone)");
+	e = (struct observed_entry){ .type = BPF_LINK_TYPE_CGROUP,
+				     .attach_type = BPF_CGROUP_INET_INGRESS, .cgroup_id = 9,
+				     .target = (char *)"/test.slice" };
+	ck_assert_str_eq(link_show(&e), "cgroup_inet_ingress /test.slice");
+	e.target = NULL;
+	ck_assert_str_eq(link_show(&e), "cgroup_inet_ingress cgroup id 9");
+	e.defunct = true;
+	ck_assert_str_eq(link_show(&e), "defunct cgroup_inet_ingress (cgroup gone)");
+	e = (struct observed_entry){ .type = BPF_LINK_TYPE_PERF_EVENT,
+				     .attach_type = BPF_PERF_EVENT,
+				     .target = (char *)"sched_switch" };
+	ck_assert_str_eq(link_show(&e), "perf_event sched_switch");
+	e = (struct observed_entry){ .type = BPF_LINK_TYPE_RAW_TRACEPOINT,
+				     .target = (char *)"sched_switch" };
+	ck_assert_str_eq(link_show(&e), "raw_tracepoint sched_switch");
+	e = (struct observed_entry){ .type = BPF_LINK_TYPE_TRACING,
+				     .attach_type = BPF_TRACE_FENTRY,
+				     .target = (char *)"do_unlinkat" };
+	ck_assert_str_eq(link_show(&e), "trace_fentry do_unlinkat");
+	e = (struct observed_entry){ .type = BPF_LINK_TYPE_NETNS,
+				     .attach_type = BPF_FLOW_DISSECTOR, .defunct = true };
+	ck_assert_str_eq(link_show(&e), "defunct flow_dissector (network namespace gone)");
+	e = (struct observed_entry){ .type = 999 };
+	ck_assert_str_eq(link_show(&e), "unknown");
+}
+END_TEST
+
+static const char *link_describe(const struct desired_pin *w)
+{
+	static char buf[256];
+
+	kind_ops(KIND_LINK)->describe(w, buf, sizeof(buf));
+	return buf;
+}
+
+START_TEST(test_link_describe)
+{
+	struct desired_link l = { .how = DESIRED_LINK_IFINDEX, .attach_type = BPF_XDP,
+				  .target = (char *)"veth0" };
+	struct desired_pin w = { .kind = KIND_LINK, .spec.type = BPF_LINK_TYPE_XDP, .link = &l };
+
+	ck_assert_str_eq(link_describe(&w), "xdp veth0");
+	l.xdp_flags = XDP_FLAGS_SKB_MODE;
+	ck_assert_str_eq(link_describe(&w), "xdp veth0 (generic)");
+	l.attach_type = COMPAT_BPF_TCX_INGRESS;
+	ck_assert_str_eq(link_describe(&w), "tcx ingress veth0");
+	l = (struct desired_link){ .how = DESIRED_LINK_CGROUP,
+				   .attach_type = BPF_CGROUP_INET_INGRESS,
+				   .target = (char *)"/test.slice" };
+	ck_assert_str_eq(link_describe(&w), "cgroup_inet_ingress /test.slice");
+	l = (struct desired_link){ .how = DESIRED_LINK_TRACEPOINT,
+				   .target = (char *)"sched/sched_switch" };
+	ck_assert_str_eq(link_describe(&w), "tracepoint sched/sched_switch");
+	l = (struct desired_link){ .how = DESIRED_LINK_KPROBE, .retprobe = true,
+				   .target = (char *)"do_unlinkat" };
+	ck_assert_str_eq(link_describe(&w), "kretprobe do_unlinkat");
+	l = (struct desired_link){ .how = DESIRED_LINK_TRACING, .attach_type = BPF_TRACE_FENTRY,
+				   .target = (char *)"" };
+	ck_assert_str_eq(link_describe(&w), "trace_fentry");
+	w.link = NULL;
+	ck_assert_str_eq(link_describe(&w), "xdp");
+}
+END_TEST
+
 Suite *observed_suite(void)
 {
 	Suite *s = suite_create("observed");
@@ -704,6 +950,11 @@ Suite *observed_suite(void)
 	suite_add_tcase(s, tc);
 
 	tcase_add_test(pure, test_kind_str);
+	tcase_add_test(pure, test_link_type_str);
+	tcase_add_test(pure, test_link_updatable);
+	tcase_add_test(pure, test_link_differences);
+	tcase_add_test(pure, test_link_show);
+	tcase_add_test(pure, test_link_describe);
 	suite_add_tcase(s, pure);
 	return s;
 }

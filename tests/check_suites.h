@@ -15,6 +15,7 @@ Suite *observed_suite(void);
 Suite *sys_suite(void);
 Suite *identity_suite(void);
 Suite *escape_suite(void);
+Suite *target_suite(void);
 
 /* Directory of the built test objects and of the test sources, from the
  * environment the test harness sets (tests/lib.sh, Makefile.am). */

@@ -8,17 +8,22 @@
  * returns the injected errno and makes nothing, the next one goes through. */
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/if_link.h>
 
 #include <bpf/libbpf.h>
 
 #include "check_suites.h"
+#include "compat.h"
 #include "sys.h"
 
 static struct {
@@ -495,6 +500,195 @@ START_TEST(test_map_update_batch_fallback)
 }
 END_TEST
 
+/* A program of type type that returns ret, loaded by hand (see
+ * check_observed.c's new_prog: libbpf's first bpf_prog_load probes with an
+ * attr valgrind calls uninitialised). */
+static int prog_returning(enum bpf_prog_type type, int ret)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = ret },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = type;
+	attr.insns = (__u64)(unsigned long)insns;
+	attr.insn_cnt = 2;
+	attr.license = (__u64)(unsigned long)"GPL";
+	fd = (int)syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	ck_assert_msg(fd >= 0, "BPF_PROG_LOAD type %d: %s", type, strerror(errno));
+	return fd;
+}
+
+static uint32_t prog_id_of_link(int link)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	ck_assert_int_eq(bpf_obj_get_info_by_fd(link, &info, &len), 0);
+	return info.prog_id;
+}
+
+static uint32_t prog_id(int prog)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	ck_assert_int_eq(bpf_obj_get_info_by_fd(prog, &info, &len), 0);
+	return info.id;
+}
+
+/* A network namespace of the test's own, entered for an XDP hook on its
+ * lo (ifindex 1) and left again: under CK_FORK=no the runner goes on in
+ * the namespace it started in. */
+static int enter_netns(void)
+{
+	const char *req = getenv("BPF_PROVISION_REQUIRE_ALL");
+	int saved = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(saved, 0);
+	if (unshare(CLONE_NEWNET) == 0)
+		return saved;
+	if (req && !strcmp(req, "1"))
+		ck_abort_msg("cannot make a network namespace: %s (BPF_PROVISION_REQUIRE_ALL=1)",
+			     strerror(errno));
+	fprintf(stderr, "SKIP: sys: cannot make a network namespace: %s (needs CAP_SYS_ADMIN)\n",
+		strerror(errno));
+	close(saved);
+	return -1;
+}
+
+static void leave_netns(int saved)
+{
+	ck_assert_int_eq(setns(saved, CLONE_NEWNET), 0);
+	close(saved);
+}
+
+/* One step each; a failed one makes no link, the next one goes through,
+ * and the kernel's own refusal comes back as its errno. */
+START_TEST(test_link_create)
+{
+	struct sys s = failing_at(1);
+	int ns, xdp, filter, before, link;
+
+	if (!may_bpf() || (ns = enter_netns()) < 0)
+		return;
+	xdp = prog_returning(BPF_PROG_TYPE_XDP, 2 /* XDP_PASS */);
+	filter = prog_returning(BPF_PROG_TYPE_SOCKET_FILTER, 0);
+	before = next_fd();
+	ck_assert_int_eq(sys_link_create(&s, xdp, 1, BPF_XDP, 0), -ENOSPC);
+	ck_assert_int_eq(next_fd(), before);
+	link = sys_link_create(&s, xdp, 1, BPF_XDP, XDP_FLAGS_SKB_MODE);
+	ck_assert_msg(link >= 0, "xdp link on lo: %s", strerror(-link));
+	ck_assert_uint_eq(prog_id_of_link(link), prog_id(xdp));
+	/* The hook is held. */
+	ck_assert_int_eq(sys_link_create(&s, xdp, 1, BPF_XDP, XDP_FLAGS_SKB_MODE), -EBUSY);
+	close(link);
+	/* Not a program for the hook. */
+	ck_assert_int_eq(sys_link_create(&s, filter, 1, BPF_XDP, 0), -EINVAL);
+	ck_assert_uint_eq(s.steps, 4);
+	close(filter);
+	close(xdp);
+	leave_netns(ns);
+}
+END_TEST
+
+/* The attach types libbpf 1.1.2 does not know go through it as they are:
+ * a tcx link on lo, where the kernel has tcx (Linux 6.6). */
+START_TEST(test_link_create_tcx)
+{
+	struct sys s = failing_at(0);
+	int ns, cls, link;
+
+	if (!may_bpf() || (ns = enter_netns()) < 0)
+		return;
+	cls = prog_returning(BPF_PROG_TYPE_SCHED_CLS, -1 /* TCX_NEXT */);
+	link = sys_link_create(&s, cls, 1, (enum bpf_attach_type)COMPAT_BPF_TCX_EGRESS, 0);
+	if (link == -EINVAL) {
+		fprintf(stderr, "SKIP: sys: this kernel has no tcx links (Linux 6.6)\n");
+	} else {
+		struct compat_bpf_link_info info;
+		__u32 len = sizeof(info);
+
+		ck_assert_msg(link >= 0, "tcx link on lo: %s", strerror(-link));
+		memset(&info, 0, sizeof(info));
+		ck_assert_int_eq(bpf_obj_get_info_by_fd(link, &info, &len), 0);
+		ck_assert_uint_eq(info.type, COMPAT_BPF_LINK_TYPE_TCX);
+		ck_assert_uint_eq(info.tcx.ifindex, 1);
+		ck_assert_uint_eq(info.tcx.attach_type, COMPAT_BPF_TCX_EGRESS);
+		close(link);
+	}
+	close(cls);
+	leave_netns(ns);
+}
+END_TEST
+
+START_TEST(test_raw_tp_open)
+{
+	struct sys s = failing_at(1);
+	int prog, before, link;
+
+	if (!may_bpf())
+		return;
+	prog = prog_returning(BPF_PROG_TYPE_RAW_TRACEPOINT, 0);
+	before = next_fd();
+	ck_assert_int_eq(sys_raw_tp_open(&s, "task_rename", prog), -ENOSPC);
+	ck_assert_int_eq(next_fd(), before);
+	link = sys_raw_tp_open(&s, "task_rename", prog);
+	ck_assert_msg(link >= 0, "raw tracepoint task_rename: %s", strerror(-link));
+	ck_assert_uint_eq(prog_id_of_link(link), prog_id(prog));
+	close(link);
+	ck_assert_int_eq(sys_raw_tp_open(&s, "no_such_tracepoint_here", prog), -ENOENT);
+	/* A raw tracepoint program names its tracepoint. */
+	ck_assert_int_lt(sys_raw_tp_open(&s, NULL, prog), 0);
+	ck_assert_uint_eq(s.steps, 4);
+	close(prog);
+}
+END_TEST
+
+/* Pointed at another program in place: only while it runs the expected
+ * one (-EPERM otherwise), unconditionally without one; a link type that
+ * cannot be updated says so. */
+START_TEST(test_link_update)
+{
+	struct sys s = failing_at(1);
+	int ns, a, b, c, link, raw, tp;
+
+	if (!may_bpf() || (ns = enter_netns()) < 0)
+		return;
+	a = prog_returning(BPF_PROG_TYPE_XDP, 2);
+	b = prog_returning(BPF_PROG_TYPE_XDP, 1);
+	c = prog_returning(BPF_PROG_TYPE_XDP, 3);
+	link = sys_link_create(NULL, a, 1, BPF_XDP, 0);
+	ck_assert_msg(link >= 0, "xdp link on lo: %s", strerror(-link));
+	ck_assert_int_eq(sys_link_update(&s, link, b, a), -ENOSPC);
+	ck_assert_uint_eq(prog_id_of_link(link), prog_id(a));
+	ck_assert_int_eq(sys_link_update(&s, link, b, c), -EPERM);
+	ck_assert_uint_eq(prog_id_of_link(link), prog_id(a));
+	ck_assert_int_eq(sys_link_update(&s, link, b, a), 0);
+	ck_assert_uint_eq(prog_id_of_link(link), prog_id(b));
+	ck_assert_int_eq(sys_link_update(&s, link, c, -1), 0);
+	ck_assert_uint_eq(prog_id_of_link(link), prog_id(c));
+	ck_assert_uint_eq(s.steps, 4);
+
+	raw = prog_returning(BPF_PROG_TYPE_RAW_TRACEPOINT, 0);
+	tp = sys_raw_tp_open(NULL, "task_rename", raw);
+	ck_assert_int_ge(tp, 0);
+	ck_assert_int_eq(sys_link_update(&s, tp, raw, raw), -EOPNOTSUPP);
+	close(tp);
+	close(raw);
+	close(link);
+	close(a);
+	close(b);
+	close(c);
+	leave_netns(ns);
+}
+END_TEST
+
 Suite *sys_suite(void)
 {
 	Suite *s = suite_create("sys");
@@ -518,6 +712,10 @@ Suite *sys_suite(void)
 	tcase_add_test(bpf, test_object_load);
 	tcase_add_test(bpf, test_map_update_batch);
 	tcase_add_test(bpf, test_map_update_batch_fallback);
+	tcase_add_test(bpf, test_link_create);
+	tcase_add_test(bpf, test_link_create_tcx);
+	tcase_add_test(bpf, test_raw_tp_open);
+	tcase_add_test(bpf, test_link_update);
 	suite_add_tcase(s, bpf);
 	return s;
 }
