@@ -644,7 +644,9 @@ static int link_steps(struct stepper *st, const struct desired_pin *w, size_t ci
 							 .loaded = link_loaded(st, w),
 							 .ino = c->have->ino,
 							 .id = c->have->id });
-	return add_step(st, (struct plan_step){ .op = PLAN_OP_ATTACH,
+	/* Its directories first: a link is attached only once it can be pinned. */
+	return make_parents(st, w, ci) ?:
+	       add_step(st, (struct plan_step){ .op = PLAN_OP_ATTACH,
 						 .path = w->path,
 						 .change = (uint32_t)ci,
 						 .want = w,
