@@ -41,7 +41,10 @@ has ReadWritePaths /run/bpf-provision
 has ProtectSystem strict
 has NoNewPrivileges yes
 has RestrictAddressFamilies AF_UNIX
-for cap in CAP_BPF CAP_SYS_ADMIN CAP_CHOWN CAP_FOWNER CAP_DAC_OVERRIDE; do
+has RestrictAddressFamilies AF_NETLINK
+has SystemCallFilter perf_event_open
+for cap in CAP_BPF CAP_SYS_ADMIN CAP_CHOWN CAP_FOWNER CAP_DAC_OVERRIDE CAP_NET_ADMIN CAP_PERFMON \
+	CAP_DAC_READ_SEARCH; do
 	has CapabilityBoundingSet "$cap"
 done
 
