@@ -67,7 +67,7 @@ cleanup() {
 	ip netns del "$NS" 2>/dev/null
 	ip netns del "$NSP" 2>/dev/null
 	if [ -n "$CGROOT" ]; then
-		for _cg in "$CGROOT/$CGPREFIX"*; do
+		for _cg in "$CGROOT/$CGPREFIX"-*; do
 			[ -d "$_cg" ] || continue
 			# Processes left in it go back to the root cgroup first.
 			while read -r _p; do
@@ -1181,4 +1181,5 @@ if [ "$nskipped" != 0 ] && [ "${BPF_PROVISION_REQUIRE_ALL:-0}" = 1 ]; then
 	echo "FAIL (skip not allowed under BPF_PROVISION_REQUIRE_ALL):$SKIPPED" >&2
 	exit 1
 fi
+[ "$nskipped" != "$NCASES" ] || exit 77
 exit 0
