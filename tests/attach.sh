@@ -303,6 +303,11 @@ bp() { # STATUS ARGS...: bpf-provision --bpffs $M ARGS; bad unless it exits STAT
 	run_checking_steps "$M" "$@"
 	_got=$?
 	tr -s ' ' <"$T/out" >"$T/outs"
+	if [ -n "${ATTACH_VERBOSE:-}" ]; then # ATTACH_VERBOSE=1: every run's output
+		echo "### $CASE: bpf-provision $* -> $_got" >&2
+		sed 's/^/    out| /' "$T/out" >&2
+		sed 's/^/    err| /' "$T/err" >&2
+	fi
 	[ "$_got" = "$_want" ] && return 0
 	bad "'bpf-provision $*' exited $_got, want $_want
 $(excerpt "$T/err"; excerpt "$T/out")"
@@ -341,6 +346,11 @@ link_of() {
 prog_name() { # ID: the name of program ID
 	bpftool -j prog show id "$1" 2>/dev/null |
 		"$PY" -c 'import json, sys; print(json.load(sys.stdin)["name"])' 2>/dev/null
+}
+
+prog_tag() { # ID: the tag of program ID
+	bpftool -j prog show id "$1" 2>/dev/null |
+		"$PY" -c 'import json, sys; print(json.load(sys.stdin)["tag"])' 2>/dev/null
 }
 
 # bpftool link show lists link ID with program PROG (bpftool's own view).
@@ -760,6 +770,13 @@ objects:
           - auto: true
             pin: tp/links/getppid
 EOF
+	# No tracefs mounted and no --mount: an error that says so, nothing done.
+	BPF_PROVISION=$T/bp-nomount
+	if bp 1 plan "$W/tp.yaml"; then
+		grep -q tracefs "$T/err" || bad "plan without tracefs does not say why: $(excerpt "$T/err")"
+	fi
+	bp 1 apply "$W/tp.yaml"
+	back_to_fresh "an apply without tracefs"
 	BPF_PROVISION=$T/bp-tracefs
 	bp 2 plan "$W/tp.yaml"
 	expect_change + tp/links/getppid
@@ -903,15 +920,19 @@ EOF
 	sed -e 's/xdp: veth0/xdp: veth2/' -e '/xdp: veth1/,$d' "$W/v1.yaml" >"$W/v2.yaml"
 	bp 0 apply "$W/v1.yaml" || return
 	set -- $(link_of fw/links/moved id prog_id)
-	lmoved=$1 p=$2
+	lmoved=$1 tag=$(prog_tag "$2")
 	ldropped=$(link_of fw/links/dropped id)
 	bp 2 plan "$W/v2.yaml"
 	expect_change '~' fw/links/moved
 	expect_change - fw/links/dropped
 	bp 0 apply "$W/v2.yaml" || return
+	# The program has no pin of its own: the new link may run a new load of it.
 	set -- $(link_of fw/links/moved id prog_id ifindex)
 	[ "$1" != "$lmoved" ] || bad "fw/links/moved is still link $lmoved: a hook change needs a new link"
-	[ "$2 $3" = "$p $(ifindex veth2)" ] || bad "fw/links/moved is '$*', want program $p on veth2 ($(ifindex veth2))"
+	p=$2
+	[ "$3" = "$(ifindex veth2)" ] || bad "fw/links/moved is on ifindex $3, veth2 is $(ifindex veth2)"
+	[ "$(prog_name "$p") $(prog_tag "$p")" = "xdp_count $tag" ] ||
+		bad "fw/links/moved runs '$(prog_name "$p") $(prog_tag "$p")', want 'xdp_count $tag'"
 	eventually link_gone "$lmoved" || bad "the old link $lmoved is still in the kernel"
 	eventually link_gone "$ldropped" || bad "the undeclared link $ldropped is still in the kernel"
 	[ ! -e "$M/fw/links/dropped" ] || bad "fw/links/dropped is still pinned"
