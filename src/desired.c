@@ -215,13 +215,27 @@ static const struct {
 	{ "kretprobe/", DESIRED_LINK_KPROBE },
 };
 
-/* The program type each cgroup attach type takes (the kernel's
- * attach_type_to_prog_type), and whether the program must also have been
- * loaded for exactly that attach type (its expected_attach_type). */
-static int cgroup_prog_type(enum bpf_attach_type t, bool *ret_strict)
+int desired_link_prog_type(const struct desired_link *l, bool *ret_strict)
 {
+	*ret_strict = false;
+	switch (l->how) {
+	case DESIRED_LINK_IFINDEX:
+		return l->attach_type == BPF_XDP ? BPF_PROG_TYPE_XDP
+		       : l->attach_type == COMPAT_BPF_TCX_INGRESS ||
+				 l->attach_type == COMPAT_BPF_TCX_EGRESS
+			       ? BPF_PROG_TYPE_SCHED_CLS
+			       : -EINVAL;
+	case DESIRED_LINK_TRACEPOINT:
+		return BPF_PROG_TYPE_TRACEPOINT;
+	case DESIRED_LINK_KPROBE:
+		return BPF_PROG_TYPE_KPROBE;
+	case DESIRED_LINK_CGROUP:
+		break;
+	default:
+		return -EINVAL;
+	}
 	*ret_strict = true;
-	switch (t) {
+	switch (l->attach_type) {
 	case BPF_CGROUP_INET_INGRESS:
 	case BPF_CGROUP_INET_EGRESS:
 		*ret_strict = false;
@@ -282,13 +296,11 @@ static int link_how(struct builder *b, const struct manifest_attach *a,
 		    const struct objfile_prog *prog, struct desired_link *l, uint32_t *ret_type)
 {
 	const char *hook = manifest_hook_str(a->hook);
-	enum bpf_prog_type want = BPF_PROG_TYPE_UNSPEC;
 	bool strict;
-	int t;
+	int want;
 
 	switch (a->hook) {
 	case MANIFEST_HOOK_XDP:
-		want = BPF_PROG_TYPE_XDP;
 		l->how = DESIRED_LINK_IFINDEX;
 		l->attach_type = BPF_XDP;
 		l->xdp_flags = a->xdp_mode == MANIFEST_XDP_NATIVE    ? XDP_FLAGS_DRV_MODE
@@ -297,7 +309,6 @@ static int link_how(struct builder *b, const struct manifest_attach *a,
 		*ret_type = BPF_LINK_TYPE_XDP;
 		break;
 	case MANIFEST_HOOK_TC:
-		want = BPF_PROG_TYPE_SCHED_CLS;
 		l->how = DESIRED_LINK_IFINDEX;
 		l->attach_type = a->direction == MANIFEST_DIRECTION_EGRESS ? COMPAT_BPF_TCX_EGRESS
 									    : COMPAT_BPF_TCX_INGRESS;
@@ -308,15 +319,14 @@ static int link_how(struct builder *b, const struct manifest_attach *a,
 		l->attach_type = a->attach_type >= 0 ? (uint32_t)a->attach_type
 						     : (uint32_t)prog->expected_attach;
 		*ret_type = BPF_LINK_TYPE_CGROUP;
-		t = cgroup_prog_type((enum bpf_attach_type)l->attach_type, &strict);
-		if (t < 0)
+		if (desired_link_prog_type(l, &strict) < 0)
 			return diag_error(b->d, a->attach_type >= 0 ? &a->attach_type_loc : &a->loc,
 					  "program '%s': '%s' is no cgroup attach type%s", prog->name,
 					  attach_type_name(l->attach_type),
 					  a->attach_type >= 0 ? "" : " (its expected attach type); "
 								     "give one with 'type:'");
-		want = (enum bpf_prog_type)t;
-		if (strict && prog->type == want && prog->expected_attach != l->attach_type)
+		if (strict && prog->type == (enum bpf_prog_type)desired_link_prog_type(l, &strict) &&
+		    prog->expected_attach != l->attach_type)
 			return diag_error(b->d, a->attach_type >= 0 ? &a->attach_type_loc : &a->loc,
 					  "program '%s' is loaded for attach type %s and cannot "
 					  "attach as %s",
@@ -355,12 +365,13 @@ static int link_how(struct builder *b, const struct manifest_attach *a,
 	case MANIFEST_HOOK_MAX:
 		return -EINVAL;
 	}
-	if (prog->type != want)
+	want = desired_link_prog_type(l, &strict);
+	if (prog->type != (enum bpf_prog_type)want)
 		return diag_error(b->d, &a->loc,
 				  "program '%s' is of type %s and cannot attach to %s; a %s hook takes "
 				  "%s programs",
 				  prog->name, prog_type_name(prog->type), hook, hook,
-				  prog_type_name(want));
+				  prog_type_name((uint32_t)want));
 	l->target = strdup(a->target);
 	return l->target ? 0 : -ENOMEM;
 }

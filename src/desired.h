@@ -85,6 +85,13 @@ struct desired {
 	size_t n_links;
 };
 
+/* The program type (enum bpf_prog_type) a link made as l takes, as the
+ * kernel's attach_type_to_prog_type says; -EINVAL for an attach type of no
+ * such hook, and for tracing and raw tracepoint links, fixed at load.
+ * *ret_strict: the program must also have been loaded for exactly that
+ * attach type (its expected_attach_type). */
+int desired_link_prog_type(const struct desired_link *l, bool *ret_strict);
+
 /* Builds the desired pins of a set.  With read_objects, every object is read
  * and every selector checked against it (errors list what the object has);
  * without, only the pins whose path the manifest alone determines are listed.

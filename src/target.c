@@ -540,60 +540,6 @@ int target_resolve(struct desired *des, const struct observed *obs,
 	return first;
 }
 
-/* The program type a hook takes, -1 where there are several or it is not
- * known here: a refused attach names the mismatch. */
-static int hook_prog_type(const struct desired_link *l)
-{
-	switch (l->how) {
-	case DESIRED_LINK_IFINDEX:
-		return l->attach_type == BPF_XDP ? BPF_PROG_TYPE_XDP
-		       : is_tcx(l->attach_type)	 ? BPF_PROG_TYPE_SCHED_CLS
-						 : -1;
-	case DESIRED_LINK_TRACEPOINT:
-		return BPF_PROG_TYPE_TRACEPOINT;
-	case DESIRED_LINK_KPROBE:
-		return BPF_PROG_TYPE_KPROBE;
-	case DESIRED_LINK_CGROUP:
-		break;
-	default:
-		return -1;
-	}
-	switch (l->attach_type) {
-	case BPF_CGROUP_INET_INGRESS:
-	case BPF_CGROUP_INET_EGRESS:
-		return BPF_PROG_TYPE_CGROUP_SKB;
-	case BPF_CGROUP_INET_SOCK_CREATE:
-	case BPF_CGROUP_INET_SOCK_RELEASE:
-	case BPF_CGROUP_INET4_POST_BIND:
-	case BPF_CGROUP_INET6_POST_BIND:
-		return BPF_PROG_TYPE_CGROUP_SOCK;
-	case BPF_CGROUP_INET4_BIND:
-	case BPF_CGROUP_INET6_BIND:
-	case BPF_CGROUP_INET4_CONNECT:
-	case BPF_CGROUP_INET6_CONNECT:
-	case BPF_CGROUP_INET4_GETPEERNAME:
-	case BPF_CGROUP_INET6_GETPEERNAME:
-	case BPF_CGROUP_INET4_GETSOCKNAME:
-	case BPF_CGROUP_INET6_GETSOCKNAME:
-	case BPF_CGROUP_UDP4_SENDMSG:
-	case BPF_CGROUP_UDP6_SENDMSG:
-	case BPF_CGROUP_UDP4_RECVMSG:
-	case BPF_CGROUP_UDP6_RECVMSG:
-		return BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
-	case BPF_CGROUP_SOCK_OPS:
-		return BPF_PROG_TYPE_SOCK_OPS;
-	case BPF_CGROUP_DEVICE:
-		return BPF_PROG_TYPE_CGROUP_DEVICE;
-	case BPF_CGROUP_SYSCTL:
-		return BPF_PROG_TYPE_CGROUP_SYSCTL;
-	case BPF_CGROUP_GETSOCKOPT:
-	case BPF_CGROUP_SETSOCKOPT:
-		return BPF_PROG_TYPE_CGROUP_SOCKOPT;
-	default:
-		return -1;
-	}
-}
-
 static const char *attach_type_str(uint32_t t)
 {
 	const char *s = libbpf_bpf_attach_type_str((enum bpf_attach_type)t);
@@ -644,7 +590,8 @@ static int attach_failed(const struct sys *s, const struct desired_link *l, int 
 	char hook[PATH_MAX + 64], why[256];
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info);
-	int want = hook_prog_type(l);
+	bool strict;
+	int want = desired_link_prog_type(l, &strict);
 
 	hook_str(l, hook, sizeof(hook));
 	memset(&info, 0, sizeof(info));
