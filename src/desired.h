@@ -58,6 +58,39 @@ struct desired_link {
 	bool skipped;      /* optional, and its target does not exist */
 };
 
+/* One entry a map should hold, encoded as the kernel takes it
+ * (contents.h). */
+struct desired_entry {
+	unsigned char *key;   /* key_size bytes; owned */
+	/* What bpf_map_update_elem takes: value_size bytes, once per possible
+	 * CPU for per-CPU maps; NULL for a program entry.  Owned. */
+	unsigned char *value;
+	bool is_prog;         /* a program array's slot: the program prog */
+	size_t prog;          /* index in objfile->progs */
+	uint8_t tag[8];       /* program entries: its tag, once identity_load_tags() ran */
+	bool has_tag;
+	const struct manifest_map_entry *src; /* borrowed; NULL for none */
+	/* Filled by contents_observe() (live runs): the pinned map holds
+	 * another value (another program) at key, or none. */
+	bool differs;
+	bool absent;
+};
+
+/* The entries of a map pin. */
+struct desired_contents {
+	struct desired_entry *entries;
+	size_t n;
+	enum manifest_seed seed;
+	bool exact;
+	uint32_t key_size;
+	size_t value_bytes;   /* of each value as the syscalls take it */
+	/* Filled by contents_observe(): the pinned map at the path was read,
+	 * and (exact) the keys it holds that no entry lists, key_size each. */
+	bool observed;
+	unsigned char *extra; /* owned */
+	size_t n_extra;
+};
+
 struct desired_pin {
 	char *path;                             /* relative to the root */
 	enum kind kind;
@@ -74,6 +107,10 @@ struct desired_pin {
 	/* Links: index is the program's in objfile->progs; spec.type the link
 	 * type expected (enum bpf_link_type), spec.tag the program's tag. */
 	struct desired_link *link;              /* NULL for maps and programs; owned by desired */
+	/* Maps: the entries it holds (NULL: none declared); owned by desired. */
+	struct desired_contents *contents;
+	/* A standalone map (top-level `maps:`): no object; spec from it. */
+	const struct manifest_map *standalone;
 };
 
 struct desired {
@@ -83,6 +120,8 @@ struct desired {
 	size_t n_pins;
 	struct desired_link *links; /* the links' own parts, pointed at by their pins */
 	size_t n_links;
+	struct desired_contents *contents; /* the maps' entries, pointed at by their pins */
+	size_t n_contents;
 };
 
 /* The program type (enum bpf_prog_type) a link made as l takes, as the

@@ -74,6 +74,64 @@ struct manifest_attach {
 	struct diag_loc pin_loc; /* of `pin:`, else the hook's */
 };
 
+/* A key or value of a map entry as written (bpf-provision.yaml(5), MAP
+ * CONTENTS): an integer (stored little-endian in the key or value size), exact
+ * bytes ("0x..." strings), or a struct by field name (a mapping; needs BTF).
+ * Booleans are the integers 0 and 1. */
+enum manifest_value_kind {
+	MANIFEST_VALUE_INT,
+	MANIFEST_VALUE_BYTES,
+	MANIFEST_VALUE_STRUCT,
+	MANIFEST_VALUE_KIND_MAX,
+};
+
+struct manifest_field;
+
+struct manifest_value {
+	enum manifest_value_kind kind;
+	uint64_t u;        /* INT: the magnitude, two's complement when negative */
+	bool negative;     /* INT: written with a '-' */
+	unsigned char *bytes; /* BYTES: in the order written; owned */
+	size_t n_bytes;
+	struct manifest_field *fields; /* STRUCT: in the order written; owned */
+	size_t n_fields;
+	struct diag_loc loc; /* of the scalar or mapping */
+};
+
+struct manifest_field {
+	char *name;
+	struct diag_loc name_loc;
+	struct manifest_value value;
+};
+
+/* One item of `entries:`: a key with a value, or, in a program array, a
+ * key with a program of the same object. */
+struct manifest_map_entry {
+	struct manifest_value key;
+	struct manifest_value value; /* valid when program is NULL */
+	char *program;               /* or NULL */
+	struct diag_loc program_loc;
+	struct diag_loc loc;         /* of the item */
+};
+
+enum manifest_seed {
+	MANIFEST_SEED_CREATE = 0, /* written when the map is made (created or replaced) */
+	MANIFEST_SEED_ENFORCE,    /* also rewritten wherever the pinned map differs */
+	MANIFEST_SEED_MAX,
+};
+
+/* What a map holds: on 'map:' entries and standalone maps. */
+struct manifest_contents {
+	struct manifest_map_entry *entries;
+	size_t n_entries;
+	bool has_entries;    /* `entries:` was given (possibly empty) */
+	struct diag_loc loc; /* of the `entries` value */
+	enum manifest_seed seed;
+	struct diag_loc seed_loc;
+	bool exact;          /* enforce: entries not listed are deleted */
+	struct diag_loc exact_loc;
+};
+
 struct manifest_entry {
 	enum manifest_selector selector;
 	char *value;          /* the section, map or program name */
@@ -91,6 +149,8 @@ struct manifest_entry {
 	int attach_type;
 	struct diag_loc attach_type_loc;
 	struct manifest_attrs attrs;
+	/* Entries the map holds; only on 'map:' entries. */
+	struct manifest_contents contents;
 	/* Hooks to attach the program to; only on 'program:' entries. */
 	struct manifest_attach *attach;
 	size_t n_attach;
@@ -118,6 +178,21 @@ struct manifest_object {
 	size_t n_entries;
 };
 
+/* A map declared by the manifest alone, no ELF object (top-level `maps:`). */
+struct manifest_map {
+	char *path;            /* its pin, relative to the root */
+	struct diag_loc loc;   /* of the path value */
+	char *name;            /* the kernel object's name: `name:`, else the path's last
+				* component cut to 15 bytes */
+	uint32_t type;         /* enum bpf_map_type, by bpftool's name */
+	struct diag_loc type_loc;
+	uint32_t key_size, value_size, max_entries;
+	uint32_t flags;        /* BPF_F_* by bpftool's names (no_prealloc, rdonly_prog, ...) */
+	struct diag_loc flags_loc;
+	struct manifest_attrs attrs; /* merged over the manifest's defaults */
+	struct manifest_contents contents;
+};
+
 struct manifest_pin_id {
 	uint32_t id;
 	char *subdir;
@@ -137,6 +212,8 @@ struct manifest {
 	size_t n_pin_ids;
 	struct manifest_object *objects;
 	size_t n_objects;
+	struct manifest_map *maps; /* standalone maps */
+	size_t n_maps;
 };
 
 /* Parses one manifest from a file, or from memory (name is then used as the
@@ -213,6 +290,8 @@ const char *manifest_selector_str(enum manifest_selector s);
 /* "xdp", "tc", "cgroup", "auto"; "native", "generic", "auto";
  * "ingress", "egress".  NULL when out of range. */
 const char *manifest_hook_str(enum manifest_hook h);
+/* "create", "enforce"; NULL when out of range. */
+const char *manifest_seed_str(enum manifest_seed s);
 const char *manifest_xdp_mode_str(enum manifest_xdp_mode m);
 const char *manifest_direction_str(enum manifest_direction d);
 
