@@ -33,6 +33,7 @@ enum undo_kind {
 	UNDO_MKDIR,     /* a directory we removed */
 	UNDO_SLOT,      /* a slot of a kept prog array we wrote: put back old_fd (or empty it) */
 	UNDO_RELINK,    /* a link (fd) we pointed at another program: point it back at old_fd */
+	UNDO_ENTRY,     /* an entry of a kept map (fd) we wrote or deleted: put back value (or delete key) */
 };
 
 struct undo {
@@ -45,6 +46,9 @@ struct undo {
 	gid_t gid;
 	uint32_t key; /* SLOT: in the map fd, the program old_fd was there (-1: none) */
 	int old_fd;   /* SLOT, RELINK: the program before */
+	unsigned char *entry; /* ENTRY: the key, then the value it had (has_value) */
+	bool has_value;
+	size_t key_len;
 };
 
 /* What a load of one object is given and hands back. */
@@ -77,6 +81,7 @@ struct txn {
 	struct ledger ledger; /* the new ledger, saved at the end */
 	struct object_load ol; /* the object loaded last */
 	int link_fd; /* the link the last attach made, until it is pinned */
+	int map_fd;  /* the standalone map the last mkmap made */
 	/* Per object, its pins (indexes in desired.pins) as a list threaded
 	 * through pin_next[], in declaration order; SIZE_MAX ends it. */
 	size_t *obj_first, *pin_next;
@@ -97,6 +102,7 @@ static void undo_free(struct undo *u)
 		close(u->fd);
 	if ((u->kind == UNDO_SLOT || u->kind == UNDO_RELINK) && u->old_fd >= 0)
 		close(u->old_fd);
+	free(u->entry);
 }
 
 /* Records how to undo a change just made; takes u's strings and fds, also
@@ -193,6 +199,11 @@ static size_t rollback(struct txn *t)
 			break;
 		case UNDO_RELINK:
 			r = sys_link_update(q, u->fd, u->old_fd, -1);
+			break;
+		case UNDO_ENTRY:
+			r = u->has_value ? sys_map_update(q, u->fd, u->entry, u->entry + u->key_len,
+							  BPF_ANY)
+					 : sys_map_delete(q, u->fd, u->entry);
 			break;
 		}
 		if (r < 0) {
@@ -331,12 +342,18 @@ static int remember(struct txn *t, const struct desired_pin *w, const char *tmp,
 	return r;
 }
 
+/* The map this run made for w: its object's, or its own (standalone). */
+static int new_map(const struct txn *t, const struct desired_pin *w)
+{
+	return w->standalone ? t->map_fd : t->ol.map_fds[w->index];
+}
+
 /* Pins the new object of the step's pin under its temporary name, with
  * its mode and owner. */
 static int step_pin(struct txn *t, const struct plan_step *s)
 {
 	const struct desired_pin *w = s->want;
-	int fd = w->kind == KIND_MAP	   ? t->ol.map_fds[w->index]
+	int fd = w->kind == KIND_MAP	   ? new_map(t, w)
 		 : w->kind == KIND_PROGRAM ? t->ol.prog_fds[w->index]
 					   : t->link_fd;
 	_cleanup_free_ char *tmp = temp_name(t, s->path, s->temp);
@@ -605,6 +622,12 @@ static int step_load(struct txn *t, size_t at)
 		else if ((s->op == PLAN_OP_PIN && s->want->kind == KIND_PROGRAM) ||
 			 ((s->op == PLAN_OP_ATTACH || s->op == PLAN_OP_RELINK) && s->loaded))
 			ol->want[s->want->index] = true;
+		for (size_t j = 0; s->op == PLAN_OP_WRITE && j < s->want->contents->n; j++) {
+			const struct desired_entry *e = &s->want->contents->entries[j];
+
+			if (e->is_prog && (s->fresh || desired_entry_rewritten(s->want->contents, e)))
+				ol->want[e->prog] = true;
+		}
 	}
 	for (size_t i = t->obj_first[k]; i != SIZE_MAX; i = t->pin_next[i]) {
 		const struct desired_pin *w = &des->pins[i];
@@ -647,7 +670,163 @@ static int step_migrate(struct txn *t, const struct plan_step *s)
 	int r = open_pin(t, s->path, s->id, &old_fd);
 
 	return r ?: migrate(t, s->path, &t->in->plan->changes[s->change], old_fd,
-			    t->ol.map_fds[s->want->index]);
+			    new_map(t, s->want));
+}
+
+static int step_mkmap(struct txn *t, const struct plan_step *s)
+{
+	const struct desired_pin *w = s->want;
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = w->spec.map_flags);
+	int fd;
+
+	if (t->map_fd >= 0)
+		close(TAKE_FD(t->map_fd));
+	fd = sys_map_create(t->sys, (enum bpf_map_type)w->spec.type, w->standalone->name,
+			    w->spec.key_size, w->spec.value_size, w->spec.max_entries, &opts);
+	if (fd < 0)
+		return fail(t, s->path, "cannot create the map", fd);
+	t->map_fd = fd;
+	return 0;
+}
+
+/* The value an entry is written with: its bytes, or for a program array's
+ * slot the fd of its program from this object's load. */
+static const void *entry_value(const struct txn *t, const struct desired_entry *e)
+{
+	return e->is_prog ? (const void *)&t->ol.prog_fds[e->prog] : e->value;
+}
+
+/* Before an entry of a kept map changes: what it holds now, so that the
+ * undo puts it back (a program array's slot: its program, held open). */
+static int keep_entry(struct txn *t, const char *path, int map_fd, const void *key,
+		      const struct desired_contents *c, bool is_prog)
+{
+	size_t vlen = is_prog ? sizeof(uint32_t) : c->value_bytes;
+	unsigned char *entry = malloc(c->key_size + vlen + 8);
+	int fd = fcntl(map_fd, F_DUPFD_CLOEXEC, 3), r;
+	bool has;
+
+	if (!entry || fd < 0) {
+		r = fd < 0 ? -errno : -ENOMEM;
+		free(entry);
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	memcpy(entry, key, c->key_size);
+	has = bpf_map_lookup_elem(fd, key, entry + c->key_size) == 0;
+	if (!has && errno != ENOENT) {
+		r = -errno;
+		free(entry);
+		close(fd);
+		return fail(t, path, "cannot read the entry before writing it", r);
+	}
+	if (is_prog) {
+		uint32_t id;
+		int old = -1;
+
+		memcpy(&id, entry + c->key_size, sizeof(id));
+		free(entry);
+		if (has && (old = bpf_prog_get_fd_by_id(id)) < 0 && errno != ENOENT) {
+			r = -errno;
+			close(fd);
+			return fail(t, path, "cannot hold the program of the slot", r);
+		}
+		memcpy(&id, key, sizeof(id));
+		return push(t, (struct undo){ .kind = UNDO_SLOT,
+					      .path = strdup(path),
+					      .fd = fd,
+					      .key = id,
+					      .old_fd = old });
+	}
+	return push(t, (struct undo){ .kind = UNDO_ENTRY,
+				      .path = strdup(path),
+				      .fd = fd,
+				      .entry = entry,
+				      .has_value = has,
+				      .key_len = c->key_size });
+}
+
+static bool listed(const struct desired_contents *c, const void *key)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (memcmp(c->entries[i].key, key, c->key_size) == 0)
+			return true;
+	return false;
+}
+
+/* exact: a new map holds only the listed entries, whatever a migration
+ * brought into it. */
+static int drop_unlisted(struct txn *t, const char *path, int fd,
+			 const struct desired_contents *c)
+{
+	_cleanup_free_ unsigned char *keys = NULL;
+	_cleanup_free_ unsigned char *key = malloc(c->key_size + 8);
+	size_t n = 0;
+	int r = 0;
+
+	if (!key)
+		return -ENOMEM;
+	for (bool first = true; bpf_map_get_next_key(fd, first ? NULL : key, key) == 0; first = false) {
+		unsigned char *more;
+
+		if (listed(c, key))
+			continue;
+		more = realloc(keys, (n + 1) * c->key_size);
+		if (!more)
+			return -ENOMEM;
+		keys = more;
+		memcpy(keys + n++ * c->key_size, key, c->key_size);
+	}
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = sys_map_delete(t->sys, fd, keys + i * c->key_size);
+	return r < 0 ? fail(t, path, "cannot delete an entry not listed", r) : 0;
+}
+
+/* The declared entries: all of them into the map this run made, or the
+ * ones that differ into the kept map, each change recorded for the undo. */
+static int step_write(struct txn *t, const struct plan_step *s)
+{
+	const struct desired_contents *c = s->want->contents;
+	_cleanup_close_ int kept = -1;
+	int fd, r = 0;
+
+	if (s->fresh) {
+		fd = new_map(t, s->want);
+	} else {
+		r = same_pin(t, s->path, s->ino);
+		if (r < 0)
+			return fail(t, s->path, "cannot write the entries", r);
+		r = open_pin(t, s->path, s->id, &kept);
+		if (r < 0)
+			return r;
+		fd = kept;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		const struct desired_entry *e = &c->entries[i];
+
+		if (!s->fresh && !desired_entry_rewritten(c, e))
+			continue;
+		r = s->fresh ? 0 : keep_entry(t, s->path, fd, e->key, c, e->is_prog);
+		if (r < 0)
+			return r;
+		r = sys_map_update(t->sys, fd, e->key, entry_value(t, e), BPF_ANY);
+		if (r < 0)
+			return fail(t, s->path, "cannot write an entry", r);
+	}
+	if (s->fresh)
+		return c->exact ? drop_unlisted(t, s->path, fd, c) : 0;
+	for (size_t i = 0; c->exact && c->seed == MANIFEST_SEED_ENFORCE && i < c->n_extra; i++) {
+		const unsigned char *key = c->extra + i * c->key_size;
+
+		r = keep_entry(t, s->path, fd, key, c, false);
+		if (r < 0)
+			return r;
+		r = sys_map_delete(t->sys, fd, key);
+		if (r < 0)
+			return fail(t, s->path, "cannot delete an entry not listed", r);
+	}
+	return r;
 }
 
 /* The program a link step runs: the one this object's load made, or the
@@ -917,6 +1096,10 @@ static int take(struct txn *t, size_t i)
 		return step_load(t, i);
 	case PLAN_OP_MIGRATE:
 		return step_migrate(t, s);
+	case PLAN_OP_MKMAP:
+		return step_mkmap(t, s);
+	case PLAN_OP_WRITE:
+		return step_write(t, s);
 	case PLAN_OP_ATTACH:
 		return step_attach(t, s);
 	case PLAN_OP_RELINK:
@@ -1032,7 +1215,8 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d,
 	      enum apply_status *status)
 {
 	struct txn t = {
-		.in = in, .sys = sys, .d = d, .status = status, .ol.object = SIZE_MAX, .link_fd = -1
+		.in = in, .sys = sys, .d = d, .status = status, .ol.object = SIZE_MAX, .link_fd = -1,
+		.map_fd = -1,
 	};
 	size_t errors = d->n_errors;
 	int r;
@@ -1057,6 +1241,8 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d,
 	/* A link made and not yet pinned goes first: closed, it detaches. */
 	if (t.link_fd >= 0)
 		close(TAKE_FD(t.link_fd));
+	if (t.map_fd >= 0)
+		close(TAKE_FD(t.map_fd));
 	if (r < 0) {
 		size_t stuck = rollback(&t);
 

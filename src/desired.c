@@ -16,6 +16,7 @@
 
 #include "cleanup.h"
 #include "compat.h"
+#include "contents.h"
 #include "desired.h"
 #include "kind.h"
 
@@ -417,6 +418,53 @@ static int add_link(struct builder *b, const struct manifest_entry *e,
 	return r;
 }
 
+/* Encodes mc for the map pin w (the last pin added) and points it there. */
+static int add_contents(struct desired *des, struct desired_pin *w,
+			const struct manifest_contents *mc, const struct contents_target *t,
+			struct diag *d)
+{
+	struct desired_contents **all, *c = calloc(1, sizeof(*c));
+	int r;
+
+	all = c ? realloc(des->contents, (des->n_contents + 1) * sizeof(*all)) : NULL;
+	if (!all) {
+		free(c);
+		return -ENOMEM;
+	}
+	des->contents = all;
+	r = contents_encode(mc, t, d, c);
+	if (r < 0) {
+		free(c);
+		return r;
+	}
+	des->contents[des->n_contents++] = c;
+	w->contents = c;
+	return 0;
+}
+
+/* The entries of an object's map; a map that is not pinned has no place
+ * that keeps them. */
+static int object_map_contents(struct builder *b, const struct manifest_entry *e, size_t i,
+			       size_t n_before)
+{
+	const struct objfile_map *map = &b->of->maps[i];
+
+	if (b->des->n_pins == n_before)
+		return diag_error(b->d, &e->contents.loc,
+				  "map '%s' of object '%s' has entries but is not pinned; pin it "
+				  "(pinning:) to give it contents",
+				  map->name, b->o->name);
+	return add_contents(b->des, &b->des->pins[b->des->n_pins - 1], &e->contents,
+			    &(struct contents_target){ .name = map->name,
+						       .type = map->type,
+						       .key_size = map->key_size,
+						       .value_size = map->value_size,
+						       .max_entries = map->max_entries,
+						       .of = b->of,
+						       .map = i },
+			    b->d);
+}
+
 static int build_object(struct builder *b)
 {
 	const struct objfile *of = b->of;
@@ -437,7 +485,9 @@ static int build_object(struct builder *b)
 				break;
 			}
 		q = e ? check_map_entry(b, e, map->name) : 0;
-		if (q == 0)
+		if (q == 0) {
+			size_t before = b->des->n_pins;
+
 			q = resolve(b, e,
 			    &(struct source){ .kind = KIND_MAP,
 					      .name = map->name,
@@ -445,6 +495,9 @@ static int build_object(struct builder *b)
 					      .elf_namespace = map->namespace,
 					      .pin_id = map->pin_id,
 					      .index = i });
+			if (q == 0 && e && e->contents.has_entries)
+				q = object_map_contents(b, e, i, before);
+		}
 		if (q == -ENOMEM)
 			return q;
 		r = r ?: q;
@@ -514,6 +567,48 @@ static int build_manifest_only(struct builder *b)
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+/* A map the manifest alone declares: its spec is the manifest's. */
+static int add_standalone(struct desired *des, const struct manifest *m,
+			  const struct manifest_map *mm, struct diag *d)
+{
+	struct desired_pin *pins = realloc(des->pins, (des->n_pins + 1) * sizeof(*pins));
+	char *path = strdup(mm->path);
+	struct desired_pin *w;
+
+	if (pins)
+		des->pins = pins;
+	if (!pins || !path) {
+		free(path);
+		return -ENOMEM;
+	}
+	w = &des->pins[des->n_pins++];
+	*w = (struct desired_pin){
+		.path = path,
+		.kind = KIND_MAP,
+		.spec = { .type = mm->type,
+			  .key_size = mm->key_size,
+			  .value_size = mm->value_size,
+			  .max_entries = mm->max_entries,
+			  .map_flags = mm->flags },
+		.uid = -1,
+		.gid = -1,
+		.manifest = m,
+		.attrs = &mm->attrs,
+		.objfile_index = SIZE_MAX,
+		.loc = mm->loc,
+		.standalone = mm,
+	};
+	if (!mm->contents.has_entries)
+		return 0;
+	return add_contents(des, w, &mm->contents,
+			    &(struct contents_target){ .name = mm->name,
+						       .type = mm->type,
+						       .key_size = mm->key_size,
+						       .value_size = mm->value_size,
+						       .max_entries = mm->max_entries },
+			    d);
 }
 
 /* Each link pin to its own part, and to its program's pin where the
@@ -664,6 +759,13 @@ int desired_build(const struct manifest_set *set, bool read_objects, struct diag
 				return q;
 			r = r ?: q;
 		}
+	for (size_t i = 0; i < set->n; i++)
+		for (size_t j = 0; j < set->items[i]->n_maps; j++) {
+			q = add_standalone(des, set->items[i], &set->items[i]->maps[j], d);
+			if (q == -ENOMEM)
+				return q;
+			r = r ?: q;
+		}
 	wire_links(des);
 	q = check_paths(des, d);
 	r = r ?: q;
@@ -686,6 +788,11 @@ void desired_done(struct desired *des)
 		free(des->links[i].cgroup_path);
 	}
 	free(des->links);
+	for (size_t i = 0; i < des->n_contents; i++) {
+		contents_done(des->contents[i]);
+		free(des->contents[i]);
+	}
+	free(des->contents);
 	*des = (struct desired){ 0 };
 }
 
@@ -756,8 +863,15 @@ int desired_pins_by_object(const struct desired *des, size_t **ret_first, size_t
 	return 0;
 }
 
+bool desired_entry_rewritten(const struct desired_contents *c, const struct desired_entry *e)
+{
+	return e->differs && (c->seed == MANIFEST_SEED_ENFORCE || e->is_prog);
+}
+
 const char *desired_pin_name(const struct desired_pin *p)
 {
+	if (p->standalone)
+		return p->standalone->name;
 	if (p->objfile)
 		return p->kind == KIND_MAP ? p->objfile->maps[p->index].name
 					      : p->objfile->progs[p->index].name;

@@ -120,7 +120,7 @@ struct desired {
 	size_t n_pins;
 	struct desired_link *links; /* the links' own parts, pointed at by their pins */
 	size_t n_links;
-	struct desired_contents *contents; /* the maps' entries, pointed at by their pins */
+	struct desired_contents **contents; /* the maps' entries, each pointed at by its pin; owned */
 	size_t n_contents;
 };
 
@@ -130,6 +130,11 @@ struct desired {
  * *ret_strict: the program must also have been loaded for exactly that
  * attach type (its expected_attach_type). */
 int desired_link_prog_type(const struct desired_link *l, bool *ret_strict);
+
+/* Whether a kept map's entry e is written again: it differs from what the
+ * map holds, and is either enforced (seed: enforce) or a program array's
+ * slot (a slot holding another program is a program replaced). */
+bool desired_entry_rewritten(const struct desired_contents *c, const struct desired_entry *e);
 
 /* Builds the desired pins of a set.  With read_objects, every object is read
  * and every selector checked against it (errors list what the object has);

@@ -17,6 +17,31 @@
  * what they use, as apply would load them; the tags are read back and
  * every fd closed.  One pass over the pins finds the programs of every
  * object, so that many objects cost no more than many pins. */
+/* The tags of the programs a program array's entries name. */
+static int slot_tags(struct desired_contents *c, const int *fds, struct diag *d,
+		     const struct diag_loc *loc)
+{
+	for (size_t j = 0; c && j < c->n; j++) {
+		struct desired_entry *e = &c->entries[j];
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+
+		if (!e->is_prog)
+			continue;
+		if (bpf_obj_get_info_by_fd(fds[e->prog], &info, &len) < 0) {
+			int r = -errno;
+
+			diag_error(d, e->src ? &e->src->program_loc : loc,
+				   "cannot read the tag of a program array's program: %s",
+				   DIAG_STRERROR(-r));
+			return r;
+		}
+		memcpy(e->tag, info.tag, sizeof(e->tag));
+		e->has_tag = true;
+	}
+	return 0;
+}
+
 int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 {
 	_cleanup_free_ size_t *first = NULL, *next = NULL;
@@ -41,8 +66,14 @@ int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 			return -ENOMEM;
 		for (size_t i = 0; i < of->n_maps; i++)
 			map_fds[i] = -1;
-		/* A link's tag is its program's: what it should run. */
+		/* A link's tag is its program's: what it should run; so is a
+		 * program array slot's. */
 		for (size_t i = first[k]; i != SIZE_MAX; i = next[i]) {
+			const struct desired_contents *c = des->pins[i].contents;
+
+			for (size_t j = 0; c && j < c->n; j++)
+				if (c->entries[j].is_prog)
+					want[c->entries[j].prog] = any = true;
 			if (des->pins[i].kind == KIND_MAP)
 				continue;
 			want[des->pins[i].index] = any = true;
@@ -62,8 +93,10 @@ int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 			struct bpf_prog_info info = { 0 };
 			__u32 len = sizeof(info);
 
-			if (p->kind == KIND_MAP)
+			if (p->kind == KIND_MAP) {
+				r = slot_tags(p->contents, fds, d, &p->loc);
 				continue;
+			}
 			if (bpf_obj_get_info_by_fd(fds[p->index], &info, &len) < 0) {
 				r = -errno;
 				diag_error(d, &p->loc, "program '%s': cannot read its tag: %s",

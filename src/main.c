@@ -22,6 +22,7 @@
 
 #include "apply.h"
 #include "cleanup.h"
+#include "contents.h"
 #include "desired.h"
 #include "diag.h"
 #include "identity.h"
@@ -314,6 +315,8 @@ static int read_tree(struct session *s)
 		r = observed_scan(s->root, &s->d, &s->obs);
 	/* Destroy unpins what the manifests made; where it was attached does
 	 * not matter. */
+	if (r == 0 && !(s->flags & CMD_DESTROY))
+		r = contents_observe(&s->des, &s->obs, &s->d);
 	if (r == 0 && !(s->flags & CMD_DESTROY))
 		r = target_resolve(&s->des, &s->obs,
 				   &(struct target_options){ .mount_tracefs = s->opts->mount,

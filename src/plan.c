@@ -27,7 +27,8 @@ const char *plan_action_str(enum plan_action a)
 
 static const char *const op_names[PLAN_OP_MAX] = {
 	[PLAN_OP_INTENT] = "intent",	 [PLAN_OP_MKDIR] = "mkdir",   [PLAN_OP_LOAD] = "load",
-	[PLAN_OP_ATTACH] = "attach",	 [PLAN_OP_RELINK] = "relink",
+	[PLAN_OP_ATTACH] = "attach",	 [PLAN_OP_RELINK] = "relink", [PLAN_OP_MKMAP] = "mkmap",
+	[PLAN_OP_WRITE] = "write",
 	[PLAN_OP_MIGRATE] = "migrate",	 [PLAN_OP_PIN] = "pin",	      [PLAN_OP_RENAME] = "rename",
 	[PLAN_OP_EXCHANGE] = "exchange", [PLAN_OP_MKTRASH] = "mktrash", [PLAN_OP_TRASH] = "trash",
 	[PLAN_OP_ATTRS] = "attrs",	 [PLAN_OP_RMDIR] = "rmdir",   [PLAN_OP_LEDGER] = "ledger",
@@ -105,6 +106,51 @@ static const struct observed_entry *blocked_parent(const struct observed *obs, c
 	return NULL;
 }
 
+/* "0x0100000a": a key in words, its bytes as they are in memory. */
+static void hex_text(const unsigned char *b, size_t n, char *buf, size_t len)
+{
+	size_t at = (size_t)snprintf(buf, len, "0x");
+
+	for (size_t i = 0; i < n && at + 3 <= len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "%02x", b[i]);
+}
+
+/* How the entries of a kept map differ from its declared ones, as the
+ * contents stage read them: listed entries under seed enforce, program
+ * array slots always (a slot holding another program is a program
+ * replaced), and with exact the entries no one listed. */
+static int contents_drift(const struct desired_pin *w, char **r)
+{
+	const struct desired_contents *c = w->contents;
+	size_t shown = 0, more = 0;
+	int e = 0;
+
+	if (!c || !c->observed)
+		return 0;
+	for (size_t i = 0; i < c->n && !e; i++) {
+		const struct desired_entry *en = &c->entries[i];
+		char key[64];
+
+		if (!desired_entry_rewritten(c, en))
+			continue;
+		if (shown++ >= 3) {
+			more++;
+			continue;
+		}
+		hex_text(en->key, c->key_size, key, sizeof(key));
+		e = kind_reason(r, "entry %s %s", key,
+				en->absent	? "missing"
+				: en->is_prog ? "holds another program"
+					      : "differs");
+	}
+	if (!e && more)
+		e = kind_reason(r, "%zu more entries differ", more);
+	if (!e && c->exact && c->seed == MANIFEST_SEED_ENFORCE && c->n_extra)
+		e = kind_reason(r, "%zu entr%s not listed (exact)", c->n_extra,
+				c->n_extra == 1 ? "y" : "ies");
+	return e;
+}
+
 /* The change for one declared pin.  reload: why it must be made again
  * though it matches; in_place: a link is then pointed at the new program
  * instead. */
@@ -169,6 +215,12 @@ static int plan_pin(struct plan *p, const struct desired_pin *w, const struct ob
 
 				e = attr_differences(w, h, &c.reason);
 				c.attrs = c.reason != before;
+			}
+			if (!e) {
+				char *before = c.reason;
+
+				e = contents_drift(w, &c.reason);
+				c.rewrite = c.reason != before;
 			}
 			c.action = c.reason ? PLAN_UPDATE : PLAN_UNCHANGED;
 		}
@@ -596,6 +648,13 @@ static int make_pin(struct stepper *st, const struct desired_pin *w, size_t ci)
 						      .want = w,
 						      .ino = c->have->ino,
 						      .id = c->have->id });
+	/* A map is complete before it is in place. */
+	if (r == 0 && w->contents)
+		r = add_step(st, (struct plan_step){ .op = PLAN_OP_WRITE,
+						      .path = w->path,
+						      .change = (uint32_t)ci,
+						      .want = w,
+						      .fresh = true });
 	if (r == 0)
 		r = add_step(st, (struct plan_step){
 					 .op = PLAN_OP_PIN,
@@ -615,6 +674,32 @@ static int make_pin(struct stepper *st, const struct desired_pin *w, size_t ci)
 	if (r == 0 && replace)
 		r = trash(st, w->path, ci, true, temp, c->have->ino);
 	return r;
+}
+
+/* Whether writing w's entries needs programs from its object's load: a
+ * new program array with program entries, or a kept one with a slot to
+ * write again. */
+static bool writes_programs(const struct desired_pin *w, const struct plan_change *c)
+{
+	const struct desired_contents *ct = w->contents;
+
+	for (size_t i = 0; ct && c && i < ct->n; i++)
+		if (ct->entries[i].is_prog &&
+		    (makes_anew(c) || (c->rewrite && desired_entry_rewritten(ct, &ct->entries[i]))))
+			return true;
+	return false;
+}
+
+static int rewrite_step(struct stepper *st, const struct desired_pin *w, size_t ci)
+{
+	const struct plan_change *c = &st->p->changes[ci];
+
+	return add_step(st, (struct plan_step){ .op = PLAN_OP_WRITE,
+						 .path = w->path,
+						 .change = (uint32_t)ci,
+						 .want = w,
+						 .ino = c->have->ino,
+						 .id = c->have->id });
 }
 
 /* Whether a link's change needs its program in hand, and whether that is
@@ -671,8 +756,8 @@ static int object_steps(struct stepper *st)
 			const struct plan_change *c = change_of(st, w);
 
 			if (w->kind != KIND_LINK) {
-				any |= makes_anew(c);
-				load |= makes_anew(c);
+				any |= makes_anew(c) || (c && c->rewrite);
+				load |= makes_anew(c) || writes_programs(w, c);
 			} else if (link_acts(c)) {
 				any = true;
 				load |= link_loaded(st, w);
@@ -695,7 +780,32 @@ static int object_steps(struct stepper *st)
 					r = link_steps(st, w, st->pin_change[i]);
 				else if (kind != KIND_LINK && makes_anew(c))
 					r = make_pin(st, w, st->pin_change[i]);
+				else if (kind == KIND_MAP && c && c->rewrite)
+					r = rewrite_step(st, w, st->pin_change[i]);
 			}
+	}
+	return r;
+}
+
+/* Maps of no object, after the objects: each made with its own create. */
+static int standalone_steps(struct stepper *st)
+{
+	const struct desired *des = st->in->desired;
+	int r = 0;
+
+	for (size_t i = 0; i < des->n_pins && r == 0; i++) {
+		const struct desired_pin *w = &des->pins[i];
+		const struct plan_change *c = change_of(st, w);
+
+		if (!w->standalone || !c)
+			continue;
+		if (makes_anew(c))
+			r = add_step(st, (struct plan_step){ .op = PLAN_OP_MKMAP,
+							      .change = (uint32_t)st->pin_change[i],
+							      .want = w }) ?:
+			    make_pin(st, w, st->pin_change[i]);
+		else if (c->rewrite)
+			r = rewrite_step(st, w, st->pin_change[i]);
 	}
 	return r;
 }
@@ -816,6 +926,8 @@ static int build_steps(const struct plan_input *in, const struct desired_pin **s
 		r = add_step(&st, (struct plan_step){ .op = PLAN_OP_INTENT, .change = PLAN_NO_CHANGE });
 	if (r == 0)
 		r = object_steps(&st);
+	if (r == 0)
+		r = standalone_steps(&st);
 	for (size_t i = 0; i < p->n && r == 0; i++) {
 		const struct plan_change *c = &p->changes[i];
 

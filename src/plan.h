@@ -38,6 +38,7 @@ struct plan_change {
 	bool refused;                       /* apply will refuse this change (policy fail, conflict) */
 	bool attrs;                         /* update: mode or owner differ */
 	bool relink;                        /* update of a link: point it at the program loaded anew, in place */
+	bool rewrite;                       /* update of a map: write its differing entries in place */
 	char *reason;                       /* owned */
 };
 
@@ -50,7 +51,9 @@ enum plan_op {
 	PLAN_OP_LOAD,     /* load the object of `want`: the maps and programs its pins make anew */
 	PLAN_OP_ATTACH,   /* make the link of `want` (attach its program to the hook); the next pin step pins it */
 	PLAN_OP_RELINK,   /* point the link at path (inode ino, link id id) at `want`'s program, in place */
+	PLAN_OP_MKMAP,    /* create the standalone map of `want` (no object) */
 	PLAN_OP_MIGRATE,  /* copy the entries of the map at path (kernel id id) into its new map */
+	PLAN_OP_WRITE,    /* write `want`'s entries: all into its new map (fresh), or the differing ones into the map at path (inode ino, id id) */
 	PLAN_OP_PIN,      /* pin the new object of `want` under temporary name `temp`, with mode and owner */
 	PLAN_OP_RENAME,   /* rename temporary name `temp` to path */
 	PLAN_OP_EXCHANGE, /* swap temporary name `temp` with the pin at path (inode ino) */
@@ -73,6 +76,7 @@ struct plan_step {
 	bool at_temp;  /* TRASH: the pin is at temporary name temp (the old one a replace swapped out) */
 	bool leftover; /* RMDIR: the trash directory of a killed run */
 	bool loaded;   /* ATTACH, RELINK: the program is the one this object's load made; else its pin's */
+	bool fresh;    /* WRITE: into the map this run made */
 	int mode;      /* MKDIR, PIN, ATTRS: -1 leaves it */
 	const char *path; /* relative to the root; owned by a MKDIR step, else borrowed */
 	/* PIN, MIGRATE, ATTACH, RELINK: the declared pin; MKDIR: the pin it is made for; LOAD: its object's first. */
@@ -80,7 +84,7 @@ struct plan_step {
 	ino_t ino;        /* the identity the step expects (see enum plan_op) */
 	uint32_t uid, gid; /* PIN, ATTRS; PLAN_KEEP_ID leaves it */
 	uint32_t change;  /* the change it carries out, or PLAN_NO_CHANGE */
-	uint32_t id;      /* MIGRATE: the old map's kernel id; RELINK: the link's */
+	uint32_t id;      /* MIGRATE: the old map's kernel id; RELINK: the link's; WRITE in place: the map's */
 	uint32_t temp;    /* PIN, RENAME, EXCHANGE, TRASH: number of the temporary name */
 	uint32_t slot;    /* TRASH: number of its place in the trash */
 };

@@ -22,6 +22,13 @@
 /* json_decrefp() comes with jansson (its json_auto_t). */
 #define _cleanup_json_ _cleanup_(json_decrefp)
 
+/* The object a pin comes from; standalone maps come from the manifest's
+ * top-level `maps:`. */
+static const char *object_name(const struct desired_pin *p)
+{
+	return p->object ? p->object->name : "maps";
+}
+
 static const char *pinning_str(enum pin_mode m)
 {
 	const char *s = pin_mode_str(m);
@@ -325,7 +332,7 @@ static int validate_json(const struct manifest_set *set, const struct desired *d
 			if (json_array_append_new(pins, json_pack("{s:s, s:s, s:o, s:o}", "path",
 								  p->path, "kind",
 								  kind_ops(p->kind)->name,
-								  "object", jtext(p->object->name),
+								  "object", jtext(object_name(p)),
 								  "name",
 								  jtext(desired_pin_name(p)))) < 0) {
 				json_decref(pins);
@@ -362,7 +369,7 @@ int report_validate(const struct manifest_set *set, const struct desired *des, b
 
 			if (p->manifest == m)
 				fprintf(out, "  %-8s %-40s (%s: %s)\n", kind_ops(p->kind)->name,
-					p->path, show(&sh, p->object->name),
+					p->path, show(&sh, object_name(p)),
 					show(&sh, desired_pin_name(p)));
 			shown_free(&sh);
 		}
@@ -440,7 +447,7 @@ static void plan_text(const struct plan *p, FILE *out)
 			plan_action_str(c->action));
 		if (c->action == PLAN_CREATE) {
 			kind_ops(c->want->kind)->describe(c->want, spec, sizeof(spec));
-			fprintf(out, "%s: %s, %s", show(&sh, c->want->object->name),
+			fprintf(out, "%s: %s, %s", show(&sh, object_name(c->want)),
 				show(&sh, desired_pin_name(c->want)), spec);
 		} else {
 			fprintf(out, "%s", show(&sh, c->reason));
@@ -465,7 +472,7 @@ static json_t *change_json(const struct plan_change *c, const char *status)
 
 	if (!j)
 		return NULL;
-	if (c->want && (json_object_set_new(j, "object", jtext(c->want->object->name)) < 0 ||
+	if (c->want && (json_object_set_new(j, "object", jtext(object_name(c->want))) < 0 ||
 			json_object_set_new(j, "name", jtext(desired_pin_name(c->want))) < 0))
 		goto fail;
 	if (c->policy != ON_INCOMPATIBLE_UNSET &&
@@ -505,9 +512,10 @@ static void attrs_text(const struct plan_step *s, char *buf, size_t len)
 		snprintf(buf + n, len - (size_t)n, ", group %" PRIu32, s->gid);
 }
 
-static const char *hook_text(const struct desired_pin *w, char *buf, size_t len)
+/* The declared object in a few words: a map's spec, a link's hook. */
+static const char *describe_text(const struct desired_pin *w, char *buf, size_t len)
 {
-	kind_ops(KIND_LINK)->describe(w, buf, len);
+	kind_ops(w->kind)->describe(w, buf, len);
 	return buf;
 }
 
@@ -534,9 +542,17 @@ int report_step(const struct plan *p, size_t i, FILE *out)
 	case PLAN_OP_MIGRATE:
 		fprintf(out, "migrate %s (the entries of map id %u)", path, s->id);
 		break;
+	case PLAN_OP_MKMAP:
+		fprintf(out, "mkmap %s (%s)", path, show(&sh, describe_text(s->want, hook, sizeof(hook))));
+		break;
+	case PLAN_OP_WRITE:
+		fprintf(out, "write %s %s (%zu entr%s%s)", s->fresh ? "into the new map for" : "in place into",
+			path, s->want->contents->n, s->want->contents->n == 1 ? "y" : "ies",
+			s->fresh ? "" : ", those that differ");
+		break;
 	case PLAN_OP_ATTACH:
 		fprintf(out, "attach %s to %s for %s (%s)", show(&sh, desired_pin_name(s->want)),
-			show(&sh, hook_text(s->want, hook, sizeof(hook))), path,
+			show(&sh, describe_text(s->want, hook, sizeof(hook))), path,
 			s->loaded ? "the program just loaded" : "its pinned program");
 		break;
 	case PLAN_OP_RELINK:
@@ -608,8 +624,12 @@ static json_t *step_json(const struct plan_step *s)
 		e |= set(j, "slot", json_integer((json_int_t)s->slot));
 	if (s->ino)
 		e |= set(j, "inode", json_integer((json_int_t)s->ino));
-	if (s->op == PLAN_OP_MIGRATE || s->op == PLAN_OP_RELINK)
+	if (s->op == PLAN_OP_MIGRATE || s->op == PLAN_OP_RELINK ||
+	    (s->op == PLAN_OP_WRITE && !s->fresh))
 		e |= set(j, "id", json_integer((json_int_t)s->id));
+	if (s->op == PLAN_OP_WRITE)
+		e |= set(j, "fresh", json_boolean(s->fresh)) |
+		     set(j, "entries", json_integer((json_int_t)s->want->contents->n));
 	if (s->op == PLAN_OP_ATTACH || s->op == PLAN_OP_RELINK)
 		e |= set(j, "name", jtext(desired_pin_name(s->want))) |
 		     set(j, "program", json_string(s->loaded ? "loaded" : "pinned"));
