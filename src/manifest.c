@@ -1154,11 +1154,12 @@ static bool int_value(const char *s, uint64_t *u, bool *negative)
  * does, the error recorded if the rest is wrong. */
 static bool take_bytes(struct parser *p, yaml_node_t *n, struct manifest_value *v)
 {
-	const char *s = scalar(n), *hex = s + 2;
+	const char *s = scalar(n), *hex;
 	size_t len;
 
 	if (strncmp(s, "0x", 2) != 0)
 		return false;
+	hex = s + 2;
 	len = strlen(hex);
 	if (strspn(hex, "0123456789abcdefABCDEF") != len) {
 		diag_error(p->d, &v->loc, "invalid bytes '%s': only hex digits may follow '0x'",
