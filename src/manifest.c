@@ -106,6 +106,16 @@ const char *manifest_direction_str(enum manifest_direction d)
 	return d >= 0 && d < MANIFEST_DIRECTION_MAX ? direction_names[d] : NULL;
 }
 
+static const char *const seed_names[MANIFEST_SEED_MAX] = {
+	[MANIFEST_SEED_CREATE] = "create",
+	[MANIFEST_SEED_ENFORCE] = "enforce",
+};
+
+const char *manifest_seed_str(enum manifest_seed s)
+{
+	return s >= 0 && s < MANIFEST_SEED_MAX ? seed_names[s] : NULL;
+}
+
 static struct diag_loc node_loc(const struct parser *p, const yaml_node_t *n)
 {
 	return (struct diag_loc){
@@ -1096,6 +1106,345 @@ static void entry_attach(struct parser *p, yaml_node_t *n, const char *key, void
 	}
 }
 
+/* Map contents (bpf-provision.yaml(5), MAP CONTENTS): the entries of a
+ * 'map:' entry or of a standalone map, as written.  Whether a key or value
+ * fits the map (its sizes, its BTF, its type, its object's programs) is the
+ * desired stage's to check (contents.h): only it knows the map. */
+
+#define VALUE_KINDS "a key or value is an integer, \"0x...\" bytes, or a mapping of fields"
+
+/* Reports every field of struct v named twice (defined with the other
+ * duplicate checks below). */
+static void check_fields_unique(struct parser *p, const struct manifest_value *v);
+
+/* A plain integer scalar (the core schema's: decimal with a sign, 0o octal,
+ * 0x hex) in 64 bits: up to 2^64 - 1, or down to -2^63 as its two's
+ * complement.  false when it does not fit. */
+static bool int_value(const char *s, uint64_t *u, bool *negative)
+{
+	const char *digits = s;
+	unsigned long long v;
+	bool minus = false;
+	int base = 10;
+	char *end;
+
+	if (s[0] == '0' && s[1] == 'o') {
+		base = 8;
+		digits = s + 2;
+	} else if (s[0] == '0' && s[1] == 'x') {
+		base = 16;
+		digits = s + 2;
+	} else if (*s == '-' || *s == '+') {
+		minus = *s == '-';
+		digits = s + 1;
+	}
+	errno = 0;
+	v = strtoull(digits, &end, base);
+	if (errno == ERANGE || *end || end == digits)
+		return false;
+	if (minus && v > (unsigned long long)INT64_MAX + 1)
+		return false;
+	*u = minus ? (uint64_t)0 - v : v;
+	*negative = minus && v != 0;
+	return true;
+}
+
+/* "0x" and an even number of hex digits (none: no bytes): the bytes in
+ * the order written.  false when s does not start with "0x"; true when it
+ * does, the error recorded if the rest is wrong. */
+static bool take_bytes(struct parser *p, yaml_node_t *n, struct manifest_value *v)
+{
+	const char *s = scalar(n), *hex;
+	size_t len;
+
+	if (strncmp(s, "0x", 2) != 0)
+		return false;
+	hex = s + 2;
+	len = strlen(hex);
+	if (strspn(hex, "0123456789abcdefABCDEF") != len) {
+		diag_error(p->d, &v->loc, "invalid bytes '%s': only hex digits may follow '0x'",
+			   SHOW(s));
+		return true;
+	}
+	if (len % 2) {
+		diag_error(p->d, &v->loc,
+			   "invalid bytes '%s': an odd number of hex digits (two per byte)", SHOW(s));
+		return true;
+	}
+	v->bytes = malloc(len / 2 ? len / 2 : 1);
+	if (!v->bytes) {
+		diag_error(p->d, NULL, "out of memory");
+		return true;
+	}
+	for (size_t i = 0; i < len / 2; i++) {
+		char pair[3] = { hex[2 * i], hex[2 * i + 1], '\0' };
+
+		v->bytes[i] = (unsigned char)strtoul(pair, NULL, 16);
+	}
+	v->n_bytes = len / 2;
+	v->kind = MANIFEST_VALUE_BYTES;
+	return true;
+}
+
+/* BTF names struct members as C does. */
+static bool valid_field_name(const char *s)
+{
+	if (!(isalpha((unsigned char)*s) || *s == '_') || strlen(s) > NAME_MAX_BYTES)
+		return false;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '_'))
+			return false;
+	return true;
+}
+
+static void parse_value(struct parser *p, yaml_node_t *n, struct manifest_value *v,
+			unsigned depth);
+
+/* A mapping: a struct by field name, each field a value again. */
+static void parse_struct(struct parser *p, yaml_node_t *n, struct manifest_value *v,
+			 unsigned depth)
+{
+	v->kind = MANIFEST_VALUE_STRUCT;
+	for (yaml_node_pair_t *pair = n->data.mapping.pairs.start;
+	     pair < n->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = get_node(p, pair->key), *val = get_node(p, pair->value);
+		struct manifest_field *f;
+
+		if (!k || !val)
+			return;
+		if (!is_kind(k, SCALAR_STR, NULL) || !valid_field_name(scalar(k))) {
+			diag_error(p->d, AT(k),
+				   "invalid field name '%s': fields are named as in C (a letter or "
+				   "'_', then letters, digits and '_')",
+				   k->type == YAML_SCALAR_NODE ? SHOW(scalar(k)) : "");
+			continue;
+		}
+		f = grow(p, &v->fields, &v->n_fields, sizeof(*f));
+		if (!f)
+			return;
+		f->name_loc = node_loc(p, k);
+		f->name = strdup(scalar(k));
+		if (!f->name) {
+			diag_error(p->d, NULL, "out of memory");
+			return;
+		}
+		parse_value(p, val, &f->value, depth + 1);
+	}
+	check_fields_unique(p, v);
+}
+
+/* A key or value.  Aliases can make a mapping hold itself: depth stops
+ * that where the document's own nesting would have stopped. */
+static void parse_value(struct parser *p, yaml_node_t *n, struct manifest_value *v,
+			unsigned depth)
+{
+	long long b;
+
+	*v = (struct manifest_value){ .kind = MANIFEST_VALUE_INT, .loc = node_loc(p, n) };
+	if (depth >= MANIFEST_MAX_DEPTH) {
+		diag_error(p->d, &v->loc, "nesting deeper than %d levels", MANIFEST_MAX_DEPTH);
+		return;
+	}
+	if (n->type == YAML_MAPPING_NODE) {
+		parse_struct(p, n, v, depth);
+		return;
+	}
+	if (n->type != YAML_SCALAR_NODE) {
+		diag_error(p->d, &v->loc, "a sequence is not a key or value: " VALUE_KINDS);
+		return;
+	}
+	switch (scalar_kind(n, &b)) {
+	case SCALAR_BOOL:
+		v->u = (uint64_t)b;
+		return;
+	case SCALAR_INT:
+		if (!int_value(scalar(n), &v->u, &v->negative))
+			diag_error(p->d, &v->loc,
+				   "integer %s out of range (from -2^63 to 2^64 - 1)", SHOW(scalar(n)));
+		return;
+	case SCALAR_NULL:
+		diag_error(p->d, &v->loc, "empty key or value: " VALUE_KINDS);
+		return;
+	case SCALAR_STR:
+		if (take_bytes(p, n, v))
+			return;
+		break;
+	case SCALAR_FLOAT:
+		break;
+	}
+	diag_error(p->d, &v->loc, "invalid key or value '%s': " VALUE_KINDS, SHOW(scalar(n)));
+}
+
+/* The keys of an item of 'entries'. */
+static void item_key(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	parse_value(p, n, &((struct manifest_map_entry *)target)->key, 0);
+}
+
+static void item_value(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	parse_value(p, n, &((struct manifest_map_entry *)target)->value, 0);
+}
+
+static void item_program(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_map_entry *e = target;
+
+	e->program_loc = node_loc(p, n);
+	take_selector_value(p, n, key, &e->program);
+}
+
+static const struct field item_fields[] = {
+	{ "key", item_key },
+	{ "value", item_value },
+	{ "program", item_program },
+};
+#define ITEM_KEY 1u
+#define ITEM_VALUE 2u
+#define ITEM_PROGRAM 4u
+
+static void parse_map_entry(struct parser *p, yaml_node_t *n, struct manifest_map_entry *e,
+			    bool standalone)
+{
+	unsigned seen;
+
+	e->loc = node_loc(p, n);
+	e->key.loc = e->value.loc = e->loc;
+	if (!expect_type(p, n, YAML_MAPPING_NODE, "map entry"))
+		return;
+	seen = walk_mapping(p, n, "map entry", item_fields,
+			    sizeof(item_fields) / sizeof(*item_fields), e);
+	if (p->too_big) /* the walk stopped short: what is missing is not */
+		return;
+	if (!(seen & ITEM_KEY))
+		diag_error(p->d, &e->loc, "missing required key 'key' in map entry");
+	if (!(seen & (ITEM_VALUE | ITEM_PROGRAM))) {
+		diag_error(p->d, &e->loc, "a map entry needs 'value' (or 'program' in a program "
+					  "array)");
+	} else if ((seen & ITEM_VALUE) && (seen & ITEM_PROGRAM)) {
+		/* Point at the second of the two, where the item goes wrong. */
+		int count = 0;
+
+		for (yaml_node_pair_t *pair = n->data.mapping.pairs.start;
+		     pair < n->data.mapping.pairs.top; pair++) {
+			yaml_node_t *k = get_node(p, pair->key);
+
+			if (k && k->type == YAML_SCALAR_NODE &&
+			    (strcmp(scalar(k), "value") == 0 || strcmp(scalar(k), "program") == 0) &&
+			    ++count == 2)
+				diag_error(p->d, AT(k),
+					   "a map entry has 'value' or 'program', not both");
+		}
+	} else if ((seen & ITEM_PROGRAM) && standalone) {
+		diag_error(p->d, &e->program_loc,
+			   "a standalone map has no object and so no programs: 'program' is for "
+			   "program arrays of objects");
+	}
+}
+
+static void take_entries(struct parser *p, yaml_node_t *n, struct manifest_contents *c,
+			 bool standalone)
+{
+	c->has_entries = true;
+	c->loc = node_loc(p, n);
+	if (!expect_type(p, n, YAML_SEQUENCE_NODE, "'entries'"))
+		return;
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *item = get_node(p, *it);
+		struct manifest_map_entry *e;
+
+		if (!item)
+			return;
+		e = grow(p, &c->entries, &c->n_entries, sizeof(*e));
+		if (!e)
+			return;
+		parse_map_entry(p, item, e, standalone);
+	}
+}
+
+/* seed: MANIFEST_SEED_MAX marks a value already reported. */
+static void take_seed(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_contents *c = target;
+	int v;
+
+	c->seed_loc = node_loc(p, n);
+	v = take_choice(p, n, key, seed_names, MANIFEST_SEED_MAX, "create or enforce");
+	c->seed = v >= 0 ? (enum manifest_seed)v : MANIFEST_SEED_MAX;
+}
+
+static void take_exact(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_contents *c = target;
+
+	c->exact_loc = node_loc(p, n);
+	take_bool(p, n, key, &c->exact);
+}
+
+/* seed and exact say how entries are kept: without entries they say nothing. */
+static void check_contents(struct parser *p, struct manifest_contents *c)
+{
+	if (!c->has_entries) {
+		if (c->seed_loc.file)
+			diag_error(p->d, &c->seed_loc, "'seed' applies to 'entries', and there are none");
+		if (c->exact_loc.file)
+			diag_error(p->d, &c->exact_loc,
+				   "'exact' applies to 'entries', and there are none");
+		return;
+	}
+	if (c->exact && c->seed == MANIFEST_SEED_CREATE)
+		diag_error(p->d, &c->exact_loc,
+			   "exact applies with seed: enforce (with seed: create nothing is ever "
+			   "deleted)");
+}
+
+static void entry_entries(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	take_entries(p, n, &((struct manifest_entry *)target)->contents, false);
+}
+
+static void entry_seed(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	take_seed(p, n, key, &((struct manifest_entry *)target)->contents);
+}
+
+static void entry_exact(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	take_exact(p, n, key, &((struct manifest_entry *)target)->contents);
+}
+
+/* A 'map:' entry is known to be one map; 'section:' may name a program, and
+ * gobpf map sections are selected with 'map:' as well. */
+static void check_contents_keys(struct parser *p, const struct manifest_entry *e)
+{
+	const struct manifest_contents *c = &e->contents;
+	const char *value = SHOW(e->value ? e->value : "");
+	const struct {
+		const char *key;
+		const struct diag_loc *loc;
+		bool given;
+	} keys[] = {
+		{ "entries", &c->loc, c->has_entries },
+		{ "seed", &c->seed_loc, c->seed_loc.file != NULL },
+		{ "exact", &c->exact_loc, c->exact_loc.file != NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+		if (!keys[i].given)
+			continue;
+		if (e->selector == MANIFEST_SELECT_PROGRAM)
+			diag_error(p->d, keys[i].loc,
+				   "'%s' applies to maps; program '%s' cannot have one", keys[i].key,
+				   value);
+		else
+			diag_error(p->d, keys[i].loc,
+				   "'%s' applies to maps; select this one with 'map: NAME' instead "
+				   "of section '%s'",
+				   keys[i].key, value);
+	}
+}
+
 /* The first three fields are the selectors, in enum manifest_selector order. */
 static const struct field entry_fields[] = {
 	{ "section", entry_value },	    { "map", entry_value },
@@ -1105,7 +1454,8 @@ static const struct field entry_fields[] = {
 	{ "mode", entry_mode },		    { "dir_mode", entry_dir_mode },
 	{ "owner", entry_owner },	    { "group", entry_group },
 	{ "type", entry_type },		    { "attach_type", entry_attach_type },
-	{ "attach", entry_attach },
+	{ "attach", entry_attach },	    { "entries", entry_entries },
+	{ "seed", entry_seed },		    { "exact", entry_exact },
 };
 #define FIELD_PATH 4
 #define FIELD_TYPE 11
@@ -1193,7 +1543,12 @@ static void parse_entry(struct parser *p, yaml_node_t *n, struct manifest_entry 
 			}
 		}
 		check_program_keys(p, n, e, seen);
+		if (e->selector != MANIFEST_SELECT_MAP)
+			check_contents_keys(p, e);
 	}
+	/* Unless the entry is known not to be a map. */
+	if (selectors == 0 || (selectors & (selectors - 1)) || e->selector == MANIFEST_SELECT_MAP)
+		check_contents(p, &e->contents);
 	if (e->pinning == PIN_MODE_CUSTOM && !(seen & (1u << FIELD_PATH)))
 		diag_error(p->d, &e->pinning_loc, "pinning 'custom' needs a 'path'");
 	if (e->pinning >= PIN_MODE_NONE && e->pinning != PIN_MODE_CUSTOM &&
@@ -1380,6 +1735,239 @@ static void take_pin_ids(struct parser *p, yaml_node_t *n, const char *key, void
 	}
 }
 
+/* Standalone maps (top-level 'maps'): no object, the manifest says it all. */
+
+static const char *map_type_str(int v)
+{
+	return libbpf_bpf_map_type_str((enum bpf_map_type)v);
+}
+
+/* BPF_MAP_TYPE_UNSPEC is no type a map can be made as. */
+static const struct type_names map_types = { "map type", BPF_MAP_TYPE_UNSPEC + 1, map_type_str };
+
+/* Map flags (BPF_F_*) by their names without the prefix, in lower case.  The
+ * bits linux/bpf.h of older systems lacks are the UAPI's values; the kernel
+ * says which ones a map type takes. */
+static const struct {
+	const char *name;
+	uint32_t bit;
+} map_flag_names[] = {
+	{ "no_prealloc", BPF_F_NO_PREALLOC },
+	{ "no_common_lru", BPF_F_NO_COMMON_LRU },
+	{ "numa_node", BPF_F_NUMA_NODE },
+	{ "rdonly", BPF_F_RDONLY },
+	{ "wronly", BPF_F_WRONLY },
+	{ "stack_build_id", BPF_F_STACK_BUILD_ID },
+	{ "zero_seed", BPF_F_ZERO_SEED },
+	{ "rdonly_prog", BPF_F_RDONLY_PROG },
+	{ "wronly_prog", BPF_F_WRONLY_PROG },
+	{ "clone", BPF_F_CLONE },
+	{ "mmapable", BPF_F_MMAPABLE },
+	{ "preserve_elems", BPF_F_PRESERVE_ELEMS },
+	{ "inner_map", BPF_F_INNER_MAP },
+	{ "link", 1u << 13 },		   /* BPF_F_LINK, Linux 6.4 */
+	{ "path_fd", 1u << 14 },	   /* BPF_F_PATH_FD, 6.5 */
+	{ "vtype_btf_obj_fd", 1u << 15 }, /* BPF_F_VTYPE_BTF_OBJ_FD, 6.9 */
+	{ "token_fd", 1u << 16 },	   /* BPF_F_TOKEN_FD, 6.9 */
+	{ "segv_on_fault", 1u << 17 },	   /* BPF_F_SEGV_ON_FAULT, 6.9 */
+	{ "no_user_conv", 1u << 18 },	   /* BPF_F_NO_USER_CONV, 6.9 */
+};
+
+static char *map_flag_list(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < sizeof(map_flag_names) / sizeof(*map_flag_names); i++)
+		fprintf(f, "%s%s", i ? ", " : "", map_flag_names[i].name);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void map_flags(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_map *m = target;
+
+	m->flags_loc = node_loc(p, n);
+	if (!expect_type(p, n, YAML_SEQUENCE_NODE, "'flags'"))
+		return;
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *item = get_node(p, *it);
+		char *_cleanup_free_ s = NULL;
+		char *_cleanup_free_ list = NULL;
+		size_t i;
+
+		if (!item)
+			return;
+		if (!take_string(p, item, "map flag", &s))
+			continue;
+		for (i = 0; i < sizeof(map_flag_names) / sizeof(*map_flag_names); i++)
+			if (strcmp(map_flag_names[i].name, s) == 0)
+				break;
+		if (i == sizeof(map_flag_names) / sizeof(*map_flag_names)) {
+			list = map_flag_list();
+			if (!list)
+				diag_error(p->d, NULL, "out of memory");
+			else
+				diag_error(p->d, AT(item), "unknown map flag '%s' (one of: %s)", SHOW(s),
+					   list);
+			continue;
+		}
+		if (m->flags & map_flag_names[i].bit)
+			diag_error(p->d, AT(item), "map flag '%s' given twice", s);
+		m->flags |= map_flag_names[i].bit;
+	}
+}
+
+static void map_path(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_map *m = target;
+
+	m->loc = node_loc(p, n);
+	take_relpath(p, n, key, &m->path);
+}
+
+static void map_type(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_map *m = target;
+	int type = -1;
+
+	take_type_name(p, n, key, &map_types, &type, &m->type_loc);
+	if (type >= 0)
+		m->type = (uint32_t)type;
+}
+
+static void take_u32(struct parser *p, yaml_node_t *n, const char *key, uint32_t *target)
+{
+	long long v;
+
+	if (!is_kind(n, SCALAR_INT, &v)) {
+		diag_error(p->d, AT(n), "'%s' must be an integer", key);
+		return;
+	}
+	if (v < 0 || v > UINT32_MAX) {
+		diag_error(p->d, AT(n), "invalid %s %s: must be from 0 to 4294967295", key,
+			   SHOW(scalar(n)));
+		return;
+	}
+	*target = (uint32_t)v;
+}
+
+/* The kernel's check of object names (bpf_obj_name_cpy): at most
+ * BPF_OBJ_NAME_LEN - 1 bytes of letters, digits, '_' and '.'.  NULL, or why
+ * not. */
+static const char *check_obj_name(const char *s)
+{
+	if (!*s)
+		return "empty";
+	if (strlen(s) >= BPF_OBJ_NAME_LEN)
+		return "longer than 15 bytes (BPF_OBJ_NAME_LEN)";
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.')
+			return "the kernel takes only letters, digits, '_' and '.'";
+	return NULL;
+}
+
+static void map_name(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	char **t = &((struct manifest_map *)target)->name;
+	const char *why;
+
+	if (!take_string(p, n, key, t))
+		return;
+	why = check_obj_name(*t);
+	if (why) {
+		diag_error(p->d, AT(n), "invalid name '%s': %s", SHOW(*t), why);
+		free(*t);
+		*t = NULL;
+	}
+}
+
+#define MAP_FIELD(name, member, fn)                                                                \
+	static void map_##name(struct parser *p, yaml_node_t *n, const char *key, void *target)    \
+	{                                                                                          \
+		fn(p, n, key, &((struct manifest_map *)target)->member);                           \
+	}
+MAP_FIELD(key_size, key_size, take_u32)
+MAP_FIELD(value_size, value_size, take_u32)
+MAP_FIELD(max_entries, max_entries, take_u32)
+MAP_FIELD(on_incompatible, attrs, attr_on_incompatible)
+MAP_FIELD(mode, attrs, attr_mode)
+MAP_FIELD(dir_mode, attrs, attr_dir_mode)
+MAP_FIELD(owner, attrs, attr_owner)
+MAP_FIELD(group, attrs, attr_group)
+MAP_FIELD(seed, contents, take_seed)
+MAP_FIELD(exact, contents, take_exact)
+
+static void map_entries(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	take_entries(p, n, &((struct manifest_map *)target)->contents, true);
+}
+
+/* The first five are required. */
+static const struct field map_fields[] = {
+	{ "path", map_path },
+	{ "type", map_type },
+	{ "key_size", map_key_size },
+	{ "value_size", map_value_size },
+	{ "max_entries", map_max_entries },
+	{ "flags", map_flags },
+	{ "name", map_name },
+	{ "on_incompatible", map_on_incompatible },
+	{ "mode", map_mode },
+	{ "dir_mode", map_dir_mode },
+	{ "owner", map_owner },
+	{ "group", map_group },
+	{ "entries", map_entries },
+	{ "seed", map_seed },
+	{ "exact", map_exact },
+};
+#define MAP_REQUIRED 5
+
+static void parse_map(struct parser *p, yaml_node_t *n, struct manifest_map *m)
+{
+	unsigned seen;
+
+	attrs_init(&m->attrs);
+	m->loc = m->type_loc = m->flags_loc = node_loc(p, n);
+	if (!expect_type(p, n, YAML_MAPPING_NODE, "map"))
+		return;
+	seen = walk_mapping(p, n, "map", map_fields, sizeof(map_fields) / sizeof(*map_fields), m);
+	if (p->too_big)
+		return;
+	for (int i = 0; i < MAP_REQUIRED; i++)
+		if (!(seen & (1u << i)))
+			diag_error(p->d, AT(n), "missing required key '%s' in map", map_fields[i].key);
+	check_contents(p, &m->contents);
+}
+
+static void take_maps(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest *m = target;
+
+	if (!expect_type(p, n, YAML_SEQUENCE_NODE, "'maps'"))
+		return;
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *item = get_node(p, *it);
+		struct manifest_map *map;
+
+		if (!item)
+			return;
+		map = grow(p, &m->maps, &m->n_maps, sizeof(*map));
+		if (!map)
+			return;
+		parse_map(p, item, map);
+	}
+}
+
 #define MANIFEST_FIELD(name, member, fn)                                                           \
 	static void manifest_##name(struct parser *p, yaml_node_t *n, const char *key,             \
 				    void *target)                                                  \
@@ -1399,7 +1987,7 @@ static void parse_root(struct parser *p, yaml_node_t *root)
 		{ "bpffs", manifest_bpffs },	 { "namespace", manifest_namespace },
 		{ "prune", manifest_prune },	 { "owned", take_owned },
 		{ "defaults", manifest_defaults }, { "pin_ids", take_pin_ids },
-		{ "objects", take_objects },
+		{ "objects", take_objects }, { "maps", take_maps },
 	};
 	unsigned seen;
 
@@ -1416,6 +2004,22 @@ static const char *base_name(const char *path)
 	const char *slash = strrchr(path, '/');
 
 	return slash ? slash + 1 : path;
+}
+
+/* Attributes not given take the manifest's defaults. */
+static int attrs_merge(struct manifest_attrs *a, const struct manifest_attrs *def)
+{
+	if (a->on_incompatible == ON_INCOMPATIBLE_UNSET)
+		a->on_incompatible = def->on_incompatible;
+	if (a->mode < 0)
+		a->mode = def->mode;
+	if (a->dir_mode < 0)
+		a->dir_mode = def->dir_mode;
+	if (!a->owner && def->owner && !(a->owner = strdup(def->owner)))
+		return -ENOMEM;
+	if (!a->group && def->group && !(a->group = strdup(def->group)))
+		return -ENOMEM;
+	return 0;
 }
 
 /* Defaults that need the whole document: names, merged attributes, paths. */
@@ -1445,20 +2049,30 @@ static int finish_object(struct parser *p, const char *dir, struct manifest_obje
 			o->name = NULL;
 		}
 	}
-	for (size_t i = 0; i < o->n_entries; i++) {
-		struct manifest_attrs *a = &o->entries[i].attrs;
+	for (size_t i = 0; i < o->n_entries; i++)
+		if (attrs_merge(&o->entries[i].attrs, def) < 0)
+			return -ENOMEM;
+	return 0;
+}
 
-		if (a->on_incompatible == ON_INCOMPATIBLE_UNSET)
-			a->on_incompatible = def->on_incompatible;
-		if (a->mode < 0)
-			a->mode = def->mode;
-		if (a->dir_mode < 0)
-			a->dir_mode = def->dir_mode;
-		if (!a->owner && def->owner && !(a->owner = strdup(def->owner)))
-			return -ENOMEM;
-		if (!a->group && def->group && !(a->group = strdup(def->group)))
-			return -ENOMEM;
-	}
+/* A standalone map's attributes over the defaults, and its default name:
+ * the last component of its path, every byte the kernel refuses in a name
+ * made '_' (paths have no dots), cut to 15 bytes. */
+static int finish_map(struct parser *p, struct manifest_map *m)
+{
+	const char *last;
+
+	if (attrs_merge(&m->attrs, &p->m->defaults) < 0)
+		return -ENOMEM;
+	if (m->name || !m->path)
+		return 0;
+	last = base_name(m->path);
+	m->name = strndup(last, BPF_OBJ_NAME_LEN - 1);
+	if (!m->name)
+		return -ENOMEM;
+	for (char *c = m->name; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '.')
+			*c = '_';
 	return 0;
 }
 
@@ -1755,6 +2369,43 @@ static void dup_attach_pin(struct parser *p, const void *ctx, size_t first, size
 		   SHOW(a->pin), f->pin_loc.line, f->pin_loc.column);
 }
 
+/* Two standalone maps at one path; against object pins and across
+ * manifests the desired stage compares every pin path. */
+static void dup_map(struct parser *p, const void *ctx, size_t first, size_t dup)
+{
+	const struct manifest_map *f = &p->m->maps[first], *m = &p->m->maps[dup];
+
+	diag_error(p->d, &m->loc, "map path '%s' declared twice (first at %u:%u)", SHOW(m->path),
+		   f->loc.line, f->loc.column);
+}
+
+static void dup_field(struct parser *p, const void *ctx, size_t first, size_t dup)
+{
+	const struct manifest_value *v = ctx;
+	const struct manifest_field *f = &v->fields[first], *d = &v->fields[dup];
+
+	diag_error(p->d, &d->name_loc, "duplicate field '%s' (first at %u:%u)", SHOW(d->name),
+		   f->name_loc.line, f->name_loc.column);
+}
+
+static void check_fields_unique(struct parser *p, const struct manifest_value *v)
+{
+	_cleanup_free_ struct dup_key *keys = NULL;
+	size_t n = 0;
+
+	if (v->n_fields < 2)
+		return;
+	keys = calloc(v->n_fields, sizeof(*keys));
+	if (!keys) {
+		diag_error(p->d, NULL, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < v->n_fields; i++)
+		if (v->fields[i].name)
+			keys[n++] = (struct dup_key){ .text = v->fields[i].name, .index = i };
+	report_duplicates(p, keys, n, dup_field, v);
+}
+
 static int check_duplicates(struct parser *p)
 {
 	struct manifest *m = p->m;
@@ -1772,6 +2423,8 @@ static int check_duplicates(struct parser *p)
 		max = m->n_owned;
 	if (m->n_pin_ids > max)
 		max = m->n_pin_ids;
+	if (m->n_maps > max)
+		max = m->n_maps;
 	keys = calloc(max + 1, sizeof(*keys));
 	if (!keys)
 		return -ENOMEM;
@@ -1808,7 +2461,32 @@ static int check_duplicates(struct parser *p)
 	for (n = 0; n < m->n_pin_ids; n++)
 		keys[n] = (struct dup_key){ .text = "", .number = m->pin_ids[n].id, .index = n };
 	report_duplicates(p, keys, n, dup_pin_id, NULL);
+	n = 0;
+	for (size_t i = 0; i < m->n_maps; i++)
+		if (m->maps[i].path)
+			keys[n++] = (struct dup_key){ .text = m->maps[i].path, .index = i };
+	report_duplicates(p, keys, n, dup_map, NULL);
 	return 0;
+}
+
+static void value_done(struct manifest_value *v)
+{
+	free(v->bytes);
+	for (size_t i = 0; i < v->n_fields; i++) {
+		free(v->fields[i].name);
+		value_done(&v->fields[i].value);
+	}
+	free(v->fields);
+}
+
+static void contents_free(struct manifest_contents *c)
+{
+	for (size_t i = 0; i < c->n_entries; i++) {
+		value_done(&c->entries[i].key);
+		value_done(&c->entries[i].value);
+		free(c->entries[i].program);
+	}
+	free(c->entries);
 }
 
 void manifest_free(struct manifest *m)
@@ -1831,6 +2509,7 @@ void manifest_free(struct manifest *m)
 				free(e->attach[k].pin);
 			}
 			free(e->attach);
+			contents_free(&e->contents);
 		}
 		free(o->entries);
 		free(o->file);
@@ -1840,6 +2519,13 @@ void manifest_free(struct manifest *m)
 		free(o->pin_root);
 	}
 	free(m->objects);
+	for (size_t i = 0; i < m->n_maps; i++) {
+		free(m->maps[i].path);
+		free(m->maps[i].name);
+		attrs_done(&m->maps[i].attrs);
+		contents_free(&m->maps[i].contents);
+	}
+	free(m->maps);
 	for (size_t i = 0; i < m->n_pin_ids; i++)
 		free(m->pin_ids[i].subdir);
 	free(m->pin_ids);
@@ -2033,6 +2719,11 @@ static int finish_manifest(struct parser *p, const char *name, const char *dir)
 			if (r < 0)
 				return r;
 		}
+	}
+	for (size_t i = 0; i < m->n_maps; i++) {
+		r = finish_map(p, &m->maps[i]);
+		if (r < 0)
+			return r;
 	}
 	return check_duplicates(p);
 }

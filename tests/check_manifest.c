@@ -518,6 +518,289 @@ START_TEST(test_attach_strings)
 }
 END_TEST
 
+START_TEST(test_map_contents)
+{
+	struct manifest *m = parse_ok("version: 1\n"
+				      "objects:\n"
+				      "  - file: x.o\n"
+				      "    sections:\n"
+				      "      - map: config\n"
+				      "        entries:\n"
+				      "          - {key: 1, value: 100}\n"
+				      "          - {key: \"0x0a000001\", value: '0x01000000'}\n"
+				      "          - {key: 2, value: {port: 443, enabled: true}}\n"
+				      "        seed: enforce\n"
+				      "        exact: true\n"
+				      "      - map: jmp_table\n"
+				      "        entries:\n"
+				      "          - {key: 0, program: parse_ipv4}\n"
+				      "      - map: empty\n"
+				      "        entries: []\n"
+				      "      - map: none\n");
+	const struct manifest_entry *e = &m->objects[0].entries[0];
+	const struct manifest_contents *c = &e->contents;
+	const struct manifest_map_entry *me;
+
+	ck_assert(c->has_entries);
+	ck_assert_uint_eq(c->loc.line, 7);
+	ck_assert_uint_eq(c->loc.column, 11);
+	ck_assert_int_eq(c->seed, MANIFEST_SEED_ENFORCE);
+	ck_assert_uint_eq(c->seed_loc.line, 10);
+	ck_assert_uint_eq(c->seed_loc.column, 15);
+	ck_assert(c->exact);
+	ck_assert_uint_eq(c->exact_loc.line, 11);
+	ck_assert_uint_eq(c->n_entries, 3);
+
+	me = &c->entries[0];
+	ck_assert_uint_eq(me->loc.line, 7);
+	ck_assert_uint_eq(me->loc.column, 13);
+	ck_assert_ptr_null(me->program);
+	ck_assert_int_eq(me->key.kind, MANIFEST_VALUE_INT);
+	ck_assert_uint_eq(me->key.u, 1);
+	ck_assert(!me->key.negative);
+	ck_assert_uint_eq(me->key.loc.column, 19);
+	ck_assert_int_eq(me->value.kind, MANIFEST_VALUE_INT);
+	ck_assert_uint_eq(me->value.u, 100);
+	ck_assert_uint_eq(me->value.loc.column, 29);
+
+	/* Quoted "0x..." strings are bytes in the order written. */
+	me = &c->entries[1];
+	ck_assert_int_eq(me->key.kind, MANIFEST_VALUE_BYTES);
+	ck_assert_uint_eq(me->key.n_bytes, 4);
+	ck_assert_mem_eq(me->key.bytes, "\x0a\x00\x00\x01", 4);
+	ck_assert_int_eq(me->value.kind, MANIFEST_VALUE_BYTES);
+	ck_assert_mem_eq(me->value.bytes, "\x01\x00\x00\x00", 4);
+
+	me = &c->entries[2];
+	ck_assert_int_eq(me->value.kind, MANIFEST_VALUE_STRUCT);
+	ck_assert_uint_eq(me->value.n_fields, 2);
+	ck_assert_str_eq(me->value.fields[0].name, "port");
+	ck_assert_uint_eq(me->value.fields[0].name_loc.line, 9);
+	ck_assert_uint_eq(me->value.fields[0].name_loc.column, 30);
+	ck_assert_int_eq(me->value.fields[0].value.kind, MANIFEST_VALUE_INT);
+	ck_assert_uint_eq(me->value.fields[0].value.u, 443);
+	ck_assert_uint_eq(me->value.fields[0].value.loc.column, 36);
+	ck_assert_str_eq(me->value.fields[1].name, "enabled");
+	ck_assert_int_eq(me->value.fields[1].value.kind, MANIFEST_VALUE_INT);
+	ck_assert_uint_eq(me->value.fields[1].value.u, 1); /* true */
+
+	c = &m->objects[0].entries[1].contents;
+	ck_assert_int_eq(c->seed, MANIFEST_SEED_CREATE); /* the default */
+	ck_assert_ptr_null(c->seed_loc.file);
+	ck_assert(!c->exact);
+	ck_assert_uint_eq(c->n_entries, 1);
+	ck_assert_str_eq(c->entries[0].program, "parse_ipv4");
+	ck_assert_uint_eq(c->entries[0].program_loc.line, 14);
+	ck_assert_uint_eq(c->entries[0].program_loc.column, 31);
+	ck_assert_uint_eq(c->entries[0].key.u, 0);
+
+	c = &m->objects[0].entries[2].contents;
+	ck_assert(c->has_entries);
+	ck_assert_uint_eq(c->n_entries, 0);
+	c = &m->objects[0].entries[3].contents;
+	ck_assert(!c->has_entries);
+	ck_assert_ptr_null(c->entries);
+	manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_map_values)
+{
+	struct manifest *m = parse_ok(
+		"version: 1\n"
+		"objects: [{file: x.o, sections: [{map: m, entries: [\n"
+		"  {key: -1, value: 0xffffffffffffffff},\n"
+		"  {key: -9223372036854775808, value: 18446744073709551615},\n"
+		"  {key: 0o17, value: +5},\n"
+		"  {key: -0, value: false},\n"
+		"  {key: \"0x\", value: \"0xDeadBEEF\"},\n"
+		"  {key: {prefixlen: 24, addr: {a: 10, b: \"0x0a00\"}}, value: {}},\n"
+		"  {key: True, value: 0x0a000001}]}]}]\n");
+	const struct manifest_map_entry *me = m->objects[0].entries[0].contents.entries;
+	const struct manifest_value *v;
+
+	ck_assert_uint_eq(m->objects[0].entries[0].contents.n_entries, 7);
+	/* Negative: two's complement in u. */
+	ck_assert_uint_eq(me[0].key.u, UINT64_MAX);
+	ck_assert(me[0].key.negative);
+	ck_assert_uint_eq(me[0].value.u, UINT64_MAX);
+	ck_assert(!me[0].value.negative);
+	ck_assert_uint_eq(me[1].key.u, 1ull << 63);
+	ck_assert(me[1].key.negative);
+	ck_assert_uint_eq(me[1].value.u, UINT64_MAX);
+	ck_assert_uint_eq(me[2].key.u, 15);
+	ck_assert_uint_eq(me[2].value.u, 5);
+	ck_assert(!me[2].value.negative);
+	ck_assert_uint_eq(me[3].key.u, 0);
+	ck_assert(!me[3].key.negative); /* -0 is 0 */
+	ck_assert_int_eq(me[3].value.kind, MANIFEST_VALUE_INT);
+	ck_assert_uint_eq(me[3].value.u, 0);
+	/* "0x" alone: no bytes (sizes are checked with the map). */
+	ck_assert_int_eq(me[4].key.kind, MANIFEST_VALUE_BYTES);
+	ck_assert_uint_eq(me[4].key.n_bytes, 0);
+	ck_assert_uint_eq(me[4].value.n_bytes, 4);
+	ck_assert_mem_eq(me[4].value.bytes, "\xde\xad\xbe\xef", 4);
+	/* Nested structs; an empty mapping is a struct of zeros. */
+	v = &me[5].key;
+	ck_assert_int_eq(v->kind, MANIFEST_VALUE_STRUCT);
+	ck_assert_uint_eq(v->n_fields, 2);
+	ck_assert_str_eq(v->fields[1].name, "addr");
+	v = &v->fields[1].value;
+	ck_assert_int_eq(v->kind, MANIFEST_VALUE_STRUCT);
+	ck_assert_uint_eq(v->n_fields, 2);
+	ck_assert_uint_eq(v->fields[0].value.u, 10);
+	ck_assert_int_eq(v->fields[1].value.kind, MANIFEST_VALUE_BYTES);
+	ck_assert_uint_eq(v->fields[1].value.n_bytes, 2);
+	ck_assert_int_eq(me[5].value.kind, MANIFEST_VALUE_STRUCT);
+	ck_assert_uint_eq(me[5].value.n_fields, 0);
+	/* Unquoted 0x... is a YAML integer, not bytes. */
+	ck_assert_int_eq(me[6].key.kind, MANIFEST_VALUE_INT);
+	ck_assert_uint_eq(me[6].key.u, 1);
+	ck_assert_int_eq(me[6].value.kind, MANIFEST_VALUE_INT);
+	ck_assert_uint_eq(me[6].value.u, 0x0a000001);
+	ck_assert_str_eq(manifest_seed_str(MANIFEST_SEED_CREATE), "create");
+	ck_assert_str_eq(manifest_seed_str(MANIFEST_SEED_ENFORCE), "enforce");
+	ck_assert_ptr_null(manifest_seed_str(MANIFEST_SEED_MAX));
+	manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_standalone_maps)
+{
+	struct manifest *m = parse_ok("version: 1\n"
+				      "defaults: {mode: \"0600\", owner: root, on_incompatible: migrate}\n"
+				      "maps:\n"
+				      "  - path: acme/cfg/limits\n"
+				      "    type: hash\n"
+				      "    key_size: 4\n"
+				      "    value_size: 8\n"
+				      "    max_entries: 0x400\n"
+				      "    flags: [no_prealloc, rdonly_prog, no_user_conv]\n"
+				      "    name: lim.v1\n"
+				      "    mode: \"0640\"\n"
+				      "    group: bpf\n"
+				      "    entries: [{key: 1, value: 2}]\n"
+				      "    seed: enforce\n"
+				      "    exact: false\n"
+				      "  - {path: acme/rate-limits-per-client, type: lpm_trie, key_size: 8,\n"
+				      "     value_size: 0, max_entries: 0}\n"
+				      "  - {path: a/b, type: cgrp_storage, key_size: 4, value_size: 4,\n"
+				      "     max_entries: 4294967295, name: x}\n");
+	const struct manifest_map *map;
+
+	ck_assert_uint_eq(m->n_maps, 3);
+	ck_assert_uint_eq(m->n_objects, 0);
+	map = &m->maps[0];
+	ck_assert_str_eq(map->path, "acme/cfg/limits");
+	ck_assert_uint_eq(map->loc.line, 4);
+	ck_assert_uint_eq(map->loc.column, 11);
+	ck_assert_uint_eq(map->type, BPF_MAP_TYPE_HASH);
+	ck_assert_uint_eq(map->type_loc.line, 5);
+	ck_assert_uint_eq(map->key_size, 4);
+	ck_assert_uint_eq(map->value_size, 8);
+	ck_assert_uint_eq(map->max_entries, 1024);
+	ck_assert_uint_eq(map->flags, BPF_F_NO_PREALLOC | BPF_F_RDONLY_PROG | (1u << 18));
+	ck_assert_uint_eq(map->flags_loc.line, 9);
+	ck_assert_uint_eq(map->flags_loc.column, 12);
+	ck_assert_str_eq(map->name, "lim.v1");
+	/* Attributes over the defaults. */
+	ck_assert_int_eq(map->attrs.mode, 0640);
+	ck_assert_str_eq(map->attrs.owner, "root");
+	ck_assert_str_eq(map->attrs.group, "bpf");
+	ck_assert_int_eq(map->attrs.on_incompatible, ON_INCOMPATIBLE_MIGRATE);
+	ck_assert_int_eq(map->attrs.dir_mode, -1);
+	ck_assert(map->contents.has_entries);
+	ck_assert_uint_eq(map->contents.n_entries, 1);
+	ck_assert_uint_eq(map->contents.entries[0].value.u, 2);
+	ck_assert_int_eq(map->contents.seed, MANIFEST_SEED_ENFORCE);
+	ck_assert(!map->contents.exact);
+
+	/* Default name: the last component, what the kernel refuses made '_',
+	 * cut to 15 bytes. */
+	map = &m->maps[1];
+	ck_assert_str_eq(map->name, "rate_limits_per");
+	ck_assert_uint_eq(map->type, BPF_MAP_TYPE_LPM_TRIE);
+	ck_assert_uint_eq(map->value_size, 0);
+	ck_assert_uint_eq(map->flags, 0);
+	ck_assert_int_eq(map->attrs.mode, 0600);
+	ck_assert(!map->contents.has_entries);
+	map = &m->maps[2];
+	ck_assert_str_eq(map->name, "x");
+	ck_assert_uint_eq(map->max_entries, UINT32_MAX);
+	manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_map_contents_errors_go_on)
+{
+	static const char yaml[] = "version: 1\n"
+				   "objects:\n"
+				   "  - file: x.o\n"
+				   "    sections:\n"
+				   "      - map: m\n"
+				   "        entries:\n"
+				   "          - {key: x, value: 1}\n"
+				   "          - {key: 1, value: {a: [1]}}\n"
+				   "          - {key: 2, value: 3}\n"
+				   "        exact: true\n"
+				   "maps:\n"
+				   "  - path: a\n"
+				   "    type: hashmap\n"
+				   "    key_size: 4\n"
+				   "    value_size: 4\n"
+				   "    max_entries: 1\n"
+				   "    entries: [{key: 1, program: p}]\n"
+				   "  - {path: a, type: array, key_size: 4, value_size: 4, max_entries: 1}\n";
+	struct diag d = parse_bad(yaml, sizeof(yaml) - 1);
+
+	if (d.n_errors != 6)
+		dump(&d);
+	ck_assert_uint_eq(d.n_errors, 6);
+	ck_assert(has_error(&d, 7, 19, "invalid key or value 'x'"));
+	ck_assert(has_error(&d, 8, 33, "a sequence is not a key or value"));
+	ck_assert(has_error(&d, 10, 16, "exact applies with seed: enforce"));
+	ck_assert(has_error(&d, 13, 11, "unknown map type 'hashmap'"));
+	ck_assert(has_error(&d, 17, 33, "a standalone map has no object"));
+	ck_assert(has_error(&d, 18, 12, "map path 'a' declared twice (first at 12:11)"));
+	diag_done(&d);
+}
+END_TEST
+
+START_TEST(test_map_value_recursive_alias)
+{
+	/* An alias inside its own anchor: the value would never end. */
+	static const char yaml[] = "version: 1\n"
+				   "objects: [{file: x.o, sections: [{map: m, entries: [\n"
+				   "  {key: 1, value: &v {a: 1, b: *v}}]}]}]\n";
+	struct diag d = parse_bad(yaml, sizeof(yaml) - 1);
+
+	ck_assert(has_error(&d, 3, 19, "nesting deeper than 64 levels"));
+	diag_done(&d);
+}
+END_TEST
+
+START_TEST(test_map_entries_alias_bomb)
+{
+	/* A thousand entries of a thousand aliased lists: stopped, with no
+	 * errors about keys the walk never reached. */
+	char *yaml = malloc(64 * 1024), *w = yaml;
+	struct diag d;
+
+	w += sprintf(w, "version: 1\nobjects:\n  - {file: x.o, sections: [{map: m, entries: &l [");
+	for (int i = 0; i < 1000; i++)
+		w += sprintf(w, "%s%s", i ? ", " : "", i ? "*e" : "&e {key: 1, value: {a: 1}}");
+	w += sprintf(w, "]}");
+	for (int i = 0; i < 1000; i++)
+		w += sprintf(w, ", {map: m%d, entries: *l}", i);
+	w += sprintf(w, "]}\n");
+	d = parse_bad(yaml, (size_t)(w - yaml));
+	ck_assert(has_error(&d, 1, 1, "too complex"));
+	ck_assert_uint_eq(d.n_errors, 1);
+	diag_done(&d);
+	free(yaml);
+}
+END_TEST
+
 struct bad_case {
 	const char *yaml;
 	unsigned line, column;
@@ -528,6 +811,15 @@ struct bad_case {
  * list starts at column 55, its first item at 56. */
 #define ATTACH(items)                                                                              \
 	"version: 1\nobjects: [{file: x.o, sections: [{program: p, attach: " items "}]}]\n"
+
+/* A manifest whose map m has the entries items, on line 2 from column 52. */
+#define ENTRIES(items)                                                                             \
+	"version: 1\nobjects: [{file: x.o, sections: [{map: m, entries: " items "}]}]\n"
+/* One section entry, on line 2 from column 34. */
+#define SECTIONS(entry) "version: 1\nobjects: [{file: x.o, sections: [" entry "]}]\n"
+/* Standalone maps, on line 2 from column 8; SMAP has the keys one requires. */
+#define MAPS(maps) "version: 1\nmaps: [" maps "]\n"
+#define SMAP "path: a/b, type: hash, key_size: 4, value_size: 8, max_entries: 16"
 
 static const struct bad_case bad_cases[] = {
 	{ "name: x\n", 1, 1, "missing required key 'version'" },
@@ -709,6 +1001,123 @@ static const struct bad_case bad_cases[] = {
 	  "[{auto: true}]}]}]\n",
 	  2, 75,
 	  "cannot use the default pin 'bad/links/x/bpfprov_tmp_p_auto' for this link: names" },
+	/* entries: a sequence of {key, value} or {key, program}. */
+	{ ENTRIES("{key: 1, value: 2}"), 2, 52, "'entries' must be a sequence" },
+	{ ENTRIES("[[1, 2]]"), 2, 53, "map entry must be a mapping" },
+	{ ENTRIES("[{value: 1}]"), 2, 53, "missing required key 'key' in map entry" },
+	{ ENTRIES("[{key: 1}]"), 2, 53,
+	  "a map entry needs 'value' (or 'program' in a program array)" },
+	{ ENTRIES("[{key: 1, value: 2, program: p}]"), 2, 72,
+	  "a map entry has 'value' or 'program', not both" },
+	{ ENTRIES("[{program: p, key: 1, value: 2}]"), 2, 74,
+	  "a map entry has 'value' or 'program', not both" },
+	{ ENTRIES("[{key: 1, value: 2, size: 4}]"), 2, 72, "unknown key 'size' in map entry" },
+	{ ENTRIES("[{key: 1, key: 2, value: 3}]"), 2, 62, "duplicate key 'key'" },
+	{ ENTRIES("[{key: 1, program: \"\"}]"), 2, 71, "invalid program ''" },
+	{ ENTRIES("[{key: 1, program: 7}]"), 2, 71, "'program' must be a string" },
+	/* Keys and values: integers, "0x..." bytes, structs. */
+	{ ENTRIES("[{key: abc, value: 1}]"), 2, 59,
+	  "invalid key or value 'abc': a key or value is an integer, \"0x...\" bytes, or a "
+	  "mapping of fields" },
+	{ ENTRIES("[{key: \"12\", value: 1}]"), 2, 59, "invalid key or value '12'" },
+	{ ENTRIES("[{key: 1, value: 1.5}]"), 2, 69, "invalid key or value '1.5'" },
+	{ ENTRIES("[{key: 1, value: .inf}]"), 2, 69, "invalid key or value '.inf'" },
+	{ ENTRIES("[{key: 1, value: ~}]"), 2, 69, "empty key or value: a key or value is" },
+	{ ENTRIES("[{key: [1], value: 1}]"), 2, 59, "a sequence is not a key or value" },
+	{ ENTRIES("[{key: \"0x123\", value: 1}]"), 2, 59,
+	  "invalid bytes '0x123': an odd number of hex digits (two per byte)" },
+	{ ENTRIES("[{key: \"0xg0\", value: 1}]"), 2, 59,
+	  "invalid bytes '0xg0': only hex digits may follow '0x'" },
+	{ ENTRIES("[{key: '0X10', value: 1}]"), 2, 59, "invalid key or value '0X10'" },
+	{ ENTRIES("[{key: 18446744073709551616, value: 1}]"), 2, 59,
+	  "integer 18446744073709551616 out of range (from -2^63 to 2^64 - 1)" },
+	{ ENTRIES("[{key: 1, value: -9223372036854775809}]"), 2, 69,
+	  "integer -9223372036854775809 out of range" },
+	{ ENTRIES("[{key: 1, value: 0x10000000000000000}]"), 2, 69,
+	  "integer 0x10000000000000000 out of range" },
+	{ ENTRIES("[{key: 1, value: {a: 1, b: 2, a: 3}}]"), 2, 82,
+	  "duplicate field 'a' (first at 2:70)" },
+	{ ENTRIES("[{key: 1, value: {1a: 1}}]"), 2, 70,
+	  "invalid field name '1a': fields are named as in C" },
+	{ ENTRIES("[{key: 1, value: {2: 1}}]"), 2, 70, "invalid field name '2'" },
+	{ ENTRIES("[{key: 1, value: {\"a-b\": 1}}]"), 2, 70, "invalid field name 'a-b'" },
+	{ ENTRIES("[{key: 1, value: {a: {b: x}}}]"), 2, 77, "invalid key or value 'x'" },
+	{ ENTRIES("[{key: {a: [1]}, value: 1}]"), 2, 63, "a sequence is not a key or value" },
+	/* seed and exact go with entries; exact with seed: enforce. */
+	{ SECTIONS("{map: m, entries: [], seed: always}"), 2, 62,
+	  "invalid seed 'always' (expected create or enforce)" },
+	{ SECTIONS("{map: m, entries: [], seed: 1}"), 2, 62, "'seed' must be a string" },
+	{ SECTIONS("{map: m, entries: [], exact: yes}"), 2, 63, "'exact' must be a boolean" },
+	{ SECTIONS("{map: m, seed: enforce}"), 2, 49,
+	  "'seed' applies to 'entries', and there are none" },
+	{ SECTIONS("{map: m, exact: false}"), 2, 50,
+	  "'exact' applies to 'entries', and there are none" },
+	{ SECTIONS("{map: m, entries: [], exact: true}"), 2, 63,
+	  "exact applies with seed: enforce" },
+	{ SECTIONS("{map: m, entries: [], seed: create, exact: true}"), 2, 77,
+	  "exact applies with seed: enforce" },
+	/* Only 'map:' entries hold entries. */
+	{ SECTIONS("{program: p, entries: []}"), 2, 56,
+	  "'entries' applies to maps; program 'p' cannot have one" },
+	{ SECTIONS("{program: p, seed: create}"), 2, 53,
+	  "'seed' applies to maps; program 'p' cannot have one" },
+	{ SECTIONS("{section: maps/m, entries: [], exact: false}"), 2, 61,
+	  "'entries' applies to maps; select this one with 'map: NAME' instead of section 'maps/m'" },
+	{ SECTIONS("{section: maps/m, entries: [], exact: false}"), 2, 72,
+	  "'exact' applies to maps; select this one with 'map: NAME'" },
+	/* Standalone maps. */
+	{ "version: 1\nmaps: {path: a}\n", 2, 7, "'maps' must be a sequence" },
+	{ MAPS("a/b"), 2, 8, "map must be a mapping" },
+	{ MAPS("{}"), 2, 8, "missing required key 'path' in map" },
+	{ MAPS("{path: a}"), 2, 8, "missing required key 'max_entries' in map" },
+	{ MAPS("{path: a}"), 2, 8, "missing required key 'type' in map" },
+	{ MAPS("{" SMAP ", colour: red}"), 2, 77, "unknown key 'colour' in map" },
+	{ MAPS("{" SMAP ", path: c}"), 2, 77, "duplicate key 'path'" },
+	{ MAPS("{path: /a, type: hash, key_size: 4, value_size: 8, max_entries: 1}"), 2, 15,
+	  "invalid path '/a': absolute" },
+	{ MAPS("{path: xdp/a, type: hash, key_size: 4, value_size: 8, max_entries: 1}"), 2, 15,
+	  "'xdp' is a symlink to 'tc'" },
+	{ MAPS("{path: a.b, type: hash, key_size: 4, value_size: 8, max_entries: 1}"), 2, 15,
+	  "dots in names" },
+	{ MAPS("{path: a, type: hsah, key_size: 4, value_size: 8, max_entries: 1}"), 2, 24,
+	  "unknown map type 'hsah' (one of: hash, array, prog_array, " },
+	{ MAPS("{path: a, type: unspec, key_size: 4, value_size: 8, max_entries: 1}"), 2, 24,
+	  "unknown map type 'unspec'" },
+	{ MAPS("{path: a, type: 1, key_size: 4, value_size: 8, max_entries: 1}"), 2, 24,
+	  "'type' must be a string" },
+	{ MAPS("{path: a, type: hash, key_size: -1, value_size: 8, max_entries: 1}"), 2, 40,
+	  "invalid key_size -1: must be from 0 to 4294967295" },
+	{ MAPS("{path: a, type: hash, key_size: 4, value_size: 4294967296, max_entries: 1}"), 2, 55,
+	  "invalid value_size 4294967296" },
+	{ MAPS("{path: a, type: hash, key_size: 4, value_size: 8, max_entries: \"1\"}"), 2, 71,
+	  "'max_entries' must be an integer" },
+	{ MAPS("{path: a, type: hash, key_size: 4.0, value_size: 8, max_entries: 1}"), 2, 40,
+	  "'key_size' must be an integer" },
+	{ MAPS("{" SMAP ", flags: no_prealloc}"), 2, 84, "'flags' must be a sequence" },
+	{ MAPS("{" SMAP ", flags: [noprealloc]}"), 2, 85,
+	  "unknown map flag 'noprealloc' (one of: no_prealloc, no_common_lru, numa_node, " },
+	{ MAPS("{" SMAP ", flags: [rdonly_prog, rdonly_prog]}"), 2, 98,
+	  "map flag 'rdonly_prog' given twice" },
+	{ MAPS("{" SMAP ", flags: [[rdonly]]}"), 2, 85, "'map flag' must be a string" },
+	{ MAPS("{" SMAP ", name: \"\"}"), 2, 83, "invalid name '': empty" },
+	{ MAPS("{" SMAP ", name: abcdefghijklmnop}"), 2, 83,
+	  "invalid name 'abcdefghijklmnop': longer than 15 bytes" },
+	{ MAPS("{" SMAP ", name: a-b}"), 2, 83,
+	  "invalid name 'a-b': the kernel takes only letters, digits, '_' and '.'" },
+	{ MAPS("{" SMAP ", name: 12}"), 2, 83, "'name' must be a string" },
+	{ MAPS("{" SMAP ", mode: 640}"), 2, 83, "invalid mode 640" },
+	{ MAPS("{" SMAP ", on_incompatible: drop}"), 2, 94, "invalid on_incompatible 'drop'" },
+	{ MAPS("{" SMAP ", owner: -5}"), 2, 84, "invalid owner -5" },
+	{ MAPS("{" SMAP ", entries: [{key: 1, program: p}]}"), 2, 105,
+	  "a standalone map has no object and so no programs" },
+	{ MAPS("{" SMAP ", entries: [{key: 1, value: x}]}"), 2, 103,
+	  "invalid key or value 'x'" },
+	{ MAPS("{" SMAP ", seed: enforce}"), 2, 83,
+	  "'seed' applies to 'entries', and there are none" },
+	{ MAPS("{" SMAP ", entries: [], exact: true}"), 2, 97,
+	  "exact applies with seed: enforce" },
+	{ MAPS("{" SMAP "}, {path: a/b, type: array, key_size: 4, value_size: 4, max_entries: 1}"), 2,
+	  85, "map path 'a/b' declared twice (first at 2:15)" },
 	{ "- version: 1\n", 1, 1, "manifest must be a mapping" },
 	{ "just text\n", 1, 1, "manifest must be a mapping" },
 	{ "", 1, 1, "empty manifest" },
@@ -1205,6 +1614,12 @@ Suite *manifest_suite(void)
 	tcase_add_test(tc, test_attach_default_pin_length);
 	tcase_add_test(tc, test_attach_aliases);
 	tcase_add_test(tc, test_attach_strings);
+	tcase_add_test(tc, test_map_contents);
+	tcase_add_test(tc, test_map_values);
+	tcase_add_test(tc, test_standalone_maps);
+	tcase_add_test(tc, test_map_contents_errors_go_on);
+	tcase_add_test(tc, test_map_value_recursive_alias);
+	tcase_add_test(tc, test_map_entries_alias_bomb);
 	tcase_add_loop_test(tc, test_bad_manifest, 0, sizeof(bad_cases) / sizeof(*bad_cases));
 	tcase_add_test(tc, test_all_errors_reported);
 	tcase_add_test(tc, test_invalid_utf8);
