@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -778,6 +779,19 @@ static bool all_zero(const struct desired_pin *p, const unsigned char *v, size_t
 	return true;
 }
 
+/* BPF_MAP_GET_NEXT_KEY (key NULL: the first) with the whole attr cleared:
+ * libbpf 1.1's bpf_map_get_next_key() clears only part of it. */
+static int map_next_key(int fd, const void *key, void *next)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_fd = (uint32_t)fd;
+	attr.key = (uint64_t)(uintptr_t)key;
+	attr.next_key = (uint64_t)(uintptr_t)next;
+	return syscall(__NR_bpf, BPF_MAP_GET_NEXT_KEY, &attr, sizeof(attr)) < 0 ? -errno : 0;
+}
+
 static int cmp_key_ptrs(const void *a, const void *b, void *arg)
 {
 	return memcmp(*(const unsigned char *const *)a, *(const unsigned char *const *)b,
@@ -827,31 +841,29 @@ static int collect_extra(const struct desired_pin *p, int fd, uint32_t max_entri
 	qsort_r(sorted, c->n, sizeof(*sorted), cmp_key_ptrs, &ks);
 
 	while (steps++ < limit) {
+		int err = map_next_key(fd, have_prev ? prev : NULL, next);
 		unsigned char *tmp;
 
-		if (bpf_map_get_next_key(fd, have_prev ? prev : NULL, next) < 0) {
-			int err = errno;
-
-			if (err == ENOENT)
-				break;
+		if (err == -ENOENT)
+			break;
+		if (err < 0) {
 			free(extra);
 			diag_error(d, &p->loc, "cannot list the keys of the map at %s: %s", path,
-				   DIAG_STRERROR(err));
-			return -err;
+				   DIAG_STRERROR(-err));
+			return err;
 		}
 		if (key_listed(sorted, c->n, next, ks))
 			goto skip;
 		if (map_is_indexed(p->spec.type)) {
 			/* Every index exists: what matters is what it holds. */
 			if (bpf_map_lookup_elem(fd, next, value) < 0) {
-				int err = errno;
-
-				if (err == ENOENT)
+				err = -errno;
+				if (err == -ENOENT)
 					goto skip;
 				free(extra);
 				diag_error(d, &p->loc, "cannot read the map at %s: %s", path,
-					   DIAG_STRERROR(err));
-				return -err;
+					   DIAG_STRERROR(-err));
+				return err;
 			}
 			if (map_is_plain_array(p->spec.type) && all_zero(p, value, c->value_bytes))
 				goto skip;
@@ -932,7 +944,8 @@ static int observe_pin(const struct desired_pin *p, const struct observed *obs, 
 	if (info.id != oe->id) /* replaced since the scan */
 		return 0;
 
-	value = malloc(c->value_bytes ? c->value_bytes : 1);
+	value =
+	    calloc(1, c->value_bytes ? c->value_bytes : 1); /* valgrind knows no per-CPU lookups */
 	if (!value)
 		return -ENOMEM;
 	for (size_t i = 0; i < c->n; i++) {
