@@ -130,6 +130,26 @@ static const char *map_type_str(uint32_t type, char buf[static 32])
 	return buf;
 }
 
+/* An LPM trie's key (u32 prefix length, then the data, most significant
+ * bit first) with the bits past its prefix cleared: the trie takes keys
+ * that differ only there for the same key. */
+static void lpm_canon(unsigned char *k, uint32_t ks)
+{
+	uint32_t plen;
+
+	if (ks < 4)
+		return;
+	memcpy(&plen, k, 4);
+	for (size_t i = 0; i < ks - 4; i++) {
+		uint64_t bit = 8 * (uint64_t)i;
+
+		if (bit >= plen)
+			k[4 + i] = 0;
+		else if (bit + 8 > plen)
+			k[4 + i] &= (unsigned char)(0xff << (8 - (plen - bit)));
+	}
+}
+
 /* -------------------------------------------------------------------- */
 /* Encoding */
 
@@ -497,49 +517,61 @@ static int encode_value(struct enc *e, const struct manifest_value *v, bool is_k
 	return encode_fields(e, v, st, "", out, size, 0);
 }
 
-static int cmp_keys(const void *a, const void *b, void *arg)
+struct dup_key {
+	const unsigned char *key;
+	size_t i;
+};
+
+static int cmp_dup_keys(const void *a, const void *b, void *arg)
 {
-	const struct desired_entry *x = *(const struct desired_entry *const *)a;
-	const struct desired_entry *y = *(const struct desired_entry *const *)b;
+	const struct dup_key *x = a, *y = b;
 	int c = memcmp(x->key, y->key, *(const uint32_t *)arg);
 
 	if (c)
 		return c;
-	return x < y ? -1 : x > y;
+	return x->i < y->i ? -1 : x->i > y->i;
 }
 
-/* Every key given twice is an error at the later, naming the first. */
-static int check_duplicates(struct enc *e, struct desired_entry *entries, const bool *key_ok,
-			    size_t n, uint32_t key_size)
+/* Every key given twice is an error at the later, naming the first.  LPM
+ * trie keys compare by their prefix, as the trie does. */
+static int check_duplicates(struct enc *e, const struct desired_entry *entries, const bool *key_ok,
+			    size_t n, uint32_t ks)
 {
-	_cleanup_free_ struct desired_entry **sorted = NULL;
-	_cleanup_free_ size_t *first = NULL;
+	bool lpm = e->t->type == BPF_MAP_TYPE_LPM_TRIE;
+	_cleanup_free_ struct dup_key *sorted = malloc((n + 1) * sizeof(*sorted));
+	_cleanup_free_ size_t *first = malloc((n + 1) * sizeof(*first));
+	_cleanup_free_ unsigned char *canon = lpm ? malloc(n * (size_t)ks + 1) : NULL;
 	size_t m = 0;
 	int ret = 0;
 
-	sorted = malloc((n + 1) * sizeof(*sorted));
-	first = malloc((n + 1) * sizeof(*first));
-	if (!sorted || !first)
+	if (!sorted || !first || (lpm && !canon))
 		return e->err = -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
+		const unsigned char *k = entries[i].key;
+
 		first[i] = SIZE_MAX;
-		if (key_ok[i])
-			sorted[m++] = &entries[i];
+		if (!key_ok[i])
+			continue;
+		if (lpm) {
+			memcpy(canon + i * ks, k, ks);
+			lpm_canon(canon + i * ks, ks);
+			k = canon + i * ks;
+		}
+		sorted[m++] = (struct dup_key){.key = k, .i = i};
 	}
-	qsort_r(sorted, m, sizeof(*sorted), cmp_keys, &key_size);
+	qsort_r(sorted, m, sizeof(*sorted), cmp_dup_keys, &ks);
 	for (size_t i = 1, g = 0; i < m; i++) {
-		if (memcmp(sorted[g]->key, sorted[i]->key, key_size)) {
+		if (memcmp(sorted[g].key, sorted[i].key, ks)) {
 			g = i;
 			continue;
 		}
-		first[sorted[i] - entries] = (size_t)(sorted[g] - entries);
+		first[sorted[i].i] = sorted[g].i;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct manifest_map_entry *src = entries[i].src;
-
 		if (first[i] == SIZE_MAX)
 			continue;
-		ret = diag_error(e->d, &src->key.loc, "the same key as the entry on line %u",
+		ret = diag_error(e->d, &entries[i].src->key.loc,
+				 "the same key as the entry on line %u",
 				 entries[first[i]].src->key.loc.line);
 	}
 	return ret;
@@ -598,6 +630,16 @@ static int encode_entry(struct enc *e, const struct manifest_map_entry *me, size
 	if (!de->key)
 		return e->err = -ENOMEM;
 	r = encode_value(e, &me->key, true, t->key_size, de->key);
+	if (r == 0 && t->type == BPF_MAP_TYPE_LPM_TRIE && t->key_size > 4) {
+		uint32_t plen;
+
+		memcpy(&plen, de->key, 4);
+		if (plen > 8 * (t->key_size - 4))
+			r = diag_error(e->d, &me->key.loc,
+				       "prefix length %" PRIu32 " is longer than the %" PRIu32
+				       " bits of %s's keys",
+				       plen, 8 * (t->key_size - 4), t->name);
+	}
 	if (r == 0 && map_is_indexed(t->type) && t->key_size == 4) {
 		uint32_t idx;
 
@@ -622,6 +664,11 @@ static int encode_entry(struct enc *e, const struct manifest_map_entry *me, size
 		r = program_entry(e, me, de);
 		return r < 0 ? r : ret;
 	}
+	if (t->type == BPF_MAP_TYPE_PROG_ARRAY && !t->of)
+		return diag_error(e->d, &me->value.loc,
+				  "%s is a standalone prog_array map: its slots hold programs, and "
+				  "it has no object to take them from",
+				  t->name);
 	if (t->type == BPF_MAP_TYPE_PROG_ARRAY)
 		return diag_error(
 		    e->d, &me->value.loc,
@@ -792,20 +839,34 @@ static int map_next_key(int fd, const void *key, void *next)
 	return syscall(__NR_bpf, BPF_MAP_GET_NEXT_KEY, &attr, sizeof(attr)) < 0 ? -errno : 0;
 }
 
-static int cmp_key_ptrs(const void *a, const void *b, void *arg)
+static int cmp_keys_flat(const void *a, const void *b, void *arg)
 {
-	return memcmp(*(const unsigned char *const *)a, *(const unsigned char *const *)b,
-		      *(const uint32_t *)arg);
+	return memcmp(a, b, *(const uint32_t *)arg);
 }
 
-static bool key_listed(unsigned char *const *sorted, size_t n, const unsigned char *key,
-		       uint32_t key_size)
+/* Keys of ks bytes each, sorted (canonical for an LPM trie). */
+struct keyset {
+	unsigned char *keys;
+	size_t n;
+	uint32_t ks;
+};
+
+static void keyset_sort(struct keyset *s, bool lpm)
 {
-	size_t lo = 0, hi = n;
+	if (lpm)
+		for (size_t i = 0; i < s->n; i++)
+			lpm_canon(s->keys + i * s->ks, s->ks);
+	if (s->ks)
+		qsort_r(s->keys, s->n, s->ks, cmp_keys_flat, &s->ks);
+}
+
+static bool keyset_has(const struct keyset *s, const unsigned char *key)
+{
+	size_t lo = 0, hi = s->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(sorted[mid], key, key_size);
+		int c = memcmp(s->keys + mid * s->ks, key, s->ks);
 
 		if (c == 0)
 			return true;
@@ -817,78 +878,122 @@ static bool key_listed(unsigned char *const *sorted, size_t n, const unsigned ch
 	return false;
 }
 
-/* The keys the map holds that no entry lists (see the top of the file). */
-static int collect_extra(const struct desired_pin *p, int fd, uint32_t max_entries,
-			 unsigned char *value, struct diag *d, const char *path)
+static int keyset_add(struct keyset *s, size_t *cap, const unsigned char *key)
 {
-	struct desired_contents *c = p->contents;
-	uint32_t ks = c->key_size;
-	_cleanup_free_ unsigned char **sorted = NULL;
-	_cleanup_free_ unsigned char *prev = NULL, *next = NULL;
-	unsigned char *extra = NULL;
-	size_t n_extra = 0, cap = 0;
-	/* A hash map changing under the walk may start it over: bounded. */
-	uint64_t limit = 2 * (uint64_t)max_entries + 16, steps = 0;
+	size_t ks = s->ks ? s->ks : 1;
+
+	if (s->n == *cap) {
+		size_t ncap = *cap ? 2 * *cap : 16;
+		unsigned char *nk = realloc(s->keys, ncap * ks);
+
+		if (!nk)
+			return -ENOMEM;
+		s->keys = nk;
+		*cap = ncap;
+	}
+	memcpy(s->keys + s->n * s->ks, key, s->ks);
+	s->n++;
+	return 0;
+}
+
+/* Every key the map holds, sorted.  A hash map changing under the walk may
+ * start it over: the walk is bounded, and a key may come twice. */
+static int list_keys(const struct desired_pin *p, int fd, uint32_t max_entries, struct diag *d,
+		     const char *path, struct keyset *ret)
+{
+	uint32_t ks = p->contents->key_size;
+	_cleanup_free_ unsigned char *prev = malloc(ks ? ks : 1), *next = malloc(ks ? ks : 1);
+	struct keyset s = {.ks = ks};
+	uint64_t limit = 2 * (uint64_t)max_entries + 16;
+	size_t cap = 0;
 	bool have_prev = false;
 
-	sorted = malloc((c->n + 1) * sizeof(*sorted));
-	prev = malloc(ks ? ks : 1);
-	next = malloc(ks ? ks : 1);
-	if (!sorted || !prev || !next)
+	if (!prev || !next)
 		return -ENOMEM;
-	for (size_t i = 0; i < c->n; i++)
-		sorted[i] = c->entries[i].key;
-	qsort_r(sorted, c->n, sizeof(*sorted), cmp_key_ptrs, &ks);
-
-	while (steps++ < limit) {
+	for (uint64_t step = 0; step < limit; step++) {
 		int err = map_next_key(fd, have_prev ? prev : NULL, next);
 		unsigned char *tmp;
 
 		if (err == -ENOENT)
 			break;
 		if (err < 0) {
-			free(extra);
+			free(s.keys);
 			diag_error(d, &p->loc, "cannot list the keys of the map at %s: %s", path,
 				   DIAG_STRERROR(-err));
 			return err;
 		}
-		if (key_listed(sorted, c->n, next, ks))
-			goto skip;
-		if (map_is_indexed(p->spec.type)) {
-			/* Every index exists: what matters is what it holds. */
-			if (bpf_map_lookup_elem(fd, next, value) < 0) {
-				err = -errno;
-				if (err == -ENOENT)
-					goto skip;
-				free(extra);
-				diag_error(d, &p->loc, "cannot read the map at %s: %s", path,
-					   DIAG_STRERROR(-err));
-				return err;
-			}
-			if (map_is_plain_array(p->spec.type) && all_zero(p, value, c->value_bytes))
-				goto skip;
+		if (keyset_add(&s, &cap, next) < 0) {
+			free(s.keys);
+			return -ENOMEM;
 		}
-		if (n_extra == cap) {
-			size_t ncap = cap ? 2 * cap : 16;
-			unsigned char *ne = realloc(extra, ncap * (ks ? ks : 1));
-
-			if (!ne) {
-				free(extra);
-				return -ENOMEM;
-			}
-			extra = ne;
-			cap = ncap;
-		}
-		memcpy(extra + n_extra * ks, next, ks);
-		n_extra++;
-	skip:
 		tmp = prev;
 		prev = next;
 		next = tmp;
 		have_prev = true;
 	}
-	c->extra = extra;
-	c->n_extra = n_extra;
+	keyset_sort(&s, p->spec.type == BPF_MAP_TYPE_LPM_TRIE);
+	*ret = s;
+	return 0;
+}
+
+/* The keys held (held) that no entry lists (see the top of the file). */
+static int collect_extra(const struct desired_pin *p, int fd, const struct keyset *held,
+			 unsigned char *value, struct diag *d, const char *path)
+{
+	struct desired_contents *c = p->contents;
+	uint32_t ks = c->key_size;
+	_cleanup_free_ unsigned char *listed_keys = malloc(c->n * (size_t)ks + 1);
+	struct keyset listed = {.keys = listed_keys, .n = c->n, .ks = ks};
+	struct keyset extra = {.ks = ks};
+	size_t cap = 0;
+
+	if (!listed_keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n; i++)
+		memcpy(listed.keys + i * ks, c->entries[i].key, ks);
+	keyset_sort(&listed, p->spec.type == BPF_MAP_TYPE_LPM_TRIE);
+
+	for (size_t i = 0; i < held->n; i++) {
+		const unsigned char *k = held->keys + i * ks;
+
+		if (keyset_has(&listed, k) || (i && !memcmp(k - ks, k, ks)))
+			continue;
+		if (map_is_indexed(p->spec.type)) {
+			/* Every index exists: what matters is what it holds. */
+			if (bpf_map_lookup_elem(fd, k, value) < 0) {
+				int err = errno;
+
+				if (err == ENOENT)
+					continue;
+				free(extra.keys);
+				diag_error(d, &p->loc, "cannot read the map at %s: %s", path,
+					   DIAG_STRERROR(err));
+				return -err;
+			}
+			if (map_is_plain_array(p->spec.type) && all_zero(p, value, c->value_bytes))
+				continue;
+		}
+		if (keyset_add(&extra, &cap, k) < 0) {
+			free(extra.keys);
+			return -ENOMEM;
+		}
+	}
+	c->extra = extra.keys;
+	c->n_extra = extra.n;
+	return 0;
+}
+
+/* Whether the entry's key is one the map holds.  LPM tries only: their
+ * lookup finds the longest prefix that matches, not the key itself. */
+static int lpm_held(const struct keyset *held, const unsigned char *key, bool *ret)
+{
+	_cleanup_free_ unsigned char *k = malloc(held->ks ? held->ks : 1);
+
+	if (!k)
+		return -ENOMEM;
+	memcpy(k, key, held->ks);
+	lpm_canon(k, held->ks);
+	*ret = keyset_has(held, k);
 	return 0;
 }
 
@@ -902,6 +1007,9 @@ static int observe_pin(const struct desired_pin *p, const struct observed *obs, 
 	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
 	struct bpf_map_info info;
 	uint32_t len = sizeof(info);
+	struct keyset held = {0};
+	bool lpm = p->spec.type == BPF_MAP_TYPE_LPM_TRIE;
+	bool want_extra = c->exact && c->seed == MANIFEST_SEED_ENFORCE;
 	size_t root_len;
 	int err;
 
@@ -944,21 +1052,37 @@ static int observe_pin(const struct desired_pin *p, const struct observed *obs, 
 	if (info.id != oe->id) /* replaced since the scan */
 		return 0;
 
-	value =
-	    calloc(1, c->value_bytes ? c->value_bytes : 1); /* valgrind knows no per-CPU lookups */
+	/* Zeroed: valgrind takes a per-CPU lookup for value_size bytes. */
+	value = calloc(1, c->value_bytes ? c->value_bytes : 1);
 	if (!value)
 		return -ENOMEM;
-	for (size_t i = 0; i < c->n; i++) {
+	if (lpm || want_extra) {
+		err = list_keys(p, fd, info.max_entries, d, path, &held);
+		if (err < 0)
+			return err;
+	}
+	err = 0;
+	for (size_t i = 0; i < c->n && err == 0; i++) {
 		struct desired_entry *de = &c->entries[i];
+		bool there = true;
 
+		if (lpm)
+			err = lpm_held(&held, de->key, &there);
+		if (err < 0)
+			break;
+		if (!there) {
+			de->absent = de->differs = true;
+			continue;
+		}
 		if (bpf_map_lookup_elem(fd, de->key, value) < 0) {
-			err = errno;
-			if (err != ENOENT) {
+			err = -errno;
+			if (err != -ENOENT) {
 				diag_error(d, de->src ? &de->src->key.loc : &p->loc,
 					   "cannot read the map at %s: %s", path,
-					   DIAG_STRERROR(err));
-				return -err;
+					   DIAG_STRERROR(-err));
+				break;
 			}
+			err = 0;
 			de->absent = de->differs = true;
 			continue;
 		}
@@ -969,6 +1093,7 @@ static int observe_pin(const struct desired_pin *p, const struct observed *obs, 
 			memcpy(&id, value, sizeof(id));
 			err = prog_tag(id, tag);
 			if (err == -ENOENT) { /* emptied since the lookup */
+				err = 0;
 				de->absent = de->differs = true;
 				continue;
 			}
@@ -976,18 +1101,18 @@ static int observe_pin(const struct desired_pin *p, const struct observed *obs, 
 				diag_error(d, de->src ? &de->src->program_loc : &p->loc,
 					   "cannot read program %" PRIu32 " in the map at %s: %s",
 					   id, path, DIAG_STRERROR(-err));
-				return err;
+				break;
 			}
 			de->differs = de->has_tag && memcmp(tag, de->tag, 8) != 0;
 			continue;
 		}
 		de->differs = !de->value || !value_equal(p, value, de->value, c->value_bytes);
 	}
-	if (c->exact && c->seed == MANIFEST_SEED_ENFORCE) {
-		err = collect_extra(p, fd, info.max_entries, value, d, path);
-		if (err < 0)
-			return err;
-	}
+	if (err == 0 && want_extra)
+		err = collect_extra(p, fd, &held, value, d, path);
+	free(held.keys);
+	if (err < 0)
+		return err;
 	c->observed = true;
 	return 0;
 }
