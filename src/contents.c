@@ -557,7 +557,7 @@ static int check_duplicates(struct enc *e, const struct desired_entry *entries, 
 			lpm_canon(canon + i * ks, ks);
 			k = canon + i * ks;
 		}
-		sorted[m++] = (struct dup_key){.key = k, .i = i};
+		sorted[m++] = (struct dup_key){ .key = k, .i = i };
 	}
 	qsort_r(sorted, m, sizeof(*sorted), cmp_dup_keys, &ks);
 	for (size_t i = 1, g = 0; i < m; i++) {
@@ -695,7 +695,7 @@ static int encode_entry(struct enc *e, const struct manifest_map_entry *me, size
 int contents_encode(const struct manifest_contents *mc, const struct contents_target *t,
 		    struct diag *d, struct desired_contents *ret)
 {
-	struct enc e = {.t = t, .d = d};
+	struct enc e = { .t = t, .d = d };
 	struct desired_entry *entries = NULL;
 	_cleanup_free_ bool *key_ok = NULL;
 	size_t value_bytes;
@@ -776,7 +776,7 @@ void contents_done(struct desired_contents *c)
 		return;
 	entries_free(c->entries, c->n);
 	free(c->extra);
-	*c = (struct desired_contents){0};
+	*c = (struct desired_contents){ 0 };
 }
 
 /* -------------------------------------------------------------------- */
@@ -903,7 +903,7 @@ static int list_keys(const struct desired_pin *p, int fd, uint32_t max_entries, 
 {
 	uint32_t ks = p->contents->key_size;
 	_cleanup_free_ unsigned char *prev = malloc(ks ? ks : 1), *next = malloc(ks ? ks : 1);
-	struct keyset s = {.ks = ks};
+	struct keyset s = { .ks = ks };
 	uint64_t limit = 2 * (uint64_t)max_entries + 16;
 	size_t cap = 0;
 	bool have_prev = false;
@@ -943,8 +943,8 @@ static int collect_extra(const struct desired_pin *p, int fd, const struct keyse
 	struct desired_contents *c = p->contents;
 	uint32_t ks = c->key_size;
 	_cleanup_free_ unsigned char *listed_keys = malloc(c->n * (size_t)ks + 1);
-	struct keyset listed = {.keys = listed_keys, .n = c->n, .ks = ks};
-	struct keyset extra = {.ks = ks};
+	struct keyset listed = { .keys = listed_keys, .n = c->n, .ks = ks };
+	struct keyset extra = { .ks = ks };
 	size_t cap = 0;
 
 	if (!listed_keys)
@@ -1007,7 +1007,7 @@ static int observe_pin(const struct desired_pin *p, const struct observed *obs, 
 	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
 	struct bpf_map_info info;
 	uint32_t len = sizeof(info);
-	struct keyset held = {0};
+	struct keyset held = { 0 };
 	bool lpm = p->spec.type == BPF_MAP_TYPE_LPM_TRIE;
 	bool want_extra = c->exact && c->seed == MANIFEST_SEED_ENFORCE;
 	size_t root_len;

@@ -33,74 +33,75 @@
 
 static struct diag_loc loc(unsigned line)
 {
-	return (struct diag_loc){.file = FILE_NAME, .line = line, .column = 5};
+	return (struct diag_loc){ .file = FILE_NAME, .line = line, .column = 5 };
 }
 
 /* Values as the parser makes them; line: where it is written. */
-static struct manifest_value U(uint64_t u, unsigned line) {
-	return (struct manifest_value){.kind = MANIFEST_VALUE_INT, .u = u, .loc = loc(line)};
+static struct manifest_value v_uint(uint64_t u, unsigned line)
+{
+	return (struct manifest_value){ .kind = MANIFEST_VALUE_INT, .u = u, .loc = loc(line) };
 }
 
-static struct manifest_value
-I(int64_t v, unsigned line) {
+static struct manifest_value v_int(int64_t v, unsigned line)
+{
 	return (struct manifest_value){
-	    .kind = MANIFEST_VALUE_INT, .u = (uint64_t)v, .negative = v < 0, .loc = loc(line)};
+		.kind = MANIFEST_VALUE_INT, .u = (uint64_t)v, .negative = v < 0, .loc = loc(line) };
 }
 
-static struct manifest_value
-B(const void *bytes, size_t n, unsigned line) {
-	return (struct manifest_value){.kind = MANIFEST_VALUE_BYTES,
+static struct manifest_value v_bytes(const void *bytes, size_t n, unsigned line)
+{
+	return (struct manifest_value){ .kind = MANIFEST_VALUE_BYTES,
 				       .bytes = (unsigned char *)bytes,
 				       .n_bytes = n,
-				       .loc = loc(line)};
+				       .loc = loc(line) };
 }
 
-static struct manifest_value
-S(struct manifest_field *fields, size_t n, unsigned line) {
+static struct manifest_value v_struct(struct manifest_field *fields, size_t n, unsigned line)
+{
 	return (struct manifest_value){
-	    .kind = MANIFEST_VALUE_STRUCT, .fields = fields, .n_fields = n, .loc = loc(line)};
+		.kind = MANIFEST_VALUE_STRUCT, .fields = fields, .n_fields = n, .loc = loc(line) };
 }
 
-static struct manifest_field
-F(const char *name, struct manifest_value v) {
+static struct manifest_field field(const char *name, struct manifest_value v)
+{
 	struct diag_loc l = v.loc;
 
 	l.column = 3;
-	return (struct manifest_field){.name = (char *)name, .name_loc = l, .value = v};
+	return (struct manifest_field){ .name = (char *)name, .name_loc = l, .value = v };
 }
 
-static struct manifest_map_entry
-E(struct manifest_value key, struct manifest_value value) {
-	return (struct manifest_map_entry){.key = key, .value = value, .loc = key.loc};
+static struct manifest_map_entry entry(struct manifest_value key, struct manifest_value value)
+{
+	return (struct manifest_map_entry){ .key = key, .value = value, .loc = key.loc };
 }
 
-static struct manifest_map_entry
-P(struct manifest_value key, const char *prog, unsigned line) {
+static struct manifest_map_entry prog_entry(struct manifest_value key, const char *prog,
+					    unsigned line)
+{
 	return (struct manifest_map_entry){
-	    .key = key, .program = (char *)prog, .program_loc = loc(line), .loc = key.loc};
+		.key = key, .program = (char *)prog, .program_loc = loc(line), .loc = key.loc };
 }
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static struct manifest_contents
-mc_of(struct manifest_map_entry *e, size_t n)
+static struct manifest_contents mc_of(struct manifest_map_entry *e, size_t n)
 {
-	return (struct manifest_contents){.entries = e,
+	return (struct manifest_contents){ .entries = e,
 					  .n_entries = n,
 					  .has_entries = true,
 					  .loc = loc(1),
 					  .seed = MANIFEST_SEED_ENFORCE,
-					  .exact = false};
+					  .exact = false };
 }
 
 /* A map of no object. */
 static struct contents_target standalone(uint32_t type, uint32_t ks, uint32_t vs, uint32_t max)
 {
-	return (struct contents_target){.name = "map 'solo'",
+	return (struct contents_target){ .name = "map 'solo'",
 					.type = type,
 					.key_size = ks,
 					.value_size = vs,
-					.max_entries = max};
+					.max_entries = max };
 }
 
 static char *obj_path(const char *name)
@@ -114,7 +115,7 @@ static char *obj_path(const char *name)
 static struct objfile *open_obj(const char *name)
 {
 	char *path = obj_path(name);
-	struct diag d = {0};
+	struct diag d = { 0 };
 	struct objfile *o = NULL;
 	int r = objfile_open(path, &d, &o);
 
@@ -136,19 +137,19 @@ static struct contents_target obj_target(const struct objfile *of, const char *m
 
 	ck_assert_msg(m, "no map '%s' in %s", map, of->path);
 	snprintf(name, sizeof(names[0]), "map '%s'", map);
-	return (struct contents_target){.name = name,
+	return (struct contents_target){ .name = name,
 					.type = m->type,
 					.key_size = m->key_size,
 					.value_size = m->value_size,
 					.max_entries = m->max_entries,
 					.of = of,
-					.map = (size_t)(m - of->maps)};
+					.map = (size_t)(m - of->maps) };
 }
 
 static void encode_ok(const struct manifest_contents *mc, const struct contents_target *t,
 		      struct desired_contents *c)
 {
-	struct diag d = {0};
+	struct diag d = { 0 };
 	int r = contents_encode(mc, t, &d, c);
 
 	if (r < 0 && d.n_msgs)
@@ -205,10 +206,10 @@ static void bytes_eq(const unsigned char *have, const void *want, size_t n)
 START_TEST(test_int_fits)
 {
 	struct manifest_map_entry e[] = {
-	    E(U(255, 10), I(-32768, 11)),
-	    E(I(-128, 12), U(65535, 13)),
-	    E(I(-2, 14), I(-1, 15)),
-	    E(U(0, 16), U(0x1234, 17)),
+		entry(v_uint(255, 10), v_int(-32768, 11)),
+		entry(v_int(-128, 12), v_uint(65535, 13)),
+		entry(v_int(-2, 14), v_int(-1, 15)),
+		entry(v_uint(0, 16), v_uint(0x1234, 17)),
 	};
 	struct manifest_contents mc = mc_of(e, N(e));
 	struct contents_target t = standalone(BPF_MAP_TYPE_HASH, 1, 2, 8);
@@ -244,8 +245,8 @@ END_TEST
 START_TEST(test_int_wide)
 {
 	struct manifest_map_entry e[] = {
-	    E(U(UINT64_MAX, 10), U(5, 11)),
-	    E(I(INT64_MIN, 12), I(-2, 13)),
+		entry(v_uint(UINT64_MAX, 10), v_uint(5, 11)),
+		entry(v_int(INT64_MIN, 12), v_int(-2, 13)),
 	};
 	struct manifest_contents mc = mc_of(e, N(e));
 	struct contents_target t = standalone(BPF_MAP_TYPE_HASH, 8, 12, 8);
@@ -264,13 +265,13 @@ END_TEST
 START_TEST(test_int_too_big)
 {
 	struct manifest_map_entry e[] = {
-	    E(U(256, 10), I(-32769, 11)),
-	    E(I(-129, 12), U(65536, 13)),
-	    E(U(7, 14), U(UINT64_MAX, 15)),
+		entry(v_uint(256, 10), v_int(-32769, 11)),
+		entry(v_int(-129, 12), v_uint(65536, 13)),
+		entry(v_uint(7, 14), v_uint(UINT64_MAX, 15)),
 	};
 	struct manifest_contents mc = mc_of(e, N(e));
 	struct contents_target t = standalone(BPF_MAP_TYPE_HASH, 1, 2, 8);
-	struct diag d = {0};
+	struct diag d = { 0 };
 
 	encode_fails(&mc, &t, &d, 5);
 	has_msg(&d, 10, 5, "key: 256 does not fit in 1 byte (-128 to 255)");
@@ -284,15 +285,15 @@ END_TEST
 
 START_TEST(test_bytes)
 {
-	static const unsigned char k[] = {0xde, 0xad, 0xbe, 0xef}, v[] = {1, 2, 3, 4, 5, 6},
-				   short_v[] = {1, 2};
-	struct manifest_map_entry ok[] = {E(B(k, 4, 10), B(v, 6, 11))};
-	struct manifest_map_entry bad[] = {E(B(k, 3, 12), B(short_v, 2, 13)),
-					   E(B(k, 4, 14), B(v, 6, 15))};
+	static const unsigned char k[] = { 0xde, 0xad, 0xbe, 0xef }, v[] = { 1, 2, 3, 4, 5, 6 },
+				   short_v[] = { 1, 2 };
+	struct manifest_map_entry ok[] = { entry(v_bytes(k, 4, 10), v_bytes(v, 6, 11)) };
+	struct manifest_map_entry bad[] = { entry(v_bytes(k, 3, 12), v_bytes(short_v, 2, 13)),
+					   entry(v_bytes(k, 4, 14), v_bytes(v, 6, 15)) };
 	struct manifest_contents mc = mc_of(ok, N(ok));
 	struct contents_target t = standalone(BPF_MAP_TYPE_LRU_HASH, 4, 6, 8);
 	struct desired_contents c;
-	struct diag d = {0};
+	struct diag d = { 0 };
 
 	encode_ok(&mc, &t, &c);
 	bytes_eq(c.entries[0].key, k, 4); /* in the order written */
@@ -309,11 +310,11 @@ END_TEST
 
 START_TEST(test_percpu)
 {
-	struct manifest_map_entry e[] = {E(U(1, 10), U(0xaabbccdd, 11))};
+	struct manifest_map_entry e[] = { entry(v_uint(1, 10), v_uint(0xaabbccdd, 11)) };
 	struct manifest_contents mc = mc_of(e, N(e));
 	int ncpu = libbpf_num_possible_cpus();
-	static const uint32_t types[] = {BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
-					 BPF_MAP_TYPE_LRU_PERCPU_HASH};
+	static const uint32_t types[] = { BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
+					 BPF_MAP_TYPE_LRU_PERCPU_HASH };
 
 	ck_assert_int_gt(ncpu, 0);
 	for (size_t k = 0; k < N(types); k++) {
@@ -332,36 +333,36 @@ END_TEST
 
 START_TEST(test_not_writable)
 {
-	struct manifest_map_entry e[] = {E(U(1, 10), U(1, 11))};
+	struct manifest_map_entry e[] = { entry(v_uint(1, 10), v_uint(1, 11)) };
 	struct manifest_contents mc = mc_of(e, N(e));
 	static const struct {
 		uint32_t type;
 		const char *text;
 	} cases[] = {
-	    {BPF_MAP_TYPE_RINGBUF, "map 'solo': a ringbuf map has no entries to write"},
-	    {BPF_MAP_TYPE_USER_RINGBUF, "map 'solo': a user_ringbuf map has no entries to write"},
-	    {BPF_MAP_TYPE_PERF_EVENT_ARRAY,
-	     "map 'solo': a perf_event_array map has no entries to write"},
-	    {BPF_MAP_TYPE_STACK_TRACE, "map 'solo': a stack_trace map has no entries to write"},
-	    {BPF_MAP_TYPE_STRUCT_OPS, "map 'solo': a struct_ops map has no entries to write"},
-	    {BPF_MAP_TYPE_BLOOM_FILTER, "map 'solo': a bloom_filter map has no entries to write"},
-	    {BPF_MAP_TYPE_QUEUE, "map 'solo': a queue map has no entries to write"},
-	    {BPF_MAP_TYPE_STACK, "map 'solo': a stack map has no entries to write"},
-	    {BPF_MAP_TYPE_HASH_OF_MAPS, "map 'solo': a hash_of_maps map holds file "
-					"descriptors: its entries cannot be written from a "
-					"manifest"},
-	    {BPF_MAP_TYPE_SOCKMAP, "map 'solo': a sockmap map holds file descriptors: its "
-				   "entries cannot be written from a manifest"},
-	    {999, "map 'solo': a map of type 999: bpf-provision does not know how to write "
-		  "its entries"},
+		{ BPF_MAP_TYPE_RINGBUF, "a ringbuf map has no entries to write" },
+		{ BPF_MAP_TYPE_USER_RINGBUF, "a user_ringbuf map has no entries to write" },
+		{ BPF_MAP_TYPE_PERF_EVENT_ARRAY, "a perf_event_array map has no entries to write" },
+		{ BPF_MAP_TYPE_STACK_TRACE, "a stack_trace map has no entries to write" },
+		{ BPF_MAP_TYPE_STRUCT_OPS, "a struct_ops map has no entries to write" },
+		{ BPF_MAP_TYPE_BLOOM_FILTER, "a bloom_filter map has no entries to write" },
+		{ BPF_MAP_TYPE_QUEUE, "a queue map has no entries to write" },
+		{ BPF_MAP_TYPE_STACK, "a stack map has no entries to write" },
+		{ BPF_MAP_TYPE_HASH_OF_MAPS, "a hash_of_maps map holds file descriptors: its "
+					     "entries cannot be written from a manifest" },
+		{ BPF_MAP_TYPE_SOCKMAP, "a sockmap map holds file descriptors: its entries "
+					"cannot be written from a manifest" },
+		{ 999, "a map of type 999: bpf-provision does not know how to write its entries" },
 	};
 
 	for (size_t k = 0; k < N(cases); k++) {
 		struct contents_target t = standalone(cases[k].type, 4, 4, 4);
-		struct diag d = {0};
+		struct diag d = { 0 };
 
+		char want[160];
+
+		snprintf(want, sizeof(want), "map 'solo': %s", cases[k].text);
 		encode_fails(&mc, &t, &d, 1);
-		has_msg(&d, 1, 5, cases[k].text);
+		has_msg(&d, 1, 5, want);
 		diag_done(&d);
 	}
 }
@@ -369,14 +370,15 @@ END_TEST
 
 START_TEST(test_duplicates)
 {
-	static const unsigned char one[] = {1, 0, 0, 0};
+	static const unsigned char one[] = { 1, 0, 0, 0 };
 	struct manifest_map_entry e[] = {
-	    E(U(1, 10), U(1, 11)), E(U(2, 12), U(2, 13)), E(B(one, 4, 14), U(3, 15)),
-	    E(U(2, 16), U(4, 17)), E(U(1, 18), U(5, 19)),
+		entry(v_uint(1, 10), v_uint(1, 11)),       entry(v_uint(2, 12), v_uint(2, 13)),
+		entry(v_bytes(one, 4, 14), v_uint(3, 15)), entry(v_uint(2, 16), v_uint(4, 17)),
+		entry(v_uint(1, 18), v_uint(5, 19)),
 	};
 	struct manifest_contents mc = mc_of(e, N(e));
 	struct contents_target t = standalone(BPF_MAP_TYPE_HASH, 4, 4, 8);
-	struct diag d = {0};
+	struct diag d = { 0 };
 
 	encode_fails(&mc, &t, &d, 3);
 	has_msg(&d, 14, 5, "the same key as the entry on line 10");
@@ -392,14 +394,15 @@ END_TEST
 
 START_TEST(test_max_entries)
 {
-	struct manifest_map_entry e[] = {E(U(0, 10), U(1, 11)), E(U(1, 12), U(2, 13)),
-					 E(U(2, 14), U(3, 15))};
+	struct manifest_map_entry e[] = { entry(v_uint(0, 10), v_uint(1, 11)),
+					 entry(v_uint(1, 12), v_uint(2, 13)),
+					 entry(v_uint(2, 14), v_uint(3, 15)) };
 	struct manifest_contents mc = mc_of(e, N(e));
 	struct contents_target hash = standalone(BPF_MAP_TYPE_HASH, 4, 4, 2);
 	struct contents_target array = standalone(BPF_MAP_TYPE_ARRAY, 4, 4, 2);
 	struct contents_target big = standalone(BPF_MAP_TYPE_ARRAY, 4, 4, 3);
 	struct desired_contents c;
-	struct diag d = {0};
+	struct diag d = { 0 };
 
 	encode_fails(&mc, &hash, &d, 1);
 	has_msg(&d, 1, 5, "map 'solo' holds at most 2 entries, 3 given");
@@ -432,16 +435,17 @@ START_TEST(test_programs)
 	struct contents_target jumps = obj_target(of, "jumps");
 	struct contents_target small = obj_target(of, "small");
 	struct contents_target solo = standalone(BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 4);
-	struct manifest_map_entry ok[] = {P(U(1, 10), "prog_b", 11), P(U(3, 12), "prog_a", 13)};
+	struct manifest_map_entry ok[] = { prog_entry(v_uint(1, 10), "prog_b", 11),
+					  prog_entry(v_uint(3, 12), "prog_a", 13) };
 	struct manifest_map_entry bad[] = {
-	    P(U(0, 20), "nope", 21),
-	    E(U(1, 22), U(5, 23)),
-	    P(U(4, 24), "prog_a", 25),
+		prog_entry(v_uint(0, 20), "nope", 21),
+		entry(v_uint(1, 22), v_uint(5, 23)),
+		prog_entry(v_uint(4, 24), "prog_a", 25),
 	};
-	struct manifest_map_entry on_hash[] = {P(U(1, 30), "prog_a", 31)};
+	struct manifest_map_entry on_hash[] = { prog_entry(v_uint(1, 30), "prog_a", 31) };
 	struct manifest_contents mc = mc_of(ok, N(ok));
 	struct desired_contents c;
-	struct diag d = {0};
+	struct diag d = { 0 };
 	char want[512];
 
 	ck_assert_ptr_nonnull(pb);
@@ -491,24 +495,27 @@ END_TEST
  *   @44, big@48 s64. */
 START_TEST(test_struct)
 {
-	static const unsigned char mac[] = {0xde, 0xad, 0xbe, 0xef, 0x00, 0x01};
+	static const unsigned char mac[] = { 0xde, 0xad, 0xbe, 0xef, 0x00, 0x01 };
 	struct objfile *of = open_obj("contents_btf");
 	struct contents_target config = obj_target(of, "config");
 	struct contents_target by_pair = obj_target(of, "by_pair");
-	struct manifest_field in[] = {F("x", U(0x0102030405060708ull, 14)), F("y", I(-1, 15))};
+	struct manifest_field in[] = { field("x", v_uint(0x0102030405060708ull, 14)),
+				      field("y", v_int(-1, 15)) };
 	struct manifest_field cfg[] = {
-	    F("a", U(0x11223344, 11)), F("b", U(0x5566, 12)), F("mac", B(mac, 6, 13)),
-	    F("in", S(in, N(in), 14)), F("mode", U(2, 16)),   F("on", U(1, 17)),
-	    F("u", U(7, 18)),	       F("big", I(-2, 19)),
+		field("a", v_uint(0x11223344, 11)), field("b", v_uint(0x5566, 12)),
+		field("mac", v_bytes(mac, 6, 13)),	field("in", v_struct(in, N(in), 14)),
+		field("mode", v_uint(2, 16)),	field("on", v_uint(1, 17)),
+		field("u", v_uint(7, 18)),		field("big", v_int(-2, 19)),
 	};
-	struct manifest_field partial[] = {F("big", U(1, 22))};
-	struct manifest_field pair[] = {F("ip", U(0x0a000001, 31)), F("port", U(80, 32))};
-	struct manifest_map_entry e[] = {E(U(1, 10), S(cfg, N(cfg), 11)),
-					 E(U(2, 21), S(partial, N(partial), 22))};
-	struct manifest_map_entry pe[] = {E(S(pair, N(pair), 30), U(9, 33))};
+	struct manifest_field partial[] = { field("big", v_uint(1, 22)) };
+	struct manifest_field pair[] = { field("ip", v_uint(0x0a000001, 31)),
+					field("port", v_uint(80, 32)) };
+	struct manifest_map_entry e[] = { entry(v_uint(1, 10), v_struct(cfg, N(cfg), 11)),
+					 entry(v_uint(2, 21), v_struct(partial, N(partial), 22)) };
+	struct manifest_map_entry pe[] = { entry(v_struct(pair, N(pair), 30), v_uint(9, 33)) };
 	struct manifest_contents mc = mc_of(e, N(e));
 	struct desired_contents c;
-	unsigned char want[56] = {0};
+	unsigned char want[56] = { 0 };
 
 	ck_assert_uint_eq(config.value_size, 56);
 	encode_ok(&mc, &config, &c);
@@ -541,19 +548,21 @@ END_TEST
 
 START_TEST(test_struct_errors)
 {
-	static const unsigned char four[] = {1, 2, 3, 4};
+	static const unsigned char four[] = { 1, 2, 3, 4 };
 	struct objfile *of = open_obj("contents_btf");
 	struct contents_target config = obj_target(of, "config");
-	struct manifest_field in[] = {F("x", U(1, 21)), F("z", U(1, 22)), F("y", U(256, 23))};
+	struct manifest_field in[] = { field("x", v_uint(1, 21)), field("z", v_uint(1, 22)),
+				      field("y", v_uint(256, 23)) };
 	struct manifest_field cfg[] = {
-	    F("nope", U(1, 11)),      F("flags", U(1, 12)),   F("mac", U(1, 13)),
-	    F("a", S(in, 0, 14)),     F("b", B(four, 4, 15)), F("in", S(in, N(in), 21)),
-	    F("on", U(2, 16)),	      F("on", U(1, 17)),      F("mode", I(-1, 18)),
-	    F("big", B(four, 4, 19)),
+		field("nope", v_uint(1, 11)),     field("flags", v_uint(1, 12)),
+		field("mac", v_uint(1, 13)),      field("a", v_struct(in, 0, 14)),
+		field("b", v_bytes(four, 4, 15)), field("in", v_struct(in, N(in), 21)),
+		field("on", v_uint(2, 16)),	      field("on", v_uint(1, 17)),
+		field("mode", v_int(-1, 18)),     field("big", v_bytes(four, 4, 19)),
 	};
-	struct manifest_map_entry e[] = {E(U(0, 10), S(cfg, N(cfg), 11))};
+	struct manifest_map_entry e[] = { entry(v_uint(0, 10), v_struct(cfg, N(cfg), 11)) };
 	struct manifest_contents mc = mc_of(e, N(e));
-	struct diag d = {0};
+	struct diag d = { 0 };
 
 	encode_fails(&mc, &config, &d, 10);
 	has_msg(&d, 11, 3,
@@ -582,11 +591,11 @@ START_TEST(test_struct_without_btf)
 	struct contents_target sized = obj_target(btf, "sized");
 	struct contents_target small = obj_target(btf, "small");
 	struct contents_target solo = standalone(BPF_MAP_TYPE_HASH, 4, 4, 4);
-	struct manifest_field f[] = {F("a", U(1, 12))};
-	struct manifest_map_entry e[] = {E(U(1, 10), S(f, N(f), 11))};
-	struct manifest_map_entry ke[] = {E(S(f, N(f), 20), U(1, 21))};
+	struct manifest_field f[] = { field("a", v_uint(1, 12)) };
+	struct manifest_map_entry e[] = { entry(v_uint(1, 10), v_struct(f, N(f), 11)) };
+	struct manifest_map_entry ke[] = { entry(v_struct(f, N(f), 20), v_uint(1, 21)) };
 	struct manifest_contents mc = mc_of(e, N(e));
-	struct diag d = {0};
+	struct diag d = { 0 };
 
 	ck_assert_ptr_null(gobpf->btf);
 	ck_assert_ptr_nonnull(btf->btf);
@@ -599,10 +608,9 @@ START_TEST(test_struct_without_btf)
 		"map 'solo' has no BTF: give the value as an integer or \"0x...\" bytes");
 	diag_done(&d);
 	encode_fails(&mc, &sized, &d, 1);
-	has_msg(
-	    &d, 11, 5,
-	    "map 'sized' has no BTF type for its value (it gives a size, not __type(value, T)): "
-	    "give the value as an integer or \"0x...\" bytes");
+	has_msg(&d, 11, 5,
+		"map 'sized' has no BTF type for its value (it gives a size, not "
+		"__type(value, T)): give the value as an integer or \"0x...\" bytes");
 	diag_done(&d);
 	encode_fails(&mc, &small, &d, 1);
 	has_msg(&d, 11, 5,
@@ -624,10 +632,11 @@ END_TEST
  * integer, zero-extended. */
 START_TEST(test_wide_key)
 {
-	static const unsigned char k[16] = {0x20, 0x01, 0x0d, 0xb8};
+	static const unsigned char k[16] = { 0x20, 0x01, 0x0d, 0xb8 };
 	struct objfile *of = open_obj("contents_btf");
 	struct contents_target wide = obj_target(of, "wide");
-	struct manifest_map_entry e[] = {E(B(k, 16, 10), U(1, 11)), E(U(5, 12), U(2, 13))};
+	struct manifest_map_entry e[] = { entry(v_bytes(k, 16, 10), v_uint(1, 11)),
+					 entry(v_uint(5, 12), v_uint(2, 13)) };
 	struct manifest_contents mc = mc_of(e, N(e));
 	struct desired_contents c;
 
@@ -643,22 +652,26 @@ END_TEST
  * past their prefix are one key to the trie. */
 START_TEST(test_lpm_keys)
 {
-	static const unsigned char k24a[] = {24, 0, 0, 0, 10, 0, 0, 5},
-				   k24b[] = {24, 0, 0, 0, 10, 0, 0, 0},
-				   k16[] = {16, 0, 0, 0, 10, 0, 0, 0},
-				   k33[] = {33, 0, 0, 0, 10, 0, 0, 0},
-				   k20a[] = {20, 0, 0, 0, 10, 1, 0x1f, 0},
-				   k20b[] = {20, 0, 0, 0, 10, 1, 0x10, 0};
-	struct manifest_map_entry ok[] = {E(B(k24a, 8, 10), U(1, 11)), E(B(k16, 8, 12), U(2, 13)),
-					  E(B(k20a, 8, 14), U(3, 15))};
+	static const unsigned char k24a[] = { 24, 0, 0, 0, 10, 0, 0, 5 },
+				   k24b[] = { 24, 0, 0, 0, 10, 0, 0, 0 },
+				   k16[] = { 16, 0, 0, 0, 10, 0, 0, 0 },
+				   k33[] = { 33, 0, 0, 0, 10, 0, 0, 0 },
+				   k20a[] = { 20, 0, 0, 0, 10, 1, 0x1f, 0 },
+				   k20b[] = { 20, 0, 0, 0, 10, 1, 0x10, 0 };
+	struct manifest_map_entry ok[] = { entry(v_bytes(k24a, 8, 10), v_uint(1, 11)),
+					  entry(v_bytes(k16, 8, 12), v_uint(2, 13)),
+					  entry(v_bytes(k20a, 8, 14), v_uint(3, 15)) };
 	struct manifest_map_entry bad[] = {
-	    E(B(k24a, 8, 20), U(1, 21)), E(B(k24b, 8, 22), U(2, 23)), E(B(k33, 8, 24), U(3, 25)),
-	    E(B(k20a, 8, 26), U(4, 27)), E(B(k20b, 8, 28), U(5, 29)),
+		entry(v_bytes(k24a, 8, 20), v_uint(1, 21)),
+		entry(v_bytes(k24b, 8, 22), v_uint(2, 23)),
+		entry(v_bytes(k33, 8, 24), v_uint(3, 25)),
+		entry(v_bytes(k20a, 8, 26), v_uint(4, 27)),
+		entry(v_bytes(k20b, 8, 28), v_uint(5, 29)),
 	};
 	struct manifest_contents mc = mc_of(ok, N(ok));
 	struct contents_target t = standalone(BPF_MAP_TYPE_LPM_TRIE, 8, 4, 8);
 	struct desired_contents c;
-	struct diag d = {0};
+	struct diag d = { 0 };
 
 	encode_ok(&mc, &t, &c);
 	bytes_eq(c.entries[0].key, k24a, 8); /* as written */
@@ -678,11 +691,15 @@ START_TEST(test_all_errors)
 {
 	struct objfile *of = open_obj("contents_btf");
 	struct contents_target small = obj_target(of, "small");
-	struct manifest_field f[] = {F("a", U(1, 14))};
-	struct manifest_map_entry e[] = {E(U(300, 10), U(1, 11)), E(U(1, 12), I(-40000, 13)),
-					 E(U(2, 14), S(f, N(f), 14)), P(U(3, 15), "prog_a", 16)};
+	struct manifest_field f[] = { field("a", v_uint(1, 14)) };
+	struct manifest_map_entry e[] = {
+		entry(v_uint(300, 10), v_uint(1, 11)),
+		entry(v_uint(1, 12), v_int(-40000, 13)),
+		entry(v_uint(2, 14), v_struct(f, N(f), 14)),
+		prog_entry(v_uint(3, 15), "prog_a", 16),
+	};
 	struct manifest_contents mc = mc_of(e, N(e));
-	struct diag d = {0};
+	struct diag d = { 0 };
 
 	encode_fails(&mc, &small, &d, 5);
 	has_msg(&d, 1, 5, "map 'small' holds at most 2 entries, 4 given");
@@ -825,8 +842,8 @@ static int new_map(enum bpf_map_type type, uint32_t ks, uint32_t vs, uint32_t ma
 static int new_prog(int ret, uint8_t tag[8])
 {
 	const struct bpf_insn insns[] = {
-	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = ret},
-	    {.code = BPF_JMP | BPF_EXIT},
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = ret },
+		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	struct bpf_prog_info info;
 	uint32_t len = sizeof(info);
@@ -859,7 +876,7 @@ static void put(int fd, uint32_t key, const void *value)
 
 static void scan(struct observed *o)
 {
-	struct diag d = {0};
+	struct diag d = { 0 };
 	int r = observed_scan(fx.root, &d, o);
 
 	if (r < 0 && d.n_msgs)
@@ -873,19 +890,19 @@ static struct desired one_pin(struct desired_pin *p, const char *path, uint32_t 
 			      uint32_t vs, uint32_t max, struct desired_contents *c)
 {
 	*p = (struct desired_pin){
-	    .path = (char *)path,
-	    .kind = KIND_MAP,
-	    .spec = {.type = type, .key_size = ks, .value_size = vs, .max_entries = max},
-	    .uid = -1,
-	    .gid = -1,
-	    .loc = loc(2),
-	    .contents = c};
-	return (struct desired){.pins = p, .n_pins = 1, .contents = c, .n_contents = 1};
+		.path = (char *)path,
+		.kind = KIND_MAP,
+		.spec = { .type = type, .key_size = ks, .value_size = vs, .max_entries = max },
+		.uid = -1,
+		.gid = -1,
+		.loc = loc(2),
+		.contents = c };
+	return (struct desired){ .pins = p, .n_pins = 1, .contents = c, .n_contents = 1 };
 }
 
 static void observe_ok(struct desired *des, const struct observed *o)
 {
-	struct diag d = {0};
+	struct diag d = { 0 };
 	int r = contents_observe(des, o, &d);
 
 	if (r < 0 && d.n_msgs)
@@ -936,24 +953,25 @@ static void extra_is(struct desired_contents *c, const uint32_t *want, size_t n)
 
 START_TEST(test_observe_hash)
 {
-	struct manifest_map_entry e[] = {E(U(1, 10), U(10, 11)), E(U(2, 12), U(99, 13)),
-					 E(U(3, 14), U(30, 15))};
+	struct manifest_map_entry e[] = { entry(v_uint(1, 10), v_uint(10, 11)),
+					 entry(v_uint(2, 12), v_uint(99, 13)),
+					 entry(v_uint(3, 14), v_uint(30, 15)) };
 	struct manifest_contents mc = mc_of(e, N(e));
 	struct contents_target t = standalone(BPF_MAP_TYPE_HASH, 4, 8, 16);
-	static const uint32_t want_extra[] = {5, 6};
+	static const uint32_t want_extra[] = { 5, 6 };
 	struct desired_contents c;
 	struct desired_pin pin;
 	struct desired des;
-	struct observed o = {0};
+	struct observed o = { 0 };
 	uint64_t v;
 	int fd;
 
 	NEED_BPFFS();
 	fd = new_map(BPF_MAP_TYPE_HASH, 4, 8, 16);
-	put(fd, 1, &(uint64_t){10});
-	put(fd, 2, &(uint64_t){20});
-	put(fd, 5, &(uint64_t){50});
-	put(fd, 6, &(uint64_t){60});
+	put(fd, 1, &(uint64_t){ 10 });
+	put(fd, 2, &(uint64_t){ 20 });
+	put(fd, 5, &(uint64_t){ 50 });
+	put(fd, 6, &(uint64_t){ 60 });
 	ck_assert_int_eq(mkdir(at("ns"), 0755), 0);
 	pin_at(fd, "ns/m");
 	scan(&o);
@@ -969,16 +987,16 @@ START_TEST(test_observe_hash)
 	extra_is(&c, want_extra, 2);
 
 	/* Observing again starts over: the map has changed. */
-	put(fd, 2, &(uint64_t){99});
-	put(fd, 3, &(uint64_t){30});
-	ck_assert_int_eq(bpf_map_delete_elem(fd, &(uint32_t){5}), 0);
+	put(fd, 2, &(uint64_t){ 99 });
+	put(fd, 3, &(uint64_t){ 30 });
+	ck_assert_int_eq(bpf_map_delete_elem(fd, &(uint32_t){ 5 }), 0);
 	observe_ok(&des, &o);
 	ck_assert(c.observed);
 	for (size_t i = 0; i < c.n; i++)
 		ck_assert(!c.entries[i].differs && !c.entries[i].absent);
-	extra_is(&c, (const uint32_t[]){6}, 1);
+	extra_is(&c, (const uint32_t[]){ 6 }, 1);
 	/* Looking changed nothing. */
-	ck_assert_int_eq(bpf_map_lookup_elem(fd, &(uint32_t){6}, &v), 0);
+	ck_assert_int_eq(bpf_map_lookup_elem(fd, &(uint32_t){ 6 }, &v), 0);
 	ck_assert_uint_eq(v, 60);
 
 	/* Keys beyond the entries matter only to exact maps that enforce. */
@@ -1002,13 +1020,13 @@ END_TEST
  * type or size, another map than the scan saw, a map gone since. */
 START_TEST(test_observe_skipped)
 {
-	struct manifest_map_entry e[] = {E(U(1, 10), U(10, 11))};
+	struct manifest_map_entry e[] = { entry(v_uint(1, 10), v_uint(10, 11)) };
 	struct manifest_contents mc = mc_of(e, N(e));
 	struct contents_target t = standalone(BPF_MAP_TYPE_HASH, 4, 8, 16);
 	struct desired_contents c;
 	struct desired_pin pin;
 	struct desired des;
-	struct observed o = {0};
+	struct observed o = { 0 };
 	struct observed_entry *oe;
 	uint8_t tag[8];
 	int hash, other, prog;
@@ -1017,14 +1035,14 @@ START_TEST(test_observe_skipped)
 	hash = new_map(BPF_MAP_TYPE_HASH, 4, 8, 16);
 	other = new_map(BPF_MAP_TYPE_HASH, 4, 4, 16);
 	prog = new_prog(0, tag);
-	put(hash, 1, &(uint64_t){11});
+	put(hash, 1, &(uint64_t){ 11 });
 	pin_at(hash, "m");
 	pin_at(other, "narrow");
 	pin_at(prog, "p");
 	scan(&o);
 	encode_ok(&mc, &t, &c);
 
-	static const char *const paths[] = {"missing", "narrow", "p"};
+	static const char *const paths[] = { "missing", "narrow", "p" };
 	for (size_t i = 0; i < N(paths); i++) {
 		des = one_pin(&pin, paths[i], BPF_MAP_TYPE_HASH, 4, 8, 16, &c);
 		observe_ok(&des, &o);
@@ -1077,14 +1095,14 @@ END_TEST
 /* A map the process may not open is an error at the pin. */
 START_TEST(test_observe_error)
 {
-	struct manifest_map_entry e[] = {E(U(1, 10), U(10, 11))};
+	struct manifest_map_entry e[] = { entry(v_uint(1, 10), v_uint(10, 11)) };
 	struct manifest_contents mc = mc_of(e, N(e));
 	struct contents_target t = standalone(BPF_MAP_TYPE_HASH, 4, 8, 16);
 	struct desired_contents c;
 	struct desired_pin pin;
 	struct desired des;
-	struct observed o = {0};
-	struct diag d = {0};
+	struct observed o = { 0 };
+	struct diag d = { 0 };
 	int fd;
 
 	NEED_BPFFS();
@@ -1112,13 +1130,14 @@ END_TEST
 START_TEST(test_observe_percpu)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	struct manifest_map_entry e[] = {E(U(0, 10), U(7, 11)), E(U(1, 12), U(7, 13))};
+	struct manifest_map_entry e[] = { entry(v_uint(0, 10), v_uint(7, 11)),
+					 entry(v_uint(1, 12), v_uint(7, 13)) };
 	struct manifest_contents mc = mc_of(e, N(e));
 	struct contents_target t = standalone(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 4, 4);
 	struct desired_contents c;
 	struct desired_pin pin;
 	struct desired des;
-	struct observed o = {0};
+	struct observed o = { 0 };
 	unsigned char *v;
 	int fd;
 
@@ -1151,7 +1170,7 @@ START_TEST(test_observe_percpu)
 	ck_assert(!c.entries[0].differs && !c.entries[0].absent);
 	ck_assert(c.entries[1].differs && !c.entries[1].absent);
 	/* An array's unlisted slots count when they hold something. */
-	extra_is(&c, (const uint32_t[]){3}, 1);
+	extra_is(&c, (const uint32_t[]){ 3 }, 1);
 
 	contents_done(&c);
 	observed_done(&o);
@@ -1163,20 +1182,20 @@ END_TEST
 /* An array's slots, all of which exist: only the ones not zero are extra. */
 START_TEST(test_observe_array)
 {
-	struct manifest_map_entry e[] = {E(U(1, 10), U(5, 11))};
+	struct manifest_map_entry e[] = { entry(v_uint(1, 10), v_uint(5, 11)) };
 	struct manifest_contents mc = mc_of(e, N(e));
 	struct contents_target t = standalone(BPF_MAP_TYPE_ARRAY, 4, 8, 8);
 	struct desired_contents c;
 	struct desired_pin pin;
 	struct desired des;
-	struct observed o = {0};
+	struct observed o = { 0 };
 	int fd;
 
 	NEED_BPFFS();
 	fd = new_map(BPF_MAP_TYPE_ARRAY, 4, 8, 8);
-	put(fd, 1, &(uint64_t){5});
-	put(fd, 4, &(uint64_t){1});
-	put(fd, 7, &(uint64_t){1ull << 63});
+	put(fd, 1, &(uint64_t){ 5 });
+	put(fd, 4, &(uint64_t){ 1 });
+	put(fd, 7, &(uint64_t){ 1ull << 63 });
 	pin_at(fd, "arr");
 	scan(&o);
 	mc.exact = can_exact();
@@ -1185,7 +1204,7 @@ START_TEST(test_observe_array)
 	observe_ok(&des, &o);
 	ck_assert(c.observed);
 	ck_assert(!c.entries[0].differs && !c.entries[0].absent);
-	extra_is(&c, (const uint32_t[]){4, 7}, 2);
+	extra_is(&c, (const uint32_t[]){ 4, 7 }, 2);
 	contents_done(&c);
 	observed_done(&o);
 	close(fd);
@@ -1196,20 +1215,20 @@ END_TEST
  * there only when its own prefix is. */
 START_TEST(test_observe_lpm)
 {
-	static const unsigned char k16[] = {16, 0, 0, 0, 10, 0, 0, 0},
-				   k24[] = {24, 0, 0, 0, 10, 0, 0, 0},
-				   k32[] = {32, 0, 0, 0, 10, 0, 0, 7},
-				   k8[] = {8, 0, 0, 0, 11, 0, 0, 0},
-				   k16_untidy[] = {16, 0, 0, 0, 10, 0, 9, 9};
-	struct manifest_map_entry e[] = {E(B(k24, 8, 10), U(1, 11)),
-					 E(B(k16_untidy, 8, 12), U(1, 13)),
-					 E(B(k32, 8, 14), U(9, 15))};
+	static const unsigned char k16[] = { 16, 0, 0, 0, 10, 0, 0, 0 },
+				   k24[] = { 24, 0, 0, 0, 10, 0, 0, 0 },
+				   k32[] = { 32, 0, 0, 0, 10, 0, 0, 7 },
+				   k8[] = { 8, 0, 0, 0, 11, 0, 0, 0 },
+				   k16_untidy[] = { 16, 0, 0, 0, 10, 0, 9, 9 };
+	struct manifest_map_entry e[] = { entry(v_bytes(k24, 8, 10), v_uint(1, 11)),
+					 entry(v_bytes(k16_untidy, 8, 12), v_uint(1, 13)),
+					 entry(v_bytes(k32, 8, 14), v_uint(9, 15)) };
 	struct manifest_contents mc = mc_of(e, N(e));
 	struct contents_target t = standalone(BPF_MAP_TYPE_LPM_TRIE, 8, 4, 8);
 	struct desired_contents c;
 	struct desired_pin pin;
 	struct desired des;
-	struct observed o = {0};
+	struct observed o = { 0 };
 	int fd;
 
 	NEED_BPFFS();
@@ -1219,9 +1238,9 @@ START_TEST(test_observe_lpm)
 		return;
 	}
 	fd = new_map_flags(BPF_MAP_TYPE_LPM_TRIE, 8, 4, 8, BPF_F_NO_PREALLOC);
-	ck_assert_int_eq(bpf_map_update_elem(fd, k16, &(uint32_t){1}, BPF_ANY), 0);
-	ck_assert_int_eq(bpf_map_update_elem(fd, k32, &(uint32_t){2}, BPF_ANY), 0);
-	ck_assert_int_eq(bpf_map_update_elem(fd, k8, &(uint32_t){3}, BPF_ANY), 0);
+	ck_assert_int_eq(bpf_map_update_elem(fd, k16, &(uint32_t){ 1 }, BPF_ANY), 0);
+	ck_assert_int_eq(bpf_map_update_elem(fd, k32, &(uint32_t){ 2 }, BPF_ANY), 0);
+	ck_assert_int_eq(bpf_map_update_elem(fd, k8, &(uint32_t){ 3 }, BPF_ANY), 0);
 	pin_at(fd, "lpm");
 	scan(&o);
 	mc.exact = true;
@@ -1245,11 +1264,13 @@ END_TEST
 /* A program array's slots compared by the tag of the program they hold. */
 START_TEST(test_observe_prog_array)
 {
-	struct desired_contents c = {
-	    .seed = MANIFEST_SEED_ENFORCE, .exact = can_exact(), .key_size = 4, .value_bytes = 4};
+	struct desired_contents c = { .seed = MANIFEST_SEED_ENFORCE,
+				      .exact = can_exact(),
+				      .key_size = 4,
+				      .value_bytes = 4 };
 	struct desired_pin pin;
 	struct desired des;
-	struct observed o = {0};
+	struct observed o = { 0 };
 	uint8_t t1[8], t2[8];
 	int fd, p1, p2;
 
@@ -1283,7 +1304,7 @@ START_TEST(test_observe_prog_array)
 	ck_assert(c.entries[1].differs && !c.entries[1].absent);
 	ck_assert(c.entries[2].differs && c.entries[2].absent);
 	/* Empty slots are no extra; a filled one not listed is. */
-	extra_is(&c, (const uint32_t[]){3}, 1);
+	extra_is(&c, (const uint32_t[]){ 3 }, 1);
 
 	/* Without its tag (identity not run), a filled slot is taken as is. */
 	c.entries[1].has_tag = false;
