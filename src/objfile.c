@@ -144,6 +144,7 @@ void objfile_free(struct objfile *o)
 	free(o->path);
 	free(o->license);
 	free(o->bytes);
+	free(o->btf);
 	free(o);
 }
 
@@ -1287,6 +1288,8 @@ static int read_btf_object(struct reader *r, struct bpf_object *obj)
 		m->flags = bpf_map__map_flags(map);
 		m->pinning_raw = pin;
 		m->pinning = pin == BTF_MAPS_PIN_BY_NAME ? PIN_MODE_GLOBAL : PIN_MODE_NONE;
+		m->btf_key_type_id = bpf_map__btf_key_type_id(map);
+		m->btf_value_type_id = bpf_map__btf_value_type_id(map);
 		/* A perf event array's key and value are CPU index and fd: libbpf
 		 * 1.2 and later default them to 4 bytes, 1.1 leaves 0, which the
 		 * kernel refuses.  The loader sets the same. */
@@ -1302,6 +1305,20 @@ static int read_btf_object(struct reader *r, struct bpf_object *obj)
 			m->inner_value_size = bpf_map__value_size(inner);
 			m->inner_max_entries = bpf_map__max_entries(inner);
 		}
+	}
+	if (btf) {
+		/* Kept for map contents (contents.c): struct keys and values by
+		 * field name. */
+		uint32_t size = 0;
+		const void *raw = btf__raw_data(btf, &size);
+
+		if (!raw)
+			return -ENOMEM;
+		r->o->btf = malloc(size ? size : 1);
+		if (!r->o->btf)
+			return -ENOMEM;
+		memcpy(r->o->btf, raw, size);
+		r->o->btf_size = size;
 	}
 
 	bpf_object__for_each_program(prog, obj) {

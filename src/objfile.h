@@ -44,6 +44,10 @@ struct objfile_map {
 	 * size, max entries), has_inner false when there is none. */
 	bool has_inner;
 	uint32_t inner_type, inner_key_size, inner_value_size, inner_max_entries;
+	/* BTF: the key and value types in objfile.btf (`__type(key, T)`,
+	 * `__type(value, T)`), as bpf_map__btf_key_type_id() says; 0 when
+	 * the map names none (`__uint(key_size, N)`) and for legacy layouts. */
+	uint32_t btf_key_type_id, btf_value_type_id;
 	/* Slots the owner's loader fills when it makes the map: BTF `.values`
 	 * initialisers, iproute2 inner maps by inner_idx and tail-call sections
 	 * by ID/KEY.  Each names a map or a program of the object. */
@@ -106,6 +110,11 @@ struct objfile {
 	size_t n_maps;
 	struct objfile_prog *progs;
 	size_t n_progs;
+	/* libbpf objects: the object's BTF as libbpf read it (btf__raw_data),
+	 * for btf__new() - the types btf_key_type_id and btf_value_type_id
+	 * name.  NULL when the object has none (legacy layouts, no .BTF). */
+	unsigned char *btf;
+	size_t btf_size;
 };
 
 /* Reads the object at path.  On success returns 0 and stores a new objfile in
