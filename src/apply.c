@@ -747,6 +747,30 @@ static int keep_entry(struct txn *t, const char *path, int map_fd, const void *k
 				      .key_len = c->key_size });
 }
 
+/* An entry not listed goes: deleted, or in an array, whose slots always
+ * exist, set to zero. */
+static int clear_entry(struct txn *t, int fd, const void *key, const struct desired_contents *c,
+		       uint32_t type)
+{
+	_cleanup_free_ void *zero = NULL;
+
+	if (type != BPF_MAP_TYPE_ARRAY && type != BPF_MAP_TYPE_PERCPU_ARRAY)
+		return sys_map_delete(t->sys, fd, key);
+	zero = calloc(1, c->value_bytes + 8);
+	return zero ? sys_map_update(t->sys, fd, key, zero, BPF_ANY) : -ENOMEM;
+}
+
+/* An array's slot that holds nothing: zero (or unreadable). */
+static bool all_zero(int fd, const void *key, unsigned char *value, size_t len)
+{
+	if (bpf_map_lookup_elem(fd, key, value) < 0)
+		return true;
+	for (size_t i = 0; i < len; i++)
+		if (value[i])
+			return false;
+	return true;
+}
+
 static bool listed(const struct desired_contents *c, const void *key)
 {
 	for (size_t i = 0; i < c->n; i++)
@@ -758,19 +782,21 @@ static bool listed(const struct desired_contents *c, const void *key)
 /* exact: a new map holds only the listed entries, whatever a migration
  * brought into it. */
 static int drop_unlisted(struct txn *t, const char *path, int fd,
-			 const struct desired_contents *c)
+			 const struct desired_contents *c, uint32_t type)
 {
 	_cleanup_free_ unsigned char *keys = NULL;
 	_cleanup_free_ unsigned char *key = malloc(c->key_size + 8);
+	_cleanup_free_ unsigned char *value = malloc(c->value_bytes + 8);
+	bool is_array = type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY;
 	size_t n = 0;
 	int r = 0;
 
-	if (!key)
+	if (!key || !value)
 		return -ENOMEM;
 	for (bool first = true; bpf_map_get_next_key(fd, first ? NULL : key, key) == 0; first = false) {
 		unsigned char *more;
 
-		if (listed(c, key))
+		if (listed(c, key) || (is_array && all_zero(fd, key, value, c->value_bytes)))
 			continue;
 		more = realloc(keys, (n + 1) * c->key_size);
 		if (!more)
@@ -779,7 +805,7 @@ static int drop_unlisted(struct txn *t, const char *path, int fd,
 		memcpy(keys + n++ * c->key_size, key, c->key_size);
 	}
 	for (size_t i = 0; i < n && r == 0; i++)
-		r = sys_map_delete(t->sys, fd, keys + i * c->key_size);
+		r = clear_entry(t, fd, keys + i * c->key_size, c, type);
 	return r < 0 ? fail(t, path, "cannot delete an entry not listed", r) : 0;
 }
 
@@ -815,14 +841,14 @@ static int step_write(struct txn *t, const struct plan_step *s)
 			return fail(t, s->path, "cannot write an entry", r);
 	}
 	if (s->fresh)
-		return c->exact ? drop_unlisted(t, s->path, fd, c) : 0;
+		return c->exact ? drop_unlisted(t, s->path, fd, c, s->want->spec.type) : 0;
 	for (size_t i = 0; c->exact && c->seed == MANIFEST_SEED_ENFORCE && i < c->n_extra; i++) {
 		const unsigned char *key = c->extra + i * c->key_size;
 
 		r = keep_entry(t, s->path, fd, key, c, false);
 		if (r < 0)
 			return r;
-		r = sys_map_delete(t->sys, fd, key);
+		r = clear_entry(t, fd, key, c, s->want->spec.type);
 		if (r < 0)
 			return fail(t, s->path, "cannot delete an entry not listed", r);
 	}

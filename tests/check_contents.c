@@ -897,7 +897,7 @@ static struct desired one_pin(struct desired_pin *p, const char *path, uint32_t 
 		.gid = -1,
 		.loc = loc(2),
 		.contents = c };
-	return (struct desired){ .pins = p, .n_pins = 1, .contents = c, .n_contents = 1 };
+	return (struct desired){ .pins = p, .n_pins = 1 };
 }
 
 static void observe_ok(struct desired *des, const struct observed *o)
