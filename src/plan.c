@@ -143,11 +143,19 @@ static int contents_drift(const struct desired_pin *w, char **r)
 				: en->is_prog ? "holds another program"
 					      : "differs");
 	}
+	for (size_t i = 0; c->exact && c->seed == MANIFEST_SEED_ENFORCE && i < c->n_extra && !e;
+	     i++) {
+		char key[64];
+
+		if (shown++ >= 3) {
+			more++;
+			continue;
+		}
+		hex_text(c->extra + i * c->key_size, c->key_size, key, sizeof(key));
+		e = kind_reason(r, "entry %s not listed (exact)", key);
+	}
 	if (!e && more)
 		e = kind_reason(r, "%zu more entries differ", more);
-	if (!e && c->exact && c->seed == MANIFEST_SEED_ENFORCE && c->n_extra)
-		e = kind_reason(r, "%zu entr%s not listed (exact)", c->n_extra,
-				c->n_extra == 1 ? "y" : "ies");
 	return e;
 }
 

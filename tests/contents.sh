@@ -521,6 +521,26 @@ EOF
 	expect_dump chain/hits "00000000 0100000000000000" "01000000 0100000000000000" \
 		"02000000 0100000000000000"
 	converged "$W/chain.yaml"
+	# chain_third changed (it counts by 2): its slot alone is written again,
+	# in the same program array; the chain runs through the new program.
+	cp "$BPF/tailcall_v2.o" "$W/" || fatal "no object $BPF/tailcall_v2.o"
+	sed 's/tailcall\.o/tailcall_v2.o/' "$W/chain.yaml" >"$W/chain2.yaml"
+	jid=$(map_id chain/jmp_table)
+	bp 2 plan "$W/chain2.yaml"
+	expect_change '*' map chain/jmp_table
+	grep -q 'entry 0x01000000 holds another program' "$T/outs" ||
+		bad "the plan does not name slot 1: $(excerpt "$T/out")"
+	grep -q 'entry 0x00000000' "$T/outs" && bad "the plan rewrites slot 0, whose program is unchanged"
+	bp 0 apply "$W/chain2.yaml" || return
+	[ "$(map_id chain/jmp_table)" = "$jid" ] || bad "chain/jmp_table was made anew, not written in place"
+	got=$("$PY" "$T/mapq.py" slots "$M/chain/jmp_table" 2>&1 | tr '\n' ' ')
+	[ "$got" = "0 chain_second 1 chain_third " ] ||
+		bad "after the change chain/jmp_table holds '$got'"
+	bpftool -j prog run pinned "$M/chain/entry" data_in "$T/packet" repeat 1 >"$T/run.out" \
+		2>"$T/run.err" || fatal "bpftool prog run chain/entry: $(cat "$T/run.err")"
+	expect_dump chain/hits "00000000 0200000000000000" "01000000 0200000000000000" \
+		"02000000 0300000000000000"
+	converged "$W/chain2.yaml"
 }
 
 # Standalone maps: the declared type, sizes, flags, name and entries; a

@@ -10,6 +10,11 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+/* tailcall_v2.c: chain_third counts by 2, a program changed in place. */
+#ifndef THIRD_STEP
+#define THIRD_STEP 1
+#endif
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
@@ -24,18 +29,18 @@ struct {
 	__uint(max_entries, 4);
 } jmp_table SEC(".maps");
 
-static __always_inline void count(__u32 slot)
+static __always_inline void count(__u32 slot, __u64 by)
 {
 	__u64 *v = bpf_map_lookup_elem(&hits, &slot);
 
 	if (v)
-		__sync_fetch_and_add(v, 1);
+		__sync_fetch_and_add(v, by);
 }
 
 SEC("xdp")
 int chain_entry(struct xdp_md *ctx)
 {
-	count(0);
+	count(0, 1);
 	bpf_tail_call(ctx, &jmp_table, 0);
 	return XDP_PASS;
 }
@@ -43,7 +48,7 @@ int chain_entry(struct xdp_md *ctx)
 SEC("xdp")
 int chain_second(struct xdp_md *ctx)
 {
-	count(1);
+	count(1, 1);
 	bpf_tail_call(ctx, &jmp_table, 1);
 	return XDP_PASS;
 }
@@ -51,7 +56,7 @@ int chain_second(struct xdp_md *ctx)
 SEC("xdp")
 int chain_third(struct xdp_md *ctx)
 {
-	count(2);
+	count(2, THIRD_STEP);
 	return XDP_PASS;
 }
 
