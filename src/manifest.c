@@ -828,6 +828,19 @@ static void *grow(struct parser *p, void *arrayp, size_t *n, size_t size)
 	return a + (*n)++ * size;
 }
 
+/* Walks the items of sequence n: *it the position (NULL to start), *item
+ * the next item, with a new zeroed element of *arrayp grown for it in
+ * *elem.  False at the end, or when an item or the memory is missing. */
+static bool next_item(struct parser *p, yaml_node_t *n, yaml_node_item_t **it, yaml_node_t **item,
+		      void *arrayp, size_t *count, size_t size, void *elem)
+{
+	*it = *it ? *it + 1 : n->data.sequence.items.start;
+	if (*it >= n->data.sequence.items.top || !(*item = get_node(p, **it)))
+		return false;
+	*(void **)elem = grow(p, arrayp, count, size);
+	return *(void **)elem != NULL;
+}
+
 /* Attachments (bpf-provision.yaml(5), ATTACHMENTS): each item of a program
  * entry's 'attach' is one hook, made a BPF link pinned at its 'pin'. */
 
@@ -1089,21 +1102,14 @@ static void parse_attach_item(struct parser *p, yaml_node_t *n, struct manifest_
 static void entry_attach(struct parser *p, yaml_node_t *n, const char *key, void *target)
 {
 	struct manifest_entry *e = target;
+	yaml_node_item_t *it = NULL;
+	yaml_node_t *item;
+	struct manifest_attach *a;
 
 	if (!expect_type(p, n, YAML_SEQUENCE_NODE, "'attach'"))
 		return;
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-	     it++) {
-		yaml_node_t *item = get_node(p, *it);
-		struct manifest_attach *a;
-
-		if (!item)
-			return;
-		a = grow(p, &e->attach, &e->n_attach, sizeof(*a));
-		if (!a)
-			return;
+	while (next_item(p, n, &it, &item, &e->attach, &e->n_attach, sizeof(*a), &a))
 		parse_attach_item(p, item, a);
-	}
 }
 
 /* Map contents (bpf-provision.yaml(5), MAP CONTENTS): the entries of a
@@ -1345,22 +1351,16 @@ static void parse_map_entry(struct parser *p, yaml_node_t *n, struct manifest_ma
 static void take_entries(struct parser *p, yaml_node_t *n, struct manifest_contents *c,
 			 bool standalone)
 {
+	yaml_node_item_t *it = NULL;
+	yaml_node_t *item;
+	struct manifest_map_entry *e;
+
 	c->has_entries = true;
 	c->loc = node_loc(p, n);
 	if (!expect_type(p, n, YAML_SEQUENCE_NODE, "'entries'"))
 		return;
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-	     it++) {
-		yaml_node_t *item = get_node(p, *it);
-		struct manifest_map_entry *e;
-
-		if (!item)
-			return;
-		e = grow(p, &c->entries, &c->n_entries, sizeof(*e));
-		if (!e)
-			return;
+	while (next_item(p, n, &it, &item, &c->entries, &c->n_entries, sizeof(*e), &e))
 		parse_map_entry(p, item, e, standalone);
-	}
 }
 
 /* seed: MANIFEST_SEED_MAX marks a value already reported. */
@@ -1559,21 +1559,14 @@ static void parse_entry(struct parser *p, yaml_node_t *n, struct manifest_entry 
 static void object_sections(struct parser *p, yaml_node_t *n, const char *key, void *target)
 {
 	struct manifest_object *o = target;
+	yaml_node_item_t *it = NULL;
+	yaml_node_t *item;
+	struct manifest_entry *e;
 
 	if (!expect_type(p, n, YAML_SEQUENCE_NODE, "'sections'"))
 		return;
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-	     it++) {
-		yaml_node_t *item = get_node(p, *it);
-		struct manifest_entry *e;
-
-		if (!item)
-			return;
-		e = grow(p, &o->entries, &o->n_entries, sizeof(*e));
-		if (!e)
-			return;
+	while (next_item(p, n, &it, &item, &o->entries, &o->n_entries, sizeof(*e), &e))
 		parse_entry(p, item, e);
-	}
 }
 
 #define OBJECT_FIELD(name, member, fn)                                                             \
@@ -1646,21 +1639,14 @@ static void parse_object(struct parser *p, yaml_node_t *n, struct manifest_objec
 static void take_objects(struct parser *p, yaml_node_t *n, const char *key, void *target)
 {
 	struct manifest *m = target;
+	yaml_node_item_t *it = NULL;
+	yaml_node_t *item;
+	struct manifest_object *o;
 
 	if (!expect_type(p, n, YAML_SEQUENCE_NODE, "'objects'"))
 		return;
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-	     it++) {
-		yaml_node_t *item = get_node(p, *it);
-		struct manifest_object *o;
-
-		if (!item)
-			return;
-		o = grow(p, &m->objects, &m->n_objects, sizeof(*o));
-		if (!o)
-			return;
+	while (next_item(p, n, &it, &item, &m->objects, &m->n_objects, sizeof(*o), &o))
 		parse_object(p, item, o);
-	}
 }
 
 static void take_owned(struct parser *p, yaml_node_t *n, const char *key, void *target)
@@ -1951,21 +1937,14 @@ static void parse_map(struct parser *p, yaml_node_t *n, struct manifest_map *m)
 static void take_maps(struct parser *p, yaml_node_t *n, const char *key, void *target)
 {
 	struct manifest *m = target;
+	yaml_node_item_t *it = NULL;
+	yaml_node_t *item;
+	struct manifest_map *map;
 
 	if (!expect_type(p, n, YAML_SEQUENCE_NODE, "'maps'"))
 		return;
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-	     it++) {
-		yaml_node_t *item = get_node(p, *it);
-		struct manifest_map *map;
-
-		if (!item)
-			return;
-		map = grow(p, &m->maps, &m->n_maps, sizeof(*map));
-		if (!map)
-			return;
+	while (next_item(p, n, &it, &item, &m->maps, &m->n_maps, sizeof(*map), &map))
 		parse_map(p, item, map);
-	}
 }
 
 #define MANIFEST_FIELD(name, member, fn)                                                           \
