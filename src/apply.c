@@ -1081,10 +1081,25 @@ static int step_intent(struct txn *t)
 	return r;
 }
 
+/* A retired manifest is forgotten once removed: what it made and this run
+ * left in place (replaced by hand, not empty) is no longer its. */
+static void forget_retired(struct txn *t)
+{
+	for (size_t i = t->ledger.n; i-- > 0;) {
+		const struct manifest *m = manifest_set_find(t->in->set, t->ledger.entries[i].manifest);
+
+		if (m && m->retired)
+			ledger_remove(&t->ledger, t->ledger.entries[i].path);
+	}
+}
+
 /* What the manifests own now, saved: after this nothing is undone. */
 static int step_ledger(struct txn *t)
 {
 	int r = settle_dirs(t) ?: record_pins(t) ?: check_dirs(t);
+
+	if (r == 0)
+		forget_retired(t);
 
 	if (r < 0)
 		return r;

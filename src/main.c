@@ -66,6 +66,9 @@ struct options {
 	bool no_objects;
 	bool help;
 	const char *metrics_file;
+	char **names;       /* destroy --name: retired manifests to remove, by ledger name */
+	size_t n_names;
+	bool prune_retired; /* apply --prune-retired */
 };
 
 /* What a command needs, so that one run_command() reads, checks and plans
@@ -80,6 +83,8 @@ enum {
 	CMD_MIN_ARGS = 1 << 5,      /* needs at least one argument */
 	CMD_DESTROY = 1 << 6,       /* plans as if the manifests declared nothing */
 	CMD_METRICS = 1 << 7,       /* writes --metrics-file */
+	CMD_NAMES = 1 << 8,         /* accepts --name (then needs no argument) */
+	CMD_PRUNE_RETIRED = 1 << 9, /* accepts --prune-retired */
 };
 
 static const char *const options_help =
@@ -288,6 +293,42 @@ static int read_input(struct session *s)
 	return invalid_input(r);
 }
 
+/* Whether the ledger records anything of manifest name. */
+static bool ledger_knows(const struct ledger *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->entries[i].manifest, name) == 0)
+			return true;
+	return false;
+}
+
+/* The retired manifests to remove, into the set as names alone: those
+ * --name gives (destroy), or every one the ledger records and the set does
+ * not name (--prune-retired). */
+static int add_retired(struct session *s)
+{
+	const struct ledger *l = &s->ledger;
+	int r = 0;
+
+	for (size_t i = 0; i < s->opts->n_names && r == 0; i++) {
+		const char *name = s->opts->names[i];
+
+		if (manifest_set_find(&s->set, name))
+			continue;
+		if (!ledger_knows(l, name))
+			return diag_error(&s->d, NULL,
+					  "no manifest '%s' is recorded under %s; 'status' lists "
+					  "the retired ones",
+					  name, s->root),
+			       -ENOENT;
+		r = manifest_set_add_retired(&s->set, name);
+	}
+	for (size_t i = 0; s->opts->prune_retired && i < l->n && r == 0; i++)
+		if (!manifest_set_find(&s->set, l->entries[i].manifest))
+			r = manifest_set_add_retired(&s->set, l->entries[i].manifest);
+	return r;
+}
+
 /* The live tree and what the kernel makes of the programs, then the plan.
  * A run that changes the tree reads it under the lock, so the plan applied
  * is the plan computed; the others change nothing. */
@@ -311,6 +352,8 @@ static int read_tree(struct session *s)
 		r = identity_load_tags(&s->des, s->opts->verbose ? stderr : NULL, &s->d);
 	if (r == 0)
 		r = ledger_load(s->root, &s->d, &s->ledger);
+	if (r == 0)
+		r = add_retired(s);
 	if (r == 0 && !s->empty)
 		r = observed_scan(s->root, &s->d, &s->obs);
 	/* Destroy unpins what the manifests made; where it was attached does
@@ -423,7 +466,10 @@ static int cmd_plan(struct session *s)
 		r = report_plan(&s->plan, s->root, true, NULL, s->opts->output == OUTPUT_JSON, stdout);
 	if (r < 0)
 		return r;
-	return plan_has_changes(&s->plan) ? EXIT_DRIFT : 0;
+	/* A directory is all of its manifests: one recorded and no longer
+	 * there is drift too. */
+	return plan_has_changes(&s->plan) || (s->set.has_dir && s->plan.n_retired) ? EXIT_DRIFT
+										   : 0;
 }
 
 static int cmd_apply(struct session *s)
@@ -495,14 +541,14 @@ static const struct command commands[] = {
 	  CMD_READS_OBJECTS | CMD_NO_OBJECTS | CMD_MIN_ARGS },
 	{ "plan", "plan MANIFEST...", "same as 'apply --dry-run'", cmd_plan,
 	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_METRICS | CMD_MIN_ARGS },
-	{ "apply", "apply [--dry-run] MANIFEST...", "converge the bpffs tree to the manifests",
-	  cmd_apply,
+	{ "apply", "apply [--dry-run] [--prune-retired] MANIFEST...",
+	  "converge the bpffs tree to the manifests", cmd_apply,
 	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_TAKES_LOCK | CMD_DRY_RUN | CMD_METRICS |
-		  CMD_MIN_ARGS },
-	{ "destroy", "destroy [--dry-run] MANIFEST...", "unpin everything the manifests own",
-	  cmd_apply,
+		  CMD_MIN_ARGS | CMD_PRUNE_RETIRED },
+	{ "destroy", "destroy [--dry-run] [--name NAME]... [MANIFEST...]",
+	  "unpin everything the manifests (or retired ones, by name) own", cmd_apply,
 	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_TAKES_LOCK | CMD_DRY_RUN | CMD_METRICS |
-		  CMD_MIN_ARGS | CMD_DESTROY },
+		  CMD_MIN_ARGS | CMD_DESTROY | CMD_NAMES },
 	{ "status", "status [MANIFEST...]", "table of pins under the root and their state",
 	  cmd_status, CMD_READS_OBJECTS | CMD_NEEDS_KERNEL },
 	{ "inspect", "inspect OBJECT.o...",
@@ -556,6 +602,11 @@ static void command_help(const struct command *c)
 	if (c->flags & CMD_NO_OBJECTS)
 		printf("\n      --no-objects          check the manifests only, without opening "
 		       "their ELF objects\n");
+	if (c->flags & CMD_NAMES)
+		printf("\n      --name NAME           also a retired manifest, by its name in the "
+		       "ledger (repeatable)\n");
+	if (c->flags & CMD_PRUNE_RETIRED)
+		printf("\n      --prune-retired       also unpin what retired manifests made\n");
 	printf("\n%s", options_help);
 }
 
@@ -568,6 +619,8 @@ enum {
 	OPT_DRY_RUN,
 	OPT_NO_OBJECTS,
 	OPT_METRICS_FILE,
+	OPT_NAME,
+	OPT_PRUNE_RETIRED,
 };
 
 static int parse_options(int argc, char **argv, struct options *opts, bool *version)
@@ -585,6 +638,8 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "no-objects", no_argument, NULL, OPT_NO_OBJECTS },
 		{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "prune-retired", no_argument, NULL, OPT_PRUNE_RETIRED },
 		{ 0 },
 	};
 	char *end;
@@ -657,6 +712,18 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 		case OPT_NO_OBJECTS:
 			opts->no_objects = true;
 			break;
+		case OPT_NAME: {
+			char **names = realloc(opts->names, (opts->n_names + 1) * sizeof(*names));
+
+			if (!names)
+				return -ENOMEM;
+			opts->names = names;
+			opts->names[opts->n_names++] = optarg;
+			break;
+		}
+		case OPT_PRUNE_RETIRED:
+			opts->prune_retired = true;
+			break;
 		case OPT_METRICS_FILE:
 			opts->metrics_file = optarg;
 			break;
@@ -689,9 +756,14 @@ static void raise_fd_limit(void)
 	}
 }
 
+static void options_done(struct options *opts)
+{
+	free(opts->names);
+}
+
 int main(int argc, char **argv)
 {
-	struct options opts = { .lock_timeout = 30 };
+	_cleanup_(options_done) struct options opts = { .lock_timeout = 30 };
 	const struct command *cmd = NULL;
 	bool version = false;
 
@@ -734,7 +806,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bpf-provision: only validate takes --no-objects\n");
 		return EXIT_FAIL;
 	}
-	if ((cmd->flags & CMD_MIN_ARGS) && optind + 1 == argc) {
+	if (opts.n_names && !(cmd->flags & CMD_NAMES)) {
+		fprintf(stderr, "bpf-provision: only destroy takes --name\n");
+		return EXIT_FAIL;
+	}
+	if (opts.prune_retired && !(cmd->flags & CMD_PRUNE_RETIRED)) {
+		fprintf(stderr, "bpf-provision: only apply takes --prune-retired\n");
+		return EXIT_FAIL;
+	}
+	if ((cmd->flags & CMD_MIN_ARGS) && optind + 1 == argc && !opts.n_names) {
 		fprintf(stderr, "Usage: bpf-provision [OPTIONS] %s\n", cmd->usage);
 		return EXIT_FAIL;
 	}

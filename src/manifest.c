@@ -2853,6 +2853,25 @@ static int set_check(struct manifest_set *set, struct diag *d)
 	return r;
 }
 
+int manifest_set_add_retired(struct manifest_set *set, const char *name)
+{
+	struct manifest *m = calloc(1, sizeof(*m));
+	struct manifest **items = m ? realloc(set->items, (set->n + 1) * sizeof(*items)) : NULL;
+
+	if (items)
+		set->items = items;
+	if (!items || !(m->name = strdup(name))) {
+		free(m);
+		return -ENOMEM;
+	}
+	m->prune = m->retired = true;
+	m->defaults = (struct manifest_attrs){ .on_incompatible = ON_INCOMPATIBLE_UNSET,
+					       .mode = -1,
+					       .dir_mode = -1 };
+	set->items[set->n++] = m;
+	return 0;
+}
+
 int manifest_set_load(struct manifest_set *set, char *const *args, size_t n_args, struct diag *d)
 {
 	int r = 0;
@@ -2866,6 +2885,7 @@ int manifest_set_load(struct manifest_set *set, char *const *args, size_t n_args
 			diag_error(d, &(struct diag_loc){ .file = args[i] }, "cannot read manifest: %s",
 				   strerror(-q));
 		} else if (S_ISDIR(st.st_mode)) {
+			set->has_dir = true;
 			q = set_add_dir(set, args[i], d);
 		} else {
 			q = set_add_file(set, args[i], d);

@@ -200,7 +200,9 @@ struct manifest_pin_id {
 };
 
 struct manifest {
-	char *file;      /* path as given on the command line; locations point at it */
+	/* Path as given on the command line; locations point at it.  NULL for
+	 * a retired manifest (manifest_set_add_retired). */
+	char *file;
 	char *name;      /* given, or the file name without ".yaml" */
 	char *bpffs;     /* absolute root, or NULL when not given */
 	char *namespace; /* or NULL */
@@ -214,6 +216,9 @@ struct manifest {
 	size_t n_objects;
 	struct manifest_map *maps; /* standalone maps */
 	size_t n_maps;
+	/* Known by name alone, from the ledger: its file is gone, and what it
+	 * made is to be removed (destroy --name, apply --prune-retired). */
+	bool retired;
 };
 
 /* Parses one manifest from a file, or from memory (name is then used as the
@@ -230,6 +235,7 @@ void manifest_free(struct manifest *m);
 struct manifest_set {
 	struct manifest **items;
 	size_t n;
+	bool has_dir; /* a directory was among the arguments: it is all of its manifests */
 };
 
 /* Loads every argument (a file, or a directory: its *.yaml sorted by name),
@@ -239,6 +245,10 @@ struct manifest_set {
  * manifest_set_done() releases the contents. */
 int manifest_set_load(struct manifest_set *set, char *const *args, size_t n_args, struct diag *d);
 void manifest_set_done(struct manifest_set *set);
+
+/* Adds to the set a retired manifest: only a name, which prunes (all it
+ * declares is nothing).  Returns 0 or -ENOMEM. */
+int manifest_set_add_retired(struct manifest_set *set, const char *name);
 
 /* The manifest of the set with this name, or NULL. */
 const struct manifest *manifest_set_find(const struct manifest_set *set, const char *name);

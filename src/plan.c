@@ -56,6 +56,13 @@ void plan_done(struct plan *p)
 		if (p->steps[i].op == PLAN_OP_MKDIR)
 			free((char *)p->steps[i].path);
 	free(p->steps);
+	for (size_t i = 0; i < p->n_retired; i++) {
+		for (size_t k = 0; k < p->retired[i].n; k++)
+			free(p->retired[i].paths[k]);
+		free(p->retired[i].paths);
+		free(p->retired[i].manifest);
+	}
+	free(p->retired);
 	*p = (struct plan){ 0 };
 }
 
@@ -476,8 +483,9 @@ static int plan_undeclared(struct plan *p, const struct plan_input *in,
 		m = manifest_set_find(in->set, l->manifest);
 		if (!m || (!m->prune && !in->destroy))
 			return 0;
-		e = kind_reason(&c.reason,
-				in->destroy ? "destroyed with its manifest" : "no longer declared");
+		e = m->retired	     ? kind_reason(&c.reason, "its manifest '%s' is retired", m->name)
+		    : in->destroy ? kind_reason(&c.reason, "destroyed with its manifest")
+				  : kind_reason(&c.reason, "no longer declared");
 	} else {
 		m = owner_dir(in->set, h->path, &dir);
 		if (!m)
@@ -968,6 +976,52 @@ static int build_steps(const struct plan_input *in, const struct desired_pin **s
 	return r;
 }
 
+static int cmp_retired(const void *a, const void *b)
+{
+	return strcmp(((const struct plan_retired *)a)->manifest,
+		      ((const struct plan_retired *)b)->manifest);
+}
+
+/* The manifests the ledger records and the set does not name, each with
+ * its pins that are still the objects recorded.  A destroy names what it
+ * removes; the others it leaves are no news. */
+static int find_retired(const struct plan_input *in, struct plan *p)
+{
+	const struct ledger *l = in->ledger;
+
+	if (in->destroy)
+		return 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ledger_entry *e = &l->entries[i];
+		const struct observed_entry *h;
+		struct plan_retired *r = NULL;
+
+		if (manifest_set_find(in->set, e->manifest))
+			continue;
+		for (size_t k = 0; k < p->n_retired && !r; k++)
+			if (strcmp(p->retired[k].manifest, e->manifest) == 0)
+				r = &p->retired[k];
+		if (!r) {
+			if (array_reserve(&p->retired, p->n_retired, sizeof(*p->retired)) < 0)
+				return -ENOMEM;
+			p->retired[p->n_retired] = (struct plan_retired){ .manifest = strdup(e->manifest) };
+			r = &p->retired[p->n_retired++];
+			if (!r->manifest)
+				return -ENOMEM;
+		}
+		h = e->is_dir ? NULL : observed_find(in->observed, e->path);
+		if (!h || !observed_is_pin(h) || !ledger_claims(e, h->ino, h->id))
+			continue;
+		if (array_reserve(&r->paths, r->n, sizeof(*r->paths)) < 0 ||
+		    !(r->paths[r->n] = strdup(e->path)))
+			return -ENOMEM;
+		r->n++;
+	}
+	if (p->n_retired)
+		qsort(p->retired, p->n_retired, sizeof(*p->retired), cmp_retired);
+	return 0;
+}
+
 int plan_build(const struct plan_input *in, struct plan *ret)
 {
 	const struct desired *des = in->desired;
@@ -1031,6 +1085,8 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 		qsort(p.changes, p.n, sizeof(*p.changes), cmp_changes);
 	if (e == 0)
 		e = build_steps(in, sorted, n_want, &p);
+	if (e == 0)
+		e = find_retired(in, &p);
 	if (e < 0) {
 		plan_done(&p);
 		return e;

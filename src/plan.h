@@ -89,6 +89,14 @@ struct plan_step {
 	uint32_t slot;    /* TRASH: number of its place in the trash */
 };
 
+/* A manifest the ledger records and the set does not name: what it made
+ * stays until destroy --name or apply --prune-retired. */
+struct plan_retired {
+	char *manifest; /* owned: the ledger the names come from is replaced by apply */
+	char **paths;   /* its pins still as recorded, by path; owned */
+	size_t n;
+};
+
 struct plan {
 	struct plan_change *changes; /* ordered: create/replace/update by path, then deletes children first */
 	size_t n;
@@ -96,6 +104,8 @@ struct plan {
 	size_t n_refused;
 	struct plan_step *steps; /* in the order apply takes them; none when a change is refused */
 	size_t n_steps;
+	struct plan_retired *retired; /* by name */
+	size_t n_retired;
 };
 
 /* What is planned for: the manifests (for prune flags and owned dirs), and

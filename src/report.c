@@ -426,6 +426,50 @@ static const char *policy_text(const struct plan_change *c)
 	return on_incompatible_str(c->policy);
 }
 
+/* The command that removes a retired manifest's pins. */
+static char *retired_command(const char *name)
+{
+	char *s;
+
+	return asprintf(&s, "bpf-provision destroy --name %s", name) < 0 ? NULL : s;
+}
+
+static void retired_text(const struct plan *p, FILE *out)
+{
+	for (size_t i = 0; i < p->n_retired; i++) {
+		_cleanup_(shown_free) struct shown sh = { 0 };
+		const struct plan_retired *r = &p->retired[i];
+		const char *name = show(&sh, r->manifest);
+
+		fprintf(out, "Retired manifest '%s': %zu pin%s (remove them with: bpf-provision "
+			     "destroy --name %s)\n",
+			name, r->n, r->n == 1 ? "" : "s", name);
+	}
+}
+
+/* [{"manifest", "pins", "command"}] of the retired manifests. */
+static json_t *retired_json(const struct plan *p)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; list && i < p->n_retired; i++) {
+		const struct plan_retired *r = &p->retired[i];
+		_cleanup_free_ char *cmd = retired_command(r->manifest);
+		json_t *pins = json_array();
+		int e = !cmd || !pins;
+
+		for (size_t k = 0; !e && k < r->n; k++)
+			e = json_array_append_new(pins, jtext(r->paths[k])) < 0;
+		if (e || json_array_append_new(list, json_pack("{s:o, s:o, s:o}", "manifest",
+							       jtext(r->manifest), "pins", pins,
+							       "command", jtext(cmd))) < 0) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return list;
+}
+
 static void plan_text(const struct plan *p, FILE *out)
 {
 	_cleanup_(shown_free) struct shown sh = { 0 };
@@ -462,6 +506,7 @@ static void plan_text(const struct plan *p, FILE *out)
 	if (p->n_refused)
 		fprintf(out, "%zu change%s would be refused by apply.\n", p->n_refused,
 			p->n_refused == 1 ? "" : "s");
+	retired_text(p, out);
 }
 
 static json_t *change_json(const struct plan_change *c, const char *status)
@@ -669,6 +714,8 @@ int report_plan(const struct plan *p, const char *root, bool dry_run,
 			(json_int_t)p->counts[PLAN_UNCHANGED]);
 	if (!doc)
 		return -ENOMEM;
+	if (json_object_set_new(doc, "retired", retired_json(p)) < 0)
+		goto out;
 	changes = json_object_get(doc, "changes");
 	steps = json_object_get(doc, "steps");
 	for (size_t i = 0; i < p->n; i++)
@@ -838,10 +885,14 @@ int report_status(const struct observed *obs, const struct desired *des, const s
 			r = status_emit(&row, pins, out);
 	}
 	if (json) {
+		if (r == 0 && json_object_set_new(doc, "retired", retired_json(p)) < 0)
+			r = -ENOMEM;
 		if (r == 0)
 			r = json_dumpf(doc, out, JSON_INDENT(2)) < 0 || fputc('\n', out) == EOF ? -EIO
 											   : 0;
 		json_decref(doc);
+	} else {
+		retired_text(p, out);
 	}
 	return r ? r : ferror(out) ? -EIO : 0;
 }
