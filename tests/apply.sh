@@ -539,7 +539,12 @@ expect_summary 0 0 0 1 1
 [ "$(pin_id pa/globals/foreign) $(pin_id foreign_root)" = "$foreign" ] ||
 	fail "$CASE: a foreign pin changed"
 converged 1 "$W/pa.yaml"
-converged $NDECL "$CONFIGS"
+# The directory is all of its manifests: pa, recorded and not in it, is
+# retired there (drift), and nothing of it is planned to change.
+bp 2 plan "$CONFIGS"
+expect_line "Retired manifest 'pa': 1 pin (remove them with: bpf-provision destroy --name pa)"
+expect_summary 0 0 0 0 $NDECL
+converged $((NDECL + 1)) "$W/pa.yaml" "$CONFIGS"
 
 CASE=7-destroy
 bp 2 destroy --dry-run "$CONFIGS"
