@@ -901,8 +901,9 @@ static enum manifest_hook hook_from_key(const char *key)
 	return MANIFEST_HOOK_MAX;
 }
 
-/* xdp: and tc: an interface name. */
-static void attach_ifname(struct parser *p, yaml_node_t *n, const char *key, void *target)
+/* The hook's target: a string check() accepts, else an error and none. */
+static void take_target(struct parser *p, yaml_node_t *n, const char *key, void *target,
+			const char *(*check)(const char *), const char *what)
 {
 	struct manifest_attach *a = ((struct attach_item *)target)->a;
 	const char *why;
@@ -911,29 +912,23 @@ static void attach_ifname(struct parser *p, yaml_node_t *n, const char *key, voi
 	a->loc = node_loc(p, n);
 	if (!take_string(p, n, key, &a->target))
 		return;
-	why = check_ifname(a->target);
+	why = check(a->target);
 	if (why) {
-		diag_error(p->d, &a->loc, "invalid interface name '%s': %s", SHOW(a->target), why);
+		diag_error(p->d, &a->loc, "invalid %s '%s': %s", what, SHOW(a->target), why);
 		free(a->target);
 		a->target = NULL;
 	}
 }
 
+/* xdp: and tc: an interface name. */
+static void attach_ifname(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	take_target(p, n, key, target, check_ifname, "interface name");
+}
+
 static void attach_cgroup(struct parser *p, yaml_node_t *n, const char *key, void *target)
 {
-	struct manifest_attach *a = ((struct attach_item *)target)->a;
-	const char *why;
-
-	a->hook = MANIFEST_HOOK_CGROUP;
-	a->loc = node_loc(p, n);
-	if (!take_string(p, n, key, &a->target))
-		return;
-	why = check_cgroup(a->target);
-	if (why) {
-		diag_error(p->d, &a->loc, "invalid cgroup '%s': %s", SHOW(a->target), why);
-		free(a->target);
-		a->target = NULL;
-	}
+	take_target(p, n, key, target, check_cgroup, "cgroup");
 }
 
 /* auto: true - the only value that says something. */
