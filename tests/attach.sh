@@ -217,6 +217,7 @@ PY
 
 bad() { # WHY: this assertion failed; the case goes on
 	echo "FAIL: $CASE: $*" >&2
+	# shellcheck disable=SC2031 # counted in the case's own subshell (run_cases)
 	FAILS=$((FAILS + 1))
 }
 
@@ -1169,38 +1170,7 @@ fi
 ip netns del "$NS"
 ip netns del "$NSP"
 
-PASSED=0
-FAILED=
-SKIPPED=
-NCASES=0
 # ATTACH_CASES="swap missing" runs only those.
-for c in ${ATTACH_CASES:-xdp tc cgroup tracepoint swap swap_faults replace_delete faults_mixed \
-	destroy_foreign missing}; do
-	NCASES=$((NCASES + 1))
-	_t0=$(date +%s)
-	(
-		CASE=$c
-		FAILS=0
-		"case_$c"
-		[ "$FAILS" = 0 ]
-	)
-	rc=$?
-	case $rc in
-	0) PASSED=$((PASSED + 1)) ;;
-	77) SKIPPED="$SKIPPED $c" ;;
-	*) FAILED="$FAILED $c" ;;
-	esac
-	echo "attach.sh: case $c: exit $rc in $(($(date +%s) - _t0)) s"
-done
-
-nfailed=$(echo "$FAILED" | wc -w)
-nskipped=$(echo "$SKIPPED" | wc -w)
-echo "attach.sh: $NCASES cases: $PASSED passed, $nfailed failed, $nskipped skipped" \
-	"in $(($(date +%s) - START)) s${FAILED:+; failed:$FAILED}${SKIPPED:+; skipped:$SKIPPED}"
-[ "$nfailed" = 0 ] || exit 1
-if [ "$nskipped" != 0 ] && [ "${BPF_PROVISION_REQUIRE_ALL:-0}" = 1 ]; then
-	echo "FAIL (skip not allowed under BPF_PROVISION_REQUIRE_ALL):$SKIPPED" >&2
-	exit 1
-fi
-[ "$nskipped" != "$NCASES" ] || exit 77
-exit 0
+# shellcheck disable=SC2086 # the list of cases is split on purpose
+run_cases attach.sh ${ATTACH_CASES:-xdp tc cgroup tracepoint swap swap_faults replace_delete faults_mixed \
+	destroy_foreign missing}

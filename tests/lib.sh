@@ -166,3 +166,41 @@ pin_examples() {
 		ln -s "$top_builddir/configs/$f" "$1/$f" || fail "cannot link $f"
 	done
 }
+
+# Runs each CASE as the function case_CASE in a subshell of its own (FAILS
+# counts its failures, CASE names it), prints a line per case and a summary
+# timed from START, and ends the script: 1 when a case failed, or skipped
+# under BPF_PROVISION_REQUIRE_ALL; 77 when every case skipped; else 0.
+run_cases() { # SCRIPT CASE...
+	_script=$1
+	shift
+	_passed=0 _failed= _skipped= _n=0
+	for _c; do
+		_n=$((_n + 1))
+		_t0=$(date +%s)
+		(
+			CASE=$_c
+			FAILS=0
+			"case_$_c"
+			[ "$FAILS" = 0 ]
+		)
+		_rc=$?
+		case $_rc in
+		0) _passed=$((_passed + 1)) ;;
+		77) _skipped="$_skipped $_c" ;;
+		*) _failed="$_failed $_c" ;;
+		esac
+		echo "$_script: case $_c: exit $_rc in $(($(date +%s) - _t0)) s"
+	done
+	_nf=$(echo "$_failed" | wc -w)
+	_ns=$(echo "$_skipped" | wc -w)
+	echo "$_script: $_n cases: $_passed passed, $_nf failed, $_ns skipped" \
+		"in $(($(date +%s) - START)) s${_failed:+; failed:$_failed}${_skipped:+; skipped:$_skipped}"
+	[ "$_nf" = 0 ] || exit 1
+	if [ "$_ns" != 0 ] && [ "${BPF_PROVISION_REQUIRE_ALL:-0}" = 1 ]; then
+		echo "FAIL (skip not allowed under BPF_PROVISION_REQUIRE_ALL):$_skipped" >&2
+		exit 1
+	fi
+	[ "$_ns" != "$_n" ] || exit 77
+	exit 0
+}
