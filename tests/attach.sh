@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2031 # FAILS is counted in each case's own subshell (run_cases)
 # SPDX-License-Identifier: MIT
 # Attachments (bpf-provision.yaml(5), ATTACHMENTS): programs attached as BPF
 # links pinned in bpffs - XDP, tcx ingress and egress, a cgroup skb program,
@@ -214,22 +215,6 @@ except OSError as e:
 PY
 
 # --- helpers -------------------------------------------------------------------
-
-bad() { # WHY: this assertion failed; the case goes on
-	echo "FAIL: $CASE: $*" >&2
-	# shellcheck disable=SC2031 # counted in the case's own subshell (run_cases)
-	FAILS=$((FAILS + 1))
-}
-
-fatal() { # WHY: this assertion failed and the rest of the case depends on it
-	bad "$@"
-	exit 1
-}
-
-case_skip() { # WHY: this case cannot run here
-	echo "SKIP: $CASE: $*" >&2
-	exit 77
-}
 
 excerpt() { # FILE: its first lines, indented, for a message
 	sed -n '1,8s/^/    | /p' "$1"

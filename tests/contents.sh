@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2031 # FAILS is counted in each case's own subshell (run_cases)
 # SPDX-License-Identifier: MIT
 # Map contents (bpf-provision.yaml(5), MAP CONTENTS): the entries a manifest
 # lists for a map (`entries:` on a `map:` section entry, or on a standalone
@@ -105,22 +106,6 @@ else:
 PY
 
 # --- helpers -------------------------------------------------------------------
-
-bad() { # WHY: this assertion failed; the case goes on
-	echo "FAIL: $CASE: $*" >&2
-	# shellcheck disable=SC2031 # counted in the case's own subshell (run_cases)
-	FAILS=$((FAILS + 1))
-}
-
-fatal() { # WHY: this assertion failed and the rest of the case depends on it
-	bad "$@"
-	exit 1
-}
-
-case_skip() { # WHY: this case cannot run here
-	echo "SKIP: $CASE: $*" >&2
-	exit 77
-}
 
 excerpt() { # FILE: its first lines, indented, for a message
 	sed -n '1,10s/^/    | /p' "$1"

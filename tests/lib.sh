@@ -167,6 +167,24 @@ pin_examples() {
 	done
 }
 
+# Inside a case of run_cases: an assertion that failed, the case going on
+# (bad) or ending (fatal); a case that cannot run here (case_skip).
+bad() { # WHY
+	echo "FAIL: $CASE: $*" >&2
+	# shellcheck disable=SC2031 # counted in the case's own subshell (run_cases)
+	FAILS=$((FAILS + 1))
+}
+
+fatal() { # WHY
+	bad "$@"
+	exit 1
+}
+
+case_skip() { # WHY
+	echo "SKIP: $CASE: $*" >&2
+	exit 77
+}
+
 # Runs each CASE as the function case_CASE in a subshell of its own (FAILS
 # counts its failures, CASE names it), prints a line per case and a summary
 # timed from START, and ends the script: 1 when a case failed, or skipped

@@ -103,16 +103,6 @@ for f in sys.argv[2:]:
 print(" ".join(out))
 PY
 
-bad() { # WHY: this assertion failed; the case goes on
-	echo "FAIL: $CASE: $*" >&2
-	FAILS=$((FAILS + 1))
-}
-
-fatal() { # WHY: this assertion failed and the rest of the case depends on it
-	bad "$@"
-	exit 1
-}
-
 reset() { # a fresh, empty bpffs (only maps.debug and progs.debug) and no ledger
 	umount "$M" && mount -t bpf bpf "$M" || fatal "cannot remount $M"
 	rm -rf "$T/run"
