@@ -354,19 +354,18 @@ static bool has_tag(const uint8_t tag[8])
 /* Why the link must run its program anew, in a new string in *ret (NULL:
  * it runs the declared one): the program's pin is made anew by this plan,
  * a map of an unpinned program is, or it runs a program of another tag. */
-static int link_reload(const struct plan *p, const struct remade *remade, size_t n_remade,
-		       const struct desired_pin *w, const struct observed_entry *h, char **ret)
+static int link_reload(const bool *anew, const struct desired *des, const struct remade *remade,
+		       size_t n_remade, const struct desired_pin *w, const struct observed_entry *h,
+		       char **ret)
 {
 	const char *map = w->link->prog ? NULL : remade_map(remade, n_remade, w);
 	char was[17], now[17];
 
 	*ret = NULL;
-	for (size_t i = 0; w->link->prog && i < p->n; i++)
-		if (p->changes[i].want == w->link->prog && !p->changes[i].refused &&
-		    (p->changes[i].action == PLAN_CREATE || p->changes[i].action == PLAN_REPLACE))
-			return asprintf(ret, "its program '%s' is loaded anew", w->link->prog->path) < 0
-				       ? -ENOMEM
-				       : 0;
+	if (w->link->prog && anew[w->link->prog - des->pins])
+		return asprintf(ret, "its program '%s' is loaded anew", w->link->prog->path) < 0
+			       ? -ENOMEM
+			       : 0;
 	if (map)
 		return asprintf(ret, "its program's map '%s' is made anew", map) < 0 ? -ENOMEM : 0;
 	if (!h || h->kind != OBSERVED_LINK || !w->spec.has_tag || !has_tag(h->tag) ||
@@ -379,6 +378,17 @@ static int link_reload(const struct plan *p, const struct remade *remade, size_t
 	return asprintf(ret, "program tag %s -> %s", was, now) < 0 ? -ENOMEM : 0;
 }
 
+static bool *made_anew(const struct plan *p, const struct desired *des)
+{
+	bool *anew = calloc(des->n_pins + 1, sizeof(*anew));
+
+	for (size_t i = 0; anew && i < p->n; i++)
+		if (p->changes[i].want && !p->changes[i].refused &&
+		    (p->changes[i].action == PLAN_CREATE || p->changes[i].action == PLAN_REPLACE))
+			anew[p->changes[i].want - des->pins] = true;
+	return anew;
+}
+
 /* The links, once their programs are planned: a link whose program is
  * loaded anew is pointed at it in place where its type allows, else made
  * again.  A link whose target is absent and optional is left as it is. */
@@ -386,6 +396,10 @@ static int plan_links(struct plan *p, const struct plan_input *in,
 		      const struct desired_pin *const *sorted, size_t n_want,
 		      const struct remade *remade, size_t n_remade)
 {
+	const struct desired *des = in->desired;
+	/* Per declared pin: made anew by the changes so far (maps, programs);
+	 * known once a link needs it. */
+	_cleanup_free_ bool *anew = NULL;
 	int e = 0;
 
 	for (size_t i = 0; i < n_want && !e; i++) {
@@ -400,7 +414,9 @@ static int plan_links(struct plan *p, const struct plan_input *in,
 			p->counts[PLAN_UNCHANGED]++;
 			continue;
 		}
-		e = link_reload(p, remade, n_remade, w, h, &reload);
+		if (!anew && !(anew = made_anew(p, des)))
+			return -ENOMEM;
+		e = link_reload(anew, des, remade, n_remade, w, h, &reload);
 		in_place = h && h->kind == OBSERVED_LINK && kind_link_updatable(h->type);
 		if (!e && reload && h && h->kind == OBSERVED_LINK && !in_place) {
 			char *more;
