@@ -1020,6 +1020,7 @@ static int record_pins(struct txn *t)
 		return -ENOMEM;
 	for (size_t i = 0; i < des->n_pins; i++) {
 		const struct desired_pin *w = &des->pins[i];
+		const struct ledger_entry *old;
 		const struct observed_entry *h;
 
 		rec[n] = (struct ledger_entry){ .path = w->path,
@@ -1036,6 +1037,9 @@ static int record_pins(struct txn *t)
 			continue;
 		if (!h)
 			return fail(t, w->path, "the pin was neither found nor made", -ENOENT);
+		/* Kept: the tool's if it was, else adopted now. */
+		old = ledger_find(&t->ledger, w->path);
+		rec[n].adopted = ledger_claims(old, h->ino, h->id) ? old->adopted : true;
 		rec[n].ino = h->ino;
 		rec[n++].id = h->id;
 	}
@@ -1081,6 +1085,29 @@ static int step_intent(struct txn *t)
 	return r;
 }
 
+/* Released pins are forgotten, left in place; the ledger is what makes
+ * them, and adoptions, final. */
+static void release(struct txn *t)
+{
+	const struct plan *p = t->in->plan;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (p->changes[i].action == PLAN_RELEASE)
+			ledger_remove(&t->ledger, p->changes[i].path);
+}
+
+/* Adoptions and releases without a step of their own are done once the
+ * ledger that records them is saved. */
+static void recorded(struct txn *t)
+{
+	const struct plan *p = t->in->plan;
+
+	for (size_t i = 0; i < p->n; i++)
+		if ((p->changes[i].action == PLAN_RELEASE || p->changes[i].action == PLAN_ADOPT) &&
+		    t->status[i] == APPLY_UNTRIED)
+			t->status[i] = APPLY_DONE;
+}
+
 /* A retired manifest is forgotten once removed: what it made and this run
  * left in place (replaced by hand, not empty) is no longer its. */
 static void forget_retired(struct txn *t)
@@ -1098,18 +1125,20 @@ static int step_ledger(struct txn *t)
 {
 	int r = settle_dirs(t) ?: record_pins(t) ?: check_dirs(t);
 
-	if (r == 0)
-		forget_retired(t);
-
 	if (r < 0)
 		return r;
+	release(t);
+	forget_retired(t);
 	/* Every leftover of the runs recorded before was deleted by this plan;
 	 * this run stays recorded while its trash still awaits the purge,
 	 * should the purge be cut short. */
 	ledger_clear_runs(&t->ledger);
 	if (t->trash)
 		r = ledger_add_run(&t->ledger, t->run);
-	return r ?: save_ledger(t);
+	r = r ?: save_ledger(t);
+	if (r == 0)
+		recorded(t);
+	return r;
 }
 
 /* After the ledger is written the old pins go for good.  A failure here

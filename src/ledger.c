@@ -232,11 +232,12 @@ static int parse(json_t *root, struct ledger *l)
 	json_array_foreach(pins, i, v) {
 		const char *path = NULL, *manifest = NULL, *run = NULL;
 		json_int_t ino = 0, id = 0;
-		int is_dir = 0;
+		int is_dir = 0, adopted = 0;
 		struct ledger_entry *e = &l->entries[l->n];
 
-		if (json_unpack(v, "{s:s, s:s, s?b, s?I, s?I, s?s}", "path", &path, "manifest",
-				&manifest, "dir", &is_dir, "ino", &ino, "id", &id, "run", &run) < 0)
+		if (json_unpack(v, "{s:s, s:s, s?b, s?I, s?I, s?s, s?b}", "path", &path, "manifest",
+				&manifest, "dir", &is_dir, "ino", &ino, "id", &id, "run", &run,
+				"adopted", &adopted) < 0)
 			return -EINVAL;
 		e->path = strdup(path);
 		e->manifest = strdup(manifest);
@@ -245,6 +246,7 @@ static int parse(json_t *root, struct ledger *l)
 		if (!e->path || !e->manifest || (run && !e->run))
 			return -ENOMEM;
 		e->is_dir = is_dir;
+		e->adopted = adopted;
 		e->ino = (uint64_t)ino;
 		e->id = (uint32_t)id;
 	}
@@ -342,6 +344,10 @@ static json_t *to_json(const struct ledger *l)
 						  "manifest", e->manifest, "ino", (json_int_t)e->ino,
 						  "id", (json_int_t)e->id);
 
+		if (j && e->adopted && json_object_set_new(j, "adopted", json_true()) < 0) {
+			json_decref(j);
+			j = NULL;
+		}
 		if (json_array_append_new(entries, j) < 0) {
 			json_decref(entries);
 			return NULL;
@@ -420,7 +426,13 @@ static int entry_copy(const struct ledger_entry *e, struct ledger_entry *ret)
 		free(run);
 		return -ENOMEM;
 	}
-	*ret = (struct ledger_entry){ path, manifest, e->is_dir, e->ino, e->id, run };
+	*ret = (struct ledger_entry){ .path = path,
+				      .manifest = manifest,
+				      .is_dir = e->is_dir,
+				      .adopted = e->adopted,
+				      .ino = e->ino,
+				      .id = e->id,
+				      .run = run };
 	return 0;
 }
 

@@ -19,6 +19,10 @@ struct ledger_entry {
 	char *path;     /* relative to the root */
 	char *manifest; /* manifest name */
 	bool is_dir;    /* a directory the tool created */
+	/* A pin found in place and declared, that the tool did not make: it
+	 * is released, never unpinned, once no longer declared (but in an
+	 * owned directory). */
+	bool adopted;
 	uint64_t ino;   /* inode at pin or mkdir time; 0 for a directory not made yet */
 	uint32_t id;    /* pins: kernel object id */
 	/* Directories recorded before they were made (0 inode): the run that

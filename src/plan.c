@@ -17,6 +17,8 @@ static const char *const action_names[PLAN_ACTION_MAX] = {
 	[PLAN_REPLACE] = "replace",
 	[PLAN_UPDATE] = "update",
 	[PLAN_DELETE] = "delete",
+	[PLAN_ADOPT] = "adopt",
+	[PLAN_RELEASE] = "release",
 	[PLAN_UNCHANGED] = "unchanged",
 };
 
@@ -40,9 +42,18 @@ const char *plan_op_str(enum plan_op op)
 	return op >= 0 && op < PLAN_OP_MAX ? op_names[op] : NULL;
 }
 
+bool plan_change_drifts(const struct plan_change *c)
+{
+	return c->refused || (c->action != PLAN_ADOPT && c->action != PLAN_RELEASE) ||
+	       (c->action == PLAN_ADOPT && (c->attrs || c->rewrite || c->relink));
+}
+
 bool plan_has_changes(const struct plan *p)
 {
-	return p->n > 0;
+	for (size_t i = 0; i < p->n; i++)
+		if (plan_change_drifts(&p->changes[i]))
+			return true;
+	return false;
 }
 
 void plan_done(struct plan *p)
@@ -166,11 +177,30 @@ static int contents_drift(const struct desired_pin *w, char **r)
 	return e;
 }
 
+/* A kept pin the ledger does not record as the tool's is adopted: its
+ * change says so before whatever else it does. */
+static int adopt(struct plan_change *c)
+{
+	char *why = c->reason;
+	int e = asprintf(&c->reason, "found in place, not made by bpf-provision%s%s",
+			 why ? "; " : "", why ? why : "") < 0
+			? -ENOMEM
+			: 0;
+
+	if (e < 0)
+		c->reason = why;
+	else
+		free(why);
+	c->action = PLAN_ADOPT;
+	return e;
+}
+
 /* The change for one declared pin.  reload: why it must be made again
  * though it matches; in_place: a link is then pointed at the new program
  * instead. */
-static int plan_pin(struct plan *p, const struct desired_pin *w, const struct observed_entry *h,
-		    const struct observed_entry *parent, const char *reload, bool in_place)
+static int plan_pin(struct plan *p, const struct ledger *l, const struct desired_pin *w,
+		    const struct observed_entry *h, const struct observed_entry *parent,
+		    const char *reload, bool in_place)
 {
 	struct plan_change c = {
 		.kind = (enum observed_kind)w->kind,
@@ -238,6 +268,8 @@ static int plan_pin(struct plan *p, const struct desired_pin *w, const struct ob
 				c.rewrite = c.reason != before;
 			}
 			c.action = c.reason ? PLAN_UPDATE : PLAN_UNCHANGED;
+			if (!e && !ledger_claims(ledger_find(l, w->path), h->ino, h->id))
+				e = adopt(&c);
 		}
 	}
 	if (e < 0) {
@@ -431,7 +463,8 @@ static int plan_links(struct plan *p, const struct plan_input *in,
 			}
 		}
 		if (!e)
-			e = plan_pin(p, w, h, blocked_parent(in->observed, w->path), reload, in_place);
+			e = plan_pin(p, in->ledger, w, h, blocked_parent(in->observed, w->path),
+				     reload, in_place);
 	}
 	return e;
 }
@@ -493,7 +526,20 @@ static int plan_undeclared(struct plan *p, const struct plan_input *in,
 		c.manifest = "";
 		return add_change(p, c);
 	}
-	if (ledger_claims(l, h->ino, h->id)) {
+	if (ledger_claims(l, h->ino, h->id) && l->adopted) {
+		/* Not ours to unpin, unless an owned directory says so. */
+		m = manifest_set_find(in->set, l->manifest);
+		if (!m)
+			return 0;
+		c.action = PLAN_RELEASE;
+		if (owner_dir(in->set, h->path, &dir)) {
+			c.action = PLAN_DELETE;
+			e = kind_reason(&c.reason, "adopted, no longer declared, in owned directory '%s'",
+					dir);
+		} else {
+			e = kind_reason(&c.reason, "adopted and no longer declared: left in place");
+		}
+	} else if (ledger_claims(l, h->ino, h->id)) {
 		/* Ours: deleted only by the manifest that made it; another
 		 * manifest's live record outranks an owned directory. */
 		m = manifest_set_find(in->set, l->manifest);
@@ -963,7 +1009,7 @@ static int build_steps(const struct plan_input *in, const struct desired_pin **s
 	for (size_t i = 0; i < p->n && r == 0; i++) {
 		const struct plan_change *c = &p->changes[i];
 
-		if (c->action == PLAN_UPDATE && c->attrs)
+		if ((c->action == PLAN_UPDATE || c->action == PLAN_ADOPT) && c->attrs)
 			r = add_step(&st, (struct plan_step){ .op = PLAN_OP_ATTRS,
 							       .path = c->path,
 							       .change = (uint32_t)i,
@@ -1061,7 +1107,8 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 
 	for (size_t i = 0; i < n_want && !e; i++)
 		if (sorted[i]->kind == KIND_MAP)
-			e = plan_pin(&p, sorted[i], observed_find(in->observed, sorted[i]->path),
+			e = plan_pin(&p, in->ledger, sorted[i],
+				     observed_find(in->observed, sorted[i]->path),
 				     blocked_parent(in->observed, sorted[i]->path), NULL, false);
 	/* So far the plan holds map changes only. */
 	for (size_t i = 0; i < p.n && !e; i++)
@@ -1086,7 +1133,8 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 			e = miswired(pins ? pins[w->objfile_index] : NULL, in->observed, w, h,
 				     &reload);
 		if (!e)
-			e = plan_pin(&p, w, h, blocked_parent(in->observed, w->path), reload, false);
+			e = plan_pin(&p, in->ledger, w, h, blocked_parent(in->observed, w->path),
+				     reload, false);
 	}
 	if (!e)
 		e = plan_links(&p, in, sorted, n_want, remade, n_remade);

@@ -23,6 +23,8 @@ enum plan_action {
 	PLAN_REPLACE,
 	PLAN_UPDATE,
 	PLAN_DELETE,
+	PLAN_ADOPT,   /* found in place, not made by the tool: recorded as adopted (and updated as declared) */
+	PLAN_RELEASE, /* adopted and no longer declared: dropped from the ledger, left in place */
 	PLAN_UNCHANGED,
 	PLAN_ACTION_MAX,
 };
@@ -36,9 +38,9 @@ struct plan_change {
 	const char *manifest;               /* name of the manifest it belongs to */
 	enum on_incompatible policy;        /* replace of a map: how; else ON_INCOMPATIBLE_UNSET */
 	bool refused;                       /* apply will refuse this change (policy fail, conflict) */
-	bool attrs;                         /* update: mode or owner differ */
+	bool attrs;                         /* update, adopt: mode or owner differ */
 	bool relink;                        /* update of a link: point it at the program loaded anew, in place */
-	bool rewrite;                       /* update of a map: write its differing entries in place */
+	bool rewrite;                       /* update, adopt of a map: write its differing entries in place */
 	char *reason;                       /* owned */
 };
 
@@ -124,19 +126,24 @@ struct plan_input {
  * id), or (b) it lies under an `owned` directory of a manifest of the set and
  * no manifest's ledger record claims it; also (c) temporary pins
  * (PLAN_TEMP_PREFIX) an interrupted run left.  Symlinks and unreadable pins
- * are never deleted.  A program whose map is created or replaced is replaced
+ * are never deleted, and neither is a pin the ledger records as adopted (a
+ * declared pin found in place that the ledger did not record) outside an
+ * owned directory: it is released.  A program whose map is created or replaced is replaced
  * too, so that it is loaded against the new map.  A directory the tool made
  * (ledger) is removed once the steps before leave it empty. */
 int plan_build(const struct plan_input *in, struct plan *ret);
 void plan_done(struct plan *p);
 
-/* "create", "replace", "update", "delete", "unchanged". */
+/* "create", "replace", "update", "delete", "adopt", "release", "unchanged". */
 const char *plan_action_str(enum plan_action a);
 
 /* "intent", "mkdir", "load", ... */
 const char *plan_op_str(enum plan_op op);
 
-/* True when there is anything to do (or refused). */
+/* True when apply would change the tree (or refuses to): adopt and release
+ * alone change only the ledger, so they are no drift. */
 bool plan_has_changes(const struct plan *p);
+/* The same for one change. */
+bool plan_change_drifts(const struct plan_change *c);
 
 #endif

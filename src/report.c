@@ -415,6 +415,7 @@ out:
 
 static const char action_symbol[PLAN_ACTION_MAX] = {
 	[PLAN_CREATE] = '+', [PLAN_REPLACE] = '~', [PLAN_UPDATE] = '*', [PLAN_DELETE] = '-',
+	[PLAN_ADOPT] = '<',  [PLAN_RELEASE] = '>',
 };
 
 static const char *policy_text(const struct plan_change *c)
@@ -500,9 +501,10 @@ static void plan_text(const struct plan *p, FILE *out)
 		shown_free(&sh);
 	}
 	fprintf(out, "Plan: %zu to create, %zu to replace, %zu to update, %zu to delete, %zu "
-		     "unchanged.\n",
+		     "to adopt, %zu to release, %zu unchanged.\n",
 		p->counts[PLAN_CREATE], p->counts[PLAN_REPLACE], p->counts[PLAN_UPDATE],
-		p->counts[PLAN_DELETE], p->counts[PLAN_UNCHANGED]);
+		p->counts[PLAN_DELETE], p->counts[PLAN_ADOPT], p->counts[PLAN_RELEASE],
+		p->counts[PLAN_UNCHANGED]);
 	if (p->n_refused)
 		fprintf(out, "%zu change%s would be refused by apply.\n", p->n_refused,
 			p->n_refused == 1 ? "" : "s");
@@ -704,13 +706,13 @@ int report_plan(const struct plan *p, const char *root, bool dry_run,
 		plan_text(p, out);
 		return ferror(out) ? -EIO : 0;
 	}
-	doc = json_pack("{s:i, s:o, s:b, s:[], s:[], s:{s:I, s:I, s:I, s:I, s:I}}", "format_version",
-			2, "bpffs", jtext(root), "dry_run", dry_run, "changes", "steps", "summary",
-			"create",
-			(json_int_t)p->counts[PLAN_CREATE], "replace",
+	doc = json_pack("{s:i, s:o, s:b, s:[], s:[], s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+			"format_version", 2, "bpffs", jtext(root), "dry_run", dry_run, "changes",
+			"steps", "summary", "create", (json_int_t)p->counts[PLAN_CREATE], "replace",
 			(json_int_t)p->counts[PLAN_REPLACE], "update",
 			(json_int_t)p->counts[PLAN_UPDATE], "delete",
-			(json_int_t)p->counts[PLAN_DELETE], "unchanged",
+			(json_int_t)p->counts[PLAN_DELETE], "adopt", (json_int_t)p->counts[PLAN_ADOPT],
+			"release", (json_int_t)p->counts[PLAN_RELEASE], "unchanged",
 			(json_int_t)p->counts[PLAN_UNCHANGED]);
 	if (!doc)
 		return -ENOMEM;
@@ -857,6 +859,7 @@ int report_status(const struct observed *obs, const struct desired *des, const s
 		else if (ledger_claims(le, h->ino, h->id))
 			row.managed_by = le->manifest;
 		if (c)
+			row.in_sync = !plan_change_drifts(c),
 			snprintf(row.state, sizeof(row.state), "%s: %s", plan_action_str(c->action),
 				 c->reason);
 		else if (w)
@@ -919,7 +922,8 @@ int report_metrics(const struct plan *p, const char *root, bool dry_run, bool ok
 		   struct diag *d)
 {
 	static const enum plan_action actions[] = { PLAN_CREATE, PLAN_REPLACE, PLAN_UPDATE,
-						    PLAN_DELETE, PLAN_UNCHANGED };
+						    PLAN_DELETE, PLAN_ADOPT,   PLAN_RELEASE,
+						    PLAN_UNCHANGED };
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);

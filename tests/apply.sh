@@ -182,10 +182,11 @@ expect_err() { # TEXT: stderr has it
 	grep -Fq -- "$1" "$T/err" || { cat "$T/err" >&2; fail "$CASE: no '$1' on stderr"; }
 }
 
-expect_summary() { # CREATE REPLACE UPDATE DELETE UNCHANGED
-	expect_line "Plan: $1 to create, $2 to replace, $3 to update, $4 to delete, $5 unchanged."
-	_n=$(grep -c '^[-+~*] ' "$T/out")
-	[ "$_n" = "$(($1 + $2 + $3 + $4))" ] || { cat "$T/out" >&2; fail "$CASE: $_n change lines"; }
+expect_summary() { # CREATE REPLACE UPDATE DELETE UNCHANGED [ADOPT RELEASE]
+	expect_line "Plan: $1 to create, $2 to replace, $3 to update, $4 to delete, ${6:-0} to adopt, ${7:-0} to release, $5 unchanged."
+	_n=$(grep -c '^[-+~*<>] ' "$T/out")
+	[ "$_n" = "$(($1 + $2 + $3 + $4 + ${6:-0} + ${7:-0}))" ] ||
+		{ cat "$T/out" >&2; fail "$CASE: $_n change lines"; }
 }
 
 converged() { # N MANIFEST...: plan exits 0 with no changes and N unchanged
@@ -219,7 +220,7 @@ if sys.argv[3] == "error":
 if doc["dry_run"] is not (sys.argv[3] == "true"):
     sys.exit("dry_run is %s" % doc["dry_run"])
 n = {a: sum(c["action"] == a for c in doc["changes"])
-     for a in ("create", "replace", "update", "delete")}
+     for a in ("create", "replace", "update", "delete", "adopt", "release")}
 if any(n[a] != doc["summary"][a] for a in n):
     sys.exit("summary %s but changes %s" % (doc["summary"], n))
 if sys.argv[4] != "-":

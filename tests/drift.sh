@@ -171,10 +171,10 @@ expect_no() { # TEXT: no line of the text output contains it
 	! grep -Fq -- "$1" "$T/out" || { cat "$T/out" >&2; fail "$CASE: '$1' is in the output"; }
 }
 
-expect_summary() { # CREATE REPLACE UPDATE DELETE UNCHANGED [CHANGE-LINES]
-	expect_line "Plan: $1 to create, $2 to replace, $3 to update, $4 to delete, $5 unchanged."
-	_n=$(grep -c '^[-+~*] ' "$T/out")
-	[ "$_n" = "${6:-$(($1 + $2 + $3 + $4))}" ] ||
+expect_summary() { # CREATE REPLACE UPDATE DELETE ADOPT UNCHANGED [CHANGE-LINES]
+	expect_line "Plan: $1 to create, $2 to replace, $3 to update, $4 to delete, $5 to adopt, 0 to release, $6 unchanged."
+	_n=$(grep -c '^[-+~*<>] ' "$T/out")
+	[ "$_n" = "${7:-$(($1 + $2 + $3 + $4 + $5))}" ] ||
 		{ cat "$T/out" >&2; fail "$CASE: $_n change lines"; }
 }
 
@@ -201,7 +201,7 @@ expect_line '+ map ns1/test1 create (dummy: dummy_array_custom, array key 4 valu
 expect_line '+ map tc/flows/flows create (cls: flows, hash key 8 value 8 max 1024)'
 expect_line '+ map tc/globals/counters create (cls: counters, array key 4 value 8 max 256)'
 expect_line '+ program tc/progs/cls_main create (cls: cls_main, sched_cls)'
-expect_summary 9 0 0 0 0
+expect_summary 9 0 0 0 0 0
 expect_no debug
 grep -q debug "$T/last.json" && fail "$CASE: maps.debug/progs.debug in the JSON plan"
 expect_json_change '{"action": "create", "kind": "map", "path": "ns1/test1", "manifest": "gobpf-site",
@@ -216,8 +216,9 @@ CASE=b-in-sync
 reset
 mkmap ns1/globals/dummy_hash hash 4 8 128 0600
 plan 2 "$GOBPF"
-expect_summary 3 0 0 0 1
-expect_no dummy_hash
+expect_summary 3 0 0 0 1 0
+# Made by someone else: taken as it is, and recorded as adopted.
+expect_line '< map ns1/globals/dummy_hash adopt (found in place, not made by bpf-provision)'
 expect_line '+ map ns1/test1 create (dummy: dummy_array_custom, array key 4 value 4 max 1024)'
 
 CASE=c-incompatible
@@ -227,7 +228,7 @@ plan 2 "$GOBPF"
 expect_line '~ map ns1/dummy/dummy_array replace (type hash -> array; fail: apply refuses)'
 expect_line '~ map ns1/test1 replace (value_size 8 -> 4; max_entries 256 -> 1024; fail: apply refuses)'
 expect_line '2 changes would be refused by apply.'
-expect_summary 1 2 0 0 1
+expect_summary 1 2 0 0 1 0
 expect_json_change '{"action": "replace", "kind": "map", "path": "ns1/test1", "manifest": "gobpf-site",
 	"reason": "value_size 8 -> 4; max_entries 256 -> 1024", "object": "dummy",
 	"name": "dummy_array_custom", "on_incompatible": "fail", "refused": true}'
@@ -238,10 +239,10 @@ expect_json_change '{"action": "replace", "kind": "map", "path": "ns1/dummy/dumm
 CASE=e-mode
 chmod 0644 "$M/ns1/globals/dummy_hash"
 plan 2 "$GOBPF"
-expect_line '* map ns1/globals/dummy_hash update (mode 0644 -> 0600)'
-expect_summary 1 2 1 0 0
-expect_json_change '{"action": "update", "kind": "map", "path": "ns1/globals/dummy_hash",
-	"manifest": "gobpf-site", "reason": "mode 0644 -> 0600", "object": "dummy",
+expect_line '< map ns1/globals/dummy_hash adopt (found in place, not made by bpf-provision; mode 0644 -> 0600)'
+expect_summary 1 2 0 0 1 0
+expect_json_change '{"action": "adopt", "kind": "map", "path": "ns1/globals/dummy_hash",
+	"manifest": "gobpf-site", "reason": "found in place, not made by bpf-provision; mode 0644 -> 0600", "object": "dummy",
 	"name": "dummy_hash"}'
 chmod 0600 "$M/ns1/globals/dummy_hash"
 
@@ -252,7 +253,7 @@ mkmap other/foreign array 4 4 1
 plan 2 "$GOBPF"
 expect_line "- map ns1/stray delete (undeclared in owned directory 'ns1')"
 expect_line "- program ns1/sub/stray_prog delete (undeclared in owned directory 'ns1')"
-expect_summary 1 2 0 2 1
+expect_summary 1 2 0 2 1 0
 expect_no other/foreign
 # Deletes come last, children before their parents (reverse path order).
 grep '^- ' "$T/out" | sed -n 1p | grep -q 'ns1/sub/stray_prog' ||
@@ -264,7 +265,7 @@ CASE=h-in-the-way
 mkmap ns1/progs/dummy_socket array 4 4 1
 plan 2 "$GOBPF"
 expect_line '~ program ns1/progs/dummy_socket replace (a map is pinned where a program is declared; fail: apply refuses)'
-expect_summary 0 3 0 2 1
+expect_summary 0 3 0 2 1 0
 expect_json_change '{"action": "replace", "kind": "program", "path": "ns1/progs/dummy_socket",
 	"manifest": "gobpf-site", "reason": "a map is pinned where a program is declared",
 	"object": "dummy", "name": "dummy_socket", "on_incompatible": "fail", "refused": true}'
@@ -275,7 +276,7 @@ ln -s ../test1 "$M/ns1/globals/dummy_hash"
 plan 2 "$GOBPF"
 expect_line '~ map ns1/test1 replace (a dir is in the way; remove it by hand; refused)'
 expect_line '~ map ns1/globals/dummy_hash replace (a symlink is in the way; remove it by hand; refused)'
-expect_summary 2 2 0 0 0
+expect_summary 2 2 0 0 0 0
 expect_json_change '{"action": "replace", "kind": "map", "path": "ns1/test1", "manifest": "gobpf-site",
 	"reason": "a dir is in the way; remove it by hand", "object": "dummy",
 	"name": "dummy_array_custom", "refused": true}'
@@ -288,7 +289,7 @@ mkmap tc/flows/flows hash 8 8 1024 0644
 plan 2 "$TC"
 expect_line '~ map tc/globals/counters replace (max_entries 128 -> 256; migrate)'
 expect_no refused
-expect_summary 1 1 0 0 1
+expect_summary 1 1 0 0 1 0
 expect_json_change '{"action": "replace", "kind": "map", "path": "tc/globals/counters",
 	"manifest": "tc-site", "reason": "max_entries 128 -> 256", "object": "cls",
 	"name": "counters", "on_incompatible": "migrate"}'
@@ -297,7 +298,7 @@ reset
 mkprog tc/globals/counters "$top_builddir/tests/bpf/none.o" socket
 plan 2 "$TC"
 expect_line '~ map tc/globals/counters replace (a program is pinned where a map is declared; refused)'
-expect_summary 2 1 0 0 0
+expect_summary 2 1 0 0 0 0
 expect_json_change '{"action": "replace", "kind": "map", "path": "tc/globals/counters",
 	"manifest": "tc-site", "reason": "a program is pinned where a map is declared",
 	"object": "cls", "name": "counters", "on_incompatible": "migrate", "refused": true}'
@@ -311,7 +312,7 @@ mkprog_libbpf btf/progs/count_packets "$CONFIGS/bpf/btf_site.o" count_packets 06
 WANT_TAG=$(prog_tag btf/progs/count_packets)
 [ -n "$WANT_TAG" ] || fail "$CASE: no tag"
 plan 0 "$BTF"
-expect_summary 0 0 0 0 2
+expect_summary 0 0 0 0 2 0
 
 CASE=d-program-differs
 rm "$M/btf/progs/count_packets"
@@ -320,7 +321,7 @@ HAVE_TAG=$(prog_tag btf/progs/count_packets)
 [ -n "$HAVE_TAG" ] && [ "$HAVE_TAG" != "$WANT_TAG" ] || fail "$CASE: tags $HAVE_TAG $WANT_TAG"
 plan 2 "$BTF"
 expect_line "~ program btf/progs/count_packets replace (instructions differ (tag $HAVE_TAG -> $WANT_TAG))"
-expect_summary 0 1 0 0 1
+expect_summary 0 1 0 0 1 0
 expect_json_change '{"action": "replace", "kind": "program", "path": "btf/progs/count_packets",
 	"manifest": "btf-site", "reason": "instructions differ (tag '"$HAVE_TAG -> $WANT_TAG"')",
 	"object": "counter", "name": "count_packets"}'
@@ -358,23 +359,24 @@ mkmap conv/scratch hash 4 4 32 0600 1
 mkprog conv/progs/drop "$T/conv/none.o" socket
 mkmap other/foreign array 4 4 1 0644
 mkdir -p "$M/other/dir"
+# Made by hand, so adopted: no drift (exit 0), the ledger alone changes.
 plan 0 "$T/conv/conv.yaml"
-expect_summary 0 0 0 0 3
-[ "$(wc -l <"$T/out")" = 1 ] || { cat "$T/out" >&2; fail "$CASE: more than the summary"; }
-"$PY" -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["changes"] == [] and d["dry_run"] is True, d' \
+expect_summary 0 0 0 0 3 0
+[ "$(wc -l <"$T/out")" = 4 ] || { cat "$T/out" >&2; fail "$CASE: more than the adoptions"; }
+"$PY" -c 'import json, sys; d = json.load(open(sys.argv[1])); assert [c["action"] for c in d["changes"]] == ["adopt"] * 3 and d["dry_run"] is True, d' \
 	"$T/last.json" || fail "$CASE: JSON"
 plan 0 apply --dry-run "$T/conv/conv.yaml"
-expect_summary 0 0 0 0 3
+expect_summary 0 0 0 0 3 0
 
 CASE=e-owner
 chown 1000:1000 "$M/conv/scratch"
 plan 2 "$T/conv/conv.yaml"
-expect_line '* map conv/scratch update (owner 1000 -> 0; group 1000 -> 0)'
-expect_summary 0 0 1 0 2
+expect_line '< map conv/scratch adopt (found in place, not made by bpf-provision; owner 1000 -> 0; group 1000 -> 0)'
+expect_summary 0 0 0 0 3 0
 chmod 0640 "$M/conv/scratch"
 plan 2 "$T/conv/conv.yaml"
-expect_line '* map conv/scratch update (mode 0640 -> 0600; owner 1000 -> 0; group 1000 -> 0)'
-expect_summary 0 0 1 0 2
+expect_line '< map conv/scratch adopt (found in place, not made by bpf-provision; mode 0640 -> 0600; owner 1000 -> 0; group 1000 -> 0)'
+expect_summary 0 0 0 0 3 0
 chown 0:0 "$M/conv/scratch"
 chmod 0600 "$M/conv/scratch"
 plan 0 "$T/conv/conv.yaml"
@@ -384,7 +386,7 @@ rm "$M/conv/progs/drop"
 mkprog conv/progs/drop "$T/conv/none.o" xdp
 plan 2 "$T/conv/conv.yaml"
 expect_line '~ program conv/progs/drop replace (type xdp -> socket_filter)'
-expect_summary 0 1 0 0 2
+expect_summary 0 1 0 0 2 0
 rm "$M/conv/progs/drop"
 mkprog conv/progs/drop "$T/conv/none.o" socket
 
@@ -393,7 +395,7 @@ rm "$M/conv/scratch"
 mkmap conv/scratch hash 4 4 32 0600 0
 plan 2 "$T/conv/conv.yaml"
 expect_line '~ map conv/scratch replace (map_flags 0x0 -> 0x1; fail: apply refuses)'
-expect_summary 0 1 0 0 2
+expect_summary 0 1 0 0 2 0
 
 # --- m. destroy --dry-run: as if the manifests declared nothing ---------------
 # There is no ledger before a real apply, so only pins in owned directories
@@ -403,7 +405,7 @@ plan 2 destroy --dry-run "$T/conv/conv.yaml"
 expect_line "- map conv/scratch delete (undeclared in owned directory 'conv')"
 expect_line "- program conv/progs/drop delete (undeclared in owned directory 'conv')"
 expect_line "- map conv/globals/pinned_counts delete (undeclared in owned directory 'conv')"
-expect_summary 0 0 0 3 0
+expect_summary 0 0 0 3 0 0
 expect_no other/
 reset
 mkmap ns1/globals/dummy_hash hash 4 8 128
@@ -413,20 +415,20 @@ mkmap other/foreign array 4 4 1
 plan 2 destroy --dry-run "$GOBPF" "$BTF"
 expect_line "- map ns1/stray delete (undeclared in owned directory 'ns1')"
 expect_line "- map ns1/globals/dummy_hash delete (undeclared in owned directory 'ns1')"
-expect_summary 0 0 0 2 0
+expect_summary 0 0 0 2 0 0
 expect_no btf/
 expect_no other/
 plan 0 destroy --dry-run "$BTF"
-expect_summary 0 0 0 0 0
+expect_summary 0 0 0 0 0 0
 
 # --- n. status -----------------------------------------------------------------
 CASE=n-status
 run 0 status "$GOBPF" "$BTF"
 HASH_ID=$(bpftool map show pinned "$M/ns1/globals/dummy_hash" | sed -n '1s/:.*//p')
 expect_line 'PATH KIND TYPE ID MANAGED-BY STATE'
-expect_line "ns1/globals/dummy_hash map hash $HASH_ID gobpf-site in sync"
+expect_line "ns1/globals/dummy_hash map hash $HASH_ID gobpf-site adopt: found in place, not made by bpf-provision"
 expect_line "ns1/stray map array $(bpftool map show pinned "$M/ns1/stray" | sed -n '1s/:.*//p') gobpf-site delete: undeclared in owned directory 'ns1'"
-expect_line "btf/globals/packets map array $(bpftool map show pinned "$M/btf/globals/packets" | sed -n '1s/:.*//p') btf-site in sync"
+expect_line "btf/globals/packets map array $(bpftool map show pinned "$M/btf/globals/packets" | sed -n '1s/:.*//p') btf-site adopt: found in place, not made by bpf-provision"
 expect_line 'ns1/test1 map array - gobpf-site missing'
 expect_line 'btf/progs/count_packets program socket_filter - btf-site missing'
 grep -q '^maps\.debug .* unmanaged ' "$T/outs" || fail "$CASE: maps.debug is not unmanaged"
@@ -490,8 +492,10 @@ def bad(where, msg):
     global errors
     errors += 1
     print("FAIL: %s: %s" % (where, msg), file=sys.stderr)
-line_re = re.compile(r"^([-+~*]) (\S+) +(\S+) +(create|replace|update|delete) +\((.*)\)$")
-symbol = {"create": "+", "replace": "~", "update": "*", "delete": "-"}
+line_re = re.compile(
+    r"^([-+~*<>]) (\S+) +(\S+) +(create|replace|update|delete|adopt|release) +\((.*)\)$")
+symbol = {"create": "+", "replace": "~", "update": "*", "delete": "-", "adopt": "<",
+          "release": ">"}
 for jf in sorted(glob.glob(os.path.join(sys.argv[2], "*.json"))):
     base = jf[:-5]
     where = open(base + ".case").read().strip()
@@ -516,8 +520,9 @@ for jf in sorted(glob.glob(os.path.join(sys.argv[2], "*.json"))):
         if not ok:
             bad(where, "text %r vs JSON reason %s" % (l, c))
     s = doc["summary"]
-    want = "Plan: %d to create, %d to replace, %d to update, %d to delete, %d unchanged." % (
-        s["create"], s["replace"], s["update"], s["delete"], s["unchanged"])
+    want = ("Plan: %d to create, %d to replace, %d to update, %d to delete, %d to adopt, "
+            "%d to release, %d unchanged." % (s["create"], s["replace"], s["update"], s["delete"],
+                                              s["adopt"], s["release"], s["unchanged"]))
     if want not in text:
         bad(where, "text summary is not %r" % want)
     n = {a: sum(c["action"] == a for c in doc["changes"]) for a in symbol}
@@ -533,7 +538,12 @@ for jf in sorted(glob.glob(os.path.join(sys.argv[2], "*.json"))):
     elif doc["changes"]:
         if ops[:1] != ["intent"] or "ledger" not in ops[-2:]:
             bad(where, "steps %s: not intent first and ledger last" % ops)
+        # The ledger step alone makes an adoption or release (without
+        # attribute or entry updates) what it is: recorded, or forgotten.
         done = {st["change"] for st in doc["steps"] if "change" in st}
+        done |= {i for i, c in enumerate(doc["changes"])
+                 if c["action"] == "release" or
+                 c["reason"] == "found in place, not made by bpf-provision"}
         if done != set(range(len(doc["changes"]))):
             bad(where, "steps carry out changes %s of %d" % (sorted(done), len(doc["changes"])))
     elif ops != ["ledger"]:
@@ -545,7 +555,8 @@ for ef in sorted(glob.glob(os.path.join(sys.argv[3], "*.json"))):
     if "error" not in doc:
         bad(ef, "not an error document")
 # The schema rejects what the tool must never print.
-zero = {"create": 0, "replace": 0, "update": 0, "delete": 0, "unchanged": 0}
+zero = {"create": 0, "replace": 0, "update": 0, "delete": 0, "adopt": 0, "release": 0,
+        "unchanged": 0}
 good = {"format_version": 2, "bpffs": "/x", "dry_run": True, "changes": [],
         "steps": [{"op": "ledger"}], "summary": zero}
 if not v.is_valid(good):

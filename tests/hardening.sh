@@ -53,7 +53,7 @@ done
 "$BPF_PROVISION" -q validate "$T/many" || fail "validate of 1000 manifests"
 run_checking_steps "$M" apply "$T/many" ||
 	{ tail -3 "$T/err" >&2; fail "apply of 1000 manifests"; }
-grep -q "^Plan: 3000 to create, 0 to replace, 0 to update, 0 to delete, 0 unchanged.$" "$T/out" ||
+grep -q "^Plan: 3000 to create, 0 to replace, 0 to update, 0 to delete, 0 to adopt, 0 to release, 0 unchanged.$" "$T/out" ||
 	fail "plan of 1000 manifests: $(tail -1 "$T/out")"
 "$BPF_PROVISION" --bpffs "$M" apply --dry-run "$T/many" >"$T/out" ||
 	fail "re-plan of 1000 manifests is not a no-op: $(tail -1 "$T/out")"

@@ -24,7 +24,7 @@ grep -q "not a bpffs mount (mount one, or pass --mount)" "$T/err" || fail "messa
 "$BPF_PROVISION" --bpffs "$root" --mount apply --dry-run "$C" >"$T/out" 2>"$T/err"
 rc=$?
 [ $rc = 2 ] || { cat "$T/err" >&2; fail "dry run with --mount: exit $rc, want 2"; }
-grep -q "^Plan: 9 to create, 0 to replace, 0 to update, 0 to delete, 0 unchanged.$" "$T/out" ||
+grep -q "^Plan: 9 to create, 0 to replace, 0 to update, 0 to delete, 0 to adopt, 0 to release, 0 unchanged.$" "$T/out" ||
 	fail "dry run plan: $(cat "$T/out")"
 [ -e "$root" ] && fail "a dry run created the mount point"
 "$BPF_PROVISION" --bpffs "$root" --mount plan "$C" >/dev/null 2>&1
