@@ -648,6 +648,9 @@ static int step_load(struct txn *t, size_t at)
 		if (w->kind != KIND_MAP || ol->make[w->index])
 			continue;
 		h = observed_find(t->in->observed, w->path);
+		/* Outside --target and not pinned: no program loaded now uses it. */
+		if (!h && p->untargeted && p->untargeted[i])
+			continue;
 		r = open_pin(t, w->path, h ? h->id : 0, &ol->map_fds[w->index]);
 		if (r < 0)
 			return r;
@@ -1023,6 +1026,9 @@ static int record_pins(struct txn *t)
 		const struct ledger_entry *old;
 		const struct observed_entry *h;
 
+		/* Outside --target: its record, if any, stays as it was. */
+		if (t->in->plan->untargeted && t->in->plan->untargeted[i])
+			continue;
 		rec[n] = (struct ledger_entry){ .path = w->path,
 						.manifest = w->manifest->name,
 						.ino = t->placed[i].ino,

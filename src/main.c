@@ -69,6 +69,8 @@ struct options {
 	char **names;       /* destroy --name: retired manifests to remove, by ledger name */
 	size_t n_names;
 	bool prune_retired; /* apply --prune-retired */
+	char **targets;     /* --target: pin paths or directories, as given */
+	size_t n_targets;
 };
 
 /* What a command needs, so that one run_command() reads, checks and plans
@@ -85,6 +87,7 @@ enum {
 	CMD_METRICS = 1 << 7,       /* writes --metrics-file */
 	CMD_NAMES = 1 << 8,         /* accepts --name (then needs no argument) */
 	CMD_PRUNE_RETIRED = 1 << 9, /* accepts --prune-retired */
+	CMD_TARGET = 1 << 10,       /* accepts --target */
 };
 
 static const char *const options_help =
@@ -227,6 +230,8 @@ struct session {
 	struct plan plan;
 	const char *root;
 	char *resolved_root; /* root with its symlinks, "//" and "/./" resolved, when it exists */
+	char **targets;      /* --target relative to the root; owned */
+	size_t n_targets;
 	struct diag d;
 	int lock_fd;
 };
@@ -236,6 +241,9 @@ static void session_done(struct session *s)
 	if (s->lock_fd > 0)
 		close(s->lock_fd);
 	plan_done(&s->plan);
+	for (size_t i = 0; i < s->n_targets; i++)
+		free(s->targets[i]);
+	free(s->targets);
 	free(s->resolved_root);
 	ledger_done(&s->ledger);
 	observed_done(&s->obs);
@@ -329,6 +337,85 @@ static int add_retired(struct session *s)
 	return r;
 }
 
+/* One --target as a path relative to the root: absolute ones must lie in
+ * it (as given or as resolved); no "." or ".." parts, no trailing slash.
+ * The root itself is every path: *ret NULL. */
+static int relative_target(struct session *s, const char *t, char **ret)
+{
+	const char *roots[] = { s->root, s->opts->bpffs };
+	_cleanup_free_ char *rel = NULL;
+	const char *p = t;
+
+	*ret = NULL;
+	for (size_t i = 0; t[0] == '/' && p == t && i < 2; i++) {
+		size_t n = roots[i] ? strlen(roots[i]) : 0;
+
+		if (n && strncmp(t, roots[i], n) == 0 && (t[n] == '/' || t[n] == '\0'))
+			p = t + n;
+	}
+	if (t[0] == '/' && p == t)
+		return diag_error(&s->d, NULL, "--target %s is not under the root %s", t, s->root),
+		       -EINVAL;
+	while (*p == '/')
+		p++;
+	rel = strdup(p);
+	if (!rel)
+		return -ENOMEM;
+	for (size_t n = strlen(rel); n > 0 && rel[n - 1] == '/'; n--)
+		rel[n - 1] = '\0';
+	for (char *part = rel; *part; part += strcspn(part, "/"), part += *part == '/') {
+		size_t n = strcspn(part, "/");
+
+		if (n == 0 || (n == 1 && part[0] == '.') || (n == 2 && strncmp(part, "..", 2) == 0))
+			return diag_error(&s->d, NULL,
+					  "--target %s: give the path without '.', '..' or '//'", t),
+			       -EINVAL;
+	}
+	if (*rel)
+		*ret = TAKE_PTR(rel);
+	return 0;
+}
+
+/* The targets relative to the root; none when one is the root itself. */
+static int resolve_targets(struct session *s)
+{
+	for (size_t i = 0; i < s->opts->n_targets; i++) {
+		char *rel;
+		int r = relative_target(s, s->opts->targets[i], &rel);
+
+		if (r < 0)
+			return r;
+		if (!rel) {
+			while (s->n_targets)
+				free(s->targets[--s->n_targets]);
+			return 0;
+		}
+		s->targets[s->n_targets++] = rel;
+	}
+	return 0;
+}
+
+/* A target that names nothing declared and nothing pinned is most likely
+ * a typo: said, not fatal (a destroy of what is gone is fine). */
+static void warn_idle_targets(struct session *s)
+{
+	for (size_t i = 0; i < s->n_targets; i++) {
+		const char *t = s->targets[i];
+		size_t n = strlen(t);
+		bool hit = false;
+
+		for (size_t k = 0; k < s->des.n_pins && !hit; k++)
+			hit = strncmp(s->des.pins[k].path, t, n) == 0 &&
+			      (s->des.pins[k].path[n] == '\0' || s->des.pins[k].path[n] == '/');
+		for (size_t k = 0; k < s->obs.n && !hit; k++)
+			hit = strncmp(s->obs.entries[k].path, t, n) == 0 &&
+			      (s->obs.entries[k].path[n] == '\0' || s->obs.entries[k].path[n] == '/');
+		if (!hit)
+			diag_warning(&s->d, NULL,
+				     "--target %s matches no declared pin and nothing under the root", t);
+	}
+}
+
 /* The live tree and what the kernel makes of the programs, then the plan.
  * A run that changes the tree reads it under the lock, so the plan applied
  * is the plan computed; the others change nothing. */
@@ -344,6 +431,13 @@ static int read_tree(struct session *s)
 	s->resolved_root = realpath(s->root, NULL);
 	if (s->resolved_root)
 		s->root = s->resolved_root;
+	s->targets = calloc(s->opts->n_targets + 1, sizeof(*s->targets));
+	if (!s->targets)
+		return -ENOMEM;
+	/* A bad --target is a usage error (1), not invalid input (65). */
+	r = resolve_targets(s);
+	if (r < 0)
+		return system_error(r);
 	if (s->des.n_pins > 0)
 		r = loader_probe(&s->d);
 	if (r == 0 && !s->dry_run)
@@ -366,11 +460,15 @@ static int read_tree(struct session *s)
 							     .dry_run = s->dry_run },
 				   &s->d);
 	if (r == 0)
+		warn_idle_targets(s);
+	if (r == 0)
 		r = plan_build(&(struct plan_input){ .set = &s->set,
 						     .desired = &s->des,
 						     .observed = &s->obs,
 						     .ledger = &s->ledger,
-						     .destroy = s->flags & CMD_DESTROY },
+						     .destroy = s->flags & CMD_DESTROY,
+						     .targets = (const char *const *)s->targets,
+						     .n_targets = s->n_targets },
 			       &s->plan);
 	return system_error(r);
 }
@@ -539,16 +637,16 @@ static const struct command commands[] = {
 	{ "validate", "validate [--no-objects] MANIFEST...",
 	  "check manifests and the ELF objects they name; touches no kernel state", cmd_validate,
 	  CMD_READS_OBJECTS | CMD_NO_OBJECTS | CMD_MIN_ARGS },
-	{ "plan", "plan MANIFEST...", "same as 'apply --dry-run'", cmd_plan,
-	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_METRICS | CMD_MIN_ARGS },
-	{ "apply", "apply [--dry-run] [--prune-retired] MANIFEST...",
+	{ "plan", "plan [--target PATH]... MANIFEST...", "same as 'apply --dry-run'", cmd_plan,
+	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_METRICS | CMD_MIN_ARGS | CMD_TARGET },
+	{ "apply", "apply [--dry-run] [--prune-retired] [--target PATH]... MANIFEST...",
 	  "converge the bpffs tree to the manifests", cmd_apply,
 	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_TAKES_LOCK | CMD_DRY_RUN | CMD_METRICS |
-		  CMD_MIN_ARGS | CMD_PRUNE_RETIRED },
-	{ "destroy", "destroy [--dry-run] [--name NAME]... [MANIFEST...]",
+		  CMD_MIN_ARGS | CMD_PRUNE_RETIRED | CMD_TARGET },
+	{ "destroy", "destroy [--dry-run] [--name NAME]... [--target PATH]... [MANIFEST...]",
 	  "unpin everything the manifests (or retired ones, by name) own", cmd_apply,
 	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_TAKES_LOCK | CMD_DRY_RUN | CMD_METRICS |
-		  CMD_MIN_ARGS | CMD_DESTROY | CMD_NAMES },
+		  CMD_MIN_ARGS | CMD_DESTROY | CMD_NAMES | CMD_TARGET },
 	{ "status", "status [MANIFEST...]", "table of pins under the root and their state",
 	  cmd_status, CMD_READS_OBJECTS | CMD_NEEDS_KERNEL },
 	{ "inspect", "inspect OBJECT.o...",
@@ -607,6 +705,9 @@ static void command_help(const struct command *c)
 		       "ledger (repeatable)\n");
 	if (c->flags & CMD_PRUNE_RETIRED)
 		printf("\n      --prune-retired       also unpin what retired manifests made\n");
+	if (c->flags & CMD_TARGET)
+		printf("\n      --target PATH         only this pin or directory, and what it needs "
+		       "(repeatable)\n");
 	printf("\n%s", options_help);
 }
 
@@ -621,7 +722,20 @@ enum {
 	OPT_METRICS_FILE,
 	OPT_NAME,
 	OPT_PRUNE_RETIRED,
+	OPT_TARGET,
 };
+
+/* A repeatable option's values. */
+static int append_arg(char ***list, size_t *n, char *arg)
+{
+	char **l = realloc(*list, (*n + 1) * sizeof(**list));
+
+	if (!l)
+		return -ENOMEM;
+	*list = l;
+	l[(*n)++] = arg;
+	return 0;
+}
 
 static int parse_options(int argc, char **argv, struct options *opts, bool *version)
 {
@@ -640,6 +754,7 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 		{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "prune-retired", no_argument, NULL, OPT_PRUNE_RETIRED },
+		{ "target", required_argument, NULL, OPT_TARGET },
 		{ 0 },
 	};
 	char *end;
@@ -712,15 +827,14 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 		case OPT_NO_OBJECTS:
 			opts->no_objects = true;
 			break;
-		case OPT_NAME: {
-			char **names = realloc(opts->names, (opts->n_names + 1) * sizeof(*names));
-
-			if (!names)
+		case OPT_NAME:
+			if (append_arg(&opts->names, &opts->n_names, optarg) < 0)
 				return -ENOMEM;
-			opts->names = names;
-			opts->names[opts->n_names++] = optarg;
 			break;
-		}
+		case OPT_TARGET:
+			if (append_arg(&opts->targets, &opts->n_targets, optarg) < 0)
+				return -ENOMEM;
+			break;
 		case OPT_PRUNE_RETIRED:
 			opts->prune_retired = true;
 			break;
@@ -759,6 +873,7 @@ static void raise_fd_limit(void)
 static void options_done(struct options *opts)
 {
 	free(opts->names);
+	free(opts->targets);
 }
 
 int main(int argc, char **argv)
@@ -812,6 +927,16 @@ int main(int argc, char **argv)
 	}
 	if (opts.prune_retired && !(cmd->flags & CMD_PRUNE_RETIRED)) {
 		fprintf(stderr, "bpf-provision: only apply takes --prune-retired\n");
+		return EXIT_FAIL;
+	}
+	if (opts.n_targets && !(cmd->flags & CMD_TARGET)) {
+		fprintf(stderr, "bpf-provision: only plan, apply and destroy take --target\n");
+		return EXIT_FAIL;
+	}
+	/* What a retired manifest made is removed whole, and its records
+	 * forgotten: never a part of it. */
+	if (opts.n_targets && (opts.n_names || opts.prune_retired)) {
+		fprintf(stderr, "bpf-provision: --target does not go with --name or --prune-retired\n");
 		return EXIT_FAIL;
 	}
 	if ((cmd->flags & CMD_MIN_ARGS) && optind + 1 == argc && !opts.n_names) {

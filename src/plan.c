@@ -74,6 +74,7 @@ void plan_done(struct plan *p)
 		free(p->retired[i].manifest);
 	}
 	free(p->retired);
+	free(p->untargeted);
 	*p = (struct plan){ 0 };
 }
 
@@ -317,6 +318,71 @@ static void map_pins_free(const struct desired_pin ***idx, size_t n)
 	free(idx);
 }
 
+/* Whether path is a target or lies below one; every path without targets. */
+static bool targeted(const struct plan_input *in, const char *path)
+{
+	for (size_t i = 0; i < in->n_targets; i++) {
+		size_t n = strlen(in->targets[i]);
+
+		if (strncmp(path, in->targets[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))
+			return true;
+	}
+	return in->n_targets == 0;
+}
+
+/* Whether the directory dir is on the way to a target or below one. */
+static bool dir_targeted(const struct plan_input *in, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	for (size_t i = 0; i < in->n_targets; i++)
+		if (strncmp(in->targets[i], dir, n) == 0 && in->targets[i][n] == '/')
+			return true;
+	return targeted(in, dir);
+}
+
+/* Marks the pinned maps the program of w (a program or a link) is wired to:
+ * those its instructions refer to, or for a libbpf object all of them, as
+ * remade_map() counts them. */
+static void mark_maps(const struct desired_pin *const *pins, const struct desired *des,
+		      const struct desired_pin *w, bool *sel)
+{
+	const struct objfile *of = w->objfile;
+
+	if (!pins || !of)
+		return;
+	for (size_t m = 0; of->libbpf && m < of->n_maps; m++)
+		if (pins[m])
+			sel[pins[m] - des->pins] = true;
+	for (size_t k = 0; !of->libbpf && k < of->progs[w->index].n_relocs; k++) {
+		const struct desired_pin *mp = pins[of->progs[w->index].relocs[k].map];
+
+		if (mp)
+			sel[mp - des->pins] = true;
+	}
+}
+
+/* Per declared pin, whether it is planned under the targets: targeted, or
+ * a link's program, or a map such a program (or a link's) is wired to. */
+static bool *select_pins(const struct plan_input *in, const struct desired_pin ***pins)
+{
+	const struct desired *des = in->desired;
+	bool *sel = calloc(des->n_pins + 1, sizeof(*sel));
+
+	for (size_t i = 0; sel && i < des->n_pins; i++)
+		sel[i] = targeted(in, des->pins[i].path);
+	for (size_t i = 0; sel && i < des->n_pins; i++)
+		if (sel[i] && des->pins[i].link && des->pins[i].link->prog)
+			sel[des->pins[i].link->prog - des->pins] = true;
+	for (size_t i = 0; sel && i < des->n_pins; i++) {
+		const struct desired_pin *w = &des->pins[i];
+
+		if (sel[i] && (w->kind == KIND_PROGRAM || w->kind == KIND_LINK))
+			mark_maps(pins ? pins[w->objfile_index] : NULL, des, w, sel);
+	}
+	return sel;
+}
+
 /* Why a pinned program must be loaded again though its tag is right: it
  * holds another map than a pinned one it is declared to use (a run killed
  * between swapping a map and reloading its programs leaves it so), in a
@@ -426,7 +492,7 @@ static bool *made_anew(const struct plan *p, const struct desired *des)
  * again.  A link whose target is absent and optional is left as it is. */
 static int plan_links(struct plan *p, const struct plan_input *in,
 		      const struct desired_pin *const *sorted, size_t n_want,
-		      const struct remade *remade, size_t n_remade)
+		      const struct remade *remade, size_t n_remade, const bool *sel)
 {
 	const struct desired *des = in->desired;
 	/* Per declared pin: made anew by the changes so far (maps, programs);
@@ -448,7 +514,12 @@ static int plan_links(struct plan *p, const struct plan_input *in,
 		}
 		if (!anew && !(anew = made_anew(p, des)))
 			return -ENOMEM;
-		e = link_reload(anew, des, remade, n_remade, w, h, &reload);
+		/* Outside the targets, a link is planned only when its program
+		 * is made anew (h NULL: its tag is not judged). */
+		e = link_reload(anew, des, remade, n_remade, w, sel[w - des->pins] ? h : NULL,
+				&reload);
+		if (!e && !sel[w - des->pins] && !reload)
+			continue;
 		in_place = h && h->kind == OBSERVED_LINK && kind_link_updatable(h->type);
 		if (!e && reload && h && h->kind == OBSERVED_LINK && !in_place) {
 			char *more;
@@ -962,7 +1033,8 @@ static int dir_steps(struct stepper *st)
 		const struct ledger_entry *e = &l->entries[i];
 		const struct observed_entry *d;
 
-		if (!e->is_dir || !manifest_set_find(st->in->set, e->manifest))
+		if (!e->is_dir || !manifest_set_find(st->in->set, e->manifest) ||
+		    !dir_targeted(st->in, e->path))
 			continue;
 		d = observed_find(obs, e->path);
 		/* Ours only while it is the directory made. */
@@ -1091,6 +1163,7 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 	_cleanup_free_ struct remade *remade = NULL;
 	size_t n_want = in->destroy ? 0 : des->n_pins, n_remade = 0;
 	const struct desired_pin ***pins = NULL;
+	_cleanup_free_ bool *sel = NULL;
 	struct plan p = { 0 };
 	int e = 0;
 
@@ -1105,8 +1178,13 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 		sorted[i] = &des->pins[i];
 	qsort(sorted, n_want, sizeof(*sorted), cmp_desired);
 
+	sel = select_pins(in, pins);
+	if (!sel) {
+		map_pins_free(pins, des->n_objfiles);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < n_want && !e; i++)
-		if (sorted[i]->kind == KIND_MAP)
+		if (sorted[i]->kind == KIND_MAP && sel[sorted[i] - des->pins])
 			e = plan_pin(&p, in->ledger, sorted[i],
 				     observed_find(in->observed, sorted[i]->path),
 				     blocked_parent(in->observed, sorted[i]->path), NULL, false);
@@ -1125,6 +1203,9 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 		if (w->kind != KIND_PROGRAM)
 			continue;
 		map = remade_map(remade, n_remade, w);
+		/* Outside the targets, only a program whose map is made anew. */
+		if (!map && !sel[w - des->pins])
+			continue;
 		if (map)
 			e = asprintf(&reload, "its map '%s' is made anew: reload to use it", map) < 0
 				    ? -ENOMEM
@@ -1137,13 +1218,22 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 				     reload, false);
 	}
 	if (!e)
-		e = plan_links(&p, in, sorted, n_want, remade, n_remade);
+		e = plan_links(&p, in, sorted, n_want, remade, n_remade, sel);
 	for (size_t i = 0; i < in->observed->n && !e; i++) {
 		const struct observed_entry *h = &in->observed->entries[i];
 
-		if (!bsearch(h->path, sorted, n_want, sizeof(*sorted), cmp_desired_path))
+		if (targeted(in, h->path) &&
+		    !bsearch(h->path, sorted, n_want, sizeof(*sorted), cmp_desired_path))
 			e = plan_undeclared(&p, in, h);
 	}
+	/* What the plan leaves alone: neither selected nor changed. */
+	for (size_t i = 0; i < p.n && in->n_targets; i++)
+		if (p.changes[i].want)
+			sel[p.changes[i].want - des->pins] = true;
+	for (size_t i = 0; i < des->n_pins && in->n_targets; i++)
+		sel[i] = !sel[i];
+	if (in->n_targets)
+		p.untargeted = TAKE_PTR(sel);
 	map_pins_free(pins, des->n_objfiles);
 	if (e == 0 && p.n)
 		qsort(p.changes, p.n, sizeof(*p.changes), cmp_changes);

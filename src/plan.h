@@ -108,6 +108,10 @@ struct plan {
 	size_t n_steps;
 	struct plan_retired *retired; /* by name */
 	size_t n_retired;
+	/* Under --target: per declared pin, whether the plan leaves it alone
+	 * (neither targeted, nor needed by a targeted pin, nor made anew
+	 * because of one); NULL without targets.  Owned. */
+	bool *untargeted;
 };
 
 /* What is planned for: the manifests (for prune flags and owned dirs), and
@@ -118,6 +122,10 @@ struct plan_input {
 	const struct observed *observed;
 	const struct ledger *ledger;
 	bool destroy;
+	/* --target: paths relative to the root, without a trailing slash; a
+	 * pin is targeted when its path is one or lies below one.  None: all. */
+	const char *const *targets;
+	size_t n_targets;
 };
 
 /* Builds the plan, its changes and then its steps.  Returns 0 and fills *ret
@@ -130,7 +138,12 @@ struct plan_input {
  * declared pin found in place that the ledger did not record) outside an
  * owned directory: it is released.  A program whose map is created or replaced is replaced
  * too, so that it is loaded against the new map.  A directory the tool made
- * (ledger) is removed once the steps before leave it empty. */
+ * (ledger) is removed once the steps before leave it empty.  With targets,
+ * only the targeted pins are planned, with the pinned maps their programs
+ * use and the programs their links run, and what their changes force (a
+ * program reloaded for its new map, a link for its new program); only
+ * targeted undeclared pins are deleted, and only directories on the way to
+ * or below a target removed. */
 int plan_build(const struct plan_input *in, struct plan *ret);
 void plan_done(struct plan *p);
 
