@@ -169,6 +169,8 @@ START_TEST(test_in_sync_is_unchanged)
 	have(&w, "ns1", OBSERVED_DIR, 0, 0);
 	have(&w, "ns1/m", OBSERVED_MAP, BPF_MAP_TYPE_HASH, 128);
 	have(&w, "ns1/p", OBSERVED_PROGRAM, BPF_PROG_TYPE_SOCKET_FILTER, 0)->tag[0] = 0xab;
+	record(&w, "ns1/m", "site", &w.obs.entries[1]);
+	record(&w, "ns1/p", "site", &w.obs.entries[2]);
 	run(&w, false);
 	ck_assert_uint_eq(w.plan.n, 0);
 	ck_assert_uint_eq(w.plan.counts[PLAN_UNCHANGED], 2);
@@ -187,6 +189,7 @@ START_TEST(test_device_map_forced_flags)
 	want_map(&w, "ns1/dev", BPF_MAP_TYPE_DEVMAP, 8);
 	have(&w, "ns1", OBSERVED_DIR, 0, 0);
 	have(&w, "ns1/dev", OBSERVED_MAP, BPF_MAP_TYPE_DEVMAP, 8)->map_flags = BPF_F_RDONLY_PROG;
+	record(&w, "ns1/dev", "site", &w.obs.entries[1]);
 	run(&w, false);
 	ck_assert_uint_eq(w.plan.n, 0);
 	w.obs.entries[1].map_flags = 0;
@@ -360,6 +363,7 @@ START_TEST(test_attributes_update_in_place)
 	e = have(&w, "ns1/m", OBSERVED_MAP, BPF_MAP_TYPE_HASH, 128);
 	e->mode = 0644;
 	e->gid = 7;
+	record(&w, "ns1/m", "site", e);
 	run(&w, false);
 	ck_assert_uint_eq(w.plan.n, 1);
 	ck_assert_int_eq(w.plan.changes[0].action, PLAN_UPDATE);
@@ -693,6 +697,7 @@ START_TEST(test_link_updated_in_place_when_its_program_is_replaced)
 	have(&w, "ns1", OBSERVED_DIR, 0, 0);
 	l = have_link(&w, "ns1/l", BPF_LINK_TYPE_XDP, 1);
 	have(&w, "ns1/p", OBSERVED_PROGRAM, BPF_PROG_TYPE_SOCKET_FILTER, 0)->tag[0] = 1;
+	record(&w, "ns1/l", "site", l);
 	run(&w, false);
 	c = change(&w, "ns1/l");
 	ck_assert_int_eq(c->action, PLAN_UPDATE);
@@ -742,7 +747,7 @@ START_TEST(test_link_in_sync_and_skipped_links_are_left)
 	links_from_object(&w);
 	links[1].skipped = true;
 	have(&w, "ns1", OBSERVED_DIR, 0, 0);
-	have_link(&w, "ns1/l", BPF_LINK_TYPE_XDP, 1);
+	record(&w, "ns1/l", "site", have_link(&w, "ns1/l", BPF_LINK_TYPE_XDP, 1));
 	run(&w, false);
 	ck_assert_uint_eq(w.plan.n, 0);
 	expect_steps(&w, "ledger");
@@ -772,6 +777,112 @@ START_TEST(test_link_on_another_hook_is_replaced)
 }
 END_TEST
 
+/* Found in place and not recorded: adopted, which alone is no drift; one
+ * that differs in mode is adopted and fixed, which is. */
+START_TEST(test_found_pin_is_adopted)
+{
+	struct world w;
+	const struct plan_change *c;
+
+	world_init(&w);
+	w.attrs.mode = 0600;
+	want_map(&w, "ns1/m", BPF_MAP_TYPE_HASH, 128);
+	have(&w, "ns1", OBSERVED_DIR, 0, 0);
+	have(&w, "ns1/m", OBSERVED_MAP, BPF_MAP_TYPE_HASH, 128);
+	run(&w, false);
+	c = change(&w, "ns1/m");
+	ck_assert_int_eq(c->action, PLAN_ADOPT);
+	ck_assert_str_eq(c->reason, "found in place, not made by bpf-provision");
+	ck_assert_uint_eq(w.plan.counts[PLAN_ADOPT], 1);
+	ck_assert(!plan_has_changes(&w.plan));
+	expect_steps(&w, "intent, ledger");
+	/* A record of another object at that path claims nothing. */
+	record(&w, "ns1/m", "site", &w.obs.entries[1]);
+	w.ledger.entries[0].id++;
+	w.obs.entries[1].mode = 0644;
+	run(&w, false);
+	c = change(&w, "ns1/m");
+	ck_assert_int_eq(c->action, PLAN_ADOPT);
+	ck_assert_str_eq(c->reason, "found in place, not made by bpf-provision; mode 0644 -> 0600");
+	ck_assert(c->attrs);
+	ck_assert(plan_has_changes(&w.plan));
+	expect_steps(&w, "intent, attrs ns1/m, ledger");
+	world_done(&w);
+}
+END_TEST
+
+/* Undeclared and adopted: released, unless in an owned directory. */
+START_TEST(test_adopted_pin_is_released)
+{
+	struct world w;
+	static char keep_m[] = "keep/m", ns1_x[] = "ns1/x";
+
+	world_init(&w);
+	have(&w, "keep", OBSERVED_DIR, 0, 0);
+	record(&w, keep_m, "site", have(&w, keep_m, OBSERVED_MAP, BPF_MAP_TYPE_HASH, 128));
+	w.ledger.entries[0].adopted = true;
+	run(&w, false);
+	ck_assert_int_eq(change(&w, "keep/m")->action, PLAN_RELEASE);
+	ck_assert_str_eq(change(&w, "keep/m")->reason,
+			 "adopted and no longer declared: left in place");
+	ck_assert(!plan_has_changes(&w.plan));
+	expect_steps(&w, "intent, ledger");
+	/* destroy releases too */
+	run(&w, true);
+	ck_assert_int_eq(change(&w, "keep/m")->action, PLAN_RELEASE);
+	have(&w, "ns1", OBSERVED_DIR, 0, 0);
+	record(&w, ns1_x, "site", have(&w, ns1_x, OBSERVED_MAP, BPF_MAP_TYPE_HASH, 128));
+	w.ledger.entries[1].adopted = true;
+	run(&w, false);
+	ck_assert_int_eq(change(&w, "ns1/x")->action, PLAN_DELETE);
+	ck_assert_str_eq(change(&w, "ns1/x")->reason,
+			 "adopted, no longer declared, in owned directory 'ns1'");
+	ck_assert(plan_has_changes(&w.plan));
+	world_done(&w);
+}
+END_TEST
+
+/* --target: only the targeted pins and undeclared pins are planned. */
+START_TEST(test_targets_limit_the_plan)
+{
+	struct world w;
+	const char *one[] = { "ns1/a" }, *dir[] = { "ns1/sub" };
+
+	world_init(&w);
+	want_map(&w, "ns1/a", BPF_MAP_TYPE_HASH, 128);
+	want_map(&w, "ns1/b", BPF_MAP_TYPE_HASH, 128);
+	want_map(&w, "ns1/sub/c", BPF_MAP_TYPE_HASH, 128);
+	have(&w, "ns1", OBSERVED_DIR, 0, 0);
+	have(&w, "ns1/stray", OBSERVED_MAP, BPF_MAP_TYPE_HASH, 1);
+	have(&w, "ns1/sub", OBSERVED_DIR, 0, 0);
+	have(&w, "ns1/sub/stray", OBSERVED_MAP, BPF_MAP_TYPE_HASH, 1);
+	plan_done(&w.plan);
+	ck_assert_int_eq(plan_build(&(struct plan_input){ .set = &w.set, .desired = &w.des,
+							  .observed = &w.obs, .ledger = &w.ledger,
+							  .targets = one, .n_targets = 1 },
+				    &w.plan),
+			 0);
+	ck_assert_uint_eq(w.plan.n, 1);
+	ck_assert_int_eq(change(&w, "ns1/a")->action, PLAN_CREATE);
+	ck_assert(!w.plan.untargeted[0] && w.plan.untargeted[1] && w.plan.untargeted[2]);
+	plan_done(&w.plan);
+	ck_assert_int_eq(plan_build(&(struct plan_input){ .set = &w.set, .desired = &w.des,
+							  .observed = &w.obs, .ledger = &w.ledger,
+							  .targets = dir, .n_targets = 1 },
+				    &w.plan),
+			 0);
+	ck_assert_uint_eq(w.plan.n, 2);
+	ck_assert_int_eq(change(&w, "ns1/sub/c")->action, PLAN_CREATE);
+	ck_assert_int_eq(change(&w, "ns1/sub/stray")->action, PLAN_DELETE);
+	ck_assert_ptr_null(change(&w, "ns1/stray"));
+	/* Without targets, nothing is left alone. */
+	run(&w, false);
+	ck_assert_uint_eq(w.plan.n, 5);
+	ck_assert_ptr_null(w.plan.untargeted);
+	world_done(&w);
+}
+END_TEST
+
 START_TEST(test_scale_10000)
 {
 	enum { N = 10000 };
@@ -782,8 +893,10 @@ START_TEST(test_scale_10000)
 	world_init(&w);
 	free(w.des.pins);
 	free(w.obs.entries);
+	free(w.ledger.entries);
 	w.des.pins = calloc(N, sizeof(*w.des.pins));
 	w.obs.entries = calloc(N + 1, sizeof(*w.obs.entries));
+	w.ledger.entries = calloc(N + 1, sizeof(*w.ledger.entries));
 	/* Zero-padded so that creation order is path order. */
 	for (int i = 0; i < N; i++)
 		snprintf(paths[i], 32, "ns1/d%03d/m%05d", i / 100, i);
@@ -791,7 +904,9 @@ START_TEST(test_scale_10000)
 		want_map(&w, paths[i], BPF_MAP_TYPE_HASH, 128);
 		/* Every tenth drifted, every hundredth missing. */
 		if (i % 100 != 0)
-			have(&w, paths[i], OBSERVED_MAP, BPF_MAP_TYPE_HASH, i % 10 == 1 ? 64 : 128);
+			record(&w, paths[i], "site",
+			       have(&w, paths[i], OBSERVED_MAP, BPF_MAP_TYPE_HASH,
+				    i % 10 == 1 ? 64 : 128));
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	run(&w, false);
@@ -834,6 +949,9 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, test_link_replaced_when_it_cannot_be_updated);
 	tcase_add_test(tc, test_link_in_sync_and_skipped_links_are_left);
 	tcase_add_test(tc, test_link_on_another_hook_is_replaced);
+	tcase_add_test(tc, test_found_pin_is_adopted);
+	tcase_add_test(tc, test_adopted_pin_is_released);
+	tcase_add_test(tc, test_targets_limit_the_plan);
 	tcase_add_test(tc, test_scale_10000);
 	suite_add_tcase(s, tc);
 	return s;
