@@ -62,17 +62,32 @@ static int set(json_t *obj, const char *key, json_t *val)
 }
 
 /* path made absolute against the working directory, as named (symlinks
- * kept): the file a later run reads is the one the user named. */
+ * kept, so ".." too): the file a later run reads is the one the user named.
+ * "." components and repeated slashes go, so that an object named from a
+ * manifest given as "site.yaml" ("./bpf/x.o") is recorded as from the same
+ * manifest given by its absolute path. */
 static int absolute(const char *path, char **ret)
 {
-	_cleanup_free_ char *cwd = NULL;
+	_cleanup_free_ char *cwd = NULL, *abs = NULL;
+	char *w;
 
-	if (path[0] == '/')
-		return (*ret = strdup(path)) ? 0 : -ENOMEM;
-	cwd = getcwd(NULL, 0);
-	if (!cwd)
+	if (path[0] != '/' && !(cwd = getcwd(NULL, 0)))
 		return -errno;
-	return asprintf(ret, "%s/%s", cwd, path) < 0 ? -ENOMEM : 0;
+	if (asprintf(&abs, "%s/%s", cwd ? cwd : "", path) < 0)
+		return -ENOMEM;
+	w = abs;
+	for (const char *p = abs; *p;) {
+		if (p[0] == '/' && (p[1] == '/' || (p[1] == '.' && (p[2] == '/' || !p[2])))) {
+			p += p[1] == '/' ? 1 : 2;
+			continue;
+		}
+		*w++ = *p++;
+	}
+	if (w == abs)
+		*w++ = '/';
+	*w = '\0';
+	*ret = TAKE_PTR(abs);
+	return 0;
 }
 
 /* {"path": absolute path, "sha256": hex} */
