@@ -88,7 +88,7 @@ enum {
 	CMD_METRICS = 1 << 7,       /* writes --metrics-file */
 	CMD_NAMES = 1 << 8,         /* accepts --name (then needs no argument) */
 	CMD_PRUNE_RETIRED = 1 << 9, /* accepts --prune-retired */
-	CMD_SAVED_PLAN = 1 << 10,   /* accepts --out (when it changes nothing) and, if it takes the lock, --plan */
+	CMD_SAVED_PLAN = 1 << 10,   /* accepts --out (no change made), --plan (if it locks) */
 };
 
 static const char *const options_help =

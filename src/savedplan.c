@@ -153,7 +153,8 @@ static json_t *observed_json(const struct observed_entry *e)
 
 	if (!j)
 		return NULL;
-	err |= set(j, "path", jtext(e->path)) | set(j, "kind", json_string(observed_kind_str(e->kind))) |
+	err |= set(j, "path", jtext(e->path)) |
+	       set(j, "kind", json_string(observed_kind_str(e->kind))) |
 	       set(j, "ino", json_integer((json_int_t)e->ino));
 	if (observed_is_pin(e))
 		err |= set(j, "id", json_integer(e->id)) | set(j, "type", json_integer(e->type)) |
@@ -207,8 +208,8 @@ static int ledger_digest(const struct ledger *l, json_t **ret)
 		if (json_array_append_new(entries,
 					  json_pack("{s:o, s:o, s:b, s:I, s:I, s:o*}", "path",
 						    jtext(e->path), "manifest", jtext(e->manifest),
-						    "dir", e->is_dir, "ino", (json_int_t)e->ino, "id",
-						    (json_int_t)e->id, "run",
+						    "dir", e->is_dir, "ino", (json_int_t)e->ino,
+						    "id", (json_int_t)e->id, "run",
 						    e->run ? jtext(e->run) : NULL)) < 0)
 			return -ENOMEM;
 	}
@@ -294,8 +295,8 @@ int savedplan_write(const struct savedplan_input *in, const char *file, struct d
 		return -ENOMEM;
 	r = atomicfile_write(file, line, strlen(line), 0644);
 	if (r < 0)
-		return diag_error(d, &(struct diag_loc){ .file = file }, "cannot write the plan: %s",
-				  DIAG_STRERROR(-r)),
+		return diag_error(d, &(struct diag_loc){ .file = file },
+				  "cannot write the plan: %s", DIAG_STRERROR(-r)),
 		       r;
 	return 0;
 }
@@ -376,7 +377,8 @@ int savedplan_read(const char *file, struct diag *d, struct savedplan *ret)
 		goto fail;
 	}
 	if (strcmp(format, SAVEDPLAN_FORMAT) != 0) {
-		invalid(d, file, "not a bpf-provision plan (format is not \"" SAVEDPLAN_FORMAT "\")");
+		invalid(d, file,
+			"not a bpf-provision plan (format is not \"" SAVEDPLAN_FORMAT "\")");
 		goto fail;
 	}
 	if (version != SAVEDPLAN_VERSION) {
@@ -385,11 +387,11 @@ int savedplan_read(const char *file, struct diag *d, struct savedplan *ret)
 		goto fail;
 	}
 	if (json_unpack_ex(sp.doc, &je, JSON_STRICT,
-			   "{s:s, s:i, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o}", "format", &format,
-			   "version", &version, "command", &command, "root", &sp.root,
-			   "prune_retired", &prune, "names", &names, "manifests", &manifests,
-			   "objects", &objects, "observed", &observed, "ledger", &ledger, "plan",
-			   &plan) < 0) {
+			   "{s:s, s:i, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
+			   "format", &format, "version", &version, "command", &command, "root",
+			   &sp.root, "prune_retired", &prune, "names", &names, "manifests",
+			   &manifests, "objects", &objects, "observed", &observed, "ledger", &ledger,
+			   "plan", &plan) < 0) {
 		invalid(d, file, je.text);
 		goto fail;
 	}
@@ -400,7 +402,8 @@ int savedplan_read(const char *file, struct diag *d, struct savedplan *ret)
 	if (sp.root[0] != '/' || !json_is_array(names) || !json_is_array(manifests) ||
 	    !json_is_array(objects) || !json_is_array(observed) ||
 	    !(json_is_null(ledger) || json_is_string(ledger)) || !json_is_object(plan)) {
-		invalid(d, file, "a field has the wrong type (see the schema, saved-plan.schema.json)");
+		invalid(d, file,
+			"a field has the wrong type (see the schema, saved-plan.schema.json)");
 		goto fail;
 	}
 	sp.destroy = strcmp(command, "destroy") == 0;
@@ -601,7 +604,8 @@ int savedplan_check(const struct savedplan *sp, const struct savedplan_input *in
 		r = changed(sp, d, "the ledger", "digest", json_object_get(old, "ledger"),
 			    json_object_get(now, "ledger"));
 	if (r == 0)
-		r = compare_plans(sp, d, json_object_get(old, "plan"), json_object_get(now, "plan"));
+		r = compare_plans(sp, d, json_object_get(old, "plan"),
+				  json_object_get(now, "plan"));
 	/* Anything else (command, names) the run took from the saved plan. */
 	if (r == 0 && !json_equal(old, now))
 		r = stale(sp, d, sp->file, "the saved plan differs from this run's");

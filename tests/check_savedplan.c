@@ -29,7 +29,8 @@ struct world {
 	struct diag d;
 };
 
-static char site_name[] = "site", rel_manifest[] = "./site.yaml", ns1[] = "ns1", ns1_m[] = "ns1/m", ns1_x[] = "ns1/x";
+static char site_name[] = "site", rel_manifest[] = "./site.yaml";
+static char ns1[] = "ns1", ns1_m[] = "ns1/m", ns1_x[] = "ns1/x";
 
 static void world_init(struct world *w)
 {
@@ -57,7 +58,8 @@ static void world_init(struct world *w)
 	w->entries[2] = (struct observed_entry){ .path = ns1_x, .kind = OBSERVED_SYMLINK,
 						 .mode = 0777, .ino = 13 };
 	w->obs = (struct observed){ .entries = w->entries, .n = 2 };
-	w->record = (struct ledger_entry){ .path = ns1_m, .manifest = site_name, .ino = 11, .id = 5 };
+	w->record = (struct ledger_entry){ .path = ns1_m, .manifest = site_name, .ino = 11,
+					   .id = 5 };
 	ck_assert_int_eq(plan_build(&(struct plan_input){ .set = &w->set,
 							  .desired = &w->des,
 							  .observed = &w->obs,

@@ -9,7 +9,8 @@
 #    leaves the tree a direct apply would (a second apply does nothing); the
 #    same file applied again is stale: exit 1 naming the first new pin, tree
 #    untouched; a fresh plan of the converged tree applies with 0 changes;
-#    destroy --dry-run --out / destroy --plan removes what apply made.
+#    destroy --dry-run --out / destroy --plan removes what apply made, and
+#    with --name a retired manifest's pins alone.
 #  tree: a plan saved, then the tree changed before apply --plan - a map
 #    replaced by hand with bpftool at its path, a pin removed, a pin added in
 #    an owned directory, a pin's mode changed - each refused with exit 1,
@@ -186,6 +187,17 @@ case_roundtrip() {
 	expect_err "$T/d.json: error: a plan for destroy; carry it out with 'bpf-provision destroy --plan'"
 	bp 0 destroy --plan "$T/d.json"
 	[ -z "$(pins)" ] || bad "destroy --plan left: $(pins)"
+
+	# destroy --name: the plan records the name, and no manifest.
+	bp 0 apply "$GOBPF" "$BTF"
+	untouched 2 destroy --dry-run --name btf-site --out "$T/dn.json"
+	schema_check "$T/dn.json" -
+	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["names"] == ["btf-site"] and d["manifests"] == [], d' \
+		"$T/dn.json" || bad "dn.json does not record --name btf-site alone"
+	bp 0 destroy --plan "$T/dn.json"
+	! pins | grep -q ' btf' || bad "destroy --plan of --name btf-site left: $(pins)"
+	pins | grep -q ' ns1/test1$' || bad "destroy --plan of --name btf-site removed ns1/test1"
+	reset_tree
 }
 
 case_tree() {
