@@ -33,6 +33,7 @@
 #include "observed.h"
 #include "plan.h"
 #include "report.h"
+#include "savedplan.h"
 #include "sys.h"
 #include "target.h"
 
@@ -71,6 +72,8 @@ struct options {
 	bool prune_retired; /* apply --prune-retired */
 	char **targets;     /* --target: pin paths or directories, as given */
 	size_t n_targets;
+	const char *out_file;  /* --out: save the plan there (savedplan.h) */
+	const char *plan_file; /* --plan: carry out the plan saved there */
 };
 
 /* What a command needs, so that one run_command() reads, checks and plans
@@ -88,6 +91,7 @@ enum {
 	CMD_NAMES = 1 << 8,         /* accepts --name (then needs no argument) */
 	CMD_PRUNE_RETIRED = 1 << 9, /* accepts --prune-retired */
 	CMD_TARGET = 1 << 10,       /* accepts --target */
+	CMD_SAVED_PLAN = 1 << 11,   /* accepts --out (no change made), --plan (if it locks) */
 };
 
 static const char *const options_help =
@@ -543,6 +547,70 @@ static int execute(struct session *s, struct sys *sys, enum apply_status *status
 	return r;
 }
 
+/* What the plan of s was computed from, for a saved plan. */
+static struct savedplan_input saved_input(const struct session *s)
+{
+	return (struct savedplan_input){ .destroy = s->flags & CMD_DESTROY,
+					 .root = s->root,
+					 .prune_retired = s->opts->prune_retired,
+					 .names = s->opts->names,
+					 .n_names = s->opts->n_names,
+					 .targets = s->targets,
+					 .n_targets = s->n_targets,
+					 .set = &s->set,
+					 .desired = &s->des,
+					 .observed = &s->obs,
+					 .ledger = &s->ledger,
+					 .plan = &s->plan };
+}
+
+/* --plan FILE: the saved plan says what to read (its manifests, root,
+ * --name and --prune-retired), in place of the command line; opts is the
+ * session's copy of the options.  A plan that cannot be read, or is another
+ * command's, or for another root than --bpffs, is invalid input. */
+static int load_saved(struct session *s, struct options *opts, struct savedplan *sp)
+{
+	const struct diag_loc loc = { .file = opts->plan_file };
+	int r;
+
+	r = savedplan_read(opts->plan_file, &s->d, sp);
+	if (r < 0)
+		return invalid_input(r);
+	if (sp->destroy != !!(s->flags & CMD_DESTROY))
+		return diag_error(&s->d, &loc, "a plan for %s; carry it out with 'bpf-provision %s --plan'",
+				  sp->destroy ? "destroy" : "apply", sp->destroy ? "destroy" : "apply");
+	if (opts->bpffs && strcmp(opts->bpffs, sp->root) != 0 && !same_dir(opts->bpffs, sp->root))
+		return diag_error(&s->d, &loc, "a plan for the root '%s', not '%s' (--bpffs)", sp->root,
+				  opts->bpffs);
+	opts->bpffs = sp->root;
+	opts->names = sp->names;
+	opts->n_names = sp->n_names;
+	opts->targets = sp->targets;
+	opts->n_targets = sp->n_targets;
+	opts->prune_retired = sp->prune_retired;
+	s->args = sp->manifests;
+	s->n_args = sp->n_manifests;
+	return 0;
+}
+
+/* Before anything is done: the tree, the input and the plan are what the
+ * saved plan recorded, or the run refuses (exit 1). */
+static int check_saved(struct session *s, const struct savedplan *sp)
+{
+	struct savedplan_input in = saved_input(s);
+
+	return savedplan_check(sp, &in, &s->d);
+}
+
+/* --out FILE: the plan and what it was computed from, for review and for
+ * 'apply --plan FILE'. */
+static int save_plan(struct session *s)
+{
+	struct savedplan_input in = saved_input(s);
+
+	return savedplan_write(&in, s->opts->out_file, &s->d);
+}
+
 static int cmd_validate(struct session *s)
 {
 	show_diags(s);
@@ -637,16 +705,22 @@ static const struct command commands[] = {
 	{ "validate", "validate [--no-objects] MANIFEST...",
 	  "check manifests and the ELF objects they name; touches no kernel state", cmd_validate,
 	  CMD_READS_OBJECTS | CMD_NO_OBJECTS | CMD_MIN_ARGS },
-	{ "plan", "plan [--target PATH]... MANIFEST...", "same as 'apply --dry-run'", cmd_plan,
-	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_METRICS | CMD_MIN_ARGS | CMD_TARGET },
-	{ "apply", "apply [--dry-run] [--prune-retired] [--target PATH]... MANIFEST...",
+	{ "plan", "plan [--target PATH]... [--out FILE] MANIFEST...", "same as 'apply --dry-run'",
+	  cmd_plan,
+	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_METRICS | CMD_MIN_ARGS | CMD_TARGET |
+		  CMD_SAVED_PLAN },
+	{ "apply",
+	  "apply [--dry-run] [--prune-retired] [--target PATH]... [--out FILE] MANIFEST... | "
+	  "--plan FILE",
 	  "converge the bpffs tree to the manifests", cmd_apply,
 	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_TAKES_LOCK | CMD_DRY_RUN | CMD_METRICS |
-		  CMD_MIN_ARGS | CMD_PRUNE_RETIRED | CMD_TARGET },
-	{ "destroy", "destroy [--dry-run] [--name NAME]... [--target PATH]... [MANIFEST...]",
+		  CMD_MIN_ARGS | CMD_PRUNE_RETIRED | CMD_TARGET | CMD_SAVED_PLAN },
+	{ "destroy",
+	  "destroy [--dry-run] [--name NAME]... [--target PATH]... [--out FILE] [MANIFEST...] | "
+	  "--plan FILE",
 	  "unpin everything the manifests (or retired ones, by name) own", cmd_apply,
 	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_TAKES_LOCK | CMD_DRY_RUN | CMD_METRICS |
-		  CMD_MIN_ARGS | CMD_DESTROY | CMD_NAMES | CMD_TARGET },
+		  CMD_MIN_ARGS | CMD_DESTROY | CMD_NAMES | CMD_TARGET | CMD_SAVED_PLAN },
 	{ "status", "status [MANIFEST...]", "table of pins under the root and their state",
 	  cmd_status, CMD_READS_OBJECTS | CMD_NEEDS_KERNEL },
 	{ "inspect", "inspect OBJECT.o...",
@@ -658,17 +732,25 @@ static const struct command commands[] = {
  * prints what went wrong.  Returns the exit status. */
 static int run_command(const struct command *c, const struct options *opts, int argc, char **argv)
 {
-	struct session s = { .opts = opts,
+	struct options o = *opts; /* --plan fills in what the saved plan says */
+	struct session s = { .opts = &o,
 			     .flags = c->flags,
 			     .args = argv,
 			     .n_args = (size_t)argc,
 			     .dry_run = opts->dry_run || !(c->flags & CMD_TAKES_LOCK) };
+	struct savedplan sp = { 0 };
 	int r = 0;
 
-	if (c->flags & CMD_READS_OBJECTS)
+	if (opts->plan_file)
+		r = load_saved(&s, &o, &sp);
+	if (r == 0 && (c->flags & CMD_READS_OBJECTS))
 		r = read_input(&s);
 	if (r == 0 && (c->flags & CMD_NEEDS_KERNEL))
 		r = read_tree(&s);
+	if (r == 0 && opts->plan_file)
+		r = check_saved(&s, &sp);
+	if (r == 0 && opts->out_file)
+		r = save_plan(&s);
 	if (r == 0)
 		r = c->fn(&s);
 	/* A dry run's metrics also record a plan that failed; an apply's are
@@ -677,6 +759,7 @@ static int run_command(const struct command *c, const struct options *opts, int 
 		write_metrics(&s, r >= 0);
 	show_diags(&s);
 	session_done(&s);
+	savedplan_done(&sp);
 	return exit_code(r);
 }
 
@@ -708,6 +791,13 @@ static void command_help(const struct command *c)
 	if (c->flags & CMD_TARGET)
 		printf("\n      --target PATH         only this pin or directory, and what it needs "
 		       "(repeatable)\n");
+	if (c->flags & CMD_SAVED_PLAN)
+		printf("\n      --out FILE            also save the plan there, with what it relies on "
+		       "(%s)\n",
+		       c->flags & CMD_TAKES_LOCK ? "with --dry-run" : "for 'apply --plan'");
+	if ((c->flags & CMD_SAVED_PLAN) && (c->flags & CMD_TAKES_LOCK))
+		printf("\n      --plan FILE           carry out the plan saved there, exactly; refuse "
+		       "(exit 1)\n                            if anything changed since\n");
 	printf("\n%s", options_help);
 }
 
@@ -723,6 +813,8 @@ enum {
 	OPT_NAME,
 	OPT_PRUNE_RETIRED,
 	OPT_TARGET,
+	OPT_OUT,
+	OPT_PLAN,
 };
 
 /* A repeatable option's values. */
@@ -755,6 +847,8 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "prune-retired", no_argument, NULL, OPT_PRUNE_RETIRED },
 		{ "target", required_argument, NULL, OPT_TARGET },
+		{ "out", required_argument, NULL, OPT_OUT },
+		{ "plan", required_argument, NULL, OPT_PLAN },
 		{ 0 },
 	};
 	char *end;
@@ -840,6 +934,12 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 			break;
 		case OPT_METRICS_FILE:
 			opts->metrics_file = optarg;
+			break;
+		case OPT_OUT:
+			opts->out_file = optarg;
+			break;
+		case OPT_PLAN:
+			opts->plan_file = optarg;
 			break;
 		default:
 			return -EINVAL;
@@ -939,7 +1039,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bpf-provision: --target does not go with --name or --prune-retired\n");
 		return EXIT_FAIL;
 	}
-	if ((cmd->flags & CMD_MIN_ARGS) && optind + 1 == argc && !opts.n_names) {
+	if (opts.out_file && (!(cmd->flags & CMD_SAVED_PLAN) ||
+			      ((cmd->flags & CMD_TAKES_LOCK) && !opts.dry_run))) {
+		fprintf(stderr, "bpf-provision: --out saves the plan of plan, or of apply or destroy "
+				"--dry-run\n");
+		return EXIT_FAIL;
+	}
+	if (opts.plan_file && !((cmd->flags & CMD_SAVED_PLAN) && (cmd->flags & CMD_TAKES_LOCK))) {
+		fprintf(stderr, "bpf-provision: only apply and destroy take --plan\n");
+		return EXIT_FAIL;
+	}
+	if (opts.plan_file &&
+	    (optind + 1 < argc || opts.n_names || opts.prune_retired || opts.n_targets)) {
+		fprintf(stderr, "bpf-provision: %s --plan takes its manifests, --name, "
+				"--prune-retired and --target from the plan, not the command line\n",
+			cmd->name);
+		return EXIT_FAIL;
+	}
+	if ((cmd->flags & CMD_MIN_ARGS) && optind + 1 == argc && !opts.n_names && !opts.plan_file) {
 		fprintf(stderr, "Usage: bpf-provision [OPTIONS] %s\n", cmd->usage);
 		return EXIT_FAIL;
 	}

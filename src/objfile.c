@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <nettle/sha1.h>
+#include <nettle/sha2.h>
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -1606,10 +1607,12 @@ static int check_code_sections(struct reader *r)
 	return 0;
 }
 
-/* tc names an object's directory after the sha1 of the file's bytes. */
+/* tc names an object's directory after the sha1 of the file's bytes; a
+ * saved plan (savedplan.h) records their sha256. */
 static void hash_object(struct reader *r)
 {
-	uint8_t md[SHA1_DIGEST_SIZE];
+	uint8_t md[SHA1_DIGEST_SIZE], md256[SHA256_DIGEST_SIZE];
+	struct sha256_ctx ctx256;
 	struct sha1_ctx ctx;
 
 	sha1_init(&ctx);
@@ -1617,6 +1620,11 @@ static void hash_object(struct reader *r)
 	sha1_digest(&ctx, sizeof(md), md);
 	for (unsigned i = 0; i < sizeof(md); i++)
 		snprintf(r->o->sha1 + 2 * i, 3, "%02x", md[i]);
+	sha256_init(&ctx256);
+	sha256_update(&ctx256, r->size, (const uint8_t *)r->buf);
+	sha256_digest(&ctx256, sizeof(md256), md256);
+	for (unsigned i = 0; i < sizeof(md256); i++)
+		snprintf(r->o->sha256 + 2 * i, 3, "%02x", md256[i]);
 }
 
 static int print_nothing(enum libbpf_print_level level, const char *fmt, va_list ap)

@@ -103,6 +103,7 @@ struct objfile {
 	unsigned char *bytes;  /* the whole file, for libbpf to open again from memory */
 	size_t size;
 	char sha1[41];         /* hex sha1 of the file, as tc names object directories */
+	char sha256[65];       /* hex sha256 of the file (saved plans) */
 	char *license;         /* "license" section; NULL when absent */
 	uint32_t kern_version; /* "version" section */
 	bool has_kern_version;

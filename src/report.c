@@ -696,16 +696,11 @@ static json_t *step_json(const struct plan_step *s)
 	return j;
 }
 
-int report_plan(const struct plan *p, const char *root, bool dry_run,
-		const enum apply_status *status, bool json, FILE *out)
+json_t *report_plan_json(const struct plan *p, const char *root, bool dry_run,
+			 const enum apply_status *status)
 {
 	json_t *doc, *changes, *steps;
-	int r = -ENOMEM;
 
-	if (!json) {
-		plan_text(p, out);
-		return ferror(out) ? -EIO : 0;
-	}
 	doc = json_pack("{s:i, s:o, s:b, s:[], s:[], s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 			"format_version", 2, "bpffs", jtext(root), "dry_run", dry_run, "changes",
 			"steps", "summary", "create", (json_int_t)p->counts[PLAN_CREATE], "replace",
@@ -715,23 +710,38 @@ int report_plan(const struct plan *p, const char *root, bool dry_run,
 			"release", (json_int_t)p->counts[PLAN_RELEASE], "unchanged",
 			(json_int_t)p->counts[PLAN_UNCHANGED]);
 	if (!doc)
-		return -ENOMEM;
+		return NULL;
 	if (json_object_set_new(doc, "retired", retired_json(p)) < 0)
-		goto out;
+		goto fail;
 	changes = json_object_get(doc, "changes");
 	steps = json_object_get(doc, "steps");
 	for (size_t i = 0; i < p->n; i++)
 		if (json_array_append_new(changes, change_json(&p->changes[i],
 							       status ? apply_status_str(status[i])
 								      : NULL)) < 0)
-			goto out;
+			goto fail;
 	for (size_t i = 0; i < p->n_steps; i++)
 		if (json_array_append_new(steps, step_json(&p->steps[i])) < 0)
-			goto out;
-	r = json_dumpf(doc, out, JSON_INDENT(2)) < 0 || fputc('\n', out) == EOF ? -EIO : 0;
-out:
+			goto fail;
+	return doc;
+fail:
 	json_decref(doc);
-	return r;
+	return NULL;
+}
+
+int report_plan(const struct plan *p, const char *root, bool dry_run,
+		const enum apply_status *status, bool json, FILE *out)
+{
+	_cleanup_json_ json_t *doc = NULL;
+
+	if (!json) {
+		plan_text(p, out);
+		return ferror(out) ? -EIO : 0;
+	}
+	doc = report_plan_json(p, root, dry_run, status);
+	if (!doc)
+		return -ENOMEM;
+	return json_dumpf(doc, out, JSON_INDENT(2)) < 0 || fputc('\n', out) == EOF ? -EIO : 0;
 }
 
 static int cmp_change_path(const void *a, const void *b)

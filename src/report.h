@@ -43,6 +43,11 @@ int report_errors_json(const struct diag *d, FILE *out);
 int report_plan(const struct plan *p, const char *root, bool dry_run,
 		const enum apply_status *status, bool json, FILE *out);
 
+/* The JSON document report_plan() writes, as a new reference (json_decref
+ * it), or NULL on -ENOMEM.  Saved plans (savedplan.h) carry it. */
+struct json_t *report_plan_json(const struct plan *p, const char *root, bool dry_run,
+				const enum apply_status *status);
+
 /* Writes one line of text (without its newline) saying what step i of p
  * does: "mkdir ns1/progs (manifest site, mode 0700)".  Returns 0 or -EIO. */
 int report_step(const struct plan *p, size_t i, FILE *out);

@@ -62,6 +62,13 @@ comp 'd/conf.d|d/sub dir|d/x.o' inspect d/
 comp 'd/conf.d|d/sub dir' --bpffs d/
 comp 'd/conf.d' --bpffs=d/c
 comp 'd/with space.yaml' status d/w
+# Saved plans: --out any file, --plan a plan (*.json, *.plan) or a directory.
+: >"$T/d/site.plan"
+comp '--out|--output' plan --ou
+comp '--plan|--prune-retired' apply --p
+comp 'd/a.yaml|d/b.yml|d/conf.d|d/notes.txt|d/site.plan|d/sub dir|d/with space.yaml|d/x.o' apply --dry-run --out d/
+comp 'd/conf.d|d/site.plan|d/sub dir' apply --plan d/
+comp 'd/site.plan' destroy --plan=d/si
 
 # Every long option of --help is offered (the global ones before a command,
 # a command's own after it), so completion cannot fall behind.

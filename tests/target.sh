@@ -15,6 +15,8 @@
 #     records (the next plan creates just it, the rest unchanged).
 #  5. usage: a target outside the root, with '..', with --prune-retired, or
 #     on validate exits 1; one that matches nothing is a warning.
+#  6. a saved plan (plan --out) records its targets, and apply --plan acts on
+#     them alone; --target beside --plan exits 1.
 # Every real apply and destroy runs through run_checking_steps.  Needs root.
 # shellcheck disable=SC2015 # A && B || fail: fail if either fails
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
@@ -136,4 +138,15 @@ grep -Fq "warning: --target no/such/pin matches no declared pin and nothing unde
 snap >"$T/after"
 cmp -s "$T/before" "$T/after" || fail "$CASE: a refused run changed the tree"
 
-echo "target.sh: 5 cases passed in $(($(date +%s) - START)) s"
+# A saved plan keeps its targets: apply --plan acts on them alone.
+CASE=6-saved-plan
+bp 0 destroy "$GOBPF"
+bp 2 plan --target ns1/test1 --out "$T/test1.plan" "$GOBPF"
+"$PY" -c 'import json, sys; assert json.load(open(sys.argv[1]))["targets"] == ["ns1/test1"]' \
+	"$T/test1.plan" || fail "$CASE: the saved plan does not record its target"
+bp 1 apply --plan "$T/test1.plan" --target ns1
+bp 0 apply --plan "$T/test1.plan"
+expect_changes 1
+[ -e "$M/ns1/test1" ] && [ ! -e "$M/ns1/globals/dummy_hash" ] || fail "$CASE: apply --plan made other pins"
+
+echo "target.sh: 6 cases passed in $(($(date +%s) - START)) s"
