@@ -25,6 +25,7 @@
 #include "contents.h"
 #include "desired.h"
 #include "diag.h"
+#include "export.h"
 #include "identity.h"
 #include "ledger.h"
 #include "loader.h"
@@ -69,6 +70,8 @@ struct options {
 	char **names;       /* destroy --name: retired manifests to remove, by ledger name */
 	size_t n_names;
 	bool prune_retired; /* apply --prune-retired */
+	char **objects;     /* export --objects: object files or directories */
+	size_t n_objects;
 };
 
 /* What a command needs, so that one run_command() reads, checks and plans
@@ -85,6 +88,7 @@ enum {
 	CMD_METRICS = 1 << 7,       /* writes --metrics-file */
 	CMD_NAMES = 1 << 8,         /* accepts --name (then needs no argument) */
 	CMD_PRUNE_RETIRED = 1 << 9, /* accepts --prune-retired */
+	CMD_OBJECTS = 1 << 10,      /* accepts --objects */
 };
 
 static const char *const options_help =
@@ -527,6 +531,24 @@ static int cmd_inspect(struct session *s)
 	return err;
 }
 
+/* The live tree as a manifest; reads no manifest, takes no lock. */
+static int cmd_export(struct session *s)
+{
+	const char *root = s->opts->bpffs ? s->opts->bpffs : "/sys/fs/bpf";
+	int r = check_bpffs(s->opts, root, true, &s->d, &s->empty);
+
+	if (r < 0)
+		return system_error(r);
+	return export_run(&(struct export_request){ .root = root,
+						    .empty = s->empty,
+						    .objects = s->opts->objects,
+						    .n_objects = s->opts->n_objects,
+						    .paths = s->args,
+						    .n_paths = s->n_args,
+						    .vlog = s->opts->verbose ? stderr : NULL },
+			  &s->d, stdout);
+}
+
 struct command {
 	const char *name;
 	const char *usage;
@@ -554,6 +576,9 @@ static const struct command commands[] = {
 	{ "inspect", "inspect OBJECT.o...",
 	  "maps and programs in ELF objects with their pinning attributes and layout", cmd_inspect,
 	  CMD_MIN_ARGS },
+	{ "export", "export [--objects OBJ|DIR]... [PATH...]",
+	  "write a manifest that declares the pins under the root (or PATHs) as they are",
+	  cmd_export, CMD_OBJECTS },
 };
 
 /* Reads what the command's flags ask for, stage by stage, runs it and
@@ -607,6 +632,9 @@ static void command_help(const struct command *c)
 		       "ledger (repeatable)\n");
 	if (c->flags & CMD_PRUNE_RETIRED)
 		printf("\n      --prune-retired       also unpin what retired manifests made\n");
+	if (c->flags & CMD_OBJECTS)
+		printf("\n      --objects OBJ|DIR     match pins to this ELF object's maps and "
+		       "programs (a directory:\n                            its *.o; repeatable)\n");
 	printf("\n%s", options_help);
 }
 
@@ -621,6 +649,7 @@ enum {
 	OPT_METRICS_FILE,
 	OPT_NAME,
 	OPT_PRUNE_RETIRED,
+	OPT_OBJECTS,
 };
 
 static int parse_options(int argc, char **argv, struct options *opts, bool *version)
@@ -640,6 +669,7 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 		{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "prune-retired", no_argument, NULL, OPT_PRUNE_RETIRED },
+		{ "objects", required_argument, NULL, OPT_OBJECTS },
 		{ 0 },
 	};
 	char *end;
@@ -724,6 +754,16 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 		case OPT_PRUNE_RETIRED:
 			opts->prune_retired = true;
 			break;
+		case OPT_OBJECTS: {
+			char **objects = realloc(opts->objects,
+						 (opts->n_objects + 1) * sizeof(*objects));
+
+			if (!objects)
+				return -ENOMEM;
+			opts->objects = objects;
+			opts->objects[opts->n_objects++] = optarg;
+			break;
+		}
 		case OPT_METRICS_FILE:
 			opts->metrics_file = optarg;
 			break;
@@ -759,6 +799,7 @@ static void raise_fd_limit(void)
 static void options_done(struct options *opts)
 {
 	free(opts->names);
+	free(opts->objects);
 }
 
 int main(int argc, char **argv)
@@ -812,6 +853,10 @@ int main(int argc, char **argv)
 	}
 	if (opts.prune_retired && !(cmd->flags & CMD_PRUNE_RETIRED)) {
 		fprintf(stderr, "bpf-provision: only apply takes --prune-retired\n");
+		return EXIT_FAIL;
+	}
+	if (opts.n_objects && !(cmd->flags & CMD_OBJECTS)) {
+		fprintf(stderr, "bpf-provision: only export takes --objects\n");
 		return EXIT_FAIL;
 	}
 	if ((cmd->flags & CMD_MIN_ARGS) && optind + 1 == argc && !opts.n_names) {
