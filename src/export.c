@@ -275,6 +275,13 @@ static int match_maps(struct export *x, const struct observed_entry **pins, size
 	return 0;
 }
 
+static int skipped_cmp(const void *a, const void *b)
+{
+	const struct export_skipped *x = a, *y = b;
+
+	return strcmp(x->e->path, y->e->path);
+}
+
 int export_match(struct export *x, const struct observed *obs, char *const *prefixes,
 		 size_t n_prefixes)
 {
@@ -318,6 +325,9 @@ int export_match(struct export *x, const struct observed *obs, char *const *pref
 		r = match_programs(x, pins, n);
 	if (r == 0)
 		r = match_maps(x, pins, n);
+	/* Listed in the tree's order, whichever pass skipped them. */
+	if (r == 0 && x->n_skipped > 1)
+		qsort(x->skipped, x->n_skipped, sizeof(*x->skipped), skipped_cmp);
 	return r;
 }
 

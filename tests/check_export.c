@@ -83,12 +83,12 @@ static struct observed tree_init(void)
 	/* The program holds map 20, not this one. */
 	tree[n++] = map_at("b/arr", "dummy_array", BPF_MAP_TYPE_ARRAY, 4, 4, 64, 21);
 	tree[n++] = map_at("b/arr2", "dummy_array", BPF_MAP_TYPE_ARRAY, 4, 4, 64, 20);
-	tree[n++] = (struct observed_entry){ .path = "c", .kind = OBSERVED_DIR };
-	tree[n++] = (struct observed_entry){ .path = "c/link", .kind = OBSERVED_LINK, .prog_id = 7 };
+	tree[n++] = (struct observed_entry){ .path = (char *)"c", .kind = OBSERVED_DIR };
+	tree[n++] = (struct observed_entry){ .path = (char *)"c/link", .kind = OBSERVED_LINK, .prog_id = 7 };
 	tree[n++] = map_at("c/mim", "outer", BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, 8, 30);
 	tree[n++] = prog_at("c/other", other_tag);
 	tree[n++] = map_at("x/n123", "123", BPF_MAP_TYPE_ARRAY, 4, 4, 2, 40);
-	return (struct observed){ .root = "/r", .entries = tree, .n = n };
+	return (struct observed){ .root = (char *)"/r", .entries = tree, .n = n };
 }
 
 START_TEST(test_match)
@@ -122,7 +122,7 @@ END_TEST
 START_TEST(test_scope)
 {
 	struct observed obs = tree_init();
-	char *prefixes[] = { "b", "c/link" };
+	char *prefixes[] = { (char *)"b", (char *)"c/link" };
 	struct export x;
 
 	object_init(&x);
