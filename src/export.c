@@ -134,27 +134,28 @@ static const char *map_type_name(uint32_t type)
 	return s ? s : "unknown";
 }
 
-/* The first program of any object with the pin's tag, and whether its slot
- * is still free; the object and program in *ret_k, *ret_j. */
+/* The program of a given object with the pin's tag: one whose slot is
+ * free before one declared already, one of the pin's type before one of
+ * another, the first of equals.  Its object and index in *ret_k, *ret_j. */
 static bool find_program(const struct export *x, const struct observed_entry *e, size_t *ret_k,
 			 size_t *ret_j)
 {
-	bool found = false;
+	int best = -1;
 
 	for (size_t k = 0; k < x->n_objects; k++) {
 		const struct export_object *o = &x->objects[k];
 
 		for (size_t j = 0; j < o->of->n_progs; j++) {
-			if (!o->has_tag[j] || memcmp(o->tags[j], e->tag, 8) != 0)
+			int score = (o->prog_pin[j] ? 0 : 2) + (o->of->progs[j].type == e->type);
+
+			if (!o->has_tag[j] || memcmp(o->tags[j], e->tag, 8) != 0 || score <= best)
 				continue;
-			if (!found || (x->objects[*ret_k].prog_pin[*ret_j] && !o->prog_pin[j])) {
-				*ret_k = k;
-				*ret_j = j;
-			}
-			found = true;
+			best = score;
+			*ret_k = k;
+			*ret_j = j;
 		}
 	}
-	return found;
+	return best >= 0;
 }
 
 static bool holds(const struct observed_entry *prog, uint32_t map_id)

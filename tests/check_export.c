@@ -139,6 +139,35 @@ START_TEST(test_scope)
 }
 END_TEST
 
+/* One tag, two programs: the pin's type first, then a free slot, and a
+ * program loaded as another type says so. */
+START_TEST(test_same_tag)
+{
+	struct observed_entry pins[2] = { prog_at("p/one", socket_tag), prog_at("p/two", socket_tag) };
+	struct observed obs = { .root = (char *)"/r", .entries = pins, .n = 2 };
+	struct diag d = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct export x;
+
+	object_init(&x);
+	memcpy(x.objects[0].tags[0], socket_tag, 8);
+	x.objects[0].has_tag[0] = true;
+	ck_assert_int_eq(export_match(&x, &obs, NULL, 0), 0);
+	ck_assert_ptr_eq(x.objects[0].prog_pin[1], &pins[0]);
+	ck_assert_ptr_eq(x.objects[0].prog_pin[0], &pins[1]);
+	ck_assert_uint_eq(x.n_skipped, 0);
+	ck_assert_int_eq(export_emit(&x, "/r", &d, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "  - program: dummy_kprobe\n    pinning: custom\n"
+					  "    path: p/two\n    mode: \"0644\"\n    type: socket_filter\n"));
+	free(buf);
+	diag_done(&d);
+	export_done(&x);
+}
+END_TEST
+
 /* The emitted YAML is a manifest the parser takes, with what was matched. */
 START_TEST(test_emit)
 {
@@ -186,6 +215,7 @@ Suite *export_suite(void)
 
 	tcase_add_test(tc, test_match);
 	tcase_add_test(tc, test_scope);
+	tcase_add_test(tc, test_same_tag);
 	tcase_add_test(tc, test_emit);
 	suite_add_tcase(s, tc);
 	return s;
