@@ -19,6 +19,9 @@
 #define COMPAT_BPF_NETKIT_PRIMARY 48
 #define COMPAT_BPF_NETKIT_PEER 49
 #define COMPAT_BPF_LINK_TYPE_NETKIT 13
+/* Linux 6.2 and 6.9: map types the 6.1 header lacks (enum bpf_map_type). */
+#define COMPAT_BPF_MAP_TYPE_CGRP_STORAGE 32
+#define COMPAT_BPF_MAP_TYPE_ARENA 33
 /* Linux 6.10: sockmap links. */
 #define COMPAT_BPF_LINK_TYPE_SOCKMAP 14
 

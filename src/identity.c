@@ -112,3 +112,60 @@ int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 	}
 	return r;
 }
+
+/* One program alone per load, so that a program the verifier refuses costs
+ * its own tag and no other's. */
+int identity_object_tags(const struct objfile *of, FILE *vlog, struct diag *d, uint8_t (*tags)[8],
+			 bool *has_tag)
+{
+	_cleanup_free_ bool *want = calloc(of->n_progs + 1, sizeof(*want));
+	_cleanup_free_ int *fds = calloc(of->n_progs + 1, sizeof(*fds));
+	_cleanup_free_ int *map_fds = malloc((of->n_maps + 1) * sizeof(*map_fds));
+
+	if (!want || !fds || !map_fds)
+		return -ENOMEM;
+	for (size_t i = 0; i < of->n_progs; i++) {
+		const struct objfile_prog *pr = &of->progs[i];
+		struct diag why = { 0 };
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int r;
+
+		has_tag[i] = false;
+		if (pr->type == BPF_PROG_TYPE_UNSPEC) {
+			diag_warning(d, &(struct diag_loc){ .file = of->path },
+				     "program '%s' (section '%s'): its type is unknown, so no pin "
+				     "is matched to it",
+				     pr->name, pr->section);
+			continue;
+		}
+		for (size_t j = 0; j < of->n_maps; j++)
+			map_fds[j] = -1;
+		want[i] = true;
+		r = loader_load(of, &(struct loader_job){ .want = want, .map_fds = map_fds, .log = vlog },
+				NULL, &why, fds);
+		want[i] = false;
+		if (r == -ENOMEM) {
+			diag_done(&why);
+			return r;
+		}
+		if (r < 0) {
+			diag_warning(d, &(struct diag_loc){ .file = of->path },
+				     "program '%s' (section '%s'): cannot be loaded to learn its tag, "
+				     "so no pin is matched to it: %s",
+				     pr->name, pr->section,
+				     why.n_msgs ? why.msgs[0].text : DIAG_STRERROR(-r));
+			diag_done(&why);
+			continue;
+		}
+		diag_done(&why);
+		if (bpf_obj_get_info_by_fd(fds[i], &info, &len) == 0) {
+			memcpy(tags[i], info.tag, sizeof(tags[i]));
+			has_tag[i] = true;
+		}
+		for (size_t j = 0; j < of->n_progs; j++)
+			if (fds[j] >= 0)
+				close(fds[j]);
+	}
+	return 0;
+}

@@ -25,6 +25,7 @@
 #include "contents.h"
 #include "desired.h"
 #include "diag.h"
+#include "export.h"
 #include "identity.h"
 #include "ledger.h"
 #include "loader.h"
@@ -74,6 +75,8 @@ struct options {
 	size_t n_targets;
 	const char *out_file;  /* --out: save the plan there (savedplan.h) */
 	const char *plan_file; /* --plan: carry out the plan saved there */
+	char **objects;     /* export --objects: object files or directories */
+	size_t n_objects;
 };
 
 /* What a command needs, so that one run_command() reads, checks and plans
@@ -92,6 +95,7 @@ enum {
 	CMD_PRUNE_RETIRED = 1 << 9, /* accepts --prune-retired */
 	CMD_TARGET = 1 << 10,       /* accepts --target */
 	CMD_SAVED_PLAN = 1 << 11,   /* accepts --out (no change made), --plan (if it locks) */
+	CMD_OBJECTS = 1 << 12,      /* accepts --objects */
 };
 
 static const char *const options_help =
@@ -693,6 +697,24 @@ static int cmd_inspect(struct session *s)
 	return err;
 }
 
+/* The live tree as a manifest; reads no manifest, takes no lock. */
+static int cmd_export(struct session *s)
+{
+	const char *root = s->opts->bpffs ? s->opts->bpffs : "/sys/fs/bpf";
+	int r = check_bpffs(s->opts, root, true, &s->d, &s->empty);
+
+	if (r < 0)
+		return system_error(r);
+	return export_run(&(struct export_request){ .root = root,
+						    .empty = s->empty,
+						    .objects = s->opts->objects,
+						    .n_objects = s->opts->n_objects,
+						    .paths = s->args,
+						    .n_paths = s->n_args,
+						    .vlog = s->opts->verbose ? stderr : NULL },
+			  &s->d, stdout);
+}
+
 struct command {
 	const char *name;
 	const char *usage;
@@ -726,6 +748,9 @@ static const struct command commands[] = {
 	{ "inspect", "inspect OBJECT.o...",
 	  "maps and programs in ELF objects with their pinning attributes and layout", cmd_inspect,
 	  CMD_MIN_ARGS },
+	{ "export", "export [--objects OBJ|DIR]... [PATH...]",
+	  "write a manifest that declares the pins under the root (or PATHs) as they are",
+	  cmd_export, CMD_OBJECTS },
 };
 
 /* Reads what the command's flags ask for, stage by stage, runs it and
@@ -798,6 +823,9 @@ static void command_help(const struct command *c)
 	if ((c->flags & CMD_SAVED_PLAN) && (c->flags & CMD_TAKES_LOCK))
 		printf("\n      --plan FILE           carry out the plan saved there, exactly; refuse "
 		       "(exit 1)\n                            if anything changed since\n");
+	if (c->flags & CMD_OBJECTS)
+		printf("\n      --objects OBJ|DIR     match pins to this ELF object's maps and "
+		       "programs (a directory:\n                            its *.o; repeatable)\n");
 	printf("\n%s", options_help);
 }
 
@@ -815,6 +843,7 @@ enum {
 	OPT_TARGET,
 	OPT_OUT,
 	OPT_PLAN,
+	OPT_OBJECTS,
 };
 
 /* A repeatable option's values. */
@@ -849,6 +878,7 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "out", required_argument, NULL, OPT_OUT },
 		{ "plan", required_argument, NULL, OPT_PLAN },
+		{ "objects", required_argument, NULL, OPT_OBJECTS },
 		{ 0 },
 	};
 	char *end;
@@ -932,6 +962,10 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 		case OPT_PRUNE_RETIRED:
 			opts->prune_retired = true;
 			break;
+		case OPT_OBJECTS:
+			if (append_arg(&opts->objects, &opts->n_objects, optarg) < 0)
+				return -ENOMEM;
+			break;
 		case OPT_METRICS_FILE:
 			opts->metrics_file = optarg;
 			break;
@@ -974,6 +1008,7 @@ static void options_done(struct options *opts)
 {
 	free(opts->names);
 	free(opts->targets);
+	free(opts->objects);
 }
 
 int main(int argc, char **argv)
@@ -1054,6 +1089,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bpf-provision: %s --plan takes its manifests, --name, "
 				"--prune-retired and --target from the plan, not the command line\n",
 			cmd->name);
+		return EXIT_FAIL;
+	}
+	if (opts.n_objects && !(cmd->flags & CMD_OBJECTS)) {
+		fprintf(stderr, "bpf-provision: only export takes --objects\n");
 		return EXIT_FAIL;
 	}
 	if ((cmd->flags & CMD_MIN_ARGS) && optind + 1 == argc && !opts.n_names && !opts.plan_file) {

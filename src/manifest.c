@@ -1754,6 +1754,14 @@ static const struct {
 	{ "no_user_conv", 1u << 18 },	   /* BPF_F_NO_USER_CONV, 6.9 */
 };
 
+const char *manifest_map_flag_str(uint32_t bit)
+{
+	for (size_t i = 0; i < sizeof(map_flag_names) / sizeof(*map_flag_names); i++)
+		if (map_flag_names[i].bit == bit)
+			return map_flag_names[i].name;
+	return NULL;
+}
+
 static char *map_flag_list(void)
 {
 	char *buf = NULL;

@@ -297,6 +297,9 @@ int manifest_resolve_pin(const struct manifest *m, const struct manifest_object 
 			 struct diag *d, char **ret);
 
 const char *manifest_selector_str(enum manifest_selector s);
+/* The name a standalone map's `flags:` gives the map flag bit (one BPF_F_*
+ * bit: "no_prealloc", "rdonly_prog", ...); NULL for a bit it has no name for. */
+const char *manifest_map_flag_str(uint32_t bit);
 /* "xdp", "tc", "cgroup", "auto"; "native", "generic", "auto";
  * "ingress", "egress".  NULL when out of range. */
 const char *manifest_hook_str(enum manifest_hook h);

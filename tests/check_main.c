@@ -42,6 +42,7 @@ int main(void)
 	srunner_add_suite(sr, target_suite());
 	srunner_add_suite(sr, contents_suite());
 	srunner_add_suite(sr, savedplan_suite());
+	srunner_add_suite(sr, export_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -18,6 +18,7 @@ Suite *escape_suite(void);
 Suite *target_suite(void);
 Suite *contents_suite(void);
 Suite *savedplan_suite(void);
+Suite *export_suite(void);
 
 /* Directory of the built test objects and of the test sources, from the
  * environment the test harness sets (tests/lib.sh, Makefile.am). */

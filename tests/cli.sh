@@ -18,7 +18,7 @@ expect_exit 0 "$BPF_PROVISION" --version
 grep -q '^bpf-provision [0-9]' "$T/out" || fail "--version prints the version"
 expect_exit 0 "$BPF_PROVISION" --help
 cp "$T/out" "$T/help"
-for c in validate plan apply destroy status inspect; do
+for c in validate plan apply destroy status export inspect; do
 	grep -q "^  $c" "$T/help" || fail "--help lists $c"
 	expect_exit 0 "$BPF_PROVISION" "$c" --help
 	grep -q "^Usage: bpf-provision \[OPTIONS\] $c" "$T/out" || fail "$c --help"
@@ -36,6 +36,7 @@ expect_exit 1 "$BPF_PROVISION" --bogus validate x.yaml
 expect_exit 1 "$BPF_PROVISION" -o yaml validate x.yaml
 expect_exit 1 "$BPF_PROVISION" --bpffs relative validate x.yaml
 expect_exit 1 "$BPF_PROVISION" inspect --dry-run x.o
+expect_exit 1 "$BPF_PROVISION" inspect --objects x.o x.o
 expect_exit 1 "$BPF_PROVISION" --lock-timeout soon validate x.yaml
 
 # The shipped examples are valid, as files and as a directory.

@@ -39,7 +39,7 @@ comp() {
 		fail "bpf-provision $*: expected [$expected], got [$got]"
 }
 
-comp 'apply|destroy|inspect|plan|status|validate' ''
+comp 'apply|destroy|export|inspect|plan|status|validate' ''
 comp 'apply' ap
 comp 'plan' pl
 comp 'json|text' -o ''
@@ -69,6 +69,12 @@ comp '--plan|--prune-retired' apply --p
 comp 'd/a.yaml|d/b.yml|d/conf.d|d/notes.txt|d/site.plan|d/sub dir|d/with space.yaml|d/x.o' apply --dry-run --out d/
 comp 'd/conf.d|d/site.plan|d/sub dir' apply --plan d/
 comp 'd/site.plan' destroy --plan=d/si
+# export: objects for --objects (also after it, as its value), directories
+# under the root for PATH.
+comp '--objects' export --ob
+comp 'd/conf.d|d/sub dir|d/x.o' export --objects d/
+comp 'conf.d|sub dir' --bpffs "$T/d" export ''
+comp 'sub dir' --bpffs "$T/d" export --objects d/x.o s
 
 # Every long option of --help is offered (the global ones before a command,
 # a command's own after it), so completion cannot fall behind.

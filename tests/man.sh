@@ -34,7 +34,7 @@ mentions() { # PAGE WORD
 	grep -q -- "$w" "$1"
 }
 "$BPF_PROVISION" --help >"$T/help" || fail "bpf-provision --help failed"
-for c in validate plan apply destroy status inspect; do
+for c in validate plan apply destroy status inspect export; do
 	"$BPF_PROVISION" "$c" --help >>"$T/help" || fail "bpf-provision $c --help failed"
 	grep -q "^\.B.* $c\b\|^\.B $c\$\|^\.BR $c \|^\.BI $c " "$P1" || fail "bpf-provision.1 does not document command $c"
 done
