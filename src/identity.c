@@ -112,3 +112,46 @@ int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 	}
 	return r;
 }
+
+/* The recorded tag of program prog of of: at path's record, else any. */
+static const uint8_t *recorded_tag(const struct ledger *l, const char *path,
+				   const struct objfile *of, size_t prog)
+{
+	const char *name = of->progs[prog].name;
+	const uint8_t *t = ledger_prog_tag(ledger_find(l, path), of->sha1, name);
+
+	for (size_t i = 0; !t && i < l->n; i++)
+		t = ledger_prog_tag(&l->entries[i], of->sha1, name);
+	return t;
+}
+
+int identity_recorded_tags(struct desired *des, const struct ledger *l)
+{
+	for (size_t i = 0; i < des->n_pins; i++) {
+		struct desired_pin *p = &des->pins[i];
+		struct desired_contents *c = p->contents;
+		const uint8_t *t;
+
+		if (!p->objfile)
+			continue;
+		for (size_t j = 0; c && j < c->n; j++) {
+			struct desired_entry *e = &c->entries[j];
+
+			if (!e->is_prog)
+				continue;
+			t = recorded_tag(l, p->path, p->objfile, e->prog);
+			e->has_tag = t != NULL;
+			e->tag_unknown = !t;
+			if (t)
+				memcpy(e->tag, t, sizeof(e->tag));
+		}
+		if (p->kind == KIND_MAP)
+			continue;
+		t = recorded_tag(l, p->path, p->objfile, p->index);
+		p->spec.has_tag = t != NULL;
+		p->spec.tag_unknown = !t;
+		if (t)
+			memcpy(p->spec.tag, t, sizeof(p->spec.tag));
+	}
+	return 0;
+}
