@@ -33,6 +33,7 @@
 #include "observed.h"
 #include "plan.h"
 #include "report.h"
+#include "snapshot.h"
 #include "sys.h"
 #include "target.h"
 
@@ -69,6 +70,7 @@ struct options {
 	char **names;       /* destroy --name: retired manifests to remove, by ledger name */
 	size_t n_names;
 	bool prune_retired; /* apply --prune-retired */
+	const char *observed; /* plan --observed: a snapshot to plan against */
 };
 
 /* What a command needs, so that one run_command() reads, checks and plans
@@ -85,6 +87,7 @@ enum {
 	CMD_METRICS = 1 << 7,       /* writes --metrics-file */
 	CMD_NAMES = 1 << 8,         /* accepts --name (then needs no argument) */
 	CMD_PRUNE_RETIRED = 1 << 9, /* accepts --prune-retired */
+	CMD_OBSERVED = 1 << 10,     /* accepts --observed (then needs no kernel) */
 };
 
 static const char *const options_help =
@@ -329,6 +332,40 @@ static int add_retired(struct session *s)
 	return r;
 }
 
+/* A snapshot instead of the live tree (plan --observed): no bpffs, no lock,
+ * no BPF syscall, no runtime directory; the root is the snapshot's, the
+ * programs' tags the ledger's records (identity_recorded_tags), map
+ * entries and hooks the snapshot's.  A snapshot that cannot be read is
+ * invalid input, as a manifest would be. */
+static int read_snapshot(struct session *s)
+{
+	int r = snapshot_read(s->opts->observed, &s->d, &s->obs, &s->ledger);
+
+	if (r < 0)
+		return invalid_input(r);
+	if (s->opts->bpffs && strcmp(s->opts->bpffs, s->obs.root) != 0)
+		return diag_error(&s->d, &(struct diag_loc){ .file = s->opts->observed },
+				  "the snapshot is of root '%s', not of '%s'", s->obs.root,
+				  s->opts->bpffs),
+		       -EINVAL;
+	s->root = s->obs.root;
+	r = add_retired(s);
+	if (r == 0)
+		r = identity_recorded_tags(&s->des, &s->ledger);
+	if (r == 0)
+		r = contents_observe(&s->des, &s->obs, &s->d);
+	if (r == 0)
+		r = target_resolve(&s->des, &s->obs,
+				   &(struct target_options){ .dry_run = true }, &s->d);
+	if (r == 0)
+		r = plan_build(&(struct plan_input){ .set = &s->set,
+						     .desired = &s->des,
+						     .observed = &s->obs,
+						     .ledger = &s->ledger },
+			       &s->plan);
+	return system_error(r);
+}
+
 /* The live tree and what the kernel makes of the programs, then the plan.
  * A run that changes the tree reads it under the lock, so the plan applied
  * is the plan computed; the others change nothing. */
@@ -336,6 +373,8 @@ static int read_tree(struct session *s)
 {
 	int r;
 
+	if (s->opts->observed)
+		return read_snapshot(s);
 	r = check_bpffs(s->opts, s->root, s->dry_run, &s->d, &s->empty);
 	if (r < 0)
 		return system_error(r);
@@ -527,6 +566,21 @@ static int cmd_inspect(struct session *s)
 	return err;
 }
 
+/* The tree under the root as one JSON document, for plan --observed. */
+static int cmd_snapshot(struct session *s)
+{
+	const char *root = s->opts->bpffs ? s->opts->bpffs : "/sys/fs/bpf";
+	_cleanup_free_ char *resolved = NULL;
+
+	if (!is_bpffs(root))
+		return diag_error(&s->d, &(struct diag_loc){ .file = root }, "not a bpffs mount"),
+		       -ENOTSUP;
+	/* Named as a live plan names it, so that the two plans agree. */
+	resolved = realpath(root, NULL);
+	s->printed = true;
+	return system_error(snapshot_write(resolved ? resolved : root, &s->d, stdout));
+}
+
 struct command {
 	const char *name;
 	const char *usage;
@@ -539,8 +593,9 @@ static const struct command commands[] = {
 	{ "validate", "validate [--no-objects] MANIFEST...",
 	  "check manifests and the ELF objects they name; touches no kernel state", cmd_validate,
 	  CMD_READS_OBJECTS | CMD_NO_OBJECTS | CMD_MIN_ARGS },
-	{ "plan", "plan MANIFEST...", "same as 'apply --dry-run'", cmd_plan,
-	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_METRICS | CMD_MIN_ARGS },
+	{ "plan", "plan [--observed SNAPSHOT] MANIFEST...",
+	  "same as 'apply --dry-run'; against a snapshot with --observed", cmd_plan,
+	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_METRICS | CMD_MIN_ARGS | CMD_OBSERVED },
 	{ "apply", "apply [--dry-run] [--prune-retired] MANIFEST...",
 	  "converge the bpffs tree to the manifests", cmd_apply,
 	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_TAKES_LOCK | CMD_DRY_RUN | CMD_METRICS |
@@ -551,6 +606,9 @@ static const struct command commands[] = {
 		  CMD_MIN_ARGS | CMD_DESTROY | CMD_NAMES },
 	{ "status", "status [MANIFEST...]", "table of pins under the root and their state",
 	  cmd_status, CMD_READS_OBJECTS | CMD_NEEDS_KERNEL },
+	{ "snapshot", "snapshot",
+	  "the tree, its maps' entries and the ledger as JSON, for 'plan --observed'",
+	  cmd_snapshot, 0 },
 	{ "inspect", "inspect OBJECT.o...",
 	  "maps and programs in ELF objects with their pinning attributes and layout", cmd_inspect,
 	  CMD_MIN_ARGS },
@@ -607,6 +665,9 @@ static void command_help(const struct command *c)
 		       "ledger (repeatable)\n");
 	if (c->flags & CMD_PRUNE_RETIRED)
 		printf("\n      --prune-retired       also unpin what retired manifests made\n");
+	if (c->flags & CMD_OBSERVED)
+		printf("\n      --observed FILE       plan against a snapshot ('bpf-provision "
+		       "snapshot'):\n                            no bpffs, no privileges\n");
 	printf("\n%s", options_help);
 }
 
@@ -621,6 +682,7 @@ enum {
 	OPT_METRICS_FILE,
 	OPT_NAME,
 	OPT_PRUNE_RETIRED,
+	OPT_OBSERVED,
 };
 
 static int parse_options(int argc, char **argv, struct options *opts, bool *version)
@@ -640,6 +702,7 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 		{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "prune-retired", no_argument, NULL, OPT_PRUNE_RETIRED },
+		{ "observed", required_argument, NULL, OPT_OBSERVED },
 		{ 0 },
 	};
 	char *end;
@@ -727,6 +790,9 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 		case OPT_METRICS_FILE:
 			opts->metrics_file = optarg;
 			break;
+		case OPT_OBSERVED:
+			opts->observed = optarg;
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -812,6 +878,10 @@ int main(int argc, char **argv)
 	}
 	if (opts.prune_retired && !(cmd->flags & CMD_PRUNE_RETIRED)) {
 		fprintf(stderr, "bpf-provision: only apply takes --prune-retired\n");
+		return EXIT_FAIL;
+	}
+	if (opts.observed && !(cmd->flags & CMD_OBSERVED)) {
+		fprintf(stderr, "bpf-provision: only plan takes --observed\n");
 		return EXIT_FAIL;
 	}
 	if ((cmd->flags & CMD_MIN_ARGS) && optind + 1 == argc && !opts.n_names) {
