@@ -88,6 +88,7 @@ enum {
 	CMD_NAMES = 1 << 8,         /* accepts --name (then needs no argument) */
 	CMD_PRUNE_RETIRED = 1 << 9, /* accepts --prune-retired */
 	CMD_OBSERVED = 1 << 10,     /* accepts --observed (then needs no kernel) */
+	CMD_NO_ARGS = 1 << 11,      /* takes no argument */
 };
 
 static const char *const options_help =
@@ -608,7 +609,7 @@ static const struct command commands[] = {
 	  cmd_status, CMD_READS_OBJECTS | CMD_NEEDS_KERNEL },
 	{ "snapshot", "snapshot",
 	  "the tree, its maps' entries and the ledger as JSON, for 'plan --observed'",
-	  cmd_snapshot, 0 },
+	  cmd_snapshot, CMD_NO_ARGS },
 	{ "inspect", "inspect OBJECT.o...",
 	  "maps and programs in ELF objects with their pinning attributes and layout", cmd_inspect,
 	  CMD_MIN_ARGS },
@@ -884,7 +885,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bpf-provision: only plan takes --observed\n");
 		return EXIT_FAIL;
 	}
-	if ((cmd->flags & CMD_MIN_ARGS) && optind + 1 == argc && !opts.n_names) {
+	if (((cmd->flags & CMD_MIN_ARGS) && optind + 1 == argc && !opts.n_names) ||
+	    ((cmd->flags & CMD_NO_ARGS) && optind + 1 < argc)) {
 		fprintf(stderr, "Usage: bpf-provision [OPTIONS] %s\n", cmd->usage);
 		return EXIT_FAIL;
 	}
