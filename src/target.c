@@ -536,9 +536,12 @@ static int resolve_offline(struct resolver *rs, struct desired_link *l)
 			for (size_t n = strlen(key); n > 1 && key[n - 1] == '/'; n--)
 				key[n - 1] = '\0';
 			if (!observed_name_id(o->cgroups, o->n_cgroups, key, &id)) {
-				free(l->cgroup_path);
-				l->cgroup_path = NULL;
-				return missing(rs, l, "cgroup '%s' does not exist", t);
+				_cleanup_free_ char *path = TAKE_PTR(l->cgroup_path);
+
+				/* Named as the live run names it. */
+				if (t[0] == '/')
+					return missing(rs, l, "cgroup '%s' does not exist", t);
+				return missing(rs, l, "cgroup '%s' (%s) does not exist", t, path);
 			}
 		}
 		l->cgroup_id = id;

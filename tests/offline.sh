@@ -26,7 +26,10 @@
 #  6. a tree whose pins no ledger records (the ledger moved away): maps plan
 #     alike, each declared program is a replace whose reason says "not
 #     recorded as built from this object (tag unknown offline)";
-#  7. a snapshot that is cut short, of another format or version, or of
+#  7. links on cgroups (by absolute path, relative to the cgroup2 mount,
+#     optional and missing): equal plans, applied and with one moved to
+#     another cgroup (replace); the snapshot lists the cgroups;
+#  8. a snapshot that is cut short, of another format or version, or of
 #     another root than --bpffs is exit 65; plan --observed reads nothing
 #     of the runtime directory, and 'snapshot' takes no manifest.
 # Needs root (and setpriv, from util-linux).
@@ -279,7 +282,53 @@ PY
 rm -rf "$T/run"
 mv "$T/run.away" "$T/run" || fail "$CASE: mv back"
 
-# --- 7. bad snapshots ----------------------------------------------------------
+# --- 7. links on cgroups -------------------------------------------------------
+
+CASE=cgroups
+CGROOT=$(awk '{ for (i = 7; i < NF && $i != "-"; i++); if ($(i + 1) == "cgroup2") print $5 }' \
+	/proc/self/mountinfo | head -n 1)
+CGPREFIX=bp-offline-$$
+if [ -n "$CGROOT" ] && [ -d "$CGROOT" ] && mkdir "$CGROOT/$CGPREFIX-a" "$CGROOT/$CGPREFIX-b"; then
+	trap 'rmdir "$CGROOT/$CGPREFIX-a" "$CGROOT/$CGPREFIX-b" 2>/dev/null
+		umount -l "$M" 2>/dev/null; rmdir "$M"; rm -rf "$T"' EXIT
+	cp "$BPF/attach_cg.o" "$W/" || fail "$CASE: no object $BPF/attach_cg.o"
+	cg_manifest() { # OUT CGROUP-OF-abs
+		cat >"$1" <<EOF
+version: 1
+name: cg
+namespace: at
+objects:
+  - file: attach_cg.o
+    name: cg
+    sections:
+      - program: cg_count
+        attach:
+          - cgroup: $2
+            pin: cg/links/abs
+          - cgroup: $CGPREFIX-b
+            type: cgroup_inet_egress
+            pin: cg/links/rel
+          - cgroup: $CGPREFIX-none
+            optional: true
+            pin: cg/links/none
+EOF
+		chmod 0644 "$1"
+	}
+	cg_manifest "$W/cg.yaml" "$CGROOT/$CGPREFIX-a"
+	cg_manifest "$W/cg2.yaml" "$CGROOT/$CGPREFIX-b"
+	bp 0 apply $V2 "$W/cg.yaml"
+	agree 0 $V2 "$W/cg.yaml"
+	grep -q "$CGPREFIX-a" "$W/snap.json" || fail "$CASE: the snapshot lists no cgroup $CGPREFIX-a"
+	grep -q "cgroup '$CGPREFIX-none' (.*) does not exist: skipped (optional)" "$T/off.err" ||
+		fail "$CASE: the offline plan does not skip the missing cgroup: $(cat "$T/off.err")"
+	agree 2 $V2 "$W/cg2.yaml"
+	has_change "$T/off.json" replace cg/links/abs "cgroup"
+	bp 0 destroy "$W/cg.yaml"
+else
+	echo "offline.sh: no cgroup2 mount, or no cgroup made in it: links on cgroups not compared" >&2
+fi
+
+# --- 8. bad snapshots ----------------------------------------------------------
 
 CASE=corrupt
 take_snapshot
