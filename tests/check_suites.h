@@ -17,6 +17,7 @@ Suite *identity_suite(void);
 Suite *escape_suite(void);
 Suite *target_suite(void);
 Suite *contents_suite(void);
+Suite *snapshot_suite(void);
 
 /* Directory of the built test objects and of the test sources, from the
  * environment the test harness sets (tests/lib.sh, Makefile.am). */
