@@ -22,12 +22,24 @@
  * Returns 0, or a negative errno with the kernel's refusal recorded in d. */
 int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d);
 
-/* Offline: the tags of the programs of des as the ledger records them - a
- * program pin's, a link's program's, a program array entry's - for a record
- * of the same object bytes (SHA-1) and program name: the pin's own first,
- * else any other (the kernel gives the same instructions the same tag).
- * Where none is recorded, spec.tag_unknown (entries: tag_unknown) is set
- * and the plan names it.  No kernel call.  Returns 0. */
-int identity_recorded_tags(struct desired *des, const struct ledger *l);
+/* The digest the running kernel takes a program's tag from (the first 8
+ * bytes of it): SHA-1 before Linux 6.18, SHA-256 since.  Found by loading
+ * a two-instruction socket filter once and comparing; needs CAP_BPF.
+ * Returns 160 or 256, or a negative errno (the load was refused, or
+ * neither digest is the tag). */
+int identity_probe_tag_bits(void);
+
+/* Offline: the tags of the programs of des - a program pin's, a link's
+ * program's, a program array entry's.  Objects of legacy layouts (gobpf,
+ * iproute2) are loaded as their instructions stand, map fds patched in,
+ * and the kernel's tag is the digest (tag_bits: 160 SHA-1, 256 SHA-256, as
+ * identity_probe_tag_bits() found on the planned host; 0 unknown) of those
+ * instructions with the fds zeroed: computed here, exactly.  For the rest
+ * (libbpf relocates at load, against the kernel) the ledger's record is
+ * taken for the same object bytes (SHA-1) and program name: the pin's own
+ * first, else any other (the kernel gives the same instructions the same
+ * tag).  Where neither gives it, spec.tag_unknown (entries: tag_unknown)
+ * is set and the plan names it.  No kernel call.  Returns 0 or -ENOMEM. */
+int identity_recorded_tags(struct desired *des, const struct ledger *l, int tag_bits);
 
 #endif

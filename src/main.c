@@ -352,7 +352,7 @@ static int read_snapshot(struct session *s)
 	s->root = s->obs.root;
 	r = add_retired(s);
 	if (r == 0)
-		r = identity_recorded_tags(&s->des, &s->ledger);
+		r = identity_recorded_tags(&s->des, &s->ledger, s->obs.tag_bits);
 	if (r == 0)
 		r = contents_observe(&s->des, &s->obs, &s->d);
 	if (r == 0)

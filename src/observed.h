@@ -100,6 +100,9 @@ struct observed {
 	 * from here instead - map entries (entries' data), the programs
 	 * program arrays held, the interfaces and cgroups links name. */
 	bool offline;
+	/* The digest the host's kernel takes program tags from: 160 (SHA-1)
+	 * or 256 (SHA-256); 0 when unknown. */
+	int tag_bits;
 	struct observed_prog *progs; /* sorted by id */
 	size_t n_progs;
 	struct observed_name *ifaces;

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "identity.h"
 #include "input.h"
 #include "kind.h"
 #include "model.h"
@@ -322,6 +323,7 @@ int snapshot_write(const char *root, struct diag *d, FILE *out)
 	_cleanup_(json_decrefp) json_t *entries = json_array(), *doc = NULL;
 	_cleanup_free_ char *cgroup2 = NULL;
 	json_t *cgroups = NULL;
+	int tag_bits = identity_probe_tag_bits();
 	int r;
 
 	if (!entries)
@@ -353,6 +355,10 @@ int snapshot_write(const char *root, struct diag *d, FILE *out)
 		if (!doc)
 			r = -ENOMEM;
 	}
+	/* Unknown when the probe was refused: tags then come from the ledger. */
+	if (r == 0 && tag_bits > 0 &&
+	    json_object_set_new(doc, "tag_bits", json_integer(tag_bits)) < 0)
+		r = -ENOMEM;
 	if (r == 0 && (json_dumpf(doc, out, JSON_INDENT(1) | JSON_SORT_KEYS) < 0 ||
 		       fputc('\n', out) == EOF || fflush(out) == EOF)) {
 		diag_error(d, NULL, "cannot write the snapshot: %s", DIAG_STRERROR(EIO));
@@ -531,17 +537,20 @@ static int parse(json_t *doc, struct observed *obs, struct ledger *l)
 	const char *format = NULL, *root = NULL, *cgroup2 = NULL;
 	json_t *entries, *ledger, *progs, *ifaces, *cgroups, *v;
 	json_int_t version = 0;
+	int tag_bits = 0;
 	size_t i;
 	int r;
 
-	if (json_unpack(doc, "{s:s, s:I, s:s, s:o, s:o, s:o, s:o, s?s, s:o}", "format", &format,
-			"version", &version, "root", &root, "entries", &entries, "ledger", &ledger,
-			"programs", &progs, "interfaces", &ifaces, "cgroup2", &cgroup2, "cgroups",
-			&cgroups) < 0 ||
+	if (json_unpack(doc, "{s:s, s:I, s:s, s:o, s:o, s:o, s:o, s?s, s:o, s?i}", "format",
+			&format, "version", &version, "root", &root, "entries", &entries, "ledger",
+			&ledger, "programs", &progs, "interfaces", &ifaces, "cgroup2", &cgroup2,
+			"cgroups", &cgroups, "tag_bits", &tag_bits) < 0 ||
 	    strcmp(format, SNAPSHOT_FORMAT) != 0 || version != SNAPSHOT_VERSION ||
+	    (tag_bits != 0 && tag_bits != 160 && tag_bits != 256) ||
 	    root[0] != '/' || !json_is_array(entries) || !json_is_array(progs))
 		return -EINVAL;
 	obs->offline = true;
+	obs->tag_bits = tag_bits;
 	if (!(obs->root = strdup(root)) || (cgroup2 && !(obs->cgroup2 = strdup(cgroup2))))
 		return -ENOMEM;
 	obs->entries = calloc(json_array_size(entries) + 1, sizeof(*obs->entries));
