@@ -878,13 +878,29 @@ static int data_lookup(const struct map_src *src, const void *key, void *value)
 
 	if (!want || !have)
 		return -ENOMEM;
+	if (!src->lpm) {
+		size_t lo = 0, hi = m->n;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int c = memcmp(m->keys + mid * m->key_size, key, m->key_size);
+
+			if (c == 0) {
+				memcpy(value, m->values + mid * m->value_bytes, m->value_bytes);
+				return 0;
+			}
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return -ENOENT;
+	}
 	memcpy(want, key, m->key_size);
-	if (src->lpm)
-		lpm_canon(want, m->key_size);
+	lpm_canon(want, m->key_size);
 	for (size_t i = 0; i < m->n; i++) {
 		memcpy(have, m->keys + i * m->key_size, m->key_size);
-		if (src->lpm)
-			lpm_canon(have, m->key_size);
+		lpm_canon(have, m->key_size);
 		if (memcmp(have, want, m->key_size) == 0) {
 			memcpy(value, m->values + i * m->value_bytes, m->value_bytes);
 			return 0;

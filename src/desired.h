@@ -26,8 +26,9 @@ struct desired_spec {
 	uint32_t map_flags;
 	uint8_t tag[8];
 	bool has_tag;
-	/* Offline (identity_recorded_tags): no record says what the pinned
-	 * program was built from, so whether it is this one is unknown. */
+	/* Offline (identity_offline_tags): the tag could be neither computed
+	 * nor found in a record, so whether the pinned program is this one is
+	 * unknown. */
 	bool tag_unknown;
 };
 

@@ -215,7 +215,7 @@ static int known_tag(const struct ledger *l, const char *path, const struct objf
 	return t != NULL;
 }
 
-int identity_recorded_tags(struct desired *des, const struct ledger *l, int tag_bits)
+int identity_offline_tags(struct desired *des, const struct ledger *l, int tag_bits)
 {
 	for (size_t i = 0; i < des->n_pins; i++) {
 		struct desired_pin *p = &des->pins[i];

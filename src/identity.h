@@ -40,6 +40,6 @@ int identity_probe_tag_bits(void);
  * first, else any other (the kernel gives the same instructions the same
  * tag).  Where neither gives it, spec.tag_unknown (entries: tag_unknown)
  * is set and the plan names it.  No kernel call.  Returns 0 or -ENOMEM. */
-int identity_recorded_tags(struct desired *des, const struct ledger *l, int tag_bits);
+int identity_offline_tags(struct desired *des, const struct ledger *l, int tag_bits);
 
 #endif

@@ -335,7 +335,7 @@ static int add_retired(struct session *s)
 
 /* A snapshot instead of the live tree (plan --observed): no bpffs, no lock,
  * no BPF syscall, no runtime directory; the root is the snapshot's, the
- * programs' tags the ledger's records (identity_recorded_tags), map
+ * programs' tags computed or the ledger's (identity_offline_tags), map
  * entries and hooks the snapshot's.  A snapshot that cannot be read is
  * invalid input, as a manifest would be. */
 static int read_snapshot(struct session *s)
@@ -352,7 +352,7 @@ static int read_snapshot(struct session *s)
 	s->root = s->obs.root;
 	r = add_retired(s);
 	if (r == 0)
-		r = identity_recorded_tags(&s->des, &s->ledger, s->obs.tag_bits);
+		r = identity_offline_tags(&s->des, &s->ledger, s->obs.tag_bits);
 	if (r == 0)
 		r = contents_observe(&s->des, &s->obs, &s->d);
 	if (r == 0)
