@@ -1005,8 +1005,6 @@ static int settle_dirs(struct txn *t)
 	return 0;
 }
 
-/* Records every declared pin as the manifest's, with the identity it has
- * now: as placed by this run, or as observed. */
 /* What a pin is made from, for plans made offline: its object's digest,
  * and the programs it is, runs or holds with the tags the kernel gives
  * them (identity_load_tags() found them for this run), into e, its
@@ -1033,13 +1031,14 @@ static void record_progs(const struct desired_pin *w, struct ledger_entry *e,
 	}
 }
 
+/* Records every declared pin as the manifest's, with the identity it has
+ * now (as placed by this run, or as observed) and what it was made from. */
 static int record_pins(struct txn *t)
 {
 	const struct desired *des = t->in->desired;
 	_cleanup_free_ struct ledger_entry *rec = NULL;
 	_cleanup_free_ struct ledger_prog *progs = NULL;
 	size_t n = 0, n_progs = 0, at = 0;
-	int r;
 
 	if (t->in->destroy)
 		return 0;
@@ -1070,8 +1069,7 @@ static int record_pins(struct txn *t)
 		record_progs(w, &rec[n], progs + at);
 		at += rec[n++].n_progs;
 	}
-	r = ledger_put_many(&t->ledger, rec, n);
-	return r;
+	return ledger_put_many(&t->ledger, rec, n);
 }
 
 /* Every step acted in the directory first found at its path; that each is
