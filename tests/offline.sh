@@ -12,7 +12,8 @@
 # are compared - the whole -o json document, the text output and the exit
 # status must be equal - and every snapshot must validate against
 # schema/snapshot.schema.json:
-#  1. unchanged (exit 0);
+#  1. unchanged (exit 0); the offline plan makes no bpf, mount or statfs
+#     system call (strace, where installed);
 #  2. a standalone map's max_entries changed (replace);
 #  3. a pin removed by hand (create), a map pinned by hand in an owned
 #     directory (delete);
@@ -194,6 +195,15 @@ bp 0 apply $MANIFESTS
 agree 0 $MANIFESTS
 grep -q '"object"' "$W/snap.json" && grep -q '"tag"' "$W/snap.json" ||
 	fail "$CASE: the snapshot's ledger records no object digest or tag"
+# Not one BPF syscall, nor a look at the runtime directory.
+if command -v strace >/dev/null 2>&1; then
+	env -u BPF_PROVISION_RUNTIME_DIR strace -f -qq -e trace=bpf,mount,statfs -o "$T/strace" \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+		--bounding-set=-all "$BPF_PROVISION" plan --observed "$W/snap.json" $MANIFESTS \
+		>/dev/null 2>&1 || fail "$CASE: the offline plan under strace failed"
+	! grep -E '(^|[0-9] )(bpf|mount|statfs)\(' "$T/strace" ||
+		fail "$CASE: the offline plan made the system calls above"
+fi
 
 # --- 2. a map's spec changed ---------------------------------------------------
 
