@@ -1008,18 +1008,48 @@ static int settle_dirs(struct txn *t)
 	return 0;
 }
 
+/* What a pin is made from, for plans made offline: its object's digest,
+ * and the programs it is, runs or holds with the tags the kernel gives
+ * them (identity_load_tags() found them for this run), into e, its
+ * programs into progs (borrowed names). */
+static void record_progs(const struct desired_pin *w, struct ledger_entry *e,
+			 struct ledger_prog *progs)
+{
+	const struct objfile *of = w->objfile;
+	const struct desired_contents *c = w->contents;
+
+	if (!of)
+		return;
+	e->object = (char *)of->sha1;
+	e->progs = progs;
+	if (w->kind != KIND_MAP && w->spec.has_tag) {
+		progs[e->n_progs].name = of->progs[w->index].name;
+		memcpy(progs[e->n_progs++].tag, w->spec.tag, 8);
+	}
+	for (size_t j = 0; c && j < c->n; j++) {
+		if (!c->entries[j].is_prog || !c->entries[j].has_tag)
+			continue;
+		progs[e->n_progs].name = of->progs[c->entries[j].prog].name;
+		memcpy(progs[e->n_progs++].tag, c->entries[j].tag, 8);
+	}
+}
+
 /* Records every declared pin as the manifest's, with the identity it has
- * now: as placed by this run, or as observed. */
+ * now (as placed by this run, or as observed) and what it was made from. */
 static int record_pins(struct txn *t)
 {
 	const struct desired *des = t->in->desired;
 	_cleanup_free_ struct ledger_entry *rec = NULL;
-	size_t n = 0;
+	_cleanup_free_ struct ledger_prog *progs = NULL;
+	size_t n = 0, n_progs = 0, at = 0;
 
 	if (t->in->destroy)
 		return 0;
+	for (size_t i = 0; i < des->n_pins; i++)
+		n_progs += 1 + (des->pins[i].contents ? des->pins[i].contents->n : 0);
 	rec = calloc(des->n_pins + 1, sizeof(*rec));
-	if (!rec)
+	progs = calloc(n_progs + 1, sizeof(*progs));
+	if (!rec || !progs)
 		return -ENOMEM;
 	for (size_t i = 0; i < des->n_pins; i++) {
 		const struct desired_pin *w = &des->pins[i];
@@ -1033,21 +1063,21 @@ static int record_pins(struct txn *t)
 						.manifest = w->manifest->name,
 						.ino = t->placed[i].ino,
 						.id = t->placed[i].id };
-		if (rec[n].ino) {
-			n++;
-			continue;
+		if (!rec[n].ino) {
+			h = observed_find(t->in->observed, w->path);
+			/* A skipped link owns nothing until its target appears. */
+			if (!h && w->link && w->link->skipped)
+				continue;
+			if (!h)
+				return fail(t, w->path, "the pin was neither found nor made", -ENOENT);
+			/* Kept: the tool's if it was, else adopted now. */
+			old = ledger_find(&t->ledger, w->path);
+			rec[n].adopted = ledger_claims(old, h->ino, h->id) ? old->adopted : true;
+			rec[n].ino = h->ino;
+			rec[n].id = h->id;
 		}
-		h = observed_find(t->in->observed, w->path);
-		/* A skipped link owns nothing until its target appears. */
-		if (!h && w->link && w->link->skipped)
-			continue;
-		if (!h)
-			return fail(t, w->path, "the pin was neither found nor made", -ENOENT);
-		/* Kept: the tool's if it was, else adopted now. */
-		old = ledger_find(&t->ledger, w->path);
-		rec[n].adopted = ledger_claims(old, h->ino, h->id) ? old->adopted : true;
-		rec[n].ino = h->ino;
-		rec[n++].id = h->id;
+		record_progs(w, &rec[n], progs + at);
+		at += rec[n++].n_progs;
 	}
 	return ledger_put_many(&t->ledger, rec, n);
 }

@@ -839,6 +839,101 @@ static int map_next_key(int fd, const void *key, void *next)
 	return syscall(__NR_bpf, BPF_MAP_GET_NEXT_KEY, &attr, sizeof(attr)) < 0 ? -errno : 0;
 }
 
+/* Where a map's entries are read from: the live map (fd), or the entries
+ * a snapshot recorded (data, offline; obs for the tags of the programs
+ * its program arrays held).  The walk below is the same for both. */
+struct map_src {
+	int fd;
+	const struct observed_data *data;
+	const struct observed *obs;
+	bool lpm;
+};
+
+/* The first recorded key after key (memcmp order; NULL: the first). */
+static int data_next_key(const struct observed_data *m, const void *key, void *next)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (key && lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(m->keys + mid * m->key_size, key, m->key_size) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo >= m->n)
+		return -ENOENT;
+	memcpy(next, m->keys + lo * m->key_size, m->key_size);
+	return 0;
+}
+
+/* A recorded entry's value, as a lookup of key would give it; an LPM
+ * trie's key matches one of the same prefix (the caller checked it is
+ * held). */
+static int data_lookup(const struct map_src *src, const void *key, void *value)
+{
+	const struct observed_data *m = src->data;
+	_cleanup_free_ unsigned char *want = malloc(m->key_size + 1), *have = malloc(m->key_size + 1);
+
+	if (!want || !have)
+		return -ENOMEM;
+	if (!src->lpm) {
+		size_t lo = 0, hi = m->n;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int c = memcmp(m->keys + mid * m->key_size, key, m->key_size);
+
+			if (c == 0) {
+				memcpy(value, m->values + mid * m->value_bytes, m->value_bytes);
+				return 0;
+			}
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return -ENOENT;
+	}
+	memcpy(want, key, m->key_size);
+	lpm_canon(want, m->key_size);
+	for (size_t i = 0; i < m->n; i++) {
+		memcpy(have, m->keys + i * m->key_size, m->key_size);
+		lpm_canon(have, m->key_size);
+		if (memcmp(have, want, m->key_size) == 0) {
+			memcpy(value, m->values + i * m->value_bytes, m->value_bytes);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int src_next_key(const struct map_src *src, const void *key, void *next)
+{
+	return src->data ? data_next_key(src->data, key, next) : map_next_key(src->fd, key, next);
+}
+
+static int src_lookup(const struct map_src *src, const void *key, void *value)
+{
+	if (src->data)
+		return data_lookup(src, key, value);
+	return bpf_map_lookup_elem(src->fd, key, value) < 0 ? -errno : 0;
+}
+
+static int src_prog_tag(const struct map_src *src, uint32_t id, uint8_t tag[8])
+{
+	const uint8_t *t;
+
+	if (!src->data)
+		return prog_tag(id, tag);
+	t = observed_prog_tag(src->obs, id);
+	if (!t)
+		return -ENOENT;
+	memcpy(tag, t, 8);
+	return 0;
+}
+
 static int cmp_keys_flat(const void *a, const void *b, void *arg)
 {
 	return memcmp(a, b, *(const uint32_t *)arg);
@@ -898,8 +993,8 @@ static int keyset_add(struct keyset *s, size_t *cap, const unsigned char *key)
 
 /* Every key the map holds, sorted.  A hash map changing under the walk may
  * start it over: the walk is bounded, and a key may come twice. */
-static int list_keys(const struct desired_pin *p, int fd, uint32_t max_entries, struct diag *d,
-		     const char *path, struct keyset *ret)
+static int list_keys(const struct desired_pin *p, const struct map_src *src, uint32_t max_entries,
+		     struct diag *d, const char *path, struct keyset *ret)
 {
 	uint32_t ks = p->contents->key_size;
 	_cleanup_free_ unsigned char *prev = malloc(ks ? ks : 1), *next = malloc(ks ? ks : 1);
@@ -911,7 +1006,7 @@ static int list_keys(const struct desired_pin *p, int fd, uint32_t max_entries, 
 	if (!prev || !next)
 		return -ENOMEM;
 	for (uint64_t step = 0; step < limit; step++) {
-		int err = map_next_key(fd, have_prev ? prev : NULL, next);
+		int err = src_next_key(src, have_prev ? prev : NULL, next);
 		unsigned char *tmp;
 
 		if (err == -ENOENT)
@@ -937,7 +1032,8 @@ static int list_keys(const struct desired_pin *p, int fd, uint32_t max_entries, 
 }
 
 /* The keys held (held) that no entry lists (see the top of the file). */
-static int collect_extra(const struct desired_pin *p, int fd, const struct keyset *held,
+static int collect_extra(const struct desired_pin *p, const struct map_src *src,
+			 const struct keyset *held,
 			 unsigned char *value, struct diag *d, const char *path)
 {
 	struct desired_contents *c = p->contents;
@@ -960,11 +1056,11 @@ static int collect_extra(const struct desired_pin *p, int fd, const struct keyse
 			continue;
 		if (map_is_indexed(p->spec.type)) {
 			/* Every index exists: what matters is what it holds. */
-			if (bpf_map_lookup_elem(fd, k, value) < 0) {
-				int err = errno;
+			int err = -src_lookup(src, k, value);
 
-				if (err == ENOENT)
-					continue;
+			if (err == ENOENT)
+				continue;
+			if (err) {
 				free(extra.keys);
 				diag_error(d, &p->loc, "cannot read the map at %s: %s", path,
 					   DIAG_STRERROR(err));
@@ -1009,6 +1105,8 @@ static int observe_pin(const struct desired_pin *p, const struct observed *obs, 
 	uint32_t len = sizeof(info);
 	struct keyset held = { 0 };
 	bool lpm = p->spec.type == BPF_MAP_TYPE_LPM_TRIE;
+	struct map_src src = { .fd = -1, .obs = obs, .lpm = lpm };
+	uint32_t max_entries;
 	bool want_extra = c->exact && c->seed == MANIFEST_SEED_ENFORCE;
 	size_t root_len;
 	int err;
@@ -1035,29 +1133,42 @@ static int observe_pin(const struct desired_pin *p, const struct observed *obs, 
 		path = NULL;
 		return -ENOMEM;
 	}
-	fd = bpf_obj_get_opts(path, &opts);
-	if (fd < 0) {
-		err = errno;
-		if (err == ENOENT) /* gone since the scan */
+	if (obs->offline) {
+		/* A snapshot holds what the map held, or nothing to compare. */
+		if (!oe->data || oe->data->key_size != c->key_size ||
+		    oe->data->value_bytes != c->value_bytes)
 			return 0;
-		diag_error(d, &p->loc, "cannot open the map at %s: %s", path, DIAG_STRERROR(err));
-		return -err;
+		src.data = oe->data;
+		max_entries = oe->max_entries;
+	} else {
+		fd = bpf_obj_get_opts(path, &opts);
+		if (fd < 0) {
+			err = errno;
+			if (err == ENOENT) /* gone since the scan */
+				return 0;
+			diag_error(d, &p->loc, "cannot open the map at %s: %s", path,
+				   DIAG_STRERROR(err));
+			return -err;
+		}
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
+			err = errno;
+			diag_error(d, &p->loc, "cannot read the map at %s: %s", path,
+				   DIAG_STRERROR(err));
+			return -err;
+		}
+		if (info.id != oe->id) /* replaced since the scan */
+			return 0;
+		src.fd = fd;
+		max_entries = info.max_entries;
 	}
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
-		err = errno;
-		diag_error(d, &p->loc, "cannot read the map at %s: %s", path, DIAG_STRERROR(err));
-		return -err;
-	}
-	if (info.id != oe->id) /* replaced since the scan */
-		return 0;
 
 	/* Zeroed: valgrind takes a per-CPU lookup for value_size bytes. */
 	value = calloc(1, c->value_bytes ? c->value_bytes : 1);
 	if (!value)
 		return -ENOMEM;
 	if (lpm || want_extra) {
-		err = list_keys(p, fd, info.max_entries, d, path, &held);
+		err = list_keys(p, &src, max_entries, d, path, &held);
 		if (err < 0)
 			return err;
 	}
@@ -1074,8 +1185,8 @@ static int observe_pin(const struct desired_pin *p, const struct observed *obs, 
 			de->absent = de->differs = true;
 			continue;
 		}
-		if (bpf_map_lookup_elem(fd, de->key, value) < 0) {
-			err = -errno;
+		err = src_lookup(&src, de->key, value);
+		if (err < 0) {
 			if (err != -ENOENT) {
 				diag_error(d, de->src ? &de->src->key.loc : &p->loc,
 					   "cannot read the map at %s: %s", path,
@@ -1091,7 +1202,7 @@ static int observe_pin(const struct desired_pin *p, const struct observed *obs, 
 			uint8_t tag[8];
 
 			memcpy(&id, value, sizeof(id));
-			err = prog_tag(id, tag);
+			err = src_prog_tag(&src, id, tag);
 			if (err == -ENOENT) { /* emptied since the lookup */
 				err = 0;
 				de->absent = de->differs = true;
@@ -1103,13 +1214,14 @@ static int observe_pin(const struct desired_pin *p, const struct observed *obs, 
 					   id, path, DIAG_STRERROR(-err));
 				break;
 			}
-			de->differs = de->has_tag && memcmp(tag, de->tag, 8) != 0;
+			/* Offline, a program whose tag is unknown may be another. */
+			de->differs = de->tag_unknown || (de->has_tag && memcmp(tag, de->tag, 8) != 0);
 			continue;
 		}
 		de->differs = !de->value || !value_equal(p, value, de->value, c->value_bytes);
 	}
 	if (err == 0 && want_extra)
-		err = collect_extra(p, fd, &held, value, d, path);
+		err = collect_extra(p, &src, &held, value, d, path);
 	free(held.keys);
 	if (err < 0)
 		return err;

@@ -26,6 +26,10 @@ struct desired_spec {
 	uint32_t map_flags;
 	uint8_t tag[8];
 	bool has_tag;
+	/* Offline (identity_offline_tags): the tag could be neither computed
+	 * nor found in a record, so whether the pinned program is this one is
+	 * unknown. */
+	bool tag_unknown;
 };
 
 /* How a link is made (target.h, target_attach). */
@@ -69,6 +73,7 @@ struct desired_entry {
 	size_t prog;          /* index in objfile->progs */
 	uint8_t tag[8];       /* program entries: its tag, once identity_load_tags() ran */
 	bool has_tag;
+	bool tag_unknown;     /* offline, and no record gives its tag (desired_spec) */
 	const struct manifest_map_entry *src; /* borrowed; NULL for none */
 	/* Filled by contents_observe() (live runs): the pinned map holds
 	 * another value (another program) at key, or none. */

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <nettle/sha1.h>
+#include <nettle/sha2.h>
 
 #include "cleanup.h"
 #include "identity.h"
@@ -166,6 +168,137 @@ int identity_object_tags(const struct objfile *of, FILE *vlog, struct diag *d, u
 		for (size_t j = 0; j < of->n_progs; j++)
 			if (fds[j] >= 0)
 				close(fds[j]);
+	}
+	return 0;
+}
+
+/* The kernel's tag of n instructions: the first 8 bytes of their digest
+ * with the fds of map loads zeroed (bpf_prog_calc_tag). */
+static void digest_tag(struct bpf_insn *insns, size_t n, int bits, uint8_t tag[8])
+{
+	uint8_t md[SHA256_DIGEST_SIZE];
+	bool was_ld_map = false;
+
+	for (size_t i = 0; i < n; i++) {
+		struct bpf_insn *in = &insns[i];
+
+		if (!was_ld_map && in->code == (BPF_LD | BPF_IMM | BPF_DW) &&
+		    (in->src_reg == BPF_PSEUDO_MAP_FD || in->src_reg == BPF_PSEUDO_MAP_VALUE)) {
+			was_ld_map = true;
+			in->imm = 0;
+		} else if (was_ld_map && in->code == 0 && in->dst_reg == 0 && in->src_reg == 0 &&
+			   in->off == 0) {
+			was_ld_map = false;
+			in->imm = 0;
+		} else {
+			was_ld_map = false;
+		}
+	}
+	if (bits == 256) {
+		struct sha256_ctx ctx;
+
+		sha256_init(&ctx);
+		sha256_update(&ctx, n * sizeof(*insns), (const uint8_t *)insns);
+		sha256_digest(&ctx, SHA256_DIGEST_SIZE, md);
+	} else {
+		struct sha1_ctx ctx;
+
+		sha1_init(&ctx);
+		sha1_update(&ctx, n * sizeof(*insns), (const uint8_t *)insns);
+		sha1_digest(&ctx, SHA1_DIGEST_SIZE, md);
+	}
+	memcpy(tag, md, 8);
+}
+
+int identity_probe_tag_bits(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	uint8_t tag[8];
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL", insns, 2, NULL), r;
+
+	if (fd < 0)
+		return -errno;
+	r = bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ? -errno : 0;
+	close(fd);
+	if (r < 0)
+		return r;
+	for (int bits = 160; bits <= 256; bits += 96) {
+		digest_tag(insns, 2, bits, tag);
+		if (memcmp(tag, info.tag, 8) == 0)
+			return bits;
+	}
+	return -EPROTO;
+}
+
+/* Program prog of a legacy object as its loader hands it to the kernel
+ * (loader.c, load_legacy_prog): its tag, into tag. */
+static int legacy_tag(const struct objfile *of, size_t prog, int bits, uint8_t tag[8])
+{
+	const struct objfile_prog *p = &of->progs[prog];
+	_cleanup_free_ struct bpf_insn *insns = malloc((p->n_insns + 1) * sizeof(*insns));
+
+	if (!insns)
+		return -ENOMEM;
+	memcpy(insns, p->insns, p->n_insns * sizeof(*insns));
+	for (size_t r = 0; r < p->n_relocs; r++)
+		insns[p->relocs[r].insn].src_reg = BPF_PSEUDO_MAP_FD;
+	digest_tag(insns, p->n_insns, bits, tag);
+	return 0;
+}
+
+/* The tag of program prog of of: computed (legacy layouts, digest known),
+ * else recorded at path's record, else at any; false when unknown. */
+static int known_tag(const struct ledger *l, const char *path, const struct objfile *of,
+		     size_t prog, int bits, uint8_t tag[8])
+{
+	const char *name = of->progs[prog].name;
+	const uint8_t *t;
+
+	if (!of->libbpf && (bits == 160 || bits == 256)) {
+		int r = legacy_tag(of, prog, bits, tag);
+
+		return r < 0 ? r : 1;
+	}
+	t = ledger_prog_tag(ledger_find(l, path), of->sha1, name);
+	for (size_t i = 0; !t && i < l->n; i++)
+		t = ledger_prog_tag(&l->entries[i], of->sha1, name);
+	if (t)
+		memcpy(tag, t, 8);
+	return t != NULL;
+}
+
+int identity_offline_tags(struct desired *des, const struct ledger *l, int tag_bits)
+{
+	for (size_t i = 0; i < des->n_pins; i++) {
+		struct desired_pin *p = &des->pins[i];
+		struct desired_contents *c = p->contents;
+		int r;
+
+		if (!p->objfile)
+			continue;
+		for (size_t j = 0; c && j < c->n; j++) {
+			struct desired_entry *e = &c->entries[j];
+
+			if (!e->is_prog)
+				continue;
+			r = known_tag(l, p->path, p->objfile, e->prog, tag_bits, e->tag);
+			if (r < 0)
+				return r;
+			e->has_tag = r > 0;
+			e->tag_unknown = r == 0;
+		}
+		if (p->kind == KIND_MAP)
+			continue;
+		r = known_tag(l, p->path, p->objfile, p->index, tag_bits, p->spec.tag);
+		if (r < 0)
+			return r;
+		p->spec.has_tag = r > 0;
+		p->spec.tag_unknown = r == 0;
 	}
 	return 0;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* identity: what the kernel will call each desired program - its tag - found
  * by loading the program once.  A separate step from the desired stage, which
- * never calls the kernel: only live runs compute identities, so that a plan
- * made offline can skip them. */
+ * never calls the kernel: only live runs compute identities.  A plan made
+ * offline takes them from the ledger instead, which records what each pin
+ * was built from and the tags the kernel gave it. */
 #ifndef BPFPROV_IDENTITY_H
 #define BPFPROV_IDENTITY_H
 
@@ -13,6 +14,7 @@
 #include "desired.h"
 #include "diag.h"
 #include "objfile.h"
+#include "ledger.h"
 
 /* Finds the tag the kernel will give each pinned program of des by loading it
  * once (legacy objects with throwaway maps for their relocations, BTF objects
@@ -31,5 +33,24 @@ int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d);
  * says whether tags[i] was found.  Returns 0, or -ENOMEM. */
 int identity_object_tags(const struct objfile *of, FILE *vlog, struct diag *d, uint8_t (*tags)[8],
 			 bool *has_tag);
+/* The digest the running kernel takes a program's tag from (the first 8
+ * bytes of it): SHA-1 before Linux 6.18, SHA-256 since.  Found by loading
+ * a two-instruction socket filter once and comparing; needs CAP_BPF.
+ * Returns 160 or 256, or a negative errno (the load was refused, or
+ * neither digest is the tag). */
+int identity_probe_tag_bits(void);
+
+/* Offline: the tags of the programs of des - a program pin's, a link's
+ * program's, a program array entry's.  Objects of legacy layouts (gobpf,
+ * iproute2) are loaded as their instructions stand, map fds patched in,
+ * and the kernel's tag is the digest (tag_bits: 160 SHA-1, 256 SHA-256, as
+ * identity_probe_tag_bits() found on the planned host; 0 unknown) of those
+ * instructions with the fds zeroed: computed here, exactly.  For the rest
+ * (libbpf relocates at load, against the kernel) the ledger's record is
+ * taken for the same object bytes (SHA-1) and program name: the pin's own
+ * first, else any other (the kernel gives the same instructions the same
+ * tag).  Where neither gives it, spec.tag_unknown (entries: tag_unknown)
+ * is set and the plan names it.  No kernel call.  Returns 0 or -ENOMEM. */
+int identity_offline_tags(struct desired *des, const struct ledger *l, int tag_bits);
 
 #endif

@@ -61,6 +61,8 @@ static int differences(const struct desired_pin *w, const struct observed_entry 
 	if (h->type != w->spec.type)
 		return kind_reason(r, "type %s -> %s", kind_type_str(KIND_PROGRAM, h->type),
 				   kind_type_str(KIND_PROGRAM, w->spec.type));
+	if (w->spec.tag_unknown)
+		return kind_reason(r, "not recorded as built from this object (tag unknown offline)");
 	if (w->spec.has_tag && memcmp(h->tag, w->spec.tag, sizeof(h->tag)) != 0) {
 		tag_hex(h->tag, have);
 		tag_hex(w->spec.tag, want);

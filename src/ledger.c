@@ -138,6 +138,84 @@ static void entry_done(struct ledger_entry *e)
 	free(e->path);
 	free(e->manifest);
 	free(e->run);
+	free(e->object);
+	for (size_t i = 0; i < e->n_progs; i++)
+		free(e->progs[i].name);
+	free(e->progs);
+}
+
+static int tag_parse(const char *hex, uint8_t tag[8])
+{
+	for (int i = 0; i < 8; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1 || !hex[2 * i + 1])
+			return -EINVAL;
+		tag[i] = (uint8_t)v;
+	}
+	return hex[16] ? -EINVAL : 0;
+}
+
+static void tag_hex(const uint8_t tag[8], char out[17])
+{
+	for (int i = 0; i < 8; i++)
+		snprintf(out + 2 * i, 3, "%02x", tag[i]);
+}
+
+/* "object" and "programs" of a pin's record (ledger.h). */
+static int parse_progs(json_t *v, struct ledger_entry *e)
+{
+	const char *object = NULL;
+	json_t *progs = NULL, *p;
+	size_t i;
+
+	if (json_unpack(v, "{s?s, s?o}", "object", &object, "programs", &progs) < 0 ||
+	    (progs && !json_is_array(progs)))
+		return -EINVAL;
+	if (object && !(e->object = strdup(object)))
+		return -ENOMEM;
+	e->progs = calloc(json_array_size(progs) + 1, sizeof(*e->progs));
+	if (!e->progs)
+		return -ENOMEM;
+	json_array_foreach(progs, i, p) {
+		const char *name, *tag;
+		struct ledger_prog *lp = &e->progs[e->n_progs];
+
+		if (json_unpack(p, "{s:s, s:s}", "name", &name, "tag", &tag) < 0 ||
+		    tag_parse(tag, lp->tag) < 0)
+			return -EINVAL;
+		if (!(lp->name = strdup(name)))
+			return -ENOMEM;
+		e->n_progs++;
+	}
+	return 0;
+}
+
+static json_t *progs_json(const struct ledger_entry *e)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < e->n_progs; i++) {
+		char tag[17];
+
+		tag_hex(e->progs[i].tag, tag);
+		if (json_array_append_new(a, json_pack("{s:s, s:s}", "name", e->progs[i].name,
+						       "tag", tag)) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+const uint8_t *ledger_prog_tag(const struct ledger_entry *e, const char *object, const char *name)
+{
+	if (!e || !e->object || !object || strcmp(e->object, object) != 0)
+		return NULL;
+	for (size_t i = 0; i < e->n_progs; i++)
+		if (strcmp(e->progs[i].name, name) == 0)
+			return e->progs[i].tag;
+	return NULL;
 }
 
 void ledger_clear_runs(struct ledger *l)
@@ -212,10 +290,11 @@ int ledger_add_run(struct ledger *l, const char *token)
 	return 0;
 }
 
-static int parse(json_t *root, struct ledger *l)
+int ledger_from_json(struct json_t *root, struct ledger *l)
 {
 	json_t *pins = json_object_get(root, "entries"), *runs = json_object_get(root, "runs"), *v;
 	size_t i;
+	int r;
 
 	if (json_integer_value(json_object_get(root, "format_version")) != LEDGER_FORMAT ||
 	    !json_is_array(pins) || (runs && !json_is_array(runs)))
@@ -249,6 +328,9 @@ static int parse(json_t *root, struct ledger *l)
 		e->adopted = adopted;
 		e->ino = (uint64_t)ino;
 		e->id = (uint32_t)id;
+		r = parse_progs(v, e);
+		if (r < 0)
+			return r;
 	}
 	qsort(l->entries, l->n, sizeof(*l->entries), cmp_entries);
 	return 0;
@@ -316,7 +398,7 @@ int ledger_load(const char *root, struct diag *d, struct ledger *ret)
 		ledger_done(&l);
 		return r;
 	}
-	r = parse(doc, &l);
+	r = ledger_from_json(doc, &l);
 	json_decref(doc);
 	if (r < 0) {
 		if (r == -EINVAL)
@@ -329,7 +411,7 @@ int ledger_load(const char *root, struct diag *d, struct ledger *ret)
 	return 0;
 }
 
-static json_t *to_json(const struct ledger *l)
+struct json_t *ledger_to_json(const struct ledger *l)
 {
 	json_t *entries = json_array(), *runs;
 
@@ -340,9 +422,10 @@ static json_t *to_json(const struct ledger *l)
 		json_t *j = e->is_dir ? json_pack("{s:s, s:s, s:b, s:I, s:s*}", "path", e->path,
 						  "manifest", e->manifest, "dir", 1, "ino",
 						  (json_int_t)e->ino, "run", e->run)
-				      : json_pack("{s:s, s:s, s:I, s:I}", "path", e->path,
+				      : json_pack("{s:s, s:s, s:I, s:I, s:s*, s:o*}", "path", e->path,
 						  "manifest", e->manifest, "ino", (json_int_t)e->ino,
-						  "id", (json_int_t)e->id);
+						  "id", (json_int_t)e->id, "object", e->object,
+						  "programs", e->object ? progs_json(e) : NULL);
 
 		if (j && e->adopted && json_object_set_new(j, "adopted", json_true()) < 0) {
 			json_decref(j);
@@ -371,7 +454,7 @@ static json_t *to_json(const struct ledger *l)
 int ledger_save(const struct ledger *l, struct diag *d)
 {
 	_cleanup_free_ char *text = NULL;
-	json_t *doc = to_json(l);
+	json_t *doc = ledger_to_json(l);
 	int r;
 
 	if (!doc)
@@ -417,22 +500,26 @@ bool ledger_claims_dir(const struct ledger *l, const struct ledger_entry *e, uin
 
 static int entry_copy(const struct ledger_entry *e, struct ledger_entry *ret)
 {
-	char *path = strdup(e->path), *manifest = strdup(e->manifest);
-	char *run = e->run ? strdup(e->run) : NULL;
+	struct ledger_entry c = { .path = strdup(e->path),
+				  .manifest = strdup(e->manifest),
+				  .is_dir = e->is_dir,
+				  .adopted = e->adopted,
+				  .ino = e->ino,
+				  .id = e->id,
+				  .run = e->run ? strdup(e->run) : NULL,
+				  .object = e->object ? strdup(e->object) : NULL,
+				  .progs = calloc(e->n_progs + 1, sizeof(*c.progs)) };
+	bool ok = c.path && c.manifest && (!e->run || c.run) && (!e->object || c.object) && c.progs;
 
-	if (!path || !manifest || (e->run && !run)) {
-		free(path);
-		free(manifest);
-		free(run);
+	for (size_t i = 0; ok && i < e->n_progs; i++, c.n_progs++) {
+		c.progs[i] = e->progs[i];
+		ok = (c.progs[i].name = strdup(e->progs[i].name)) != NULL;
+	}
+	if (!ok) {
+		entry_done(&c);
 		return -ENOMEM;
 	}
-	*ret = (struct ledger_entry){ .path = path,
-				      .manifest = manifest,
-				      .is_dir = e->is_dir,
-				      .adopted = e->adopted,
-				      .ino = e->ino,
-				      .id = e->id,
-				      .run = run };
+	*ret = c;
 	return 0;
 }
 

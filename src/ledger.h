@@ -15,6 +15,14 @@
 
 #include "diag.h"
 
+/* A program a recorded pin runs or holds, and the tag the kernel gave it:
+ * what lets a plan made offline (bpf-provision(1), OFFLINE PLANS) know a
+ * program's identity without loading it. */
+struct ledger_prog {
+	char *name;     /* the program's name in its object (objfile_prog.name) */
+	uint8_t tag[8];
+};
+
 struct ledger_entry {
 	char *path;     /* relative to the root */
 	char *manifest; /* manifest name */
@@ -29,6 +37,13 @@ struct ledger_entry {
 	 * was to make them.  Such a record counts only while that run is
 	 * recorded as interrupted (struct ledger's runs). */
 	char *run;
+	/* Pins made from an ELF object: the hex SHA-1 of its bytes, and the
+	 * programs the pin is (program), runs (link) or holds (program array)
+	 * with their tags; NULL and none otherwise, and in records of older
+	 * versions. */
+	char *object;
+	struct ledger_prog *progs;
+	size_t n_progs;
 };
 
 struct ledger {
@@ -52,6 +67,15 @@ int ledger_path(const char *root, char **ret);
  * a negative errno with the reason in d (unreadable or corrupt file). */
 int ledger_load(const char *root, struct diag *d, struct ledger *ret);
 
+/* The ledger as its file holds it (a new jansson reference, NULL on
+ * -ENOMEM), and back: a snapshot (snapshot.h) carries it.  ledger_from_json
+ * fills l's records and runs (not its file names); returns 0, -EINVAL for a
+ * document that is no ledger, or -ENOMEM; l is the caller's to release
+ * either way. */
+struct json_t;
+struct json_t *ledger_to_json(const struct ledger *l);
+int ledger_from_json(struct json_t *doc, struct ledger *l);
+
 /* Writes l atomically (atomicfile.h), mode 0600.  Returns 0 or a negative
  * errno with the reason in d. */
 int ledger_save(const struct ledger *l, struct diag *d);
@@ -68,6 +92,11 @@ bool ledger_claims(const struct ledger_entry *e, uint64_t ino, uint32_t id);
  * made at that inode, or recorded before it was made (no inode) by a run
  * that l still records as interrupted. */
 bool ledger_claims_dir(const struct ledger *l, const struct ledger_entry *e, uint64_t ino);
+
+/* The tag e (may be NULL) records for program name of the object whose
+ * hex SHA-1 is object, or NULL when it records none (another object,
+ * another program, a record of an older version). */
+const uint8_t *ledger_prog_tag(const struct ledger_entry *e, const char *object, const char *name);
 
 /* Adds or replaces the record of e->path (strings copied); keeps the order. */
 int ledger_put(struct ledger *l, const struct ledger_entry *e);

@@ -35,6 +35,7 @@
 #include "plan.h"
 #include "report.h"
 #include "savedplan.h"
+#include "snapshot.h"
 #include "sys.h"
 #include "target.h"
 
@@ -77,6 +78,7 @@ struct options {
 	const char *plan_file; /* --plan: carry out the plan saved there */
 	char **objects;     /* export --objects: object files or directories */
 	size_t n_objects;
+	const char *observed; /* plan --observed: a snapshot to plan against */
 };
 
 /* What a command needs, so that one run_command() reads, checks and plans
@@ -96,6 +98,8 @@ enum {
 	CMD_TARGET = 1 << 10,       /* accepts --target */
 	CMD_SAVED_PLAN = 1 << 11,   /* accepts --out (no change made), --plan (if it locks) */
 	CMD_OBJECTS = 1 << 12,      /* accepts --objects */
+	CMD_OBSERVED = 1 << 13,     /* accepts --observed (then needs no kernel) */
+	CMD_NO_ARGS = 1 << 14,      /* takes no argument */
 };
 
 static const char *const options_help =
@@ -424,6 +428,55 @@ static void warn_idle_targets(struct session *s)
 	}
 }
 
+/* --target, relative to the root (s->root, as resolved). */
+static int take_targets(struct session *s)
+{
+	s->targets = calloc(s->opts->n_targets + 1, sizeof(*s->targets));
+	if (!s->targets)
+		return -ENOMEM;
+	return resolve_targets(s);
+}
+
+/* A snapshot instead of the live tree (plan --observed): no bpffs, no lock,
+ * no BPF syscall, no runtime directory; the root is the snapshot's, the
+ * programs' tags computed or the ledger's (identity_offline_tags), map
+ * entries and hooks the snapshot's.  A snapshot that cannot be read is
+ * invalid input, as a manifest would be. */
+static int read_snapshot(struct session *s)
+{
+	int r = snapshot_read(s->opts->observed, &s->d, &s->obs, &s->ledger);
+
+	if (r < 0)
+		return invalid_input(r);
+	if (s->opts->bpffs && strcmp(s->opts->bpffs, s->obs.root) != 0)
+		return diag_error(&s->d, &(struct diag_loc){ .file = s->opts->observed },
+				  "the snapshot is of root '%s', not of '%s'", s->obs.root,
+				  s->opts->bpffs),
+		       -EINVAL;
+	s->root = s->obs.root;
+	r = take_targets(s);
+	if (r == 0)
+		r = add_retired(s);
+	if (r == 0)
+		r = identity_offline_tags(&s->des, &s->ledger, s->obs.tag_bits);
+	if (r == 0)
+		r = contents_observe(&s->des, &s->obs, &s->d);
+	if (r == 0)
+		r = target_resolve(&s->des, &s->obs,
+				   &(struct target_options){ .dry_run = true }, &s->d);
+	if (r == 0)
+		warn_idle_targets(s);
+	if (r == 0)
+		r = plan_build(&(struct plan_input){ .set = &s->set,
+						     .desired = &s->des,
+						     .observed = &s->obs,
+						     .ledger = &s->ledger,
+						     .targets = (const char *const *)s->targets,
+						     .n_targets = s->n_targets },
+			       &s->plan);
+	return system_error(r);
+}
+
 /* The live tree and what the kernel makes of the programs, then the plan.
  * A run that changes the tree reads it under the lock, so the plan applied
  * is the plan computed; the others change nothing. */
@@ -431,6 +484,8 @@ static int read_tree(struct session *s)
 {
 	int r;
 
+	if (s->opts->observed)
+		return read_snapshot(s);
 	r = check_bpffs(s->opts, s->root, s->dry_run, &s->d, &s->empty);
 	if (r < 0)
 		return system_error(r);
@@ -439,11 +494,8 @@ static int read_tree(struct session *s)
 	s->resolved_root = realpath(s->root, NULL);
 	if (s->resolved_root)
 		s->root = s->resolved_root;
-	s->targets = calloc(s->opts->n_targets + 1, sizeof(*s->targets));
-	if (!s->targets)
-		return -ENOMEM;
 	/* A bad --target is a usage error (1), not invalid input (65). */
-	r = resolve_targets(s);
+	r = take_targets(s);
 	if (r < 0)
 		return system_error(r);
 	if (s->des.n_pins > 0)
@@ -715,6 +767,21 @@ static int cmd_export(struct session *s)
 			  &s->d, stdout);
 }
 
+/* The tree under the root as one JSON document, for plan --observed. */
+static int cmd_snapshot(struct session *s)
+{
+	const char *root = s->opts->bpffs ? s->opts->bpffs : "/sys/fs/bpf";
+	_cleanup_free_ char *resolved = NULL;
+
+	if (!is_bpffs(root))
+		return diag_error(&s->d, &(struct diag_loc){ .file = root }, "not a bpffs mount"),
+		       -ENOTSUP;
+	/* Named as a live plan names it, so that the two plans agree. */
+	resolved = realpath(root, NULL);
+	s->printed = true;
+	return system_error(snapshot_write(resolved ? resolved : root, &s->d, stdout));
+}
+
 struct command {
 	const char *name;
 	const char *usage;
@@ -727,10 +794,10 @@ static const struct command commands[] = {
 	{ "validate", "validate [--no-objects] MANIFEST...",
 	  "check manifests and the ELF objects they name; touches no kernel state", cmd_validate,
 	  CMD_READS_OBJECTS | CMD_NO_OBJECTS | CMD_MIN_ARGS },
-	{ "plan", "plan [--target PATH]... [--out FILE] MANIFEST...", "same as 'apply --dry-run'",
-	  cmd_plan,
+	{ "plan", "plan [--target PATH]... [--out FILE | --observed SNAPSHOT] MANIFEST...",
+	  "same as 'apply --dry-run'; against a snapshot with --observed", cmd_plan,
 	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_METRICS | CMD_MIN_ARGS | CMD_TARGET |
-		  CMD_SAVED_PLAN },
+		  CMD_SAVED_PLAN | CMD_OBSERVED },
 	{ "apply",
 	  "apply [--dry-run] [--prune-retired] [--target PATH]... [--out FILE] MANIFEST... | "
 	  "--plan FILE",
@@ -745,6 +812,9 @@ static const struct command commands[] = {
 		  CMD_MIN_ARGS | CMD_DESTROY | CMD_NAMES | CMD_TARGET | CMD_SAVED_PLAN },
 	{ "status", "status [MANIFEST...]", "table of pins under the root and their state",
 	  cmd_status, CMD_READS_OBJECTS | CMD_NEEDS_KERNEL },
+	{ "snapshot", "snapshot",
+	  "the tree, its maps' entries and the ledger as JSON, for 'plan --observed'",
+	  cmd_snapshot, CMD_NO_ARGS },
 	{ "inspect", "inspect OBJECT.o...",
 	  "maps and programs in ELF objects with their pinning attributes and layout", cmd_inspect,
 	  CMD_MIN_ARGS },
@@ -826,6 +896,9 @@ static void command_help(const struct command *c)
 	if (c->flags & CMD_OBJECTS)
 		printf("\n      --objects OBJ|DIR     match pins to this ELF object's maps and "
 		       "programs (a directory:\n                            its *.o; repeatable)\n");
+	if (c->flags & CMD_OBSERVED)
+		printf("\n      --observed FILE       plan against a snapshot ('bpf-provision "
+		       "snapshot'):\n                            no bpffs, no privileges\n");
 	printf("\n%s", options_help);
 }
 
@@ -844,6 +917,7 @@ enum {
 	OPT_OUT,
 	OPT_PLAN,
 	OPT_OBJECTS,
+	OPT_OBSERVED,
 };
 
 /* A repeatable option's values. */
@@ -879,6 +953,7 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 		{ "out", required_argument, NULL, OPT_OUT },
 		{ "plan", required_argument, NULL, OPT_PLAN },
 		{ "objects", required_argument, NULL, OPT_OBJECTS },
+		{ "observed", required_argument, NULL, OPT_OBSERVED },
 		{ 0 },
 	};
 	char *end;
@@ -974,6 +1049,9 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 			break;
 		case OPT_PLAN:
 			opts->plan_file = optarg;
+			break;
+		case OPT_OBSERVED:
+			opts->observed = optarg;
 			break;
 		default:
 			return -EINVAL;
@@ -1095,7 +1173,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bpf-provision: only export takes --objects\n");
 		return EXIT_FAIL;
 	}
-	if ((cmd->flags & CMD_MIN_ARGS) && optind + 1 == argc && !opts.n_names && !opts.plan_file) {
+	if (opts.observed && !(cmd->flags & CMD_OBSERVED)) {
+		fprintf(stderr, "bpf-provision: only plan takes --observed\n");
+		return EXIT_FAIL;
+	}
+	/* A saved plan names this host's files and tree; a snapshot's plan is
+	 * reviewed, not carried out. */
+	if (opts.observed && opts.out_file) {
+		fprintf(stderr, "bpf-provision: --out does not go with --observed\n");
+		return EXIT_FAIL;
+	}
+	if (((cmd->flags & CMD_MIN_ARGS) && optind + 1 == argc && !opts.n_names &&
+	     !opts.plan_file) ||
+	    ((cmd->flags & CMD_NO_ARGS) && optind + 1 < argc)) {
 		fprintf(stderr, "Usage: bpf-provision [OPTIONS] %s\n", cmd->usage);
 		return EXIT_FAIL;
 	}

@@ -396,8 +396,49 @@ void observed_done(struct observed *o)
 		free(o->entries[i].path);
 		free(o->entries[i].map_ids);
 		free(o->entries[i].target);
+		if (o->entries[i].data) {
+			free(o->entries[i].data->keys);
+			free(o->entries[i].data->values);
+			free(o->entries[i].data);
+		}
 	}
 	free(o->entries);
 	free(o->root);
+	free(o->progs);
+	for (size_t i = 0; i < o->n_ifaces; i++)
+		free(o->ifaces[i].name);
+	free(o->ifaces);
+	for (size_t i = 0; i < o->n_cgroups; i++)
+		free(o->cgroups[i].name);
+	free(o->cgroups);
+	free(o->cgroup2);
 	*o = (struct observed){ 0 };
+}
+
+const uint8_t *observed_prog_tag(const struct observed *o, uint32_t id)
+{
+	size_t lo = 0, hi = o->n_progs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (o->progs[mid].id == id)
+			return o->progs[mid].tag;
+		if (o->progs[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+bool observed_name_id(const struct observed_name *names, size_t n, const char *name,
+		      uint64_t *ret)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i].name, name) == 0) {
+			*ret = names[i].id;
+			return true;
+		}
+	return false;
 }

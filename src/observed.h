@@ -61,12 +61,55 @@ struct observed_entry {
 	/* The hook is gone (interface or cgroup removed): the link holds its
 	 * program but runs it nowhere. */
 	bool defunct;
+	/* Maps of a tree read from a snapshot (snapshot.h): every entry the
+	 * map held, keys sorted; NULL when it was not read (live scans never
+	 * fill it: the contents stage asks the kernel).  Owned. */
+	struct observed_data *data;
+};
+
+/* A map's entries as a snapshot recorded them: n keys of key_size bytes,
+ * sorted (memcmp), and their values, value_bytes each (per-CPU maps: one
+ * per possible CPU, as a lookup returns them). */
+struct observed_data {
+	uint32_t key_size;
+	size_t value_bytes;
+	size_t n;
+	unsigned char *keys;
+	unsigned char *values;
+};
+
+/* A name and the kernel's id for it: an interface and its ifindex, a
+ * cgroup (its path below the cgroup2 mount, leading '/') and its id. */
+struct observed_name {
+	char *name;
+	uint64_t id;
+};
+
+/* A program a program array held when the snapshot was taken. */
+struct observed_prog {
+	uint32_t id;
+	uint8_t tag[8];
 };
 
 struct observed {
 	char *root;
 	struct observed_entry *entries; /* sorted by path (strcmp), so parents before children */
 	size_t n;
+	/* Read from a snapshot, not the kernel (bpf-provision(1), OFFLINE
+	 * PLANS): the stages after it take what they would ask the kernel
+	 * from here instead - map entries (entries' data), the programs
+	 * program arrays held, the interfaces and cgroups links name. */
+	bool offline;
+	/* The digest the host's kernel takes program tags from: 160 (SHA-1)
+	 * or 256 (SHA-256); 0 when unknown. */
+	int tag_bits;
+	struct observed_prog *progs; /* sorted by id */
+	size_t n_progs;
+	struct observed_name *ifaces;
+	size_t n_ifaces;
+	char *cgroup2; /* the cgroup2 mount; NULL: none */
+	struct observed_name *cgroups;
+	size_t n_cgroups;
 };
 
 /* Walks the tree under root (which must be a directory; it is not itself an
@@ -81,6 +124,12 @@ int observed_scan(const char *root, struct diag *d, struct observed *ret);
 const struct observed_entry *observed_find(const struct observed *o, const char *path);
 
 void observed_done(struct observed *o);
+
+/* Offline trees: the tag of the program with this id that a program array
+ * held (NULL: not recorded); the id of a name in a list (false: absent). */
+const uint8_t *observed_prog_tag(const struct observed *o, uint32_t id);
+bool observed_name_id(const struct observed_name *names, size_t n, const char *name,
+		      uint64_t *ret);
 
 /* True for the kernel's own maps.debug/progs.debug of a fresh mount when they
  * cannot be opened as pins (the preload iterators): shown, never judged. */

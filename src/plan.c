@@ -158,8 +158,9 @@ static int contents_drift(const struct desired_pin *w, char **r)
 		}
 		hex_text(en->key, c->key_size, key, sizeof(key));
 		e = kind_reason(r, "entry %s %s", key,
-				en->absent	? "missing"
-				: en->is_prog ? "holds another program"
+				en->absent	    ? "missing"
+				: en->tag_unknown ? "may hold another program (tag unknown offline)"
+				: en->is_prog	    ? "holds another program"
 					      : "differs");
 	}
 	for (size_t i = 0; c->exact && c->seed == MANIFEST_SEED_ENFORCE && i < c->n_extra && !e;
@@ -466,6 +467,11 @@ static int link_reload(const bool *anew, const struct desired *des, const struct
 			       : 0;
 	if (map)
 		return asprintf(ret, "its program's map '%s' is made anew", map) < 0 ? -ENOMEM : 0;
+	if (h && h->kind == OBSERVED_LINK && w->spec.tag_unknown)
+		return asprintf(ret, "its program is not recorded as built from this object (tag "
+				     "unknown offline)") < 0
+			       ? -ENOMEM
+			       : 0;
 	if (!h || h->kind != OBSERVED_LINK || !w->spec.has_tag || !has_tag(h->tag) ||
 	    memcmp(h->tag, w->spec.tag, sizeof(h->tag)) == 0)
 		return 0;

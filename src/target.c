@@ -487,6 +487,70 @@ static int resolve_kprobe(struct resolver *rs, struct desired_link *l)
 	return 0;
 }
 
+/* Offline (a tree read from a snapshot): the interfaces and cgroups the
+ * snapshot lists stand for the machine's.  Tracepoints, functions and the
+ * kernel's hooks are taken as there, and whether an XDP hook is taken by
+ * another program is not known: apply checks them (bpf-provision(1),
+ * OFFLINE PLANS). */
+static int resolve_offline(struct resolver *rs, struct desired_link *l)
+{
+	const struct observed *o = rs->obs;
+	const char *t = target_of(l), *rel = t;
+	uint64_t id;
+
+	switch (l->how) {
+	case DESIRED_LINK_IFINDEX:
+		if (!observed_name_id(o->ifaces, o->n_ifaces, t, &id))
+			return missing(rs, l, "interface '%s' does not exist", t);
+		l->ifindex = (uint32_t)id;
+		return 0;
+	case DESIRED_LINK_CGROUP:
+		if (!o->cgroup2) {
+			diag_error(rs->d, loc_of(l),
+				   "cgroup '%s': no cgroup2 filesystem is mounted to find it in", t);
+			return -ENOENT;
+		}
+		if (t[0] == '/') {
+			size_t m = strcmp(o->cgroup2, "/") == 0 ? 0 : strlen(o->cgroup2);
+
+			if (strncmp(t, o->cgroup2, m) || (t[m] != '/' && t[m])) {
+				diag_error(rs->d, loc_of(l),
+					   "'%s' is not a cgroup: not in a cgroup2 filesystem", t);
+				return -EINVAL;
+			}
+			rel = t + m;
+		}
+		while (*rel == '/')
+			rel++;
+		if (asprintf(&l->cgroup_path, "%s%s%s", o->cgroup2,
+			     strcmp(o->cgroup2, "/") && rel[0] ? "/" : "", rel) < 0) {
+			l->cgroup_path = NULL;
+			return -ENOMEM;
+		}
+		{
+			_cleanup_free_ char *key = NULL;
+
+			if (asprintf(&key, "/%s", rel) < 0)
+				return -ENOMEM;
+			/* A trailing slash names the same cgroup. */
+			for (size_t n = strlen(key); n > 1 && key[n - 1] == '/'; n--)
+				key[n - 1] = '\0';
+			if (!observed_name_id(o->cgroups, o->n_cgroups, key, &id)) {
+				_cleanup_free_ char *path = TAKE_PTR(l->cgroup_path);
+
+				/* Named as the live run names it. */
+				if (t[0] == '/')
+					return missing(rs, l, "cgroup '%s' does not exist", t);
+				return missing(rs, l, "cgroup '%s' (%s) does not exist", t, path);
+			}
+		}
+		l->cgroup_id = id;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 static int resolve_one(struct resolver *rs, const struct desired_pin *w, struct desired_link *l)
 {
 	/* Resolved afresh: a second call must not keep the first's answers. */
@@ -495,6 +559,8 @@ static int resolve_one(struct resolver *rs, const struct desired_pin *w, struct 
 	free(l->cgroup_path);
 	l->cgroup_path = NULL;
 	l->skipped = false;
+	if (rs->obs && rs->obs->offline)
+		return resolve_offline(rs, l);
 	switch (l->how) {
 	case DESIRED_LINK_IFINDEX:
 		return resolve_ifindex(rs, w, l);

@@ -43,6 +43,7 @@ int main(void)
 	srunner_add_suite(sr, contents_suite());
 	srunner_add_suite(sr, savedplan_suite());
 	srunner_add_suite(sr, export_suite());
+	srunner_add_suite(sr, snapshot_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

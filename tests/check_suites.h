@@ -19,6 +19,7 @@ Suite *target_suite(void);
 Suite *contents_suite(void);
 Suite *savedplan_suite(void);
 Suite *export_suite(void);
+Suite *snapshot_suite(void);
 
 /* Directory of the built test objects and of the test sources, from the
  * environment the test harness sets (tests/lib.sh, Makefile.am). */

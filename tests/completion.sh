@@ -39,7 +39,7 @@ comp() {
 		fail "bpf-provision $*: expected [$expected], got [$got]"
 }
 
-comp 'apply|destroy|export|inspect|plan|status|validate' ''
+comp 'apply|destroy|export|inspect|plan|snapshot|status|validate' ''
 comp 'apply' ap
 comp 'plan' pl
 comp 'json|text' -o ''
@@ -53,6 +53,8 @@ comp '--dry-run' apply --d
 comp '--dry-run' -o json destroy --dr
 comp '--no-objects' validate --no
 comp '' plan --dry
+comp '--observed' plan --obs
+comp 'snapshot' sn
 comp 'apply' -o json --bpffs /x ap
 comp 'apply' --lock-timeout 5 --color never ap
 # Manifests: directories and *.yaml/*.yml; objects for inspect.

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests of snapshot_read() (snapshot.c) and of the ledger's JSON with
+ * the records offline plans read: documents written here, no kernel.  A
+ * snapshot fills the observed tree (sorted, offline, map entries sorted by
+ * key), the programs program arrays held, interfaces, cgroups and the
+ * ledger; anything malformed is -EINVAL with an error naming the file. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "check_suites.h"
+#include "diag.h"
+#include "ledger.h"
+#include "observed.h"
+#include "snapshot.h"
+
+#define ENTRY_REST                                                                                 \
+	"\"uid\": 0, \"gid\": 0, \"error\": 0, \"type\": 1, \"name\": \"n\", \"key_size\": 4, "      \
+	"\"value_size\": 8, \"max_entries\": 4, \"map_flags\": 0, \"map_ids\": [], \"prog_id\": 0, " \
+	"\"attach_type\": 0, \"ifindex\": 0, \"cgroup_id\": 0, \"defunct\": false"
+
+/* A snapshot with a map (entries out of order), a program, a directory. */
+static const char good[] =
+	"{\"format\": \"bpf-provision-snapshot\", \"version\": 1, \"root\": \"/r\",\n"
+	" \"entries\": [\n"
+	"  {\"path\": \"d/m\", \"kind\": \"map\", \"mode\": 384, \"ino\": 7, \"id\": 11, "
+	"\"tag\": \"0000000000000000\", " ENTRY_REST ",\n"
+	"   \"contents\": [{\"key\": \"02000000\", \"value\": \"0200000000000000\"},\n"
+	"                {\"key\": \"01000000\", \"value\": \"0100000000000000\"}]},\n"
+	"  {\"path\": \"d\", \"kind\": \"dir\", \"mode\": 448, \"ino\": 6, \"id\": 0, "
+	"\"tag\": \"0000000000000000\", " ENTRY_REST "},\n"
+	"  {\"path\": \"d/p\", \"kind\": \"program\", \"mode\": 384, \"ino\": 8, \"id\": 12, "
+	"\"tag\": \"0102030405060708\", " ENTRY_REST "}],\n"
+	" \"ledger\": {\"format_version\": 1, \"runs\": [], \"entries\": [\n"
+	"  {\"path\": \"d/p\", \"manifest\": \"m\", \"ino\": 8, \"id\": 12, \"object\": "
+	"\"00112233445566778899aabbccddeeff00112233\", \"programs\": [{\"name\": \"prog\", "
+	"\"tag\": \"0102030405060708\"}]}]},\n"
+	" \"programs\": [{\"id\": 9, \"tag\": \"0909090909090909\"}, {\"id\": 3, \"tag\": "
+	"\"0303030303030303\"}],\n"
+	" \"interfaces\": {\"lo\": 1, \"veth0\": 5},\n"
+	" \"cgroup2\": \"/sys/fs/cgroup\", \"cgroups\": {\"/\": 1, \"/a\": 42}}\n";
+
+static char file[64];
+
+static void write_doc(const char *text)
+{
+	FILE *f;
+
+	strcpy(file, "/tmp/check_snapshot.XXXXXX");
+	int fd = mkstemp(file);
+
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+START_TEST(test_read)
+{
+	struct diag d = { 0 };
+	struct observed o = { 0 };
+	struct ledger l = { 0 };
+	const struct observed_entry *m, *p;
+	const struct ledger_entry *e;
+	uint64_t id;
+
+	write_doc(good);
+	ck_assert_int_eq(snapshot_read(file, &d, &o, &l), 0);
+	unlink(file);
+	ck_assert(o.offline);
+	ck_assert_str_eq(o.root, "/r");
+	ck_assert_uint_eq(o.n, 3);
+	ck_assert_str_eq(o.entries[0].path, "d"); /* sorted by path */
+	ck_assert_int_eq(o.entries[0].kind, OBSERVED_DIR);
+	m = observed_find(&o, "d/m");
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(m->kind, OBSERVED_MAP);
+	ck_assert_uint_eq(m->mode, 0600);
+	ck_assert_uint_eq(m->id, 11);
+	ck_assert_ptr_nonnull(m->data);
+	ck_assert_uint_eq(m->data->n, 2);
+	ck_assert_uint_eq(m->data->value_bytes, 8);
+	/* Sorted by key, each value with its key. */
+	ck_assert_int_eq(m->data->keys[0], 1);
+	ck_assert_int_eq(m->data->values[0], 1);
+	ck_assert_int_eq(m->data->keys[4], 2);
+	ck_assert_int_eq(m->data->values[8], 2);
+	p = observed_find(&o, "d/p");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_null(p->data);
+	ck_assert_int_eq(p->tag[0], 1);
+	ck_assert_int_eq(p->tag[7], 8);
+	ck_assert_int_eq(observed_prog_tag(&o, 3)[0], 3);
+	ck_assert_int_eq(observed_prog_tag(&o, 9)[0], 9);
+	ck_assert_ptr_null(observed_prog_tag(&o, 4));
+	ck_assert(observed_name_id(o.ifaces, o.n_ifaces, "veth0", &id) && id == 5);
+	ck_assert(!observed_name_id(o.ifaces, o.n_ifaces, "eth9", &id));
+	ck_assert(observed_name_id(o.cgroups, o.n_cgroups, "/a", &id) && id == 42);
+	ck_assert_str_eq(o.cgroup2, "/sys/fs/cgroup");
+	e = ledger_find(&l, "d/p");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_ptr_nonnull(ledger_prog_tag(e, "00112233445566778899aabbccddeeff00112233", "prog"));
+	ck_assert_int_eq(ledger_prog_tag(e, "00112233445566778899aabbccddeeff00112233", "prog")[7],
+			 8);
+	ck_assert_ptr_null(ledger_prog_tag(e, "ffffffffffffffffffffffffffffffffffffffff", "prog"));
+	ck_assert_ptr_null(ledger_prog_tag(e, "00112233445566778899aabbccddeeff00112233", "other"));
+	ck_assert_uint_eq(d.n_errors, 0);
+	observed_done(&o);
+	ledger_done(&l);
+	diag_done(&d);
+}
+END_TEST
+
+/* One change of the good document makes it no snapshot. */
+static const char *const bad_edits[][2] = {
+	{ "\"bpf-provision-snapshot\"", "\"other\"" },
+	{ "\"version\": 1", "\"version\": 2" },
+	{ "\"root\": \"/r\"", "\"root\": \"r\"" },
+	{ "\"kind\": \"dir\"", "\"kind\": \"folder\"" },
+	{ "\"0102030405060708\", \"uid\"", "\"01020304\", \"uid\"" },
+	{ "\"key\": \"01000000\"", "\"key\": \"010000\"" },
+	{ "\"value\": \"0100000000000000\"", "\"value\": \"01000000zz000000\"" },
+	{ "\"path\": \"d\",", "\"path\": \"d/m\"," },
+	{ "\"tag\": \"0303030303030303\"", "\"tag\": 3" },
+	{ "\"lo\": 1", "\"lo\": \"1\"" },
+	{ "\"format_version\": 1", "\"format_version\": 9" },
+	{ "\"programs\": [{\"name\": \"prog\"", "\"programs\": [{\"nom\": \"prog\"" },
+	{ "\"interfaces\"", "\"ifaces\"" },
+	{ "}}\n", "}\n" },
+};
+
+START_TEST(test_bad)
+{
+	const char *from = bad_edits[_i][0], *to = bad_edits[_i][1];
+	const char *at = strstr(good, from);
+	struct diag d = { 0 };
+	struct observed o = { 0 };
+	struct ledger l = { 0 };
+	char *doc;
+	int r;
+
+	ck_assert_msg(at, "edit %d: '%s' is not in the document", _i, from);
+	ck_assert_int_ge(asprintf(&doc, "%.*s%s%s", (int)(at - good), good, to, at + strlen(from)), 0);
+	write_doc(doc);
+	free(doc);
+	r = snapshot_read(file, &d, &o, &l);
+	unlink(file);
+	ck_assert_int_eq(r, -EINVAL);
+	ck_assert_uint_ge(d.n_errors, 1);
+	ck_assert_str_eq(d.msgs[0].file, file);
+	ck_assert_ptr_null(o.entries);
+	ck_assert_uint_eq(l.n, 0);
+	diag_done(&d);
+}
+END_TEST
+
+START_TEST(test_missing)
+{
+	struct diag d = { 0 };
+	struct observed o = { 0 };
+	struct ledger l = { 0 };
+
+	ck_assert_int_eq(snapshot_read("/nonexistent/snap.json", &d, &o, &l), -ENOENT);
+	ck_assert_uint_ge(d.n_errors, 1);
+	diag_done(&d);
+}
+END_TEST
+
+/* A record's object and programs survive the ledger's JSON, and a copy. */
+START_TEST(test_ledger_progs)
+{
+	char a[] = "a", b[] = "b", path[] = "x/p", manifest[] = "m";
+	char object[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	struct ledger_prog progs[] = { { a, { 1, 2, 3, 4, 5, 6, 7, 8 } }, { b, { 9 } } };
+	struct ledger_entry e = { .path = path, .manifest = manifest, .ino = 3, .id = 4,
+				  .object = object, .progs = progs, .n_progs = 2 };
+	struct ledger l = { 0 }, back = { 0 }, copy = { 0 };
+	json_t *doc;
+
+	l.file = strdup("f");
+	ck_assert_int_eq(ledger_put(&l, &e), 0);
+	doc = ledger_to_json(&l);
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_int_eq(ledger_from_json(doc, &back), 0);
+	json_decref(doc);
+	ck_assert_uint_eq(back.n, 1);
+	ck_assert_str_eq(back.entries[0].object, e.object);
+	ck_assert_uint_eq(back.entries[0].n_progs, 2);
+	ck_assert_mem_eq(ledger_prog_tag(&back.entries[0], e.object, "a"), progs[0].tag, 8);
+	ck_assert_mem_eq(ledger_prog_tag(&back.entries[0], e.object, "b"), progs[1].tag, 8);
+	ck_assert_int_eq(ledger_copy(&l, &copy), 0);
+	ck_assert_mem_eq(ledger_prog_tag(&copy.entries[0], e.object, "a"), progs[0].tag, 8);
+	ledger_done(&l);
+	ledger_done(&back);
+	ledger_done(&copy);
+}
+END_TEST
+
+Suite *snapshot_suite(void)
+{
+	Suite *s = suite_create("snapshot");
+	TCase *tc = tcase_create("read");
+
+	tcase_add_test(tc, test_read);
+	tcase_add_loop_test(tc, test_bad, 0, sizeof(bad_edits) / sizeof(*bad_edits));
+	tcase_add_test(tc, test_missing);
+	tcase_add_test(tc, test_ledger_progs);
+	suite_add_tcase(s, tc);
+	return s;
+}
