@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "escape.h"
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 when s[0] does not
@@ -95,4 +96,15 @@ char *escape_text(const char *s)
 	}
 	*o = '\0';
 	return out;
+}
+
+json_t *escape_json(const char *s)
+{
+	_cleanup_free_ char *e = NULL;
+	json_t *j = json_string(s);
+
+	if (j || !s)
+		return j;
+	e = escape_text(s);
+	return e ? json_string(e) : NULL;
 }

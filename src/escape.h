@@ -9,10 +9,17 @@
 
 #include <stdbool.h>
 
+#include <jansson.h>
+
 /* Whether escape_text would change s. */
 bool escape_needed(const char *s);
 
 /* A new string (free it), or NULL when out of memory. */
 char *escape_text(const char *s);
+
+/* s as a JSON string: kept as it is where jansson takes it (valid UTF-8),
+ * escaped where not, rather than lost.  A new reference; NULL when s is
+ * NULL or out of memory. */
+json_t *escape_json(const char *s);
 
 #endif

@@ -1089,6 +1089,34 @@ static void options_done(struct options *opts)
 	free(opts->objects);
 }
 
+/* Each command-specific option given to a command that takes it; else
+ * which commands do, on stderr. */
+static bool options_fit(const struct command *cmd, const struct options *opts)
+{
+	const struct {
+		bool given;
+		unsigned needs; /* all of these CMD_* */
+		const char *who;
+		const char *option;
+	} rules[] = {
+		{ opts->no_objects, CMD_NO_OBJECTS, "validate", "--no-objects" },
+		{ opts->n_names, CMD_NAMES, "destroy", "--name" },
+		{ opts->prune_retired, CMD_PRUNE_RETIRED, "apply", "--prune-retired" },
+		{ opts->n_targets, CMD_TARGET, "plan, apply and destroy", "--target" },
+		{ opts->plan_file, CMD_SAVED_PLAN | CMD_TAKES_LOCK, "apply and destroy", "--plan" },
+		{ opts->n_objects, CMD_OBJECTS, "export", "--objects" },
+		{ opts->observed, CMD_OBSERVED, "plan", "--observed" },
+	};
+
+	for (size_t i = 0; i < sizeof(rules) / sizeof(*rules); i++)
+		if (rules[i].given && (cmd->flags & rules[i].needs) != rules[i].needs) {
+			fprintf(stderr, "bpf-provision: only %s take%s %s\n", rules[i].who,
+				strchr(rules[i].who, ' ') ? "" : "s", rules[i].option);
+			return false;
+		}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	_cleanup_(options_done) struct options opts = { .lock_timeout = 30 };
@@ -1130,22 +1158,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bpf-provision: %s does not take --dry-run\n", cmd->name);
 		return EXIT_FAIL;
 	}
-	if (opts.no_objects && !(cmd->flags & CMD_NO_OBJECTS)) {
-		fprintf(stderr, "bpf-provision: only validate takes --no-objects\n");
+	if (!options_fit(cmd, &opts))
 		return EXIT_FAIL;
-	}
-	if (opts.n_names && !(cmd->flags & CMD_NAMES)) {
-		fprintf(stderr, "bpf-provision: only destroy takes --name\n");
-		return EXIT_FAIL;
-	}
-	if (opts.prune_retired && !(cmd->flags & CMD_PRUNE_RETIRED)) {
-		fprintf(stderr, "bpf-provision: only apply takes --prune-retired\n");
-		return EXIT_FAIL;
-	}
-	if (opts.n_targets && !(cmd->flags & CMD_TARGET)) {
-		fprintf(stderr, "bpf-provision: only plan, apply and destroy take --target\n");
-		return EXIT_FAIL;
-	}
 	/* What a retired manifest made is removed whole, and its records
 	 * forgotten: never a part of it. */
 	if (opts.n_targets && (opts.n_names || opts.prune_retired)) {
@@ -1158,23 +1172,11 @@ int main(int argc, char **argv)
 				"--dry-run\n");
 		return EXIT_FAIL;
 	}
-	if (opts.plan_file && !((cmd->flags & CMD_SAVED_PLAN) && (cmd->flags & CMD_TAKES_LOCK))) {
-		fprintf(stderr, "bpf-provision: only apply and destroy take --plan\n");
-		return EXIT_FAIL;
-	}
 	if (opts.plan_file &&
 	    (optind + 1 < argc || opts.n_names || opts.prune_retired || opts.n_targets)) {
 		fprintf(stderr, "bpf-provision: %s --plan takes its manifests, --name, "
 				"--prune-retired and --target from the plan, not the command line\n",
 			cmd->name);
-		return EXIT_FAIL;
-	}
-	if (opts.n_objects && !(cmd->flags & CMD_OBJECTS)) {
-		fprintf(stderr, "bpf-provision: only export takes --objects\n");
-		return EXIT_FAIL;
-	}
-	if (opts.observed && !(cmd->flags & CMD_OBSERVED)) {
-		fprintf(stderr, "bpf-provision: only plan takes --observed\n");
 		return EXIT_FAIL;
 	}
 	/* A saved plan names this host's files and tree; a snapshot's plan is

@@ -43,23 +43,10 @@ static int set(json_t *obj, const char *key, json_t *val)
 	return val && json_object_set_new(obj, key, val) == 0 ? 0 : -ENOMEM;
 }
 
-/* Text from outside (bpffs names, ELF strings, paths given on the command
- * line) kept as it is where jansson takes it, that is valid UTF-8;
- * escaped where not, rather than lost. */
-static json_t *jtext(const char *s)
-{
-	_cleanup_free_ char *e = NULL;
-	json_t *j = json_string(s);
-
-	if (j || !s)
-		return j;
-	e = escape_text(s);
-	return e ? json_string(e) : NULL;
-}
 
 static json_t *str_or_null(const char *s)
 {
-	return s ? jtext(s) : json_null();
+	return s ? escape_json(s) : json_null();
 }
 
 /* The same text for one line of plain output: escaped copies, freed
@@ -96,7 +83,7 @@ static json_t *slots_json(const struct objfile *o, const struct objfile_map *m)
 
 		if (!e || set(e, "key", json_integer(sl->key)) ||
 		    set(e, sl->is_prog ? "program" : "map",
-			jtext(sl->is_prog ? o->progs[sl->index].name : o->maps[sl->index].name)) ||
+			escape_json(sl->is_prog ? o->progs[sl->index].name : o->maps[sl->index].name)) ||
 		    json_array_append_new(a, e)) {
 			json_decref(a);
 			return NULL;
@@ -112,8 +99,8 @@ static json_t *map_json(const struct objfile *o, const struct objfile_map *m)
 
 	if (!j)
 		return NULL;
-	err |= set(j, "name", jtext(m->name));
-	err |= set(j, "section", jtext(m->section));
+	err |= set(j, "name", escape_json(m->name));
+	err |= set(j, "section", escape_json(m->section));
 	err |= set(j, "type", json_string(kind_type_str(KIND_MAP, m->type)));
 	err |= set(j, "type_raw", json_integer(m->type));
 	err |= set(j, "key_size", json_integer(m->key_size));
@@ -128,7 +115,7 @@ static json_t *map_json(const struct objfile *o, const struct objfile_map *m)
 	err |= set(j, "inner_id", json_integer(m->inner_id));
 	err |= set(j, "inner_idx", json_integer(m->inner_idx));
 	err |= set(j, "inner_map", m->inner_map >= 0 && (size_t)m->inner_map < o->n_maps ?
-					   jtext(o->maps[m->inner_map].name) :
+					   escape_json(o->maps[m->inner_map].name) :
 					   json_null());
 	err |= set(j, "inner", m->has_inner ? json_pack("{s:s?, s:I, s:I, s:I}", "type",
 						       kind_type_str(KIND_MAP, m->inner_type), "key_size",
@@ -159,14 +146,14 @@ static json_t *prog_json(const struct objfile *o, const struct objfile_prog *p)
 		json_t *jr = json_object();
 
 		if (!jr || set(jr, "insn", json_integer((json_int_t)r->insn)) ||
-		    set(jr, "map", jtext(r->map < o->n_maps ? o->maps[r->map].name : "?")) ||
+		    set(jr, "map", escape_json(r->map < o->n_maps ? o->maps[r->map].name : "?")) ||
 		    json_array_append_new(relocs, jr)) {
 			err = -ENOMEM;
 			break;
 		}
 	}
-	err |= set(j, "section", jtext(p->section));
-	err |= set(j, "name", jtext(p->name));
+	err |= set(j, "section", escape_json(p->section));
+	err |= set(j, "name", escape_json(p->name));
 	err |= set(j, "type", json_string(kind_type_str(KIND_PROGRAM, p->type)));
 	err |= set(j, "type_raw", json_integer(p->type));
 	err |= set(j, "insns", json_integer((json_int_t)p->n_insns));
@@ -195,7 +182,7 @@ static int inspect_json(const struct objfile *o, FILE *out)
 		json_decref(progs);
 		return -ENOMEM;
 	}
-	err |= set(root, "path", jtext(o->path));
+	err |= set(root, "path", escape_json(o->path));
 	err |= set(root, "layout", json_string(objfile_layout_str(o->layout)));
 	err |= set(root, "license", str_or_null(o->license));
 	err |= set(root, "loader", json_string(o->libbpf ? "libbpf" : "legacy"));
@@ -332,14 +319,14 @@ static int validate_json(const struct manifest_set *set, const struct desired *d
 			if (json_array_append_new(pins, json_pack("{s:s, s:s, s:o, s:o}", "path",
 								  p->path, "kind",
 								  kind_ops(p->kind)->name,
-								  "object", jtext(object_name(p)),
+								  "object", escape_json(object_name(p)),
 								  "name",
-								  jtext(desired_pin_name(p)))) < 0) {
+								  escape_json(desired_pin_name(p)))) < 0) {
 				json_decref(pins);
 				goto out;
 			}
 		}
-		jm = json_pack("{s:o, s:s, s:I, s:o}", "file", jtext(m->file), "name", m->name,
+		jm = json_pack("{s:o, s:s, s:I, s:o}", "file", escape_json(m->file), "name", m->name,
 			       "objects", (json_int_t)m->n_objects, "pins", pins);
 		if (json_array_append_new(list, jm) < 0)
 			goto out;
@@ -379,7 +366,7 @@ int report_validate(const struct manifest_set *set, const struct desired *des, b
 
 static json_t *diag_msg_json(const struct diag_msg *m)
 {
-	json_t *j = json_pack("{s:o, s:o*}", "message", jtext(m->text), "file", jtext(m->file));
+	json_t *j = json_pack("{s:o, s:o*}", "message", escape_json(m->text), "file", escape_json(m->file));
 
 	if (j && m->line) {
 		json_object_set_new(j, "line", json_integer(m->line));
@@ -460,10 +447,10 @@ static json_t *retired_json(const struct plan *p)
 		int e = !cmd || !pins;
 
 		for (size_t k = 0; !e && k < r->n; k++)
-			e = json_array_append_new(pins, jtext(r->paths[k])) < 0;
+			e = json_array_append_new(pins, escape_json(r->paths[k])) < 0;
 		if (e || json_array_append_new(list, json_pack("{s:o, s:o, s:o}", "manifest",
-							       jtext(r->manifest), "pins", pins,
-							       "command", jtext(cmd))) < 0) {
+							       escape_json(r->manifest), "pins", pins,
+							       "command", escape_json(cmd))) < 0) {
 			json_decref(list);
 			return NULL;
 		}
@@ -514,13 +501,13 @@ static void plan_text(const struct plan *p, FILE *out)
 static json_t *change_json(const struct plan_change *c, const char *status)
 {
 	json_t *j = json_pack("{s:s, s:s, s:o, s:s, s:o}", "action", plan_action_str(c->action),
-			      "kind", observed_kind_str(c->kind), "path", jtext(c->path), "manifest",
-			      c->manifest, "reason", jtext(c->reason));
+			      "kind", observed_kind_str(c->kind), "path", escape_json(c->path), "manifest",
+			      c->manifest, "reason", escape_json(c->reason));
 
 	if (!j)
 		return NULL;
-	if (c->want && (json_object_set_new(j, "object", jtext(object_name(c->want))) < 0 ||
-			json_object_set_new(j, "name", jtext(desired_pin_name(c->want))) < 0))
+	if (c->want && (json_object_set_new(j, "object", escape_json(object_name(c->want))) < 0 ||
+			json_object_set_new(j, "name", escape_json(desired_pin_name(c->want))) < 0))
 		goto fail;
 	if (c->policy != ON_INCOMPATIBLE_UNSET &&
 	    json_object_set_new(j, "on_incompatible", json_string(on_incompatible_str(c->policy))) < 0)
@@ -656,14 +643,14 @@ static json_t *step_json(const struct plan_step *s)
 	if (!j)
 		return NULL;
 	if (s->path)
-		e |= set(j, "path", jtext(s->path));
+		e |= set(j, "path", escape_json(s->path));
 	if (s->change != PLAN_NO_CHANGE)
 		e |= set(j, "change", json_integer((json_int_t)s->change));
 	if (s->op == PLAN_OP_LOAD)
-		e |= set(j, "object", jtext(s->want->object->name));
+		e |= set(j, "object", escape_json(s->want->object->name));
 	if (s->op == PLAN_OP_PIN)
 		e |= set(j, "kind", json_string(step_kind(s))) |
-		     set(j, "name", jtext(desired_pin_name(s->want)));
+		     set(j, "name", escape_json(desired_pin_name(s->want)));
 	if (s->op == PLAN_OP_PIN || s->op == PLAN_OP_RENAME || s->op == PLAN_OP_EXCHANGE ||
 	    (s->op == PLAN_OP_TRASH && s->at_temp))
 		e |= set(j, "temporary", json_integer((json_int_t)s->temp));
@@ -678,7 +665,7 @@ static json_t *step_json(const struct plan_step *s)
 		e |= set(j, "fresh", json_boolean(s->fresh)) |
 		     set(j, "entries", json_integer((json_int_t)s->want->contents->n));
 	if (s->op == PLAN_OP_ATTACH || s->op == PLAN_OP_RELINK)
-		e |= set(j, "name", jtext(desired_pin_name(s->want))) |
+		e |= set(j, "name", escape_json(desired_pin_name(s->want))) |
 		     set(j, "program", json_string(s->loaded ? "loaded" : "pinned"));
 	if ((s->op == PLAN_OP_MKDIR || s->op == PLAN_OP_PIN || s->op == PLAN_OP_ATTRS) &&
 	    s->mode >= 0) {
@@ -702,7 +689,7 @@ json_t *report_plan_json(const struct plan *p, const char *root, bool dry_run,
 	json_t *doc, *changes, *steps;
 
 	doc = json_pack("{s:i, s:o, s:b, s:[], s:[], s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
-			"format_version", 2, "bpffs", jtext(root), "dry_run", dry_run, "changes",
+			"format_version", 2, "bpffs", escape_json(root), "dry_run", dry_run, "changes",
 			"steps", "summary", "create", (json_int_t)p->counts[PLAN_CREATE], "replace",
 			(json_int_t)p->counts[PLAN_REPLACE], "update",
 			(json_int_t)p->counts[PLAN_UPDATE], "delete",
@@ -803,12 +790,12 @@ static int status_emit(const struct status_row *row, json_t *pins, FILE *out)
 
 	if (pins)
 		return json_array_append_new(pins, json_pack("{s:o, s:s, s:s, s:I, s:s, s:b, s:o}",
-							     "path", jtext(row->path), "kind",
+							     "path", escape_json(row->path), "kind",
 							     row->kind, "type", row->type, "id",
 							     (json_int_t)row->id, "managed_by",
 							     row->managed_by, "in_sync",
 							     row->in_sync, "state",
-							     jtext(row->state))) < 0
+							     escape_json(row->state))) < 0
 			       ? -ENOMEM
 			       : 0;
 	if (row->id)
@@ -835,7 +822,7 @@ int report_status(const struct observed *obs, const struct desired *des, const s
 		sorted[i] = &p->changes[i];
 	qsort(sorted, p->n, sizeof(*sorted), cmp_change_path);
 	if (json) {
-		doc = json_pack("{s:i, s:o, s:[]}", "format_version", 1, "bpffs", jtext(root), "pins");
+		doc = json_pack("{s:i, s:o, s:[]}", "format_version", 1, "bpffs", escape_json(root), "pins");
 		if (!doc)
 			return -ENOMEM;
 		pins = json_object_get(doc, "pins");

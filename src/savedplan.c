@@ -42,19 +42,6 @@ static void sha256_hex(const void *buf, size_t len, char hex[static HEX_SHA256])
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
 
-/* Text from the tree (names of pins) as jansson takes it: escaped where it
- * is not valid UTF-8.  Both documents are made the same way, so they
- * compare. */
-static json_t *jtext(const char *s)
-{
-	_cleanup_free_ char *e = NULL;
-	json_t *j = json_string(s);
-
-	if (j || !s)
-		return j;
-	e = escape_text(s);
-	return e ? json_string(e) : NULL;
-}
 
 static int set(json_t *obj, const char *key, json_t *val)
 {
@@ -153,12 +140,12 @@ static json_t *observed_json(const struct observed_entry *e)
 
 	if (!j)
 		return NULL;
-	err |= set(j, "path", jtext(e->path)) |
+	err |= set(j, "path", escape_json(e->path)) |
 	       set(j, "kind", json_string(observed_kind_str(e->kind))) |
 	       set(j, "ino", json_integer((json_int_t)e->ino));
 	if (observed_is_pin(e))
 		err |= set(j, "id", json_integer(e->id)) | set(j, "type", json_integer(e->type)) |
-		       set(j, "name", jtext(e->name));
+		       set(j, "name", escape_json(e->name));
 	if (e->kind == OBSERVED_MAP)
 		err |= set(j, "key_size", json_integer(e->key_size)) |
 		       set(j, "value_size", json_integer(e->value_size)) |
@@ -207,14 +194,14 @@ static int ledger_digest(const struct ledger *l, json_t **ret)
 
 		if (json_array_append_new(entries,
 					  json_pack("{s:o, s:o, s:b, s:I, s:I, s:o*}", "path",
-						    jtext(e->path), "manifest", jtext(e->manifest),
+						    escape_json(e->path), "manifest", escape_json(e->manifest),
 						    "dir", e->is_dir, "ino", (json_int_t)e->ino,
 						    "id", (json_int_t)e->id, "run",
-						    e->run ? jtext(e->run) : NULL)) < 0)
+						    e->run ? escape_json(e->run) : NULL)) < 0)
 			return -ENOMEM;
 	}
 	for (size_t i = 0; i < l->n_runs; i++)
-		if (json_array_append_new(runs, jtext(l->runs[i])) < 0)
+		if (json_array_append_new(runs, escape_json(l->runs[i])) < 0)
 			return -ENOMEM;
 	text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!text)
@@ -232,20 +219,20 @@ static int build(const struct savedplan_input *in, struct diag *d, json_t **ret)
 
 	doc = json_pack("{s:s, s:i, s:s, s:o, s:b, s:[], s:[], s:[], s:[], s:[]}", "format",
 			SAVEDPLAN_FORMAT, "version", SAVEDPLAN_VERSION, "command",
-			in->destroy ? "destroy" : "apply", "root", jtext(in->root), "prune_retired",
+			in->destroy ? "destroy" : "apply", "root", escape_json(in->root), "prune_retired",
 			in->prune_retired, "names", "targets", "manifests", "objects", "observed");
 	if (!doc)
 		return -ENOMEM;
 	names = json_object_get(doc, "names");
 	targets = json_object_get(doc, "targets");
 	for (size_t i = 0; i < in->n_targets; i++)
-		if (json_array_append_new(targets, jtext(in->targets[i])) < 0)
+		if (json_array_append_new(targets, escape_json(in->targets[i])) < 0)
 			return -ENOMEM;
 	manifests = json_object_get(doc, "manifests");
 	objects = json_object_get(doc, "objects");
 	observed = json_object_get(doc, "observed");
 	for (size_t i = 0; i < in->n_names; i++)
-		if (json_array_append_new(names, jtext(in->names[i])) < 0)
+		if (json_array_append_new(names, escape_json(in->names[i])) < 0)
 			return -ENOMEM;
 	for (size_t i = 0; i < in->set->n; i++) {
 		json_t *m = NULL;

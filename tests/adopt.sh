@@ -62,19 +62,6 @@ YAML
 	} >"$T/m/site.yaml"
 }
 
-bp() { # STATUS ARGS...: bpf-provision --bpffs $M ARGS must exit STATUS
-	_want=$1
-	shift
-	run_checking_steps "$M" "$@"
-	_got=$?
-	[ "$_got" = "$_want" ] || { cat "$T/out" "$T/err" >&2; fail "$CASE: '$*' exited $_got, want $_want"; }
-	tr -s ' ' <"$T/out" >"$T/outs"
-}
-
-expect_line() { # LINE: the text output has it (runs of blanks squeezed)
-	grep -Fxq -- "$1" "$T/outs" || { cat "$T/out" "$T/err" >&2; fail "$CASE: no line '$1'"; }
-}
-
 id_of() { # PATH: the kernel id of the pin, or nothing
 	{ bpftool map show pinned "$M/$1" || bpftool prog show pinned "$M/$1"; } 2>/dev/null |
 		sed -n '1s/:.*//p'

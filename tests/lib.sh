@@ -222,3 +222,49 @@ run_cases() { # SCRIPT CASE...
 	[ "$_ns" != "$_n" ] || exit 77
 	exit 0
 }
+
+# bpf-provision --bpffs $M ARGS through run_checking_steps: the test (or
+# under run_cases the case) fails unless it exits STATUS.  Its stdout, runs
+# of blanks squeezed, is left in $T/outs for expect_line.
+bp() { # STATUS ARGS...
+	_want=$1
+	shift
+	run_checking_steps "$M" "$@"
+	_got=$?
+	tr -s ' ' <"$T/out" >"$T/outs"
+	[ "$_got" = "$_want" ] || {
+		cat "$T/out" "$T/err" >&2
+		fail "${CASE:-}: 'bpf-provision $*' exited $_got, want $_want"
+	}
+}
+
+# As bp, for a run that must not change the tree (tree_state).
+bp_untouched() { # STATUS ARGS...
+	tree_state "$T/before"
+	bp "$@"
+	tree_state "$T/after"
+	cmp -s "$T/before" "$T/after" || {
+		diff "$T/before" "$T/after" >&2
+		fail "${CASE:-}: 'bpf-provision $*' changed the bpffs tree"
+	}
+}
+
+expect_line() { # LINE: the last bp's text output has it (runs of blanks squeezed)
+	grep -Fxq -- "$1" "$T/outs" || { cat "$T/out" "$T/err" >&2; fail "${CASE:-}: no line '$1'"; }
+}
+
+# Everything about the tree under $M: each entry with type, mode, owner,
+# group, inode, ctime and symlink target, and the kernel id of every pin.
+tree_state() { # FILE
+	(
+		cd "$M" || exit 1
+		find . -printf '%p %y %m %u %g %i %C@ %l\n' | LC_ALL=C sort
+		find . -type f ! -path ./maps.debug ! -path ./progs.debug | LC_ALL=C sort |
+			while read -r _p; do
+				_id=$(bpftool map show pinned "$_p" 2>/dev/null | sed -n '1s/:.*//p')
+				[ -n "$_id" ] ||
+					_id=prog:$(bpftool prog show pinned "$_p" 2>/dev/null | sed -n '1s/:.*//p')
+				echo "$_p id $_id"
+			done
+	) >"$1" || fail "${CASE:-}: cannot read the tree"
+}

@@ -41,32 +41,6 @@ CASE=setup
 
 # --- helpers -----------------------------------------------------------------
 
-bp() { # STATUS ARGS...: bpf-provision --bpffs $M ARGS must exit STATUS
-	_want=$1
-	shift
-	run_checking_steps "$M" "$@"
-	_got=$?
-	if [ "$_got" != "$_want" ]; then
-		cat "$T/out" "$T/err" >&2
-		fail "$CASE: 'bpf-provision $*' exited $_got, want $_want"
-	fi
-	tr -s ' ' <"$T/out" >"$T/outs"
-}
-
-dry() { # STATUS ARGS...: as bp, for a run that must not change the tree
-	snapshot "$T/before"
-	bp "$@"
-	snapshot "$T/after"
-	if ! cmp -s "$T/before" "$T/after"; then
-		diff "$T/before" "$T/after" >&2
-		fail "$CASE: 'bpf-provision $*' changed the bpffs tree"
-	fi
-}
-
-expect_line() { # LINE: the text output has it (runs of blanks squeezed)
-	grep -Fxq -- "$1" "$T/outs" || { cat "$T/out" "$T/err" >&2; fail "$CASE: no line '$1'"; }
-}
-
 expect_no() { # TEXT: no line of the text output contains it
 	! grep -Fq -- "$1" "$T/out" || { cat "$T/out" >&2; fail "$CASE: '$1' is in the output"; }
 }
@@ -106,19 +80,6 @@ pin_id() { # PATH: map:ID or prog:ID of the pin, or nothing
 	fi
 	_id=$(bpftool prog show pinned "$M/$1" 2>/dev/null | sed -n '1s/:.*//p')
 	[ -z "$_id" ] || echo "prog:$_id"
-}
-
-# Everything about the tree: each entry with type, mode, inode and ctime, and
-# the kernel id of every pin.
-snapshot() { # FILE
-	(
-		cd "$M" || exit 1
-		find . -printf '%p %y %m %i %C@ %l\n' | LC_ALL=C sort
-	) >"$1" || fail "$CASE: snapshot"
-	(cd "$M" && find . -type f ! -path ./maps.debug ! -path ./progs.debug) | LC_ALL=C sort |
-		while read -r _p; do
-			echo "$_p id $(pin_id "$_p")"
-		done >>"$1"
 }
 
 ids_of() { # NAME: "PATH ID" of each pin apply made for manifest NAME, as they are now
@@ -223,7 +184,7 @@ case_retire() {
 		ids_of "$n" >"$T/pins/$n.ids"
 		expect_ids "$n"
 	done
-	dry 0 plan "$CONFIGS"
+	bp_untouched 0 plan "$CONFIGS"
 	expect_retired
 	bp 0 -o json plan "$CONFIGS"
 	json_retired '[]'
@@ -232,22 +193,22 @@ case_retire() {
 		fail "$CASE: tc-site has $TC_RECORDS ledger records after apply"
 
 	rm "$TC" || fail "$CASE: rm $TC"
-	dry 2 plan "$CONFIGS"
+	bp_untouched 2 plan "$CONFIGS"
 	expect_retired tc-site
 	expect_line "$(retired_line tc-site "$(wc -l <"$T/pins/tc-site")")"
 	grep -q '^[-+~*] ' "$T/out" && { cat "$T/out" >&2; fail "$CASE: plan has changes"; }
 	cp "$T/out" "$T/plan.txt"
-	dry 2 apply --dry-run "$CONFIGS"
+	bp_untouched 2 apply --dry-run "$CONFIGS"
 	cmp -s "$T/out" "$T/plan.txt" || {
 		diff "$T/plan.txt" "$T/out" >&2
 		fail "$CASE: apply --dry-run differs from plan"
 	}
-	dry 2 -o json plan "$CONFIGS"
+	bp_untouched 2 -o json plan "$CONFIGS"
 	cp "$T/out" "$T/docs/1-plan.json"
 	json_retired "$(want_json tc-site)"
-	dry 2 -o json apply --dry-run "$CONFIGS"
+	bp_untouched 2 -o json apply --dry-run "$CONFIGS"
 	json_retired "$(want_json tc-site)"
-	dry 0 status "$CONFIGS"
+	bp_untouched 0 status "$CONFIGS"
 	expect_retired tc-site
 
 	# apply never deletes a retired manifest's pins, nor forgets them.
@@ -258,15 +219,15 @@ case_retire() {
 	done
 	[ "$(records tc-site)" = "$TC_RECORDS" ] ||
 		fail "$CASE: tc-site has $(records tc-site) ledger records after apply, had $TC_RECORDS"
-	dry 2 plan "$CONFIGS"
+	bp_untouched 2 plan "$CONFIGS"
 	expect_retired tc-site
 
 	# Files alone: the others are listed as retired, but that is no drift.
-	dry 0 plan "$GOBPF"
+	bp_untouched 0 plan "$GOBPF"
 	expect_retired tc-site btf-site
-	dry 0 -o json plan "$GOBPF"
+	bp_untouched 0 -o json plan "$GOBPF"
 	json_retired "$(want_json tc-site btf-site)"
-	dry 0 plan "$GOBPF" "$BTF"
+	bp_untouched 0 plan "$GOBPF" "$BTF"
 	expect_retired tc-site
 }
 
@@ -274,7 +235,7 @@ case_retire() {
 
 case_destroy_name() {
 	CASE=2-destroy-name
-	dry 2 destroy --name tc-site --dry-run
+	bp_untouched 2 destroy --name tc-site --dry-run
 	grep '^- ' "$T/outs" | cut -d' ' -f3 | LC_ALL=C sort >"$T/deletes"
 	cmp -s "$T/deletes" "$T/pins/tc-site" || {
 		cat "$T/out" >&2
@@ -282,7 +243,7 @@ case_destroy_name() {
 		fail "$CASE: destroy --name tc-site --dry-run does not delete exactly its pins"
 	}
 	grep '^[+~*] ' "$T/out" && fail "$CASE: destroy --dry-run plans other changes"
-	dry 2 -o json destroy --dry-run --name tc-site
+	bp_untouched 2 -o json destroy --dry-run --name tc-site
 	"$PY" - "$T/out" "$T/pins/tc-site" <<'PY' || fail "$CASE: JSON plan of destroy --name"
 import json, sys
 doc = json.load(open(sys.argv[1]))
@@ -300,12 +261,12 @@ PY
 	[ "$(records tc-site)" = 0 ] || fail "$CASE: tc-site still has $(records tc-site) ledger records"
 	[ "$(records gobpf-site)" -gt 0 ] && [ "$(records btf-site)" -gt 0 ] ||
 		fail "$CASE: destroy --name tc-site dropped other manifests' records"
-	dry 0 plan "$CONFIGS"
+	bp_untouched 0 plan "$CONFIGS"
 	expect_retired
-	dry 0 -o json plan "$CONFIGS"
+	bp_untouched 0 -o json plan "$CONFIGS"
 	json_retired '[]'
 	# Nothing is left to destroy under that name.
-	dry 1 destroy --name tc-site
+	bp_untouched 1 destroy --name tc-site
 }
 
 # --- 3. apply --prune-retired ------------------------------------------------
@@ -322,12 +283,12 @@ case_prune_retired() {
 	grep -vxF "$SWAPPED" "$T/pins/btf-site" >"$T/pins/btf-rest"
 	[ -s "$T/pins/btf-rest" ] || fail "$CASE: btf-site has no other pin"
 
-	dry 2 plan "$CONFIGS"
+	bp_untouched 2 plan "$CONFIGS"
 	expect_line "$(retired_line btf-site "$(wc -l <"$T/pins/btf-rest")")"
 	[ "$(grep -c '^Retired manifest ' "$T/out")" = 1 ] || { cat "$T/out" >&2; fail "$CASE: Retired lines"; }
 	grep -q '^[-+~*] ' "$T/out" && { cat "$T/out" >&2; fail "$CASE: plan without --prune-retired has changes"; }
 
-	dry 2 apply --dry-run --prune-retired "$CONFIGS"
+	bp_untouched 2 apply --dry-run --prune-retired "$CONFIGS"
 	while read -r _p; do
 		_kind=$(sed -n "s|^$_p prog:.*|program|p; s|^$_p map:.*|map|p" "$T/pins/btf-site.ids")
 		expect_line "- $_kind $_p delete (its manifest 'btf-site' is retired)"
@@ -335,7 +296,7 @@ case_prune_retired() {
 	[ "$(grep -c '^[-+~*] ' "$T/out")" = "$(wc -l <"$T/pins/btf-rest")" ] ||
 		{ cat "$T/out" >&2; fail "$CASE: apply --dry-run --prune-retired plans other changes"; }
 	expect_no "$SWAPPED"
-	dry 2 -o json apply --dry-run --prune-retired "$CONFIGS"
+	bp_untouched 2 -o json apply --dry-run --prune-retired "$CONFIGS"
 	"$PY" - "$T/out" "$T/pins/btf-rest" <<'PY' || fail "$CASE: JSON plan of --prune-retired"
 import json, sys
 doc = json.load(open(sys.argv[1]))
@@ -359,7 +320,7 @@ PY
 		fail "$CASE: $SWAPPED is not the map made by hand"
 	expect_ids gobpf-site
 	# Only what was replaced by hand may still be recorded, and no pin counted.
-	dry 0 plan "$GOBPF"
+	bp_untouched 0 plan "$GOBPF"
 	if grep -q "^Retired manifest 'btf-site'" "$T/out"; then
 		expect_line "$(retired_line btf-site 0)"
 	fi
@@ -369,9 +330,9 @@ PY
 
 case_unknown_name() {
 	CASE=4-unknown-name
-	dry 1 destroy --name nosuch
+	bp_untouched 1 destroy --name nosuch
 	grep -q "nosuch" "$T/err" || { cat "$T/err" >&2; fail "$CASE: no message naming 'nosuch'"; }
-	dry 1 destroy --dry-run --name nosuch
+	bp_untouched 1 destroy --dry-run --name nosuch
 	grep -q "nosuch" "$T/err" || { cat "$T/err" >&2; fail "$CASE: no message naming 'nosuch'"; }
 	expect_ids gobpf-site
 }

@@ -46,44 +46,6 @@ CASE=setup
 
 # --- helpers -----------------------------------------------------------------
 
-bp() { # STATUS ARGS...: bpf-provision --bpffs $M ARGS must exit STATUS
-	_want=$1
-	shift
-	run_checking_steps "$M" "$@"
-	_got=$?
-	[ "$_got" = "$_want" ] || {
-		cat "$T/out" "$T/err" >&2
-		fatal "'bpf-provision $*' exited $_got, want $_want"
-	}
-}
-
-# Everything about the tree: each entry with type, mode, owner, inode and
-# ctime, and the kernel id of every pin.
-snapshot() { # FILE
-	(
-		cd "$M" || exit 1
-		find . -printf '%p %y %m %u %g %i %C@ %l\n' | LC_ALL=C sort
-		find . -type f ! -path ./maps.debug ! -path ./progs.debug | LC_ALL=C sort |
-			while read -r _p; do
-				_id=$(bpftool map show pinned "$_p" 2>/dev/null | sed -n '1s/:.*//p')
-				[ -n "$_id" ] ||
-					_id=prog:$(bpftool prog show pinned "$_p" 2>/dev/null | sed -n '1s/:.*//p')
-				echo "$_p id $_id"
-			done
-	) >"$1" || fatal "snapshot"
-}
-
-# bp, for a run that must not change the tree.
-untouched() { # STATUS ARGS...
-	snapshot "$T/before"
-	bp "$@"
-	snapshot "$T/after"
-	cmp -s "$T/before" "$T/after" || {
-		diff "$T/before" "$T/after" >&2
-		bad "'bpf-provision $*' changed the bpffs tree"
-	}
-}
-
 # The run's stderr has this line.
 expect_err() { # LINE
 	grep -Fxq -- "$1" "$T/err" || {
@@ -95,7 +57,7 @@ expect_err() { # LINE
 # A refused apply --plan FILE: exit 1, the tree as it was, the message
 # naming what changed (a line starting with PREFIX).
 stale() { # FILE PREFIX [COMMAND]
-	untouched 1 "${3:-apply}" --plan "$1"
+	bp_untouched 1 "${3:-apply}" --plan "$1"
 	grep -Fq -- "$1: error: the tree changed since the plan: $2" "$T/err" || {
 		cat "$T/err" >&2
 		bad "the refusal does not name '$2'"
@@ -156,7 +118,7 @@ case_roundtrip() {
 	[ -s "$T/direct" ] || fatal "the direct apply made nothing"
 	reset_tree
 
-	untouched 2 -o json plan --out "$T/p.json" "$GOBPF" "$TC" "$BTF"
+	bp_untouched 2 -o json plan --out "$T/p.json" "$GOBPF" "$TC" "$BTF"
 	cp "$T/out" "$T/plan.json"
 	schema_check "$T/p.json" "$T/plan.json"
 	bp 0 apply --plan "$T/p.json"
@@ -165,7 +127,7 @@ case_roundtrip() {
 		diff "$T/direct" "$T/saved" >&2
 		bad "apply --plan made another tree than a direct apply"
 	}
-	untouched 0 apply "$GOBPF" "$TC" "$BTF"
+	bp_untouched 0 apply "$GOBPF" "$TC" "$BTF"
 	grep -q '^Plan: 0 to create, 0 to replace, 0 to update, 0 to delete, 0 to adopt, 0 to release, [1-9][0-9]* unchanged\.$' \
 		"$T/out" || bad "a direct apply after apply --plan is not a no-op: $(cat "$T/out")"
 
@@ -174,23 +136,23 @@ case_roundtrip() {
 	stale "$T/p.json" "$_first: there now, not in the plan"
 
 	# A plan of the converged tree: nothing to do, and nothing done.
-	untouched 0 plan --out "$T/p0.json" "$GOBPF" "$TC" "$BTF"
+	bp_untouched 0 plan --out "$T/p0.json" "$GOBPF" "$TC" "$BTF"
 	schema_check "$T/p0.json" -
-	untouched 0 apply --plan "$T/p0.json"
-	untouched 0 apply --plan "$T/p0.json"
+	bp_untouched 0 apply --plan "$T/p0.json"
+	bp_untouched 0 apply --plan "$T/p0.json"
 
 	# destroy's own.
-	untouched 2 destroy --dry-run --out "$T/d.json" "$GOBPF" "$TC" "$BTF"
+	bp_untouched 2 destroy --dry-run --out "$T/d.json" "$GOBPF" "$TC" "$BTF"
 	schema_check "$T/d.json" -
 	grep -q '"command": "destroy"' "$T/d.json" || bad "d.json is not destroy's"
-	untouched 65 apply --plan "$T/d.json"
+	bp_untouched 65 apply --plan "$T/d.json"
 	expect_err "$T/d.json: error: a plan for destroy; carry it out with 'bpf-provision destroy --plan'"
 	bp 0 destroy --plan "$T/d.json"
 	[ -z "$(pins)" ] || bad "destroy --plan left: $(pins)"
 
 	# destroy --name: the plan records the name, and no manifest.
 	bp 0 apply "$GOBPF" "$BTF"
-	untouched 2 destroy --dry-run --name btf-site --out "$T/dn.json"
+	bp_untouched 2 destroy --dry-run --name btf-site --out "$T/dn.json"
 	schema_check "$T/dn.json" -
 	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["names"] == ["btf-site"] and d["manifests"] == [], d' \
 		"$T/dn.json" || bad "dn.json does not record --name btf-site alone"
@@ -205,7 +167,7 @@ case_tree() {
 
 	# A map replaced by hand with one of the same spec: the plan would not
 	# say so, the inode and id do.
-	untouched 0 plan --out "$T/p.json" "$GOBPF" "$TC" "$BTF"
+	bp_untouched 0 plan --out "$T/p.json" "$GOBPF" "$TC" "$BTF"
 	_ino=$(stat -c %i "$M/ns1/test1")
 	rm "$M/ns1/test1"
 	bpftool map create "$M/ns1/test1" type array key 4 value 4 entries 1024 \
@@ -215,14 +177,14 @@ case_tree() {
 	bp 0 apply "$GOBPF" "$TC" "$BTF"
 
 	# A pin removed.
-	untouched 0 plan --out "$T/p.json" "$GOBPF" "$TC" "$BTF"
+	bp_untouched 0 plan --out "$T/p.json" "$GOBPF" "$TC" "$BTF"
 	rm "$M/ns1/globals/dummy_hash"
 	stale "$T/p.json" "ns1/globals/dummy_hash: in the plan, gone now"
 	bp 0 apply "$GOBPF" "$TC" "$BTF"
 
 	# A pin added in an owned directory (apply would delete it: not in
 	# this plan).
-	untouched 0 plan --out "$T/p.json" "$GOBPF" "$TC" "$BTF"
+	bp_untouched 0 plan --out "$T/p.json" "$GOBPF" "$TC" "$BTF"
 	bpftool map create "$M/ns1/intruder" type array key 4 value 4 entries 1 name intruder ||
 		fatal "bpftool map create"
 	stale "$T/p.json" "ns1/intruder: there now, not in the plan"
@@ -230,7 +192,7 @@ case_tree() {
 
 	# A plan with changes, then a pin's mode changed by hand.
 	rm "$M/btf/globals/packets"
-	untouched 2 plan --out "$T/p.json" "$GOBPF" "$TC" "$BTF"
+	bp_untouched 2 plan --out "$T/p.json" "$GOBPF" "$TC" "$BTF"
 	_mode=$(stat -c %a "$M/ns1/test1")
 	chmod 0604 "$M/ns1/test1"
 	stale "$T/p.json" "ns1/test1: mode 0$_mode is now 0604"
@@ -246,13 +208,13 @@ case_inputs() {
 	mkdir -p "$_c" && cp -L "$GOBPF" "$BTF" "$_c/" && cp -rL "$CONFIGS/bpf" "$_c/bpf" ||
 		fatal "cannot copy the examples"
 
-	untouched 2 plan --out "$T/p.json" "$_c/gobpf-site.yaml" "$_c/btf-site.yaml"
+	bp_untouched 2 plan --out "$T/p.json" "$_c/gobpf-site.yaml" "$_c/btf-site.yaml"
 	grep -Fq "\"path\": \"$_c/bpf/gobpf_site.o\"" "$T/p.json" ||
 		bad "the object is not recorded by its absolute path"
 	echo "# reviewed" >>"$_c/btf-site.yaml"
 	stale "$T/p.json" "$_c/btf-site.yaml: contents: sha256 "
 
-	untouched 2 plan --out "$T/p.json" "$_c/gobpf-site.yaml" "$_c/btf-site.yaml"
+	bp_untouched 2 plan --out "$T/p.json" "$_c/gobpf-site.yaml" "$_c/btf-site.yaml"
 	printf '\0' >>"$_c/bpf/gobpf_site.o"
 	stale "$T/p.json" "$_c/bpf/gobpf_site.o: contents: sha256 "
 	[ -z "$(pins)" ] || bad "refused runs left pins: $(pins)"
@@ -271,7 +233,7 @@ case_inputs() {
 }
 
 case_invalid() {
-	untouched 2 plan --out "$T/good.json" "$GOBPF" "$BTF"
+	bp_untouched 2 plan --out "$T/good.json" "$GOBPF" "$BTF"
 
 	edit() { # NAME PYTHON: $T/NAME.json is good.json with doc changed by PYTHON
 		"$PY" - "$T/good.json" "$T/$1.json" "$2" <<'PY' || fatal "cannot make $1.json"
@@ -282,12 +244,12 @@ json.dump(doc, open(sys.argv[2], "w"))
 PY
 	}
 	invalid() { # NAME MESSAGE: apply --plan $T/NAME.json exits 65 with this error
-		untouched 65 apply --plan "$T/$1.json"
+		bp_untouched 65 apply --plan "$T/$1.json"
 		expect_err "$T/$1.json: error: $2"
 	}
 
 	head -c 100 "$T/good.json" >"$T/cut.json"
-	untouched 65 apply --plan "$T/cut.json"
+	bp_untouched 65 apply --plan "$T/cut.json"
 	grep -q "^$T/cut.json:[0-9]*:[0-9]*: error: invalid saved plan: " "$T/err" ||
 		bad "corrupt JSON: $(cat "$T/err")"
 	edit v2 'doc["version"] = 2'
@@ -304,14 +266,14 @@ PY
 	invalid types "invalid saved plan: a field has the wrong type (see the schema, saved-plan.schema.json)"
 	edit names 'doc["names"] = [1]'
 	invalid names "invalid saved plan: names item 1 is not a string"
-	untouched 65 destroy --plan "$T/good.json"
+	bp_untouched 65 destroy --plan "$T/good.json"
 	expect_err "$T/good.json: error: a plan for apply; carry it out with 'bpf-provision apply --plan'"
-	untouched 65 apply --plan "$T/missing.json"
+	bp_untouched 65 apply --plan "$T/missing.json"
 	grep -q "^$T/missing.json: error: cannot read the saved plan" "$T/err" ||
 		bad "missing file: $(cat "$T/err")"
-	untouched 65 apply --plan "$T"
+	bp_untouched 65 apply --plan "$T"
 	expect_err "$T: error: not a regular file (a directory)"
-	snapshot "$T/before"
+	tree_state "$T/before"
 	"$BPF_PROVISION" --bpffs "$T" apply --plan "$T/good.json" >"$T/out" 2>"$T/err"
 	[ $? = 65 ] || bad "--bpffs other than the plan's root"
 	expect_err "$T/good.json: error: a plan for the root '$M', not '$T' (--bpffs)"
@@ -323,12 +285,12 @@ PY
 	for args in "apply --plan $T/good.json $GOBPF" "destroy --plan $T/good.json --name x" \
 		"apply --plan $T/good.json --prune-retired" "apply --out $T/x.json $GOBPF" \
 		"plan --plan $T/good.json" "status --out $T/x.json" "validate --plan $T/good.json $GOBPF"; do
-		snapshot "$T/before"
+		tree_state "$T/before"
 		# shellcheck disable=SC2086 # the words of args
 		"$BPF_PROVISION" --bpffs "$M" $args >"$T/out" 2>"$T/err"
 		_rc=$?
 		[ $_rc = 1 ] || bad "'$args' exited $_rc, want 1 (usage)"
-		snapshot "$T/after"
+		tree_state "$T/after"
 		cmp -s "$T/before" "$T/after" || bad "'$args' changed the tree"
 	done
 	[ ! -e "$T/x.json" ] || bad "a usage error wrote the plan"

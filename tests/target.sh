@@ -35,19 +35,6 @@ GOBPF=$T/configs/gobpf-site.yaml
 sed 's/on_incompatible: fail/on_incompatible: replace/' "$GOBPF" >"$T/configs/replace.yaml"
 grep -q 'on_incompatible: replace' "$T/configs/replace.yaml" || fail "no on_incompatible to change"
 
-bp() { # STATUS ARGS...: bpf-provision --bpffs $M ARGS must exit STATUS
-	_want=$1
-	shift
-	run_checking_steps "$M" "$@"
-	_got=$?
-	[ "$_got" = "$_want" ] || { cat "$T/out" "$T/err" >&2; fail "$CASE: '$*' exited $_got, want $_want"; }
-	tr -s ' ' <"$T/out" >"$T/outs"
-}
-
-expect_line() { # LINE: the text output has it (runs of blanks squeezed)
-	grep -Fxq -- "$1" "$T/outs" || { cat "$T/out" "$T/err" >&2; fail "$CASE: no line '$1'"; }
-}
-
 expect_changes() { # N: the text plan has exactly N change lines
 	_n=$(grep -c '^[-+~*<>] ' "$T/out")
 	[ "$_n" = "$1" ] || { cat "$T/out" >&2; fail "$CASE: $_n change lines, want $1"; }
