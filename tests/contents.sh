@@ -466,26 +466,8 @@ case_tailcall() {
 	bpftool prog help 2>&1 | grep -q 'prog run' || case_skip "this bpftool has no 'prog run'"
 	reset
 	workdir tailcall.o
-	cat >"$W/chain.yaml" <<'EOF'
-version: 1
-name: chain
-objects:
-  - file: tailcall.o
-    name: chain
-    sections:
-      - program: chain_entry
-        pinning: custom
-        path: chain/entry
-      - map: hits
-        pinning: custom
-        path: chain/hits
-      - map: jmp_table
-        pinning: custom
-        path: chain/jmp_table
-        entries:
-          - {key: 0, program: chain_second}
-          - {key: 1, program: chain_third}
-EOF
+	cp "$top_srcdir/tests/manifests/good/tailcall-chain.yaml" "$W/chain.yaml" ||
+		fail "no tests/manifests/good/tailcall-chain.yaml"
 	bp 2 plan "$W/chain.yaml"
 	expect_change + map chain/jmp_table
 	bp 0 apply "$W/chain.yaml" || return

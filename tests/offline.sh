@@ -63,26 +63,8 @@ done
 cp "$top_builddir"/configs/bpf/*.o "$W/bpf/" || fail "cannot copy the example objects"
 cp "$BPF/tailcall.o" "$BPF/tailcall_v2.o" "$BPF/contents_site.o" "$W/" ||
 	fail "no test objects in $BPF"
-cat >"$W/chain.yaml" <<'EOF'
-version: 1
-name: chain
-objects:
-  - file: tailcall.o
-    name: chain
-    sections:
-      - program: chain_entry
-        pinning: custom
-        path: chain/entry
-      - map: hits
-        pinning: custom
-        path: chain/hits
-      - map: jmp_table
-        pinning: custom
-        path: chain/jmp_table
-        entries:
-          - {key: 0, program: chain_second}
-          - {key: 1, program: chain_third}
-EOF
+cp "$top_srcdir/tests/manifests/good/tailcall-chain.yaml" "$W/chain.yaml" ||
+	fail "no tests/manifests/good/tailcall-chain.yaml"
 cat >"$W/site.yaml" <<'EOF'
 version: 1
 name: site
