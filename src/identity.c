@@ -28,7 +28,7 @@ static int slot_tags(struct desired_contents *c, const int *fds, struct diag *d,
 		struct bpf_prog_info info = { 0 };
 		__u32 len = sizeof(info);
 
-		if (!e->is_prog)
+		if (!e->is_prog || e->has_tag)
 			continue;
 		if (bpf_obj_get_info_by_fd(fds[e->prog], &info, &len) < 0) {
 			int r = -errno;
@@ -48,6 +48,7 @@ int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 {
 	_cleanup_free_ size_t *first = NULL, *next = NULL;
 	int r = desired_pins_by_object(des, &first, &next);
+	size_t loads = 0;
 
 	if (r < 0)
 		return r;
@@ -74,9 +75,9 @@ int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 			const struct desired_contents *c = des->pins[i].contents;
 
 			for (size_t j = 0; c && j < c->n; j++)
-				if (c->entries[j].is_prog)
+				if (c->entries[j].is_prog && !c->entries[j].has_tag)
 					want[c->entries[j].prog] = any = true;
-			if (des->pins[i].kind == KIND_MAP)
+			if (des->pins[i].kind == KIND_MAP || des->pins[i].spec.has_tag)
 				continue;
 			want[des->pins[i].index] = any = true;
 			if (!locs[des->pins[i].index])
@@ -84,6 +85,8 @@ int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 		}
 		if (!any)
 			continue;
+		for (size_t i = 0; i < of->n_progs; i++)
+			loads += want[i];
 		r = loader_load(of,
 				&(struct loader_job){ .want = want,
 						      .map_fds = map_fds,
@@ -99,6 +102,8 @@ int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 				r = slot_tags(p->contents, fds, d, &p->loc);
 				continue;
 			}
+			if (p->spec.has_tag)
+				continue;
 			if (bpf_obj_get_info_by_fd(fds[p->index], &info, &len) < 0) {
 				r = -errno;
 				diag_error(d, &p->loc, "program '%s': cannot read its tag: %s",
@@ -112,6 +117,9 @@ int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 			if (fds[i] >= 0)
 				close(fds[i]);
 	}
+	if (vlog)
+		fprintf(vlog, "bpf-provision: %zu program%s loaded to learn %s\n", loads,
+			loads == 1 ? "" : "s", loads == 1 ? "its tag" : "their tags");
 	return r;
 }
 
@@ -251,10 +259,22 @@ static int legacy_tag(const struct objfile *of, size_t prog, int bits, uint8_t t
 	return 0;
 }
 
+/* The tag record e gives program name of object (a SHA-1), if e is live:
+ * it claims the pin in the tree, so it was written on this mount, on this
+ * kernel - a ledger that outlived them vouches for nothing. */
+static const uint8_t *live_tag(const struct ledger_entry *e, const struct observed *obs,
+			       const char *object, const char *name)
+{
+	const struct observed_entry *h = e ? observed_find(obs, e->path) : NULL;
+
+	return h && ledger_claims(e, h->ino, h->id) ? ledger_prog_tag(e, object, name) : NULL;
+}
+
 /* The tag of program prog of of: computed (legacy layouts, digest known),
- * else recorded at path's record, else at any; false when unknown. */
-static int known_tag(const struct ledger *l, const char *path, const struct objfile *of,
-		     size_t prog, int bits, uint8_t tag[8])
+ * else recorded at path's live record, else at any live one; false when
+ * unknown. */
+static int known_tag(const struct ledger *l, const struct observed *obs, const char *path,
+		     const struct objfile *of, size_t prog, int bits, uint8_t tag[8])
 {
 	const char *name = of->progs[prog].name;
 	const uint8_t *t;
@@ -264,15 +284,18 @@ static int known_tag(const struct ledger *l, const char *path, const struct objf
 
 		return r < 0 ? r : 1;
 	}
-	t = ledger_prog_tag(ledger_find(l, path), of->sha1, name);
+	t = live_tag(ledger_find(l, path), obs, of->sha1, name);
 	for (size_t i = 0; !t && i < l->n; i++)
-		t = ledger_prog_tag(&l->entries[i], of->sha1, name);
+		t = live_tag(&l->entries[i], obs, of->sha1, name);
 	if (t)
 		memcpy(tag, t, 8);
 	return t != NULL;
 }
 
-int identity_offline_tags(struct desired *des, const struct ledger *l, int tag_bits)
+/* The tags known without a load into des; offline, the others are marked
+ * unknown. */
+static int known_tags(struct desired *des, const struct ledger *l, const struct observed *obs,
+		      int tag_bits, bool offline)
 {
 	for (size_t i = 0; i < des->n_pins; i++) {
 		struct desired_pin *p = &des->pins[i];
@@ -286,19 +309,31 @@ int identity_offline_tags(struct desired *des, const struct ledger *l, int tag_b
 
 			if (!e->is_prog)
 				continue;
-			r = known_tag(l, p->path, p->objfile, e->prog, tag_bits, e->tag);
+			r = known_tag(l, obs, p->path, p->objfile, e->prog, tag_bits, e->tag);
 			if (r < 0)
 				return r;
 			e->has_tag = r > 0;
-			e->tag_unknown = r == 0;
+			e->tag_unknown = offline && r == 0;
 		}
 		if (p->kind == KIND_MAP)
 			continue;
-		r = known_tag(l, p->path, p->objfile, p->index, tag_bits, p->spec.tag);
+		r = known_tag(l, obs, p->path, p->objfile, p->index, tag_bits, p->spec.tag);
 		if (r < 0)
 			return r;
 		p->spec.has_tag = r > 0;
-		p->spec.tag_unknown = r == 0;
+		p->spec.tag_unknown = offline && r == 0;
 	}
 	return 0;
+}
+
+int identity_offline_tags(struct desired *des, const struct ledger *l, const struct observed *obs,
+			  int tag_bits)
+{
+	return known_tags(des, l, obs, tag_bits, true);
+}
+
+int identity_recorded_tags(struct desired *des, const struct ledger *l,
+			   const struct observed *obs)
+{
+	return known_tags(des, l, obs, 0, false);
 }

@@ -15,14 +15,18 @@
 #include "diag.h"
 #include "objfile.h"
 #include "ledger.h"
+#include "observed.h"
 
-/* Finds the tag the kernel will give each pinned program of des by loading it
- * once (legacy objects with throwaway maps for their relocations, BTF objects
- * through libbpf with pinning disabled) and closing it at once: nothing is
- * pinned, nothing outlives the call, and no sys step is counted.  Needs
- * CAP_BPF.  Sets spec.tag and spec.has_tag of every program pin.  A refused
- * program's whole verifier log goes to vlog (-v) when it is not NULL.
- * Returns 0, or a negative errno with the kernel's refusal recorded in d. */
+/* Finds the tag the kernel will give each pinned program of des that has
+ * none yet (identity_recorded_tags() gives most of a tree the tool made) by
+ * loading it once (legacy objects with throwaway maps for their relocations,
+ * BTF objects through libbpf with pinning disabled) and closing it at once:
+ * nothing is pinned, nothing outlives the call, and no sys step is counted.
+ * Needs CAP_BPF when any is loaded.  Sets spec.tag and spec.has_tag of
+ * every program pin (entries: tag, has_tag).  A refused program's whole
+ * verifier log goes to vlog (-v) when it is not NULL, and so does the count
+ * of programs loaded.  Returns 0, or a negative errno with the kernel's
+ * refusal recorded in d. */
 int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d);
 
 /* The tag of every program of one object, each loaded alone (as
@@ -49,8 +53,19 @@ int identity_probe_tag_bits(void);
  * (libbpf relocates at load, against the kernel) the ledger's record is
  * taken for the same object bytes (SHA-1) and program name: the pin's own
  * first, else any other (the kernel gives the same instructions the same
- * tag).  Where neither gives it, spec.tag_unknown (entries: tag_unknown)
+ * tag); only a live record counts, one that claims its pin in obs (written
+ * on this mount, so on this kernel).  Where neither gives it, spec.tag_unknown (entries: tag_unknown)
  * is set and the plan names it.  No kernel call.  Returns 0 or -ENOMEM. */
-int identity_offline_tags(struct desired *des, const struct ledger *l, int tag_bits);
+int identity_offline_tags(struct desired *des, const struct ledger *l, const struct observed *obs,
+			  int tag_bits);
+
+/* Live: the tags the ledger proves, as identity_offline_tags() takes them
+ * from it (same object bytes, same program name, a live record: the same
+ * instructions on the same kernel), so that a
+ * plan of an unchanged tree the tool made loads no program.  The rest keep
+ * has_tag false, for identity_load_tags().  No kernel call.  Returns 0 or
+ * -ENOMEM. */
+int identity_recorded_tags(struct desired *des, const struct ledger *l,
+			   const struct observed *obs);
 
 #endif

@@ -458,7 +458,7 @@ static int read_snapshot(struct session *s)
 	if (r == 0)
 		r = add_retired(s);
 	if (r == 0)
-		r = identity_offline_tags(&s->des, &s->ledger, s->obs.tag_bits);
+		r = identity_offline_tags(&s->des, &s->ledger, &s->obs, s->obs.tag_bits);
 	if (r == 0)
 		r = contents_observe(&s->des, &s->obs, &s->d);
 	if (r == 0)
@@ -503,13 +503,17 @@ static int read_tree(struct session *s)
 	if (r == 0 && !s->dry_run)
 		r = ledger_lock(s->root, s->opts->lock_timeout, &s->d, &s->lock_fd);
 	if (r == 0)
-		r = identity_load_tags(&s->des, s->opts->verbose ? stderr : NULL, &s->d);
-	if (r == 0)
 		r = ledger_load(s->root, &s->d, &s->ledger);
 	if (r == 0)
 		r = add_retired(s);
 	if (r == 0 && !s->empty)
 		r = observed_scan(s->root, &s->d, &s->obs);
+	/* Tags: what the ledger proves, then a load of the rest - none for
+	 * an unchanged tree the tool made.  Destroy compares none. */
+	if (r == 0 && !(s->flags & CMD_DESTROY))
+		r = identity_recorded_tags(&s->des, &s->ledger, &s->obs);
+	if (r == 0 && !(s->flags & CMD_DESTROY))
+		r = identity_load_tags(&s->des, s->opts->verbose ? stderr : NULL, &s->d);
 	/* Destroy unpins what the manifests made; where it was attached does
 	 * not matter. */
 	if (r == 0 && !(s->flags & CMD_DESTROY))

@@ -1,0 +1,91 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Program identity from the ledger (issue 18; bpf-provision(1), IDENTITY):
+# a plan of a tree the tool made loads no program into the kernel.  On a
+# private bpffs mount (never /sys/fs/bpf) with a private
+# BPF_PROVISION_RUNTIME_DIR, the three example manifests and a program
+# array wired by program names (tail calls) are applied; then, counting the
+# loads both ways - the tool's own count at -v ("N programs loaded to learn
+# their tags") and the BPF_PROG_LOAD calls strace sees (but libbpf's
+# two-instruction probe of memory accounting, made on any first map create):
+#  1. a plan of the unchanged tree: 0 loads, exit 0, nothing to change;
+#  2. the libbpf object rebuilt with other bytes (a section added) and the
+#     same programs: its one program is loaded (the ledger vouches for the
+#     old bytes only), found unchanged (exit 0); applied, the ledger records
+#     the new bytes and the next plan loads none again;
+#  3. a program pinned anew by hand (bpftool prog pin, another inode): the
+#     ledger's record no longer claims the pin, so the plan loads that
+#     program to judge it - and adopts it;
+#  4. destroy --dry-run loads nothing: it compares no program.
+# Needs root, strace and llvm-objcopy (tools/install-deps).
+# shellcheck disable=SC2015 # A && B || fail: fail if either fails
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+make_tmpdir
+T=$TMPDIR_TEST
+find_python
+START=$(date +%s)
+command -v strace >/dev/null 2>&1 || skip "no strace (apt-get install strace)"
+OBJCOPY=$(command -v llvm-objcopy || command -v objcopy) || skip "no objcopy"
+
+mount_private_bpffs loads
+rm -f "$M/probe"
+unset BPF_PROVISION_FAIL_AT BPF_PROVISION_FAIL_ERRNO BPF_PROVISION_TRACE_STEPS BPF_PROVISION_PAUSE_AT
+mkdir -p "$T/run" "$T/w/bpf"
+for f in gobpf-site.yaml iproute2-site.yaml btf-site.yaml; do
+	cp "$top_builddir/configs/$f" "$T/w/" || fail "cannot copy $f"
+done
+cp "$top_builddir"/configs/bpf/*.o "$T/w/bpf/" || fail "cannot copy the example objects"
+cp "$top_builddir/tests/bpf/tailcall.o" "$T/w/" &&
+	cp "$top_srcdir/tests/manifests/good/tailcall-chain.yaml" "$T/w/chain.yaml" ||
+	fail "cannot copy the tail-call chain"
+W=$T/w
+
+loads() { # STATUS ARGS...: bpf-provision -v ARGS under strace must exit STATUS; prints
+	# "TOOL STRACE": the loads the tool counts, and the BPF_PROG_LOAD calls made
+	_want=$1
+	shift
+	strace -f -qq -e trace=bpf -o "$T/strace" "$BPF_PROVISION" --bpffs "$M" -v "$@" \
+		>"$T/out" 2>"$T/err"
+	_got=$?
+	[ "$_got" = "$_want" ] || { cat "$T/out" "$T/err" >&2; fail "$CASE: '$*' exited $_got, want $_want"; }
+	_tool=$(sed -n 's/^bpf-provision: \([0-9]*\) programs\{0,1\} loaded to learn \(its\|their\) tags\{0,1\}$/\1/p' "$T/err")
+	# Not counted: libbpf's probe of the kernel's memory accounting on the
+	# first map it creates (bump_rlimit_memlock), two instructions.
+	_calls=$(grep 'BPF_PROG_LOAD' "$T/strace" | grep -vc 'insn_cnt=2,')
+	echo "${_tool:-none} $_calls"
+}
+
+# The loads of a plan are those that learn tags; a plan that loads none
+# makes no BPF_PROG_LOAD at all.
+CASE=setup
+bp 0 apply "$W"
+[ -e "$M/chain/entry" ] && [ -e "$M/btf/progs/count_packets" ] || fail "$CASE: not applied"
+
+CASE=1-unchanged
+[ "$(loads 0 plan "$W")" = "0 0" ] || fail "$CASE: loads (tool, strace): $(loads 0 plan "$W")"
+grep -q '^Plan: 0 to create, 0 to replace, 0 to update, 0 to delete, 0 to adopt, 0 to release, [0-9]* unchanged\.$' "$T/out" ||
+	fail "$CASE: $(cat "$T/out")"
+
+CASE=2-rebuilt
+printf 'rebuilt\n' >"$T/note"
+"$OBJCOPY" --add-section .note.rebuilt="$T/note" "$W/bpf/btf_site.o" "$T/btf_site.o" &&
+	! cmp -s "$W/bpf/btf_site.o" "$T/btf_site.o" && cp "$T/btf_site.o" "$W/bpf/btf_site.o" ||
+	fail "$CASE: cannot rebuild btf_site.o"
+got=$(loads 0 plan "$W")
+[ "${got%% *}" = 1 ] && [ "${got##* }" -ge 1 ] || fail "$CASE: loads (tool, strace): $got, want 1 and >= 1"
+bp 0 apply "$W"
+[ "$(loads 0 plan "$W")" = "0 0" ] || fail "$CASE: after the apply, loads: $(loads 0 plan "$W")"
+
+CASE=3-foreign
+# The same program pinned anew (another inode): the record no longer claims it.
+ID=$(bpftool prog show pinned "$M/ns1/progs/dummy_socket" | sed -n '1s/:.*//p')
+bpftool prog pin id "$ID" "$M/ns1/progs/again" &&
+	mv "$M/ns1/progs/again" "$M/ns1/progs/dummy_socket" || fail "$CASE: cannot pin anew"
+got=$(loads 0 plan "$W")
+[ "${got%% *}" -ge 1 ] && [ "${got##* }" -ge 1 ] || fail "$CASE: loads (tool, strace): $got"
+grep -q '^< program  *ns1/progs/dummy_socket  *adopt ' "$T/out" || fail "$CASE: $(cat "$T/out")"
+
+CASE=4-destroy
+[ "$(loads 2 destroy --dry-run "$W")" = "none 0" ] || fail "$CASE: loads: $(loads 2 destroy --dry-run "$W")"
+
+echo "verifier-loads.sh: 4 cases passed in $(($(date +%s) - START)) s"
