@@ -689,7 +689,7 @@ json_t *report_plan_json(const struct plan *p, const char *root, bool dry_run,
 	json_t *doc, *changes, *steps;
 
 	doc = json_pack("{s:i, s:o, s:b, s:[], s:[], s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
-			"format_version", 2, "bpffs", escape_json(root), "dry_run", dry_run, "changes",
+			"format_version", 3, "bpffs", escape_json(root), "dry_run", dry_run, "changes",
 			"steps", "summary", "create", (json_int_t)p->counts[PLAN_CREATE], "replace",
 			(json_int_t)p->counts[PLAN_REPLACE], "update",
 			(json_int_t)p->counts[PLAN_UPDATE], "delete",

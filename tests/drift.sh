@@ -557,7 +557,7 @@ for ef in sorted(glob.glob(os.path.join(sys.argv[3], "*.json"))):
 # The schema rejects what the tool must never print.
 zero = {"create": 0, "replace": 0, "update": 0, "delete": 0, "adopt": 0, "release": 0,
         "unchanged": 0}
-good = {"format_version": 2, "bpffs": "/x", "dry_run": True, "changes": [],
+good = {"format_version": 3, "bpffs": "/x", "dry_run": True, "changes": [],
         "steps": [{"op": "ledger"}], "summary": zero}
 if not v.is_valid(good):
     bad("schema", "refuses %s" % good)
@@ -565,6 +565,7 @@ for wrong in (dict(good, summary=dict(zero, delete=-1)),
               dict(good, summary={k: 0 for k in zero if k != "unchanged"}),
               dict(good, extra=1),
               dict(good, format_version=1),
+              dict(good, format_version=2),
               {k: good[k] for k in good if k != "steps"},
               dict(good, steps=[{"op": "format"}]),
               dict(good, steps=[{"op": "rmdir", "path": "/abs"}]),
