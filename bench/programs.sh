@@ -30,39 +30,11 @@ TOOL=$(abs "$1") CLANG=$2 BPF_CFLAGS=$3
 N=${BENCH_PROGRAMS:-50}
 UNROLL=${BENCH_UNROLL:-1000}
 
-die() { echo "bench: $*" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || die "needs root (it mounts a private bpffs)"
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
 for c in bpftool strace; do
 	command -v "$c" >/dev/null 2>&1 || die "$c not found (tools/install-deps)"
 done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/bpfprov-bench-progs.XXXXXX")
-MNT=
-cleanup() {
-	if [ -n "$MNT" ]; then
-		umount -l "$MNT" 2>/dev/null || true
-		rmdir "$MNT" 2>/dev/null || true
-	fi
-	if [ -n "${BENCH_KEEP:-}" ]; then
-		echo "bench: work directory kept: $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-export BPF_PROVISION_RUNTIME_DIR="$WORK/run"
-
-fresh_mount() {
-	if [ -n "$MNT" ]; then
-		umount -l "$MNT"
-		rmdir "$MNT"
-	fi
-	MNT=$(mktemp -d "${TMPDIR:-/tmp}/bpfprov-bench-fs.XXXXXX")
-	mount -t bpf bpf "$MNT" || { rmdir "$MNT"; MNT=; die "cannot mount a bpffs"; }
-	rm -rf "$BPF_PROVISION_RUNTIME_DIR"
-	mkdir -p "$BPF_PROVISION_RUNTIME_DIR"
-}
 
 # The object: N programs, each a long unrolled run of arithmetic and
 # branches on the packet length, ending in one map update.

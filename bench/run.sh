@@ -33,45 +33,11 @@ REPEAT=${BENCH_REPEAT:-3}
 BPFTOOL_MAX=${BENCH_BPFTOOL_MAX:-10000}
 BPFTOOL_SAMPLE=${BENCH_BPFTOOL_SAMPLE:-2000}
 
-die() { echo "bench: $*" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || die "needs root (it mounts a private bpffs)"
+. "$HERE/lib.sh"
 for f in "$TOOL" "$FLOOR" "$OBJ"; do [ -e "$f" ] || die "$f: not found"; done
 GNU_TIME=/usr/bin/time
 "$GNU_TIME" -v true >/dev/null 2>&1 || die "GNU time -v not found: apt-get install time (tools/install-deps)"
 BPFTOOL=$(command -v bpftool || true)
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/bpfprov-bench.XXXXXX")
-MNT=
-cleanup() {
-	if [ -n "$MNT" ]; then
-		umount -l "$MNT" 2>/dev/null || true
-		rmdir "$MNT" 2>/dev/null || true
-	fi
-	if [ -n "${BENCH_KEEP:-}" ]; then
-		echo "bench: work directory kept: $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-export BPF_PROVISION_RUNTIME_DIR="$WORK/run"
-unset BPF_PROVISION_FAIL_AT BPF_PROVISION_FAIL_ERRNO
-
-# A fresh private bpffs on $MNT for each measurement; the previous one goes.
-fresh_mount() {
-	if [ -n "$MNT" ]; then
-		umount -l "$MNT"
-		rmdir "$MNT"
-		MNT=
-		# Unpinned maps are freed by a kernel work queue: let it finish.
-		sleep 1
-	fi
-	MNT=$(mktemp -d "${TMPDIR:-/tmp}/bpfprov-bench-fs.XXXXXX")
-	mount -t bpf bpf "$MNT" || { rmdir "$MNT"; MNT=; die "cannot mount a bpffs"; }
-	rm -rf "$BPF_PROVISION_RUNTIME_DIR"
-	mkdir -p "$BPF_PROVISION_RUNTIME_DIR"
-}
 
 ns() { date +%s%N; }
 # secs START_NS END_NS
