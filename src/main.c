@@ -688,7 +688,8 @@ static int cmd_plan(struct session *s)
 	/* The steps the real run would take, announced (-v, tracing). */
 	if (r == 0 && !s->plan.n_refused)
 		r = execute(s, NULL, status);
-	if (r == 0)
+	/* -q: the exit status alone says whether there is drift. */
+	if (r == 0 && !s->opts->quiet)
 		r = report_plan(&s->plan, s->root, true, NULL, s->opts->output == OUTPUT_JSON, stdout);
 	if (r < 0)
 		return r;
@@ -729,6 +730,8 @@ static int cmd_apply(struct session *s)
 static int cmd_status(struct session *s)
 {
 	show_diags(s);
+	if (s->opts->quiet)
+		return 0;
 	return report_status(&s->obs, &s->des, &s->ledger, &s->plan, s->root,
 			     s->opts->output == OUTPUT_JSON, stdout);
 }
