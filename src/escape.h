@@ -8,6 +8,7 @@
 #define BPFPROV_ESCAPE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <jansson.h>
 
@@ -16,6 +17,14 @@ bool escape_needed(const char *s);
 
 /* A new string (free it), or NULL when out of memory. */
 char *escape_text(const char *s);
+
+/* n bytes as 2n lowercase hex digits and a NUL, into out (tags, digests,
+ * keys: bytes for people and JSON). */
+void escape_hex(const void *bytes, size_t n, char *out);
+
+/* The reverse: s is exactly 2n hex digits, their n bytes go into out.
+ * Returns 0, or -EINVAL for anything else (out then undefined). */
+int escape_unhex(const char *s, void *out, size_t n);
 
 /* s as a JSON string: kept as it is where jansson takes it (valid UTF-8),
  * escaped where not, rather than lost.  A new reference; NULL when s is

@@ -114,12 +114,6 @@ static int skip(struct export *x, const struct observed_entry *e, const char *fm
 	return 0;
 }
 
-static void tag_hex(const uint8_t tag[8], char buf[17])
-{
-	for (size_t i = 0; i < 8; i++)
-		snprintf(buf + 2 * i, 3, "%02x", tag[i]);
-}
-
 static const char *prog_type_name(uint32_t type)
 {
 	const char *s = libbpf_bpf_prog_type_str((enum bpf_prog_type)type);
@@ -211,7 +205,7 @@ static int match_programs(struct export *x, const struct observed_entry **pins, 
 
 		if (e->kind != OBSERVED_PROGRAM)
 			continue;
-		tag_hex(e->tag, tag);
+		escape_hex(e->tag, sizeof(e->tag), tag);
 		if (!find_program(x, e, &k, &j))
 			r = skip(x, e, "program (%s, tag %s): no given object has a program with its tag",
 				 prog_type_name(e->type), tag);

@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "escape.h"
 #include "desired.h"
 #include "kind.h"
 #include "observed.h"
@@ -48,12 +49,6 @@ static int query(int fd, struct observed_entry *e)
 	return 0;
 }
 
-static void tag_hex(const uint8_t tag[8], char out[17])
-{
-	for (int i = 0; i < 8; i++)
-		sprintf(out + 2 * i, "%02x", tag[i]);
-}
-
 static int differences(const struct desired_pin *w, const struct observed_entry *h, char **r)
 {
 	char have[17], want[17];
@@ -64,8 +59,8 @@ static int differences(const struct desired_pin *w, const struct observed_entry 
 	if (w->spec.tag_unknown)
 		return kind_reason(r, "not recorded as built from this object (tag unknown offline)");
 	if (w->spec.has_tag && memcmp(h->tag, w->spec.tag, sizeof(h->tag)) != 0) {
-		tag_hex(h->tag, have);
-		tag_hex(w->spec.tag, want);
+		escape_hex(h->tag, sizeof(h->tag), have);
+		escape_hex(w->spec.tag, sizeof(w->spec.tag), want);
 		return kind_reason(r, "instructions differ (tag %s -> %s)", have, want);
 	}
 	return 0;

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "escape.h"
 #include "atomicfile.h"
 #include "cleanup.h"
 #include "input.h"
@@ -144,24 +145,6 @@ static void entry_done(struct ledger_entry *e)
 	free(e->progs);
 }
 
-static int tag_parse(const char *hex, uint8_t tag[8])
-{
-	for (int i = 0; i < 8; i++) {
-		unsigned v;
-
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1 || !hex[2 * i + 1])
-			return -EINVAL;
-		tag[i] = (uint8_t)v;
-	}
-	return hex[16] ? -EINVAL : 0;
-}
-
-static void tag_hex(const uint8_t tag[8], char out[17])
-{
-	for (int i = 0; i < 8; i++)
-		snprintf(out + 2 * i, 3, "%02x", tag[i]);
-}
-
 /* "object" and "programs" of a pin's record (ledger.h). */
 static int parse_progs(json_t *v, struct ledger_entry *e)
 {
@@ -182,7 +165,7 @@ static int parse_progs(json_t *v, struct ledger_entry *e)
 		struct ledger_prog *lp = &e->progs[e->n_progs];
 
 		if (json_unpack(p, "{s:s, s:s}", "name", &name, "tag", &tag) < 0 ||
-		    tag_parse(tag, lp->tag) < 0)
+		    escape_unhex(tag, lp->tag, sizeof(lp->tag)) < 0)
 			return -EINVAL;
 		if (!(lp->name = strdup(name)))
 			return -ENOMEM;
@@ -198,7 +181,7 @@ static json_t *progs_json(const struct ledger_entry *e)
 	for (size_t i = 0; a && i < e->n_progs; i++) {
 		char tag[17];
 
-		tag_hex(e->progs[i].tag, tag);
+		escape_hex(e->progs[i].tag, sizeof(e->progs[i].tag), tag);
 		if (json_array_append_new(a, json_pack("{s:s, s:s}", "name", e->progs[i].name,
 						       "tag", tag)) < 0) {
 			json_decref(a);

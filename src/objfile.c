@@ -20,6 +20,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "escape.h"
 #include "cleanup.h"
 #include "input.h"
 #include "objfile.h"
@@ -1618,13 +1619,11 @@ static void hash_object(struct reader *r)
 	sha1_init(&ctx);
 	sha1_update(&ctx, r->size, (const uint8_t *)r->buf);
 	sha1_digest(&ctx, sizeof(md), md);
-	for (unsigned i = 0; i < sizeof(md); i++)
-		snprintf(r->o->sha1 + 2 * i, 3, "%02x", md[i]);
+	escape_hex(md, sizeof(md), r->o->sha1);
 	sha256_init(&ctx256);
 	sha256_update(&ctx256, r->size, (const uint8_t *)r->buf);
 	sha256_digest(&ctx256, sizeof(md256), md256);
-	for (unsigned i = 0; i < sizeof(md256); i++)
-		snprintf(r->o->sha256 + 2 * i, 3, "%02x", md256[i]);
+	escape_hex(md256, sizeof(md256), r->o->sha256);
 }
 
 static int print_nothing(enum libbpf_print_level level, const char *fmt, va_list ap)

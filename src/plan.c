@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "array.h"
 #include "cleanup.h"
 #include "kind.h"
@@ -475,10 +476,8 @@ static int link_reload(const bool *anew, const struct desired *des, const struct
 	if (!h || h->kind != OBSERVED_LINK || !w->spec.has_tag || !has_tag(h->tag) ||
 	    memcmp(h->tag, w->spec.tag, sizeof(h->tag)) == 0)
 		return 0;
-	for (int i = 0; i < 8; i++) {
-		snprintf(was + 2 * i, 3, "%02x", h->tag[i]);
-		snprintf(now + 2 * i, 3, "%02x", w->spec.tag[i]);
-	}
+	escape_hex(h->tag, sizeof(h->tag), was);
+	escape_hex(w->spec.tag, sizeof(w->spec.tag), now);
 	return asprintf(ret, "program tag %s -> %s", was, now) < 0 ? -ENOMEM : 0;
 }
 

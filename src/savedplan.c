@@ -38,8 +38,7 @@ static void sha256_hex(const void *buf, size_t len, char hex[static HEX_SHA256])
 	sha256_init(&ctx);
 	sha256_update(&ctx, len, buf);
 	sha256_digest(&ctx, sizeof(md), md);
-	for (unsigned i = 0; i < sizeof(md); i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	escape_hex(md, sizeof(md), hex);
 }
 
 
@@ -123,13 +122,6 @@ static const char *mode_str(mode_t m, char buf[static 8])
 	return buf;
 }
 
-static const char *tag_str(const uint8_t tag[static 8], char buf[static 17])
-{
-	for (unsigned i = 0; i < 8; i++)
-		snprintf(buf + 2 * i, 3, "%02x", tag[i]);
-	return buf;
-}
-
 /* Every identity of an entry the plan may rely on, kind by kind.  The keys'
  * order is the order differences are looked for. */
 static json_t *observed_json(const struct observed_entry *e)
@@ -151,8 +143,10 @@ static json_t *observed_json(const struct observed_entry *e)
 		       set(j, "value_size", json_integer(e->value_size)) |
 		       set(j, "max_entries", json_integer(e->max_entries)) |
 		       set(j, "flags", json_integer(e->map_flags));
-	if (e->kind == OBSERVED_PROGRAM || e->kind == OBSERVED_LINK)
-		err |= set(j, "tag", json_string(tag_str(e->tag, tag)));
+	if (e->kind == OBSERVED_PROGRAM || e->kind == OBSERVED_LINK) {
+		escape_hex(e->tag, sizeof(e->tag), tag);
+		err |= set(j, "tag", json_string(tag));
+	}
 	if (e->kind == OBSERVED_LINK)
 		err |= set(j, "prog_id", json_integer(e->prog_id)) |
 		       set(j, "attach_type", json_integer(e->attach_type)) |

@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 #include <jansson.h>
 
+#include "escape.h"
 #include "cleanup.h"
 #include "identity.h"
 #include "input.h"
@@ -30,11 +31,6 @@
 /* A cgroup2 directory's file handle type: the kernfs node id, the cgroup id. */
 #define SNAPSHOT_FILEID_KERNFS 0xfe
 
-static void hex_put(const unsigned char *b, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
 
 static json_t *hex_json(const unsigned char *b, size_t n)
 {
@@ -42,25 +38,8 @@ static json_t *hex_json(const unsigned char *b, size_t n)
 
 	if (!s)
 		return NULL;
-	s[0] = '\0';
-	hex_put(b, n, s);
+	escape_hex(b, n, s);
 	return json_string(s);
-}
-
-/* Exactly n bytes of hex into out. */
-static int hex_get(const char *s, unsigned char *out, size_t n)
-{
-	if (!s || strlen(s) != 2 * n)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		char pair[3] = { s[2 * i], s[2 * i + 1], '\0' }, *end;
-		unsigned long v = strtoul(pair, &end, 16);
-
-		if (*end || !pair[0] || pair[0] == '-' || pair[0] == '+' || pair[0] == ' ')
-			return -EINVAL;
-		out[i] = (unsigned char)v;
-	}
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -166,7 +145,7 @@ static json_t *entry_json(const struct observed_entry *e)
 		}
 	if (!ids)
 		return NULL;
-	hex_put(e->tag, sizeof(e->tag), tag);
+	escape_hex(e->tag, sizeof(e->tag), tag);
 	j = json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:i, s:I, s:I, s:s}", "path", e->path, "kind",
 		      observed_kind_str(e->kind), "mode", (int)e->mode, "uid", (json_int_t)e->uid,
 		      "gid", (json_int_t)e->gid, "ino", (json_int_t)e->ino, "error", e->error,
@@ -200,7 +179,7 @@ static json_t *progs_json(const struct writer *w)
 		memset(&info, 0, sizeof(info));
 		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
 			continue; /* gone since: the slot is then another program */
-		hex_put(info.tag, sizeof(info.tag), tag);
+		escape_hex(info.tag, sizeof(info.tag), tag);
 		if (json_array_append_new(list, json_pack("{s:I, s:s}", "id",
 							  (json_int_t)w->prog_ids[i], "tag", tag)) <
 		    0) {
@@ -408,8 +387,8 @@ static int data_parse(json_t *list, struct observed_entry *e)
 		/* Another machine's CPU count makes per-CPU values another size:
 		 * they do not parse, as they could not compare. */
 		if (json_unpack(v, "{s:s, s:s}", "key", &key, "value", &value) < 0 ||
-		    hex_get(key, m->keys + i * m->key_size, m->key_size) < 0 ||
-		    hex_get(value, m->values + i * m->value_bytes, m->value_bytes) < 0)
+		    escape_unhex(key, m->keys + i * m->key_size, m->key_size) < 0 ||
+		    escape_unhex(value, m->values + i * m->value_bytes, m->value_bytes) < 0)
 			return -EINVAL;
 		m->n++;
 	}
@@ -464,7 +443,7 @@ static int entry_parse(json_t *v, struct observed_entry *e)
 		return -EINVAL;
 	if (!(e->path = strdup(path)) || (target && !(e->target = strdup(target))))
 		return -ENOMEM;
-	if (kind_parse(kind, &e->kind) < 0 || hex_get(tag, e->tag, sizeof(e->tag)) < 0)
+	if (kind_parse(kind, &e->kind) < 0 || escape_unhex(tag, e->tag, sizeof(e->tag)) < 0)
 		return -EINVAL;
 	e->mode = (mode_t)mode & 07777;
 	e->uid = (uid_t)uid;
@@ -572,7 +551,7 @@ static int parse(json_t *doc, struct observed *obs, struct ledger *l)
 		json_int_t id;
 
 		if (json_unpack(v, "{s:I, s:s}", "id", &id, "tag", &tag) < 0 ||
-		    hex_get(tag, p->tag, sizeof(p->tag)) < 0)
+		    escape_unhex(tag, p->tag, sizeof(p->tag)) < 0)
 			return -EINVAL;
 		p->id = (uint32_t)id;
 		obs->n_progs++;

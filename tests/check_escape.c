@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests of escape.c: what is kept, what is escaped, and the UTF-8
  * rules (RFC 3629) at their edges. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,12 +39,37 @@ START_TEST(test_escape)
 }
 END_TEST
 
+/* Bytes to hex and back; anything but exactly 2n hex digits is refused. */
+START_TEST(test_hex)
+{
+	const unsigned char b[] = { 0x00, 0x0f, 0xa5, 0xff };
+	unsigned char back[4];
+	char hex[9];
+
+	escape_hex(b, sizeof(b), hex);
+	ck_assert_str_eq(hex, "000fa5ff");
+	ck_assert_int_eq(escape_unhex(hex, back, sizeof(back)), 0);
+	ck_assert_mem_eq(back, b, sizeof(b));
+	ck_assert_int_eq(escape_unhex("000FA5FF", back, sizeof(back)), 0);
+	ck_assert_mem_eq(back, b, sizeof(b));
+	escape_hex(b, 0, hex);
+	ck_assert_str_eq(hex, "");
+	ck_assert_int_eq(escape_unhex("000fa5f", back, sizeof(back)), -EINVAL);
+	ck_assert_int_eq(escape_unhex("000fa5ff0", back, sizeof(back)), -EINVAL);
+	ck_assert_int_eq(escape_unhex("000fa5fg", back, sizeof(back)), -EINVAL);
+	ck_assert_int_eq(escape_unhex("+00fa5ff", back, sizeof(back)), -EINVAL);
+	ck_assert_int_eq(escape_unhex(" 00fa5ff", back, sizeof(back)), -EINVAL);
+	ck_assert_int_eq(escape_unhex(NULL, back, sizeof(back)), -EINVAL);
+}
+END_TEST
+
 Suite *escape_suite(void)
 {
 	Suite *s = suite_create("escape");
 	TCase *tc = tcase_create("text");
 
 	tcase_add_loop_test(tc, test_escape, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_test(tc, test_hex);
 	suite_add_tcase(s, tc);
 	return s;
 }
