@@ -413,15 +413,12 @@ static void warn_idle_targets(struct session *s)
 {
 	for (size_t i = 0; i < s->n_targets; i++) {
 		const char *t = s->targets[i];
-		size_t n = strlen(t);
 		bool hit = false;
 
 		for (size_t k = 0; k < s->des.n_pins && !hit; k++)
-			hit = strncmp(s->des.pins[k].path, t, n) == 0 &&
-			      (s->des.pins[k].path[n] == '\0' || s->des.pins[k].path[n] == '/');
+			hit = plan_path_in(s->des.pins[k].path, t);
 		for (size_t k = 0; k < s->obs.n && !hit; k++)
-			hit = strncmp(s->obs.entries[k].path, t, n) == 0 &&
-			      (s->obs.entries[k].path[n] == '\0' || s->obs.entries[k].path[n] == '/');
+			hit = plan_path_in(s->obs.entries[k].path, t);
 		if (!hit)
 			diag_warning(&s->d, NULL,
 				     "--target %s matches no declared pin and nothing under the root", t);

@@ -320,25 +320,32 @@ static void map_pins_free(const struct desired_pin ***idx, size_t n)
 	free(idx);
 }
 
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+bool plan_path_in(const char *path, const char *dir)
+{
+	return strcmp(path, dir) == 0 || under(path, dir);
+}
+
 /* Whether path is a target or lies below one; every path without targets. */
 static bool targeted(const struct plan_input *in, const char *path)
 {
-	for (size_t i = 0; i < in->n_targets; i++) {
-		size_t n = strlen(in->targets[i]);
-
-		if (strncmp(path, in->targets[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))
+	for (size_t i = 0; i < in->n_targets; i++)
+		if (plan_path_in(path, in->targets[i]))
 			return true;
-	}
 	return in->n_targets == 0;
 }
 
 /* Whether the directory dir is on the way to a target or below one. */
 static bool dir_targeted(const struct plan_input *in, const char *dir)
 {
-	size_t n = strlen(dir);
-
 	for (size_t i = 0; i < in->n_targets; i++)
-		if (strncmp(in->targets[i], dir, n) == 0 && in->targets[i][n] == '/')
+		if (under(in->targets[i], dir))
 			return true;
 	return targeted(in, dir);
 }
@@ -545,12 +552,6 @@ static int plan_links(struct plan *p, const struct plan_input *in,
 	return e;
 }
 
-static bool under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	return strncmp(path, dir, n) == 0 && path[n] == '/';
-}
 
 /* The manifest of the set whose `owned` directory holds path, or NULL. */
 static const struct manifest *owner_dir(const struct manifest_set *set, const char *path,
@@ -602,28 +603,24 @@ static int plan_undeclared(struct plan *p, const struct plan_input *in,
 		c.manifest = "";
 		return add_change(p, c);
 	}
-	if (ledger_claims(l, h->ino, h->id) && l->adopted) {
-		/* Not ours to unpin, unless an owned directory says so. */
+	if (ledger_claims(l, h->ino, h->id)) {
+		/* Ours: deleted only by the manifest that made it; another
+		 * manifest's live record outranks an owned directory.  One it
+		 * adopted is not ours to unpin, unless an owned directory says so. */
 		m = manifest_set_find(in->set, l->manifest);
-		if (!m)
+		if (!m || (!l->adopted && !m->prune && !in->destroy))
 			return 0;
-		c.action = PLAN_RELEASE;
-		if (owner_dir(in->set, h->path, &dir)) {
-			c.action = PLAN_DELETE;
+		if (l->adopted && owner_dir(in->set, h->path, &dir)) {
 			e = kind_reason(&c.reason, "adopted, no longer declared, in owned directory '%s'",
 					dir);
-		} else {
+		} else if (l->adopted) {
+			c.action = PLAN_RELEASE;
 			e = kind_reason(&c.reason, "adopted and no longer declared: left in place");
+		} else {
+			e = m->retired	     ? kind_reason(&c.reason, "its manifest '%s' is retired", m->name)
+			    : in->destroy ? kind_reason(&c.reason, "destroyed with its manifest")
+					  : kind_reason(&c.reason, "no longer declared");
 		}
-	} else if (ledger_claims(l, h->ino, h->id)) {
-		/* Ours: deleted only by the manifest that made it; another
-		 * manifest's live record outranks an owned directory. */
-		m = manifest_set_find(in->set, l->manifest);
-		if (!m || (!m->prune && !in->destroy))
-			return 0;
-		e = m->retired	     ? kind_reason(&c.reason, "its manifest '%s' is retired", m->name)
-		    : in->destroy ? kind_reason(&c.reason, "destroyed with its manifest")
-				  : kind_reason(&c.reason, "no longer declared");
 	} else {
 		m = owner_dir(in->set, h->path, &dir);
 		if (!m)

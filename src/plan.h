@@ -147,6 +147,10 @@ struct plan_input {
 int plan_build(const struct plan_input *in, struct plan *ret);
 void plan_done(struct plan *p);
 
+/* Whether path is dir or lies below it (paths relative to the root): what
+ * a --target names. */
+bool plan_path_in(const char *path, const char *dir);
+
 /* "create", "replace", "update", "delete", "adopt", "release", "unchanged". */
 const char *plan_action_str(enum plan_action a);
 
