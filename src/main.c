@@ -434,6 +434,20 @@ static int take_targets(struct session *s)
 	return resolve_targets(s);
 }
 
+/* The plan of what the session read, live or from a snapshot. */
+static int make_plan(struct session *s)
+{
+	warn_idle_targets(s);
+	return plan_build(&(struct plan_input){ .set = &s->set,
+						.desired = &s->des,
+						.observed = &s->obs,
+						.ledger = &s->ledger,
+						.destroy = s->flags & CMD_DESTROY,
+						.targets = (const char *const *)s->targets,
+						.n_targets = s->n_targets },
+			  &s->plan);
+}
+
 /* A snapshot instead of the live tree (plan --observed): no bpffs, no lock,
  * no BPF syscall, no runtime directory; the root is the snapshot's, the
  * programs' tags computed or the ledger's (identity_offline_tags), map
@@ -462,15 +476,7 @@ static int read_snapshot(struct session *s)
 		r = target_resolve(&s->des, &s->obs,
 				   &(struct target_options){ .dry_run = true }, &s->d);
 	if (r == 0)
-		warn_idle_targets(s);
-	if (r == 0)
-		r = plan_build(&(struct plan_input){ .set = &s->set,
-						     .desired = &s->des,
-						     .observed = &s->obs,
-						     .ledger = &s->ledger,
-						     .targets = (const char *const *)s->targets,
-						     .n_targets = s->n_targets },
-			       &s->plan);
+		r = make_plan(s);
 	return system_error(r);
 }
 
@@ -521,16 +527,7 @@ static int read_tree(struct session *s)
 							     .dry_run = s->dry_run },
 				   &s->d);
 	if (r == 0)
-		warn_idle_targets(s);
-	if (r == 0)
-		r = plan_build(&(struct plan_input){ .set = &s->set,
-						     .desired = &s->des,
-						     .observed = &s->obs,
-						     .ledger = &s->ledger,
-						     .destroy = s->flags & CMD_DESTROY,
-						     .targets = (const char *const *)s->targets,
-						     .n_targets = s->n_targets },
-			       &s->plan);
+		r = make_plan(s);
 	return system_error(r);
 }
 
