@@ -45,20 +45,7 @@ rm -f "$M/probe"
 unset BPF_PROVISION_FAIL_AT BPF_PROVISION_FAIL_ERRNO BPF_PROVISION_TRACE_STEPS BPF_PROVISION_PAUSE_AT
 
 # A second private bpffs, for the round trip, and tc's network namespace.
-M2=$(mktemp -d "${TMPDIR:-/tmp}/bpfprov-export2-bpffs.XXXXXX") || fail "mktemp"
-case $M2 in /sys/*) fail "refusing to use $M2" ;; esac
-NS=
-cleanup() {
-	[ -z "$NS" ] || ip netns del "$NS" 2>/dev/null
-	umount -l "$M2" 2>/dev/null
-	rmdir "$M2" 2>/dev/null
-	umount -l "$M" 2>/dev/null
-	rmdir "$M"
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-mount -t bpf bpf "$M2" || fail "cannot mount bpffs on $M2"
+mount_second_bpffs export2
 
 TC_WHY=
 if ! command -v tc >/dev/null 2>&1; then

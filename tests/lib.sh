@@ -58,6 +58,27 @@ mount_private_bpffs() { # NAME
 	export BPF_PROVISION_RUNTIME_DIR
 }
 
+# A second private bpffs in $M2, after mount_private_bpffs: for an owner's
+# tool (tc, bpftool) or a second tree.  The EXIT trap then also removes it,
+# and the network namespace named in $NS if the test makes one.
+mount_second_bpffs() { # NAME
+	M2=$(mktemp -d "${TMPDIR:-/tmp}/bpfprov-$1-bpffs.XXXXXX") || fail "mktemp"
+	case $M2 in /sys/*) fail "refusing to use $M2" ;; esac
+	NS=
+	trap second_bpffs_cleanup EXIT
+	trap 'exit 1' HUP INT TERM
+	mount -t bpf bpf "$M2" || fail "cannot mount bpffs on $M2"
+}
+
+second_bpffs_cleanup() {
+	[ -z "$NS" ] || ip netns del "$NS" 2>/dev/null
+	umount -l "$M2" 2>/dev/null
+	rmdir "$M2" 2>/dev/null
+	umount -l "$M" 2>/dev/null
+	rmdir "$M"
+	rm -rf "$T"
+}
+
 # Every entry under DIR with its type, mode, owner, group, inode and symlink
 # target: equal listings mean nothing in the tree changed, not even an inode.
 tree_listing() { # DIR

@@ -26,20 +26,7 @@ CASE=setup
 mount_private_bpffs objects
 
 # A second private bpffs for the owners' tools (tc, bpftool loadall).
-M2=$(mktemp -d "${TMPDIR:-/tmp}/bpfprov-objects2-bpffs.XXXXXX") || fail "mktemp"
-case $M2 in /sys/*) fail "refusing to use $M2" ;; esac
-NS=
-cleanup() {
-	[ -z "$NS" ] || ip netns del "$NS" 2>/dev/null
-	umount -l "$M2" 2>/dev/null
-	rmdir "$M2" 2>/dev/null
-	umount -l "$M" 2>/dev/null
-	rmdir "$M"
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-mount -t bpf bpf "$M2" || fail "cannot mount bpffs on $M2"
+mount_second_bpffs objects2
 unset BPF_PROVISION_FAIL_AT BPF_PROVISION_FAIL_ERRNO BPF_PROVISION_TRACE_STEPS BPF_PROVISION_PAUSE_AT
 
 # The CPUs libbpf and iproute2 size perf event arrays to.
