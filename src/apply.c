@@ -85,6 +85,12 @@ struct txn {
 	/* Per object, its pins (indexes in desired.pins) as a list threaded
 	 * through pin_next[], in declaration order; SIZE_MAX ends it. */
 	size_t *obj_first, *pin_next;
+	/* Per object (allocated at its first load), per program: the tag
+	 * its load gave a program whose tag was deferred (desired_spec). */
+	struct loaded_tag {
+		uint8_t tag[8];
+		bool has;
+	} **tags;
 };
 
 static char *abs_path(const char *root, const char *rel)
@@ -588,6 +594,121 @@ static bool uses_kept_maps(const struct objfile *of, const bool *want)
 	return false;
 }
 
+/* What the load step at marks for the steps up to the next load: the
+ * programs they pin, attach or put in slots (want), the maps they pin
+ * anew (make, may be NULL). */
+static void load_wants(const struct plan *p, size_t at, bool *want, bool *make)
+{
+	for (size_t i = at + 1; i < p->n_steps && p->steps[i].op != PLAN_OP_LOAD; i++) {
+		const struct plan_step *s = &p->steps[i];
+
+		if (s->op == PLAN_OP_PIN && s->want->kind == KIND_MAP) {
+			if (make)
+				make[s->want->index] = true;
+		} else if ((s->op == PLAN_OP_PIN && s->want->kind == KIND_PROGRAM) ||
+			   ((s->op == PLAN_OP_ATTACH || s->op == PLAN_OP_RELINK) && s->loaded))
+			want[s->want->index] = true;
+		for (size_t j = 0; s->op == PLAN_OP_WRITE && j < s->want->contents->n; j++) {
+			const struct desired_entry *e = &s->want->contents->entries[j];
+
+			if (e->is_prog && (s->fresh || desired_entry_rewritten(s->want->contents, e)))
+				want[e->prog] = true;
+		}
+	}
+}
+
+/* Which programs of object k had their tags deferred (desired_spec), by
+ * a pin or a program array entry, and where the first such pin is. */
+static void deferred_progs(const struct txn *t, size_t k, bool *deferred,
+			   const struct diag_loc **locs)
+{
+	const struct desired *des = t->in->desired;
+
+	for (size_t i = t->obj_first[k]; i != SIZE_MAX; i = t->pin_next[i]) {
+		const struct desired_pin *w = &des->pins[i];
+		const struct desired_contents *c = w->contents;
+
+		for (size_t j = 0; c && j < c->n; j++)
+			if (c->entries[j].is_prog && c->entries[j].tag_deferred)
+				deferred[c->entries[j].prog] = true;
+		if (w->kind == KIND_MAP || !w->spec.tag_deferred)
+			continue;
+		deferred[w->index] = true;
+		if (locs && !locs[w->index])
+			locs[w->index] = &w->loc;
+	}
+}
+
+/* The tags of the programs the load made whose tags were deferred, for
+ * the ledger: read from the programs, no second load. */
+static int deferred_tags(struct txn *t, size_t k)
+{
+	const struct objfile *of = t->in->desired->objfiles[k];
+	_cleanup_free_ bool *deferred = calloc(of->n_progs + 1, sizeof(*deferred));
+
+	if (!deferred)
+		return -ENOMEM;
+	deferred_progs(t, k, deferred, NULL);
+	for (size_t i = 0; i < of->n_progs; i++) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = t->ol.prog_fds[i];
+
+		if (!deferred[i] || fd < 0)
+			continue;
+		if (!t->tags[k])
+			t->tags[k] = calloc(of->n_progs, sizeof(*t->tags[k]));
+		if (!t->tags[k])
+			return -ENOMEM;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+			return fail(t, of->progs[i].name, "cannot read the loaded program's tag", -errno);
+		memcpy(t->tags[k][i].tag, info.tag, sizeof(info.tag));
+		t->tags[k][i].has = true;
+	}
+	return 0;
+}
+
+/* A dry run's load step: the programs whose tags were deferred were not
+ * loaded yet, so they are here, once each, as the tags are learnt
+ * (identity.h) - a program the verifier refuses fails the dry run at the
+ * step where the real run would fail. */
+static int check_load(struct txn *t, size_t at)
+{
+	const struct desired *des = t->in->desired;
+	size_t k = t->in->plan->steps[at].want->objfile_index;
+	const struct objfile *of = des->objfiles[k];
+	_cleanup_free_ bool *want = calloc(of->n_progs + 1, sizeof(*want));
+	_cleanup_free_ bool *deferred = calloc(of->n_progs + 1, sizeof(*deferred));
+	_cleanup_free_ int *fds = malloc((of->n_progs + 1) * sizeof(*fds));
+	_cleanup_free_ int *map_fds = malloc((of->n_maps + 1) * sizeof(*map_fds));
+	_cleanup_free_ const struct diag_loc **locs = calloc(of->n_progs + 1, sizeof(*locs));
+	bool any = false;
+	int r;
+
+	if (!want || !deferred || !fds || !map_fds || !locs)
+		return -ENOMEM;
+	deferred_progs(t, k, deferred, locs);
+	load_wants(t->in->plan, at, want, NULL);
+	for (size_t i = 0; i < of->n_progs; i++) {
+		want[i] = want[i] && deferred[i];
+		any |= want[i];
+	}
+	for (size_t i = 0; i < of->n_maps; i++)
+		map_fds[i] = -1;
+	if (!any)
+		return 0;
+	r = loader_load(of,
+			&(struct loader_job){ .want = want,
+					      .map_fds = map_fds,
+					      .prog_locs = locs,
+					      .log = t->in->verifier_log },
+			NULL, t->d, fds);
+	for (size_t i = 0; r == 0 && i < of->n_progs; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return r;
+}
+
 /* Loads one object for the pins the steps up to the next load make of it:
  * its maps made anew, and its programs, wired to the maps kept in place. */
 static int step_load(struct txn *t, size_t at)
@@ -614,21 +735,7 @@ static int step_load(struct txn *t, size_t at)
 		ol->map_fds[i] = -1;
 	for (size_t i = 0; i < of->n_progs; i++)
 		ol->prog_fds[i] = -1;
-	for (size_t i = at + 1; i < p->n_steps && p->steps[i].op != PLAN_OP_LOAD; i++) {
-		const struct plan_step *s = &p->steps[i];
-
-		if (s->op == PLAN_OP_PIN && s->want->kind == KIND_MAP)
-			ol->make[s->want->index] = true;
-		else if ((s->op == PLAN_OP_PIN && s->want->kind == KIND_PROGRAM) ||
-			 ((s->op == PLAN_OP_ATTACH || s->op == PLAN_OP_RELINK) && s->loaded))
-			ol->want[s->want->index] = true;
-		for (size_t j = 0; s->op == PLAN_OP_WRITE && j < s->want->contents->n; j++) {
-			const struct desired_entry *e = &s->want->contents->entries[j];
-
-			if (e->is_prog && (s->fresh || desired_entry_rewritten(s->want->contents, e)))
-				ol->want[e->prog] = true;
-		}
-	}
+	load_wants(p, at, ol->want, ol->make);
 	for (size_t i = t->obj_first[k]; i != SIZE_MAX; i = t->pin_next[i]) {
 		const struct desired_pin *w = &des->pins[i];
 
@@ -655,16 +762,17 @@ static int step_load(struct txn *t, size_t at)
 		if (r < 0)
 			return r;
 	}
-	return loader_load(of,
-			   &(struct loader_job){ .want = ol->want,
-						 .make = ol->make,
-						 .map_fds = ol->map_fds,
-						 .prog_locs = ol->prog_locs,
-						 .map_pins = ol->map_pins,
-						 .log = t->in->verifier_log,
-						 .kept_slot = keep_slot,
-						 .ctx = t },
-			   t->sys, t->d, ol->prog_fds);
+	r = loader_load(of,
+			&(struct loader_job){ .want = ol->want,
+					      .make = ol->make,
+					      .map_fds = ol->map_fds,
+					      .prog_locs = ol->prog_locs,
+					      .map_pins = ol->map_pins,
+					      .log = t->in->verifier_log,
+					      .kept_slot = keep_slot,
+					      .ctx = t },
+			t->sys, t->d, ol->prog_fds);
+	return r ?: deferred_tags(t, k);
 }
 
 static int step_migrate(struct txn *t, const struct plan_step *s)
@@ -1010,27 +1118,32 @@ static int settle_dirs(struct txn *t)
 
 /* What a pin is made from, for plans made offline: its object's digest,
  * and the programs it is, runs or holds with the tags the kernel gives
- * them (identity_load_tags() found them for this run), into e, its
+ * them (identity_load_tags() found them for this run, or this run's load
+ * gave them: tags), into e, its
  * programs into progs (borrowed names). */
-static void record_progs(const struct desired_pin *w, struct ledger_entry *e,
-			 struct ledger_prog *progs)
+static void record_progs(const struct txn *t, const struct desired_pin *w,
+			 struct ledger_entry *e, struct ledger_prog *progs)
 {
 	const struct objfile *of = w->objfile;
 	const struct desired_contents *c = w->contents;
+	const struct loaded_tag *loaded = of ? t->tags[w->objfile_index] : NULL;
 
 	if (!of)
 		return;
 	e->object = (char *)of->sha1;
 	e->progs = progs;
-	if (w->kind != KIND_MAP && w->spec.has_tag) {
+	if (w->kind != KIND_MAP && (w->spec.has_tag || (loaded && loaded[w->index].has))) {
 		progs[e->n_progs].name = of->progs[w->index].name;
-		memcpy(progs[e->n_progs++].tag, w->spec.tag, 8);
+		memcpy(progs[e->n_progs++].tag,
+		       w->spec.has_tag ? w->spec.tag : loaded[w->index].tag, 8);
 	}
 	for (size_t j = 0; c && j < c->n; j++) {
-		if (!c->entries[j].is_prog || !c->entries[j].has_tag)
+		const struct desired_entry *en = &c->entries[j];
+
+		if (!en->is_prog || !(en->has_tag || (loaded && loaded[en->prog].has)))
 			continue;
-		progs[e->n_progs].name = of->progs[c->entries[j].prog].name;
-		memcpy(progs[e->n_progs++].tag, c->entries[j].tag, 8);
+		progs[e->n_progs].name = of->progs[en->prog].name;
+		memcpy(progs[e->n_progs++].tag, en->has_tag ? en->tag : loaded[en->prog].tag, 8);
 	}
 }
 
@@ -1076,7 +1189,7 @@ static int record_pins(struct txn *t)
 			rec[n].ino = h->ino;
 			rec[n].id = h->id;
 		}
-		record_progs(w, &rec[n], progs + at);
+		record_progs(t, w, &rec[n], progs + at);
 		at += rec[n++].n_progs;
 	}
 	return ledger_put_many(&t->ledger, rec, n);
@@ -1245,8 +1358,11 @@ static int run(struct txn *t, bool dry_run)
 
 		if (t->in->announce)
 			t->in->announce(t->in->ctx, i);
-		if (dry_run)
+		if (dry_run) {
+			if (p->steps[i].op == PLAN_OP_LOAD)
+				r = check_load(t, i);
 			continue;
+		}
 		if (ci != PLAN_NO_CHANGE)
 			t->status[ci] = APPLY_FAILED;
 		r = take(t, i);
@@ -1308,7 +1424,8 @@ static int prepare(struct txn *t)
 
 	t->last_step = calloc(p->n + 1, sizeof(*t->last_step));
 	t->placed = calloc(n_pins + 1, sizeof(*t->placed));
-	if (!t->last_step || !t->placed)
+	t->tags = calloc(t->in->desired->n_objfiles + 1, sizeof(*t->tags));
+	if (!t->last_step || !t->placed || !t->tags)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->n_steps; i++)
 		if (p->steps[i].change != PLAN_NO_CHANGE)
@@ -1331,8 +1448,12 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d,
 		status[i] = APPLY_UNTRIED;
 	if (in->plan->n_refused)
 		return refuse(in->plan, d);
-	if (in->dry_run)
-		return run(&t, true);
+	if (in->dry_run) {
+		r = desired_pins_by_object(in->desired, &t.obj_first, &t.pin_next) ?: run(&t, true);
+		free(t.obj_first);
+		free(t.pin_next);
+		return r;
+	}
 	run_token(t.run);
 	r = sys_open_root(sys, in->root);
 	if (r < 0)
@@ -1379,6 +1500,9 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d,
 	free(t.undo);
 	free(t.last_step);
 	free(t.placed);
+	for (size_t k = 0; t.tags && k < in->desired->n_objfiles; k++)
+		free(t.tags[k]);
+	free(t.tags);
 	free(t.obj_first);
 	free(t.pin_next);
 	free(t.trash);

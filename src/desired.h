@@ -30,6 +30,11 @@ struct desired_spec {
 	 * nor found in a record, so whether the pinned program is this one is
 	 * unknown. */
 	bool tag_unknown;
+	/* Live: not loaded for its tag, since nothing is pinned where any pin
+	 * of the program goes and the plan creates it either way.  Its one
+	 * load is the apply's (a dry run's load step checks it instead), and
+	 * the tag for the ledger is read from that. */
+	bool tag_deferred;
 };
 
 /* How a link is made (target.h, target_attach). */
@@ -74,6 +79,7 @@ struct desired_entry {
 	uint8_t tag[8];       /* program entries: its tag, once identity_load_tags() ran */
 	bool has_tag;
 	bool tag_unknown;     /* offline, and no record gives its tag (desired_spec) */
+	bool tag_deferred;    /* live, its map not pinned yet (desired_spec) */
 	const struct manifest_map_entry *src; /* borrowed; NULL for none */
 	/* Filled by contents_observe() (live runs): the pinned map holds
 	 * another value (another program) at key, or none. */

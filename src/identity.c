@@ -28,7 +28,7 @@ static int slot_tags(struct desired_contents *c, const int *fds, struct diag *d,
 		struct bpf_prog_info info = { 0 };
 		__u32 len = sizeof(info);
 
-		if (!e->is_prog || e->has_tag)
+		if (!e->is_prog || e->has_tag || e->tag_deferred)
 			continue;
 		if (bpf_obj_get_info_by_fd(fds[e->prog], &info, &len) < 0) {
 			int r = -errno;
@@ -44,7 +44,8 @@ static int slot_tags(struct desired_contents *c, const int *fds, struct diag *d,
 	return 0;
 }
 
-int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d)
+int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vlog,
+		       struct diag *d)
 {
 	_cleanup_free_ size_t *first = NULL, *next = NULL;
 	int r = desired_pins_by_object(des, &first, &next);
@@ -70,18 +71,28 @@ int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 		for (size_t i = 0; i < of->n_maps; i++)
 			map_fds[i] = -1;
 		/* A link's tag is its program's: what it should run; so is a
-		 * program array slot's. */
+		 * program array slot's.  Only a pin found in place is compared. */
 		for (size_t i = first[k]; i != SIZE_MAX; i = next[i]) {
 			const struct desired_contents *c = des->pins[i].contents;
+			bool found = observed_find(obs, des->pins[i].path);
 
-			for (size_t j = 0; c && j < c->n; j++)
+			for (size_t j = 0; found && c && j < c->n; j++)
 				if (c->entries[j].is_prog && !c->entries[j].has_tag)
 					want[c->entries[j].prog] = any = true;
-			if (des->pins[i].kind == KIND_MAP || des->pins[i].spec.has_tag)
+			if (des->pins[i].kind == KIND_MAP || des->pins[i].spec.has_tag || !found)
 				continue;
 			want[des->pins[i].index] = any = true;
 			if (!locs[des->pins[i].index])
 				locs[des->pins[i].index] = &des->pins[i].loc;
+		}
+		for (size_t i = first[k]; i != SIZE_MAX; i = next[i]) {
+			struct desired_contents *c = des->pins[i].contents;
+
+			for (size_t j = 0; c && j < c->n; j++)
+				if (c->entries[j].is_prog && !c->entries[j].has_tag)
+					c->entries[j].tag_deferred = !want[c->entries[j].prog];
+			if (des->pins[i].kind != KIND_MAP && !des->pins[i].spec.has_tag)
+				des->pins[i].spec.tag_deferred = !want[des->pins[i].index];
 		}
 		if (!any)
 			continue;
@@ -102,7 +113,7 @@ int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d)
 				r = slot_tags(p->contents, fds, d, &p->loc);
 				continue;
 			}
-			if (p->spec.has_tag)
+			if (p->spec.has_tag || p->spec.tag_deferred)
 				continue;
 			if (bpf_obj_get_info_by_fd(fds[p->index], &info, &len) < 0) {
 				r = -errno;

@@ -18,16 +18,19 @@
 #include "observed.h"
 
 /* Finds the tag the kernel will give each pinned program of des that has
- * none yet (identity_recorded_tags() gives most of a tree the tool made) by
- * loading it once (legacy objects with throwaway maps for their relocations,
+ * none yet (identity_recorded_tags() gives most of a tree the tool made),
+ * and that the plan compares with something in obs, by loading it once (legacy objects with throwaway maps for their relocations,
  * BTF objects through libbpf with pinning disabled) and closing it at once:
  * nothing is pinned, nothing outlives the call, and no sys step is counted.
  * Needs CAP_BPF when any is loaded.  Sets spec.tag and spec.has_tag of
- * every program pin (entries: tag, has_tag).  A refused program's whole
+ * every such program pin (entries: tag, has_tag); a program whose every pin
+ * is at a free path in obs is not loaded: spec.tag_deferred is set on its
+ * pins, and the apply's load step loads it (see apply.h).  A refused program's whole
  * verifier log goes to vlog (-v) when it is not NULL, and so does the count
  * of programs loaded.  Returns 0, or a negative errno with the kernel's
  * refusal recorded in d. */
-int identity_load_tags(struct desired *des, FILE *vlog, struct diag *d);
+int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vlog,
+		       struct diag *d);
 
 /* The tag of every program of one object, each loaded alone (as
  * identity_load_tags() loads them: throwaway maps, nothing pinned), for

@@ -516,7 +516,7 @@ static int read_tree(struct session *s)
 	if (r == 0 && !(s->flags & CMD_DESTROY))
 		r = identity_recorded_tags(&s->des, &s->ledger, &s->obs);
 	if (r == 0 && !(s->flags & CMD_DESTROY))
-		r = identity_load_tags(&s->des, s->opts->verbose ? stderr : NULL, &s->d);
+		r = identity_load_tags(&s->des, &s->obs, s->opts->verbose ? stderr : NULL, &s->d);
 	/* Destroy unpins what the manifests made; where it was attached does
 	 * not matter. */
 	if (r == 0 && !(s->flags & CMD_DESTROY))

@@ -32,23 +32,13 @@ struct fixture {
 	struct diag d;
 };
 
-static int build(const char *object, struct fixture *fx)
+static int build_yaml(const char *yaml, struct fixture *fx)
 {
 	struct manifest *m = NULL;
-	char *yaml = NULL;
 	int r;
 
 	*fx = (struct fixture){ 0 };
-	if (asprintf(&yaml,
-		     "version: 1\nobjects:\n  - file: %s/tests/bpf/%s.o\n    namespace: t\n"
-		     "    sections:\n"
-		     "      - {program: p0, pinning: custom, path: t/p0}\n"
-		     "      - {program: p1, pinning: custom, path: t/p1}\n"
-		     "      - {program: p4, pinning: custom, path: t/p4}\n",
-		     test_builddir(), object) < 0)
-		return -ENOMEM;
 	r = manifest_parse_buffer("identity.yaml", yaml, strlen(yaml), &fx->d, &m);
-	free(yaml);
 	if (r < 0)
 		return r;
 	fx->set.items = malloc(sizeof(*fx->set.items));
@@ -58,6 +48,24 @@ static int build(const char *object, struct fixture *fx)
 	}
 	fx->set.items[fx->set.n++] = m;
 	return desired_build(&fx->set, true, &fx->d, &fx->des);
+}
+
+static int build(const char *object, struct fixture *fx)
+{
+	char *yaml = NULL;
+	int r;
+
+	if (asprintf(&yaml,
+		     "version: 1\nobjects:\n  - file: %s/tests/bpf/%s.o\n    namespace: t\n"
+		     "    sections:\n"
+		     "      - {program: p0, pinning: custom, path: t/p0}\n"
+		     "      - {program: p1, pinning: custom, path: t/p1}\n"
+		     "      - {program: p4, pinning: custom, path: t/p4}\n",
+		     test_builddir(), object) < 0)
+		return -ENOMEM;
+	r = build_yaml(yaml, fx);
+	free(yaml);
+	return r;
 }
 
 static void done(struct fixture *fx)
@@ -95,6 +103,29 @@ static int deny_bpf(void)
 
 static char why[512];
 
+static int by_path(const void *a, const void *b)
+{
+	return strcmp(((const struct observed_entry *)a)->path,
+		      ((const struct observed_entry *)b)->path);
+}
+
+/* A tree where every pin of fx is found, each as what it should be: the
+ * plan compares them all, so each program's tag is wanted.  The entries
+ * borrow fx's paths (freed with entries alone). */
+static struct observed found_all(const struct fixture *fx)
+{
+	struct observed obs = { .entries = calloc(fx->des.n_pins + 1, sizeof(*obs.entries)) };
+
+	ck_assert_ptr_nonnull(obs.entries);
+	for (size_t i = 0; i < fx->des.n_pins; i++)
+		obs.entries[obs.n++] = (struct observed_entry){
+			.path = fx->des.pins[i].path,
+			.kind = (enum observed_kind)fx->des.pins[i].kind,
+		};
+	qsort(obs.entries, obs.n, sizeof(*obs.entries), by_path);
+	return obs;
+}
+
 /* Runs in the filtered child: NULL, or what went wrong. */
 static const char *offline(const char *object)
 {
@@ -117,8 +148,14 @@ static const char *offline(const char *object)
 	else if (prog->spec.type != BPF_PROG_TYPE_SOCKET_FILTER || prog->spec.has_tag)
 		snprintf(why, sizeof(why), "program spec type %u, has_tag %d", prog->spec.type,
 			 prog->spec.has_tag);
-	else if (!test_under_valgrind() && (r = identity_load_tags(&fx.des, NULL, &fx.d)) != -EPERM)
-		snprintf(why, sizeof(why), "identity_load_tags under the filter returned %d", r);
+	else if (!test_under_valgrind()) {
+		struct observed obs = found_all(&fx);
+
+		r = identity_load_tags(&fx.des, &obs, NULL, &fx.d);
+		free(obs.entries);
+		if (r != -EPERM)
+			snprintf(why, sizeof(why), "identity_load_tags under the filter returned %d", r);
+	}
 	done(&fx);
 	return why[0] ? why : NULL;
 }
@@ -157,6 +194,7 @@ END_TEST
 START_TEST(test_tags)
 {
 	struct fixture fx;
+	struct observed obs;
 	const struct desired_pin *p0, *p1, *p4;
 	struct diag probe = { 0 };
 
@@ -170,7 +208,9 @@ START_TEST(test_tags)
 		return;
 	}
 	ck_assert_int_eq(build(objects[_i], &fx), 0);
-	ck_assert_int_eq(identity_load_tags(&fx.des, NULL, &fx.d), 0);
+	obs = found_all(&fx);
+	ck_assert_int_eq(identity_load_tags(&fx.des, &obs, NULL, &fx.d), 0);
+	free(obs.entries);
 	p0 = pin(&fx, "t/p0");
 	p1 = pin(&fx, "t/p1");
 	p4 = pin(&fx, "t/p4");
@@ -179,6 +219,27 @@ START_TEST(test_tags)
 	ck_assert_mem_eq(p0->spec.tag, p4->spec.tag, sizeof(p0->spec.tag));
 	ck_assert(memcmp(p0->spec.tag, p1->spec.tag, sizeof(p0->spec.tag)) != 0);
 	ck_assert(!pin(&fx, "t/globals/counts")->spec.has_tag);
+	ck_assert(!p0->spec.tag_deferred && !p1->spec.tag_deferred);
+	done(&fx);
+}
+END_TEST
+
+/* Nothing pinned where the programs go: the plan creates them whatever
+ * their tags, so none is loaded now; the apply's load is their one. */
+START_TEST(test_tags_deferred)
+{
+	struct fixture fx;
+	const struct desired_pin *p0, *p1;
+
+	ck_assert_int_eq(build(objects[_i], &fx), 0);
+	/* No kernel call: this passes under a filter denying bpf() too. */
+	ck_assert_int_eq(identity_load_tags(&fx.des, &(struct observed){ 0 }, NULL, &fx.d), 0);
+	p0 = pin(&fx, "t/p0");
+	p1 = pin(&fx, "t/p1");
+	ck_assert(p0 && p1);
+	ck_assert(p0->spec.tag_deferred && p1->spec.tag_deferred);
+	ck_assert(!p0->spec.has_tag && !p1->spec.has_tag);
+	ck_assert(!pin(&fx, "t/globals/counts")->spec.tag_deferred);
 	done(&fx);
 }
 END_TEST
@@ -191,6 +252,7 @@ Suite *identity_suite(void)
 
 	tcase_add_loop_test(tc, test_desired_without_bpf, 0, n);
 	tcase_add_loop_test(tc, test_tags, 0, n);
+	tcase_add_loop_test(tc, test_tags_deferred, 0, n);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -16,7 +16,9 @@
 #  3. a program pinned anew by hand (bpftool prog pin, another inode): the
 #     ledger's record no longer claims the pin, so the plan loads that
 #     program to judge it - and adopts it;
-#  4. destroy --dry-run loads nothing: it compares no program.
+#  4. destroy --dry-run loads nothing: it compares no program;
+#  5. into an empty tree, the plan and the apply each load every program
+#     once (the plan to check it, at its load step), none to learn tags.
 # Needs root, strace and llvm-objcopy (tools/install-deps).
 # shellcheck disable=SC2015 # A && B || fail: fail if either fails
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
@@ -90,4 +92,45 @@ grep -q '^< program  *ns1/progs/dummy_socket  *adopt ' "$T/out" || fail "$CASE: 
 CASE=4-destroy
 [ "$(loads 2 destroy --dry-run "$W")" = "none 0" ] || fail "$CASE: loads: $(loads 2 destroy --dry-run "$W")"
 
-echo "verifier-loads.sh: 4 cases passed in $(($(date +%s) - START)) s"
+CASE=5-fresh
+# Nothing pinned: the plan creates every program whatever its tag, so none
+# is loaded to learn it.  A dry run loads each once, at its object's load
+# step (to check it), and so does the apply, for real: no program twice.
+bp 0 destroy "$W"
+once() { # the BPF_PROG_LOAD calls of the last loads: "N" if no name comes twice
+	grep 'BPF_PROG_LOAD' "$T/strace" | grep -v 'insn_cnt=2,' |
+		sed -n 's/.*prog_name="\([^"]*\)".*/\1/p' | sort | uniq -c |
+		awk '$1 != 1 { twice = twice " " $2 } { n += $1 }
+		     END { if (twice != "") print "twice:" twice; else print n }'
+}
+for cmd in plan apply; do
+	want=2
+	[ "$cmd" = apply ] && want=0
+	got=$(loads "$want" "$cmd" "$W")
+	[ "${got%% *}" = 0 ] || fail "$CASE: $cmd loaded ${got%% *} programs to learn tags, want 0"
+	n=$(once)
+	[ "${got##* }" = "$n" ] || fail "$CASE: $cmd: $got loads, $n named: $(grep -c 'prog_name=""' "$T/strace") unnamed"
+	eval "n_$cmd=\$n"
+done
+case $n_apply in twice:*) fail "$CASE: apply loaded programs twice: $n_apply" ;; esac
+# One per program the ledger now records (an object's program by name).
+n_rec=$("$PY" - "$T/run" <<'PY'
+import glob, json, sys
+progs = set()
+for f in glob.glob(sys.argv[1] + "/**", recursive=True):
+    try:
+        doc = json.load(open(f))
+    except (OSError, ValueError):
+        continue
+    for e in doc.get("entries", []) if isinstance(doc, dict) else []:
+        for p in e.get("programs", []):
+            progs.add((e.get("object"), p["name"]))
+print(len(progs))
+PY
+)
+[ "$n_plan" = "$n_apply" ] && [ "$n_apply" = "$n_rec" ] && [ "$n_rec" -ge 5 ] ||
+	fail "$CASE: a fresh plan made $n_plan loads, the apply $n_apply; the ledger records $n_rec programs"
+
+[ "$(loads 0 plan "$W")" = "0 0" ] || fail "$CASE: after the apply, loads: $(loads 0 plan "$W")"
+
+echo "verifier-loads.sh: 5 cases passed in $(($(date +%s) - START)) s"
