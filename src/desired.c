@@ -725,6 +725,57 @@ static int check_paths(struct desired *des, struct diag *d)
 	return r;
 }
 
+struct object_ref {
+	const char *path;
+	size_t k;
+};
+
+static int by_path_then_index(const void *a, const void *b)
+{
+	const struct object_ref *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	return c ?: (x->k > y->k) - (x->k < y->k);
+}
+
+static bool sets_prog_types(const struct manifest_object *o)
+{
+	for (size_t i = 0; i < o->n_entries; i++)
+		if (o->entries[i].prog_type >= 0 || o->entries[i].attach_type >= 0)
+			return true;
+	return false;
+}
+
+/* owner[k]: the first object naming the same file as object k, so that the
+ * file is read (digests, ELF, libbpf open) once per run however many
+ * objects name it - a tree of thousands of objects from a few files.  An
+ * object whose entries set program types has its own read. */
+static int share_objfiles(const struct manifest_set *set, size_t *owner)
+{
+	_cleanup_free_ struct object_ref *refs = NULL;
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		n += set->items[i]->n_objects;
+	refs = calloc(n + 1, sizeof(*refs));
+	if (!refs)
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < set->n; i++)
+		for (size_t j = 0; j < set->items[i]->n_objects; j++, k++) {
+			const struct manifest_object *o = &set->items[i]->objects[j];
+
+			owner[k] = k;
+			if (o->file_path && !sets_prog_types(o))
+				refs[n++] = (struct object_ref){ o->file_path, k };
+		}
+	qsort(refs, n, sizeof(*refs), by_path_then_index);
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(refs[i].path, refs[i - 1].path) == 0)
+			owner[refs[i].k] = owner[refs[i - 1].k];
+	return 0;
+}
+
 int desired_build(const struct manifest_set *set, bool read_objects, struct diag *d,
 		  struct desired *des)
 {
@@ -734,9 +785,13 @@ int desired_build(const struct manifest_set *set, bool read_objects, struct diag
 	for (size_t i = 0; i < set->n; i++)
 		n_objects += set->items[i]->n_objects;
 	des->objfiles = calloc(n_objects + 1, sizeof(*des->objfiles));
-	if (!des->objfiles)
+	des->owner = calloc(n_objects + 1, sizeof(*des->owner));
+	if (!des->objfiles || !des->owner)
 		return -ENOMEM;
 	des->n_objfiles = n_objects;
+	r = share_objfiles(set, des->owner);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < set->n; i++)
 		for (size_t j = 0; j < set->items[i]->n_objects; j++, k++) {
 			struct builder b = { .k = k,
@@ -749,6 +804,10 @@ int desired_build(const struct manifest_set *set, bool read_objects, struct diag
 				q = build_manifest_only(&b);
 			} else if (!b.o->file_path) {
 				continue;
+			} else if (des->owner[k] != k) {
+				/* Its owner said why it could not be read. */
+				b.of = des->objfiles[k] = des->objfiles[des->owner[k]];
+				q = b.of ? build_object(&b) : -EINVAL;
 			} else {
 				q = objfile_open(b.o->file_path, d, &des->objfiles[k]);
 				b.of = des->objfiles[k];
@@ -778,8 +837,10 @@ void desired_done(struct desired *des)
 	if (!des)
 		return;
 	for (size_t i = 0; i < des->n_objfiles; i++)
-		objfile_free(des->objfiles[i]);
+		if (!des->owner || des->owner[i] == i)
+			objfile_free(des->objfiles[i]);
 	free(des->objfiles);
+	free(des->owner);
 	for (size_t i = 0; i < des->n_pins; i++)
 		free(des->pins[i].path);
 	free(des->pins);

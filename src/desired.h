@@ -125,7 +125,11 @@ struct desired_pin {
 };
 
 struct desired {
-	struct objfile **objfiles; /* one per manifest object, in manifest order; owned */
+	/* One per manifest object, in manifest order.  Objects that name the
+	 * same file share one read of it (owner[k] < k: objfiles[owner[k]]),
+	 * unless an entry sets a program's type; the rest are owned. */
+	struct objfile **objfiles;
+	size_t *owner;
 	size_t n_objfiles;
 	struct desired_pin *pins;
 	size_t n_pins;

@@ -190,6 +190,43 @@ START_TEST(test_desired_without_bpf)
 }
 END_TEST
 
+/* Objects naming one file share one read of it, but for one that sets a
+ * program's type: that changes what it loads. */
+START_TEST(test_shared_read)
+{
+	struct fixture fx;
+	char *yaml = NULL;
+
+	ck_assert_int_ge(asprintf(&yaml,
+				  "version: 1\nobjects:\n"
+				  "  - {file: %1$s/tests/bpf/%2$s.o, name: a, sections: "
+				  "[{map: counts, pinning: custom, path: a/counts}, {program: p0, pinning: custom, path: a/p0}]}\n"
+				  "  - {file: %1$s/tests/bpf/%2$s.o, name: b, sections: "
+				  "[{map: counts, pinning: custom, path: b/counts}, {program: p0, pinning: custom, path: b/p0}]}\n"
+				  "  - {file: %1$s/tests/bpf/%2$s.o, name: c, sections: "
+				  "[{map: counts, pinning: custom, path: c/counts}, {program: p0, pinning: custom, path: c/p0, type: socket_filter}]}\n"
+				  "  - {file: %1$s/tests/bpf/%2$s.o, name: d, sections: "
+				  "[{map: counts, pinning: custom, path: d/counts}, {program: p1, pinning: custom, path: d/p1}]}\n",
+				  test_builddir(), objects[_i]),
+			 0);
+	ck_assert_msg(build_yaml(yaml, &fx) == 0, "%s", fx.d.n_msgs ? fx.d.msgs[0].text : "?");
+	free(yaml);
+	ck_assert_uint_eq(fx.des.n_objfiles, 4);
+	ck_assert_ptr_nonnull(fx.des.objfiles[0]);
+	ck_assert_ptr_eq(fx.des.objfiles[1], fx.des.objfiles[0]);
+	ck_assert_ptr_eq(fx.des.objfiles[3], fx.des.objfiles[0]);
+	ck_assert_ptr_ne(fx.des.objfiles[2], fx.des.objfiles[0]);
+	ck_assert_uint_eq(fx.des.owner[1], 0);
+	ck_assert_uint_eq(fx.des.owner[2], 2);
+	ck_assert_uint_eq(fx.des.owner[3], 0);
+	ck_assert_uint_eq(fx.des.n_pins, 8);
+	ck_assert_ptr_nonnull(pin(&fx, "b/p0"));
+	ck_assert_uint_eq(pin(&fx, "b/p0")->objfile_index, 1);
+	ck_assert_ptr_eq(pin(&fx, "d/p1")->objfile, fx.des.objfiles[0]);
+	done(&fx);
+}
+END_TEST
+
 /* The control: with the kernel, the same pins get their tags. */
 START_TEST(test_tags)
 {
@@ -253,6 +290,7 @@ Suite *identity_suite(void)
 	tcase_add_loop_test(tc, test_desired_without_bpf, 0, n);
 	tcase_add_loop_test(tc, test_tags, 0, n);
 	tcase_add_loop_test(tc, test_tags_deferred, 0, n);
+	tcase_add_loop_test(tc, test_shared_read, 0, n);
 	suite_add_tcase(s, tc);
 	return s;
 }
