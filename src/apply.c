@@ -334,7 +334,8 @@ static int step_trash(struct txn *t, const struct plan_step *s)
 
 /* The identity of the pin this run made for w, for the ledger: its inode
  * (kept by the rename into place) and the kernel object's id. */
-static int remember(struct txn *t, const struct desired_pin *w, const char *tmp, int fd)
+static int remember(struct txn *t, const struct desired_pin *w, const char *tmp, int fd,
+		    mode_t *ret_mode)
 {
 	struct bpf_prog_info info = { 0 }; /* large enough for map and link info */
 	__u32 len = sizeof(info);
@@ -343,8 +344,10 @@ static int remember(struct txn *t, const struct desired_pin *w, const char *tmp,
 
 	if (r == 0 && bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
 		r = -errno;
-	if (r == 0)
+	if (r == 0) {
 		t->placed[w - t->in->desired->pins] = (struct placed){ st.st_ino, info.id };
+		*ret_mode = st.st_mode & 07777;
+	}
 	return r;
 }
 
@@ -363,6 +366,7 @@ static int step_pin(struct txn *t, const struct plan_step *s)
 		 : w->kind == KIND_PROGRAM ? t->ol.prog_fds[w->index]
 					   : t->link_fd;
 	_cleanup_free_ char *tmp = temp_name(t, s->path, s->temp);
+	mode_t mode = 0;
 	int r;
 
 	if (!tmp)
@@ -373,14 +377,16 @@ static int step_pin(struct txn *t, const struct plan_step *s)
 	r = push(t, (struct undo){ .kind = UNDO_UNLINK, .path = strdup(tmp), .fd = -1 });
 	if (r < 0)
 		return r;
-	r = remember(t, w, tmp, fd);
+	r = remember(t, w, tmp, fd, &mode);
 	/* Pinned, the link lives on its pin alone: unpinning it (the undo)
 	 * detaches it. */
 	if (w->kind == KIND_LINK)
 		close(TAKE_FD(t->link_fd));
 	if (r < 0)
 		return fail(t, s->path, "cannot read back the pin", r);
-	r = sys_chmod(t->sys, tmp, (mode_t)s->mode);
+	/* The kernel pins with 0600 less the umask: most pins need no chmod. */
+	if (mode != (mode_t)s->mode)
+		r = sys_chmod(t->sys, tmp, (mode_t)s->mode);
 	if (r == 0 && (s->uid != PLAN_KEEP_ID || s->gid != PLAN_KEEP_ID))
 		r = sys_chown(t->sys, tmp, (uid_t)s->uid, (gid_t)s->gid);
 	return r < 0 ? fail(t, s->path, "cannot set mode or owner", r) : 0;
