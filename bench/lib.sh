@@ -34,7 +34,9 @@ fresh_mount() {
 		# Unpinned maps are freed by a kernel work queue: let it finish.
 		sleep 1
 	fi
-	MNT=$(mktemp -d "${TMPDIR:-/tmp}/bpfprov-bench-fs.XXXXXX")
+	# No dot in the name: libbpf turns dots of a pin path into underscores
+	# (bpftool ... pinmaps).
+	MNT=$(mktemp -d "${TMPDIR:-/tmp}/bpfprov-bench-fs-XXXXXX")
 	mount -t bpf bpf "$MNT" || { rmdir "$MNT"; MNT=; die "cannot mount a bpffs"; }
 	rm -rf "$BPF_PROVISION_RUNTIME_DIR"
 	mkdir -p "$BPF_PROVISION_RUNTIME_DIR"

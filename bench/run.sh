@@ -119,6 +119,8 @@ row() { echo "| $* |" >>"$ROWS"; }
 us() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.1f", t * 1e6 / n }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 bpp() { awk -v k="$1" -v n="$2" 'BEGIN { printf "%.0f", k * 1024 / n }'; }
+# met A LIMIT: whether A <= LIMIT (issue 18's targets).
+met() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 <= b + 0) ? "met" : "missed" }'; }
 
 # Baseline RSS: a no-op plan of 10 pins, to tell per-pin memory from the
 # fixed cost of the process (libraries, heap arenas).
@@ -209,16 +211,18 @@ for n in $SIZES; do
 	fi
 
 	drift_floor=$(awk -v s="$fs" -v c="$fc" 'BEGIN { printf "%.6f", s + c / 10 }')
-	row "$n | floor: create+pin | $fc | $(us "$fc" "$n") | 1.00x | | "
-	row "$n | floor: scan | $fs | $(us "$fs" "$n") | 1.00x | | "
+	row "$n | floor: create+pin | $fc | $(us "$fc" "$n") | 1.00x | | | | "
+	row "$n | floor: scan | $fs | $(us "$fs" "$n") | 1.00x | | | | "
 	if [ "$ap" = failed ]; then
-		row "$n | apply (empty tree) | **failed: EMFILE** (see notes) | | | | "
+		row "$n | apply (empty tree) | **failed: EMFILE** (see notes) | | | | | <= 1.5x | missed"
 	else
-		row "$n | apply (empty tree) | $ap | $(us "$ap" "$n") | $(ratio "$ap" "$fc") of create+pin | $(bpp "$ap_rss" "$n") | $(bpp "$((ap_rss - BASE_RSS))" "$n")"
+		ar=$(ratio "$ap" "$fc") ab=$(bpp "$((ap_rss - BASE_RSS))" "$n")
+		row "$n | apply (empty tree) | $ap | $(us "$ap" "$n") | $ar of create+pin | $(bpp "$ap_rss" "$n") | $ab | <= 1.5x, < 1024 B | $(met "${ar%x}" 1.5), $(met "$ab" 1023)"
 	fi
-	row "$n | apply --dry-run (no-op) | $dr | $(us "$dr" "$n") | $(ratio "$dr" "$fs") of scan | $(bpp "$dr_rss" "$n") | $(bpp "$((dr_rss - BASE_RSS))" "$n")"
-	row "$n | apply, 10% deleted (10% creates) | $dt | $(us "$dt" "$n") | $(ratio "$dt" "$drift_floor") of scan + 10% create+pin | $(bpp "$dt_rss" "$n") | $(bpp "$((dt_rss - BASE_RSS))" "$n")"
-	[ -z "$bt" ] || row "$n | bpftool loop ($bnote) | $bt | $(us "$bt" "$n") | $(ratio "$bt" "$fc") of create+pin | | "
+	drr=$(ratio "$dr" "$fs") drb=$(bpp "$((dr_rss - BASE_RSS))" "$n")
+	row "$n | apply --dry-run (no-op) | $dr | $(us "$dr" "$n") | $drr of scan | $(bpp "$dr_rss" "$n") | $drb | <= 1.0x, < 1024 B | $(met "${drr%x}" 1.0), $(met "$drb" 1023)"
+	row "$n | apply, 10% deleted (10% creates) | $dt | $(us "$dt" "$n") | $(ratio "$dt" "$drift_floor") of scan + 10% create+pin | $(bpp "$dt_rss" "$n") | $(bpp "$((dt_rss - BASE_RSS))" "$n") | - | -"
+	[ -z "$bt" ] || row "$n | bpftool loop ($bnote) | $bt | $(us "$bt" "$n") | $(ratio "$bt" "$fc") of create+pin | | | | "
 done
 fresh_mount
 
@@ -227,8 +231,8 @@ fresh_mount
 	echo "- times: wall clock, best of $REPEAT for N <= 10000, one run above; peak RSS from \`/usr/bin/time -v\` (worst run); baseline RSS (no-op plan of 10 pins): $BASE_RSS KiB"
 	echo "- load at end:$(cut -d' ' -f1-3 /proc/loadavg | sed 's/^/ /')"
 	echo
-	echo "| N | measurement | seconds | µs per pin | ratio to floor | peak RSS, bytes per pin | above baseline, bytes per pin |"
-	echo "|---:|---|---:|---:|---|---:|---:|"
+	echo "| N | measurement | seconds | µs per pin | ratio to floor | peak RSS, bytes per pin | above baseline, bytes per pin | target (issue 18) | met |"
+	echo "|---:|---|---:|---:|---|---:|---:|---|---|"
 	cat "$ROWS"
 	if [ -s "$NOTES" ] || [ -n "$stopped" ]; then
 		echo
