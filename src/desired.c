@@ -725,6 +725,26 @@ static int check_paths(struct desired *des, struct diag *d)
 	return r;
 }
 
+/* The object a manifest names.  What is wrong with it is said where the
+ * manifest names it (its `file` value), with the file's path, so that a
+ * run over many manifests says which entry to fix. */
+static int open_object(struct builder *b, struct objfile **ret)
+{
+	_cleanup_free_ char *prefix = NULL;
+	struct diag od = { 0 };
+	int r, q;
+
+	r = objfile_open(b->o->file_path, &od, ret);
+	if (od.n_msgs == 0 && od.n_errors == 0)
+		return r;
+	if (asprintf(&prefix, "object file '%s': ", b->o->file_path) < 0) {
+		diag_done(&od);
+		return -ENOMEM;
+	}
+	q = diag_move(b->d, &od, b->o->file_loc.file ? &b->o->file_loc : &b->o->loc, prefix);
+	return r < 0 ? r : q;
+}
+
 int desired_build(const struct manifest_set *set, bool read_objects, struct diag *d,
 		  struct desired *des)
 {
@@ -750,7 +770,7 @@ int desired_build(const struct manifest_set *set, bool read_objects, struct diag
 			} else if (!b.o->file_path) {
 				continue;
 			} else {
-				q = objfile_open(b.o->file_path, d, &des->objfiles[k]);
+				q = open_object(&b, &des->objfiles[k]);
 				b.of = des->objfiles[k];
 				if (q == 0)
 					q = build_object(&b);
