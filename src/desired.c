@@ -776,6 +776,26 @@ static int share_objfiles(const struct manifest_set *set, size_t *owner)
 	return 0;
 }
 
+/* The object a manifest names.  What is wrong with it is said where the
+ * manifest names it (its `file` value), with the file's path, so that a
+ * run over many manifests says which entry to fix. */
+static int open_object(struct builder *b, struct objfile **ret)
+{
+	_cleanup_free_ char *prefix = NULL;
+	struct diag od = { 0 };
+	int r, q;
+
+	r = objfile_open(b->o->file_path, &od, ret);
+	if (od.n_msgs == 0 && od.n_errors == 0)
+		return r;
+	if (asprintf(&prefix, "object file '%s': ", b->o->file_path) < 0) {
+		diag_done(&od);
+		return -ENOMEM;
+	}
+	q = diag_move(b->d, &od, b->o->file_loc.file ? &b->o->file_loc : &b->o->loc, prefix);
+	return r < 0 ? r : q;
+}
+
 int desired_build(const struct manifest_set *set, bool read_objects, struct diag *d,
 		  struct desired *des)
 {
@@ -809,7 +829,7 @@ int desired_build(const struct manifest_set *set, bool read_objects, struct diag
 				b.of = des->objfiles[k] = des->objfiles[des->owner[k]];
 				q = b.of ? build_object(&b) : -EINVAL;
 			} else {
-				q = objfile_open(b.o->file_path, d, &des->objfiles[k]);
+				q = open_object(&b, &des->objfiles[k]);
 				b.of = des->objfiles[k];
 				if (q == 0)
 					q = build_object(&b);

@@ -5,6 +5,7 @@
 #ifndef BPFPROV_DIAG_H
 #define BPFPROV_DIAG_H
 
+#include <limits.h>
 #include <stddef.h>
 
 /* A place in an input file.  line and column are 1-based; 0 means unknown
@@ -58,9 +59,42 @@ const char *diag_strerror(int err, char buf[static DIAG_STRERROR_MAX]);
 #define DIAG_STRERROR(err) diag_strerror((err), (char[DIAG_STRERROR_MAX]){ 0 })
 
 /* Formats one message as "FILE:LINE:COLUMN: error: TEXT" (the parts that are
- * known), FILE and TEXT escaped (escape.h), into a malloc'ed string; NULL on
- * allocation failure. */
+ * known; "bpf-provision: error: TEXT" without a file), FILE and TEXT escaped
+ * (escape.h), into a malloc'ed string; NULL on allocation failure. */
 char *diag_msg_format(const struct diag_msg *m);
+
+/* Suggestions for a mistyped word ("did you mean 'apply'?").  The distance
+ * is Damerau-Levenshtein's (optimal string alignment: an insertion, a
+ * deletion, a substitution or a swap of two neighbours costs 1), letters
+ * compared without case (a word in the wrong case is a typo too).  A
+ * candidate is close enough when the distance is at most a third of the
+ * longer word, and at least 1: "aply" -> "apply", "globl" -> "global",
+ * never "ab" -> "tc".  Words longer than DIAG_SUGGEST_MAX bytes get no
+ * suggestion (no name any caller offers is that long). */
+#define DIAG_SUGGEST_MAX 64
+
+/* The distance of a and b, or UINT_MAX when either is longer than
+ * DIAG_SUGGEST_MAX. */
+unsigned diag_distance(const char *a, const char *b);
+
+/* Candidates offered one at a time (names from a table or an iterator):
+ * best is the closest close-enough one so far, the first of equals; NULL
+ * while none is.  Start with (struct diag_guess){ .word = w }. */
+struct diag_guess {
+	const char *word;
+	const char *best; /* borrowed from the candidates */
+	unsigned distance;
+};
+void diag_guess_offer(struct diag_guess *g, const char *candidate);
+
+/* The closest close-enough of candidates[0..n) to word (NULL entries are
+ * skipped), or NULL. */
+const char *diag_suggest(const char *word, const char *const *candidates, size_t n);
+
+/* Moves every message of from into d, each at loc (the place in a manifest
+ * that named what from is about) with prefix before its text, and empties
+ * from.  Returns -EINVAL when from held an error, else 0. */
+int diag_move(struct diag *d, struct diag *from, const struct diag_loc *loc, const char *prefix);
 
 /* Releases the messages, not d itself. */
 void diag_done(struct diag *d);

@@ -65,6 +65,7 @@ struct options {
 	int verbose;
 	enum color_mode color;
 	double lock_timeout;
+	bool lock_timeout_set; /* --lock-timeout given */
 	bool dry_run;
 	bool no_objects;
 	bool help;
@@ -100,6 +101,7 @@ enum {
 	CMD_OBJECTS = 1 << 12,      /* accepts --objects */
 	CMD_OBSERVED = 1 << 13,     /* accepts --observed (then needs no kernel) */
 	CMD_NO_ARGS = 1 << 14,      /* takes no argument */
+	CMD_MOUNT = 1 << 15,        /* accepts --mount */
 };
 
 static const char *const options_help =
@@ -131,10 +133,12 @@ static void print_diags_doc(const struct options *opts, const struct diag *d, bo
 		if (d->msgs[i].severity == DIAG_WARNING && opts->quiet)
 			continue;
 		/* The stored text is raw: never printed unescaped. */
-		fprintf(stderr, "%s\n", s ? s : "error: out of memory formatting a message");
+		fprintf(stderr, "%s\n",
+			s ? s : "bpf-provision: error: out of memory formatting a message");
 	}
 	if (d->n_errors > shown)
-		fprintf(stderr, "error: %zu more errors not shown\n", d->n_errors - shown);
+		fprintf(stderr, "bpf-provision: error: %zu more errors not shown\n",
+			d->n_errors - shown);
 	if (json_doc && opts->output == OUTPUT_JSON && d->n_errors > 0)
 		report_errors_json(d, stdout);
 }
@@ -798,21 +802,21 @@ static const struct command commands[] = {
 	{ "plan", "plan [--target PATH]... [--out FILE | --observed SNAPSHOT] MANIFEST...",
 	  "same as 'apply --dry-run'; against a snapshot with --observed", cmd_plan,
 	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_METRICS | CMD_MIN_ARGS | CMD_TARGET |
-		  CMD_SAVED_PLAN | CMD_OBSERVED },
+		  CMD_SAVED_PLAN | CMD_OBSERVED | CMD_MOUNT },
 	{ "apply",
 	  "apply [--dry-run] [--prune-retired] [--target PATH]... [--out FILE] MANIFEST... | "
 	  "--plan FILE",
 	  "converge the bpffs tree to the manifests", cmd_apply,
 	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_TAKES_LOCK | CMD_DRY_RUN | CMD_METRICS |
-		  CMD_MIN_ARGS | CMD_PRUNE_RETIRED | CMD_TARGET | CMD_SAVED_PLAN },
+		  CMD_MIN_ARGS | CMD_PRUNE_RETIRED | CMD_TARGET | CMD_SAVED_PLAN | CMD_MOUNT },
 	{ "destroy",
 	  "destroy [--dry-run] [--name NAME]... [--target PATH]... [--out FILE] [MANIFEST...] | "
 	  "--plan FILE",
 	  "unpin everything the manifests (or retired ones, by name) own", cmd_apply,
 	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_TAKES_LOCK | CMD_DRY_RUN | CMD_METRICS |
-		  CMD_MIN_ARGS | CMD_DESTROY | CMD_NAMES | CMD_TARGET | CMD_SAVED_PLAN },
+		  CMD_MIN_ARGS | CMD_DESTROY | CMD_NAMES | CMD_TARGET | CMD_SAVED_PLAN | CMD_MOUNT },
 	{ "status", "status [MANIFEST...]", "table of pins under the root and their state",
-	  cmd_status, CMD_READS_OBJECTS | CMD_NEEDS_KERNEL },
+	  cmd_status, CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_MOUNT },
 	{ "snapshot", "snapshot",
 	  "the tree, its maps' entries and the ledger as JSON, for 'plan --observed'",
 	  cmd_snapshot, CMD_NO_ARGS },
@@ -821,7 +825,7 @@ static const struct command commands[] = {
 	  CMD_MIN_ARGS },
 	{ "export", "export [--objects OBJ|DIR]... [PATH...]",
 	  "write a manifest that declares the pins under the root (or PATHs) as they are",
-	  cmd_export, CMD_OBJECTS },
+	  cmd_export, CMD_OBJECTS | CMD_MOUNT },
 };
 
 /* Reads what the command's flags ask for, stage by stage, runs it and
@@ -933,40 +937,134 @@ static int append_arg(char ***list, size_t *n, char *arg)
 	return 0;
 }
 
+/* A mistake on the command line, said as every one is:
+ * "bpf-provision: error: ..." on stderr.  Returns -EINVAL. */
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("bpf-provision: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -EINVAL;
+}
+
+static const struct option long_options[] = {
+	{ "bpffs", required_argument, NULL, OPT_BPFFS },
+	{ "mount", no_argument, NULL, OPT_MOUNT },
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "color", required_argument, NULL, OPT_COLOR },
+	{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "no-objects", no_argument, NULL, OPT_NO_OBJECTS },
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "prune-retired", no_argument, NULL, OPT_PRUNE_RETIRED },
+	{ "target", required_argument, NULL, OPT_TARGET },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "plan", required_argument, NULL, OPT_PLAN },
+	{ "objects", required_argument, NULL, OPT_OBJECTS },
+	{ "observed", required_argument, NULL, OPT_OBSERVED },
+	{ 0 },
+};
+
+/* "; did you mean '--dry-run'?" for the long option closest to name (the
+ * text after "--", up to any '='), else "". */
+static const char *option_guess(const char *name, size_t len, char buf[static 100])
+{
+	char word[DIAG_SUGGEST_MAX + 1];
+	struct diag_guess g = { .word = word };
+
+	if (len > DIAG_SUGGEST_MAX)
+		return "";
+	memcpy(word, name, len);
+	word[len] = '\0';
+	for (const struct option *o = long_options; o->name; o++)
+		diag_guess_offer(&g, o->name);
+	if (!g.best)
+		return "";
+	snprintf(buf, 100, "; did you mean '--%s'?", g.best);
+	return buf;
+}
+
+/* What getopt_long refused, said in our words (opterr is 0): arg is the
+ * argument it stopped at, opt its optopt (the option, 0 for an unknown
+ * long one), missing whether the option lacks its argument. */
+static int bad_option(const char *arg, int opt, bool missing)
+{
+	const char *name = arg + 2;
+	size_t len = strcspn(name, "=");
+	const struct option *match = NULL;
+	size_t n_prefix = 0;
+
+	/* In a cluster such as "-xq" the argument is not the option's own. */
+	if (strncmp(arg, "--", 2) != 0 || (opt > 0 && opt < 0x100 && !strchr("oqvh", opt)))
+		return missing ? usage_error("option '-%c' needs an argument", opt)
+			       : usage_error("unknown option '-%c'", opt);
+	for (const struct option *o = long_options; o->name; o++)
+		if (strncmp(o->name, name, len) == 0) {
+			if (!match)
+				match = o;
+			n_prefix++;
+		}
+	if (missing)
+		return usage_error("option '--%.*s' needs an argument", (int)len, name);
+	if (opt != 0 && match)
+		return usage_error("option '--%s' takes no argument", match->name);
+	if (n_prefix > 1) {
+		fprintf(stderr, "bpf-provision: error: option '--%.*s' is ambiguous:", (int)len, name);
+		for (const struct option *o = long_options; o->name; o++)
+			if (strncmp(o->name, name, len) == 0)
+				fprintf(stderr, " --%s", o->name);
+		fputc('\n', stderr);
+		return -EINVAL;
+	}
+	return usage_error("unknown option '--%.*s'%s", (int)len, name,
+			   option_guess(name, len, (char[100]){ 0 }));
+}
+
+/* value among names[0..n), the option's values: its index, else an error
+ * that lists them (and guesses). */
+static int option_value(const char *option, const char *value, const char *const *names,
+			size_t n, const char *expected)
+{
+	const char *best;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], value) == 0)
+			return (int)i;
+	best = diag_suggest(value, names, n);
+	if (best)
+		return usage_error("%s '%s'; did you mean '%s'? (expected %s)", option, value, best,
+				   expected);
+	return usage_error("%s '%s' (expected %s)", option, value, expected);
+}
+
 static int parse_options(int argc, char **argv, struct options *opts, bool *version)
 {
-	static const struct option long_options[] = {
-		{ "bpffs", required_argument, NULL, OPT_BPFFS },
-		{ "mount", no_argument, NULL, OPT_MOUNT },
-		{ "output", required_argument, NULL, 'o' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "color", required_argument, NULL, OPT_COLOR },
-		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-		{ "no-objects", no_argument, NULL, OPT_NO_OBJECTS },
-		{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "prune-retired", no_argument, NULL, OPT_PRUNE_RETIRED },
-		{ "target", required_argument, NULL, OPT_TARGET },
-		{ "out", required_argument, NULL, OPT_OUT },
-		{ "plan", required_argument, NULL, OPT_PLAN },
-		{ "objects", required_argument, NULL, OPT_OBJECTS },
-		{ "observed", required_argument, NULL, OPT_OBSERVED },
-		{ 0 },
-	};
+	static const char *const formats[] = { [OUTPUT_TEXT] = "text", [OUTPUT_JSON] = "json" };
+	static const char *const colors[] = { [COLOR_AUTO] = "auto",
+					      [COLOR_ALWAYS] = "always",
+					      [COLOR_NEVER] = "never" };
 	char *end;
-	int c;
+	int c, v;
 
-	while ((c = getopt_long(argc, argv, "o:qvh", long_options, NULL)) != -1) {
+	/* getopt's own messages have another style and guess nothing. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:qvh", long_options, NULL)) != -1) {
 		switch (c) {
+		case '?':
+		case ':':
+			return bad_option(argv[optind - 1], optopt, c == ':');
 		case OPT_BPFFS:
-			if (optarg[0] != '/') {
-				fprintf(stderr, "bpf-provision: --bpffs needs an absolute path\n");
-				return -EINVAL;
-			}
+			if (optarg[0] != '/')
+				return usage_error("--bpffs needs an absolute path, not '%s'", optarg);
 			/* One spelling of the root: it names the ledger and shows in output. */
 			for (size_t n = strlen(optarg); n > 1 && optarg[n - 1] == '/'; n--)
 				optarg[n - 1] = '\0';
@@ -976,15 +1074,10 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 			opts->mount = true;
 			break;
 		case 'o':
-			if (strcmp(optarg, "text") == 0) {
-				opts->output = OUTPUT_TEXT;
-			} else if (strcmp(optarg, "json") == 0) {
-				opts->output = OUTPUT_JSON;
-			} else {
-				fprintf(stderr, "bpf-provision: unknown output format '%s' "
-						"(text or json)\n", optarg);
-				return -EINVAL;
-			}
+			v = option_value("unknown output format", optarg, formats, 2, "text or json");
+			if (v < 0)
+				return v;
+			opts->output = (enum output_format)v;
 			break;
 		case 'q':
 			opts->quiet = true;
@@ -993,27 +1086,20 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 			opts->verbose++;
 			break;
 		case OPT_COLOR:
-			if (strcmp(optarg, "auto") == 0) {
-				opts->color = COLOR_AUTO;
-			} else if (strcmp(optarg, "always") == 0) {
-				opts->color = COLOR_ALWAYS;
-			} else if (strcmp(optarg, "never") == 0) {
-				opts->color = COLOR_NEVER;
-			} else {
-				fprintf(stderr, "bpf-provision: --color takes auto, always or never\n");
-				return -EINVAL;
-			}
+			v = option_value("unknown --color value", optarg, colors, 3, "auto, always or never");
+			if (v < 0)
+				return v;
+			opts->color = (enum color_mode)v;
 			break;
 		case OPT_LOCK_TIMEOUT:
 			errno = 0;
 			opts->lock_timeout = strtod(optarg, &end);
 			/* nan and inf would wait forever: a boot must not hang. */
 			if (errno || end == optarg || *end || !isfinite(opts->lock_timeout) ||
-			    opts->lock_timeout < 0) {
-				fprintf(stderr, "bpf-provision: --lock-timeout takes a finite number "
-						"of seconds\n");
-				return -EINVAL;
-			}
+			    opts->lock_timeout < 0)
+				return usage_error("--lock-timeout takes a finite number of seconds, "
+						   "not '%s'", optarg);
+			opts->lock_timeout_set = true;
 			break;
 		case 'h':
 			opts->help = true;
@@ -1090,31 +1176,54 @@ static void options_done(struct options *opts)
 	free(opts->objects);
 }
 
-/* Each command-specific option given to a command that takes it; else
- * which commands do, on stderr. */
+/* "apply and destroy": the commands whose flags hold all of needs.
+ * Returns how many there are. */
+static size_t print_takers(FILE *f, unsigned needs)
+{
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		n += (commands[i].flags & needs) == needs;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		if ((commands[i].flags & needs) == needs)
+			fprintf(f, "%s%s", k++ == 0 ? "" : k == n ? " and " : ", ", commands[i].name);
+	return n;
+}
+
+/* Each command-specific option given to a command that takes it; else an
+ * error that says which commands do.  The options every command takes
+ * (--bpffs, -o, -q, -v, --color, -h) are not here: scripts pass them to
+ * every command of a run. */
 static bool options_fit(const struct command *cmd, const struct options *opts)
 {
 	const struct {
 		bool given;
 		unsigned needs; /* all of these CMD_* */
-		const char *who;
 		const char *option;
 	} rules[] = {
-		{ opts->no_objects, CMD_NO_OBJECTS, "validate", "--no-objects" },
-		{ opts->n_names, CMD_NAMES, "destroy", "--name" },
-		{ opts->prune_retired, CMD_PRUNE_RETIRED, "apply", "--prune-retired" },
-		{ opts->n_targets, CMD_TARGET, "plan, apply and destroy", "--target" },
-		{ opts->plan_file, CMD_SAVED_PLAN | CMD_TAKES_LOCK, "apply and destroy", "--plan" },
-		{ opts->n_objects, CMD_OBJECTS, "export", "--objects" },
-		{ opts->observed, CMD_OBSERVED, "plan", "--observed" },
+		{ opts->dry_run, CMD_DRY_RUN, "--dry-run" },
+		{ opts->no_objects, CMD_NO_OBJECTS, "--no-objects" },
+		{ opts->mount, CMD_MOUNT, "--mount" },
+		{ opts->lock_timeout_set, CMD_TAKES_LOCK, "--lock-timeout" },
+		{ opts->metrics_file, CMD_METRICS, "--metrics-file" },
+		{ opts->n_names, CMD_NAMES, "--name" },
+		{ opts->prune_retired, CMD_PRUNE_RETIRED, "--prune-retired" },
+		{ opts->n_targets, CMD_TARGET, "--target" },
+		{ opts->out_file, CMD_SAVED_PLAN, "--out" },
+		{ opts->plan_file, CMD_SAVED_PLAN | CMD_TAKES_LOCK, "--plan" },
+		{ opts->n_objects, CMD_OBJECTS, "--objects" },
+		{ opts->observed, CMD_OBSERVED, "--observed" },
 	};
 
-	for (size_t i = 0; i < sizeof(rules) / sizeof(*rules); i++)
-		if (rules[i].given && (cmd->flags & rules[i].needs) != rules[i].needs) {
-			fprintf(stderr, "bpf-provision: only %s take%s %s\n", rules[i].who,
-				strchr(rules[i].who, ' ') ? "" : "s", rules[i].option);
-			return false;
-		}
+	for (size_t i = 0; i < sizeof(rules) / sizeof(*rules); i++) {
+		if (!rules[i].given || (cmd->flags & rules[i].needs) == rules[i].needs)
+			continue;
+		fprintf(stderr, "bpf-provision: error: %s does not take %s; only ", cmd->name,
+			rules[i].option);
+		fprintf(stderr, " take%s %s\n", print_takers(stderr, rules[i].needs) == 1 ? "s" : "",
+			rules[i].option);
+		return false;
+	}
 	return true;
 }
 
@@ -1140,6 +1249,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		}
+		usage_error("no command");
 		usage(stderr);
 		return EXIT_FAIL;
 	}
@@ -1147,48 +1257,53 @@ int main(int argc, char **argv)
 		if (strcmp(argv[optind], commands[i].name) == 0)
 			cmd = &commands[i];
 	if (!cmd) {
-		fprintf(stderr, "bpf-provision: unknown command '%s'\nTry 'bpf-provision --help'.\n",
-			argv[optind]);
+		struct diag_guess g = { .word = argv[optind] };
+
+		for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+			diag_guess_offer(&g, commands[i].name);
+		if (g.best)
+			usage_error("unknown command '%s'; did you mean '%s'?", argv[optind], g.best);
+		else
+			usage_error("unknown command '%s'", argv[optind]);
+		fprintf(stderr, "Try 'bpf-provision --help'.\n");
 		return EXIT_FAIL;
 	}
 	if (opts.help) {
 		command_help(cmd);
 		return EXIT_OK;
 	}
-	if (opts.dry_run && !(cmd->flags & CMD_DRY_RUN)) {
-		fprintf(stderr, "bpf-provision: %s does not take --dry-run\n", cmd->name);
-		return EXIT_FAIL;
-	}
 	if (!options_fit(cmd, &opts))
 		return EXIT_FAIL;
 	/* What a retired manifest made is removed whole, and its records
 	 * forgotten: never a part of it. */
 	if (opts.n_targets && (opts.n_names || opts.prune_retired)) {
-		fprintf(stderr, "bpf-provision: --target does not go with --name or --prune-retired\n");
+		usage_error("--target does not go with --name or --prune-retired");
 		return EXIT_FAIL;
 	}
 	if (opts.out_file && (!(cmd->flags & CMD_SAVED_PLAN) ||
 			      ((cmd->flags & CMD_TAKES_LOCK) && !opts.dry_run))) {
-		fprintf(stderr, "bpf-provision: --out saves the plan of plan, or of apply or destroy "
-				"--dry-run\n");
+		usage_error("--out saves the plan of plan, or of apply or destroy --dry-run");
 		return EXIT_FAIL;
 	}
 	if (opts.plan_file &&
 	    (optind + 1 < argc || opts.n_names || opts.prune_retired || opts.n_targets)) {
-		fprintf(stderr, "bpf-provision: %s --plan takes its manifests, --name, "
-				"--prune-retired and --target from the plan, not the command line\n",
-			cmd->name);
+		usage_error("%s --plan takes its manifests, --name, --prune-retired and --target "
+			    "from the plan, not the command line",
+			    cmd->name);
 		return EXIT_FAIL;
 	}
 	/* A saved plan names this host's files and tree; a snapshot's plan is
 	 * reviewed, not carried out. */
 	if (opts.observed && opts.out_file) {
-		fprintf(stderr, "bpf-provision: --out does not go with --observed\n");
+		usage_error("--out does not go with --observed");
 		return EXIT_FAIL;
 	}
 	if (((cmd->flags & CMD_MIN_ARGS) && optind + 1 == argc && !opts.n_names &&
 	     !opts.plan_file) ||
 	    ((cmd->flags & CMD_NO_ARGS) && optind + 1 < argc)) {
+		usage_error(cmd->flags & CMD_NO_ARGS ? "%s takes no argument"
+						      : "%s needs an argument",
+			    cmd->name);
 		fprintf(stderr, "Usage: bpf-provision [OPTIONS] %s\n", cmd->usage);
 		return EXIT_FAIL;
 	}

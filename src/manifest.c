@@ -142,6 +142,19 @@ static const char *shown(const char *s, char buf[static 80])
 /* The location of a node, as the pointer diag_error() takes. */
 #define AT(node) ((struct diag_loc[]){ node_loc(p, (node)) })
 
+/* "; did you mean 'global'?" when best (from diag_suggest()) is a name,
+ * else "": the end of a message about an unknown name.  Names are at most
+ * DIAG_SUGGEST_MAX bytes. */
+static const char *did_you_mean(const char *best, char buf[static 100])
+{
+	if (!best)
+		return "";
+	snprintf(buf, 100, "; did you mean '%s'?", best);
+	return buf;
+}
+
+#define DID_YOU_MEAN(best) did_you_mean((best), (char[100]){ 0 })
+
 static yaml_node_t *get_node(struct parser *p, int id)
 {
 	if (p->too_big)
@@ -482,12 +495,38 @@ static void take_file(struct parser *p, yaml_node_t *n, const char *key, void *t
 	}
 }
 
+/* YAML 1.1 read these plain words as booleans, and so do PyYAML and many
+ * editors; the 1.2 core schema (this reader's) reads them as strings. */
+static bool is_yaml11_bool(const yaml_node_t *n)
+{
+	static const char *const words[] = { "y", "n", "yes", "no", "on", "off" };
+
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++)
+		if (strcasecmp(scalar(n), words[i]) == 0)
+			return true;
+	return false;
+}
+
+/* ": 'yes' is not a boolean in YAML 1.2; write true or false" for a YAML
+ * 1.1 boolean, else "": the end of a "must be a boolean" message. */
+static const char *yaml11_hint(const yaml_node_t *n, char buf[static 80])
+{
+	if (!is_yaml11_bool(n))
+		return "";
+	snprintf(buf, 80, ": '%s' is not a boolean in YAML 1.2; write true or false", scalar(n));
+	return buf;
+}
+
+#define YAML11_HINT(n) yaml11_hint((n), (char[80]){ 0 })
+
 static void take_bool(struct parser *p, yaml_node_t *n, const char *key, void *target)
 {
 	long long v;
 
 	if (!is_kind(n, SCALAR_BOOL, &v)) {
-		diag_error(p->d, AT(n), "'%s' must be a boolean", key);
+		diag_error(p->d, AT(n), "'%s' must be a boolean%s", key, YAML11_HINT(n));
 		return;
 	}
 	*(bool *)target = v;
@@ -593,9 +632,14 @@ static void take_on_incompatible(struct parser *p, yaml_node_t *n, const char *k
 		return;
 	v = on_incompatible_from_str(s);
 	if (v < 0) {
+		struct diag_guess g = { .word = s };
+
+		for (int i = 0; i < ON_INCOMPATIBLE_MAX; i++)
+			if (on_incompatible_str(i))
+				diag_guess_offer(&g, on_incompatible_str(i));
 		diag_error(p->d, AT(n),
-			   "invalid on_incompatible '%s' (expected fail, replace or migrate)",
-			   SHOW(s));
+			   "invalid on_incompatible '%s'%s (expected fail, replace or migrate)",
+			   SHOW(s), DID_YOU_MEAN(g.best));
 		return;
 	}
 	*(enum on_incompatible *)target = v;
@@ -624,8 +668,12 @@ static unsigned walk_mapping(struct parser *p, yaml_node_t *n, const char *what,
 			if (strcmp(fields[i].key, scalar(k)) == 0)
 				break;
 		if (i == n_fields) {
-			diag_error(p->d, AT(k),
-				   "unknown key '%s' in %s", SHOW(scalar(k)), what);
+			struct diag_guess g = { .word = scalar(k) };
+
+			for (size_t f = 0; f < n_fields; f++)
+				diag_guess_offer(&g, fields[f].key);
+			diag_error(p->d, AT(k), "unknown key '%s' in %s%s", SHOW(scalar(k)), what,
+				   DID_YOU_MEAN(g.best));
 			continue;
 		}
 		if (seen & (1u << i)) {
@@ -718,8 +766,14 @@ static void entry_pinning(struct parser *p, yaml_node_t *n, const char *key, voi
 		return;
 	v = pin_mode_from_str(s);
 	if (v < 0) {
+		struct diag_guess g = { .word = s };
+
+		for (int i = 0; i < PIN_MODE_MAX; i++)
+			if (pin_mode_str(i))
+				diag_guess_offer(&g, pin_mode_str(i));
 		diag_error(p->d, AT(n),
-			   "invalid pinning '%s' (expected none, object, global or custom)", SHOW(s));
+			   "invalid pinning '%s'%s (expected none, object, global or custom)", SHOW(s),
+			   DID_YOU_MEAN(g.best));
 		return;
 	}
 	e->pinning = v;
@@ -775,21 +829,27 @@ static void take_type_name(struct parser *p, yaml_node_t *n, const char *key,
 	char *_cleanup_free_ s = NULL;
 	char *_cleanup_free_ list = NULL;
 	const char *name;
+	struct diag_guess g;
 
 	*loc = node_loc(p, n);
 	if (!take_string(p, n, key, &s))
 		return;
-	for (int v = names->first; (name = names->str(v)); v++)
+	g = (struct diag_guess){ .word = s };
+	for (int v = names->first; (name = names->str(v)); v++) {
 		if (strcmp(name, s) == 0) {
 			*target = v;
 			return;
 		}
+		diag_guess_offer(&g, name);
+	}
 	list = type_names_list(names);
 	if (!list) {
 		diag_error(p->d, NULL, "out of memory");
 		return;
 	}
-	diag_error(p->d, loc, "unknown %s '%s' (one of: %s)", names->what, SHOW(s), list);
+	/* The list ends the message: scripts read it from there. */
+	diag_error(p->d, loc, "unknown %s '%s'%s (one of: %s)", names->what, SHOW(s),
+		   DID_YOU_MEAN(g.best), list);
 }
 
 static void entry_type(struct parser *p, yaml_node_t *n, const char *key, void *target)
@@ -941,7 +1001,8 @@ static void attach_auto(struct parser *p, yaml_node_t *n, const char *key, void 
 	a->loc = node_loc(p, n);
 	if (!is_kind(n, SCALAR_BOOL, &v))
 		diag_error(p->d, &a->loc,
-			   "'auto' must be true (the target is in the program's section name)");
+			   "'auto' must be true (the target is in the program's section name)%s",
+			   YAML11_HINT(n));
 	else if (!v)
 		diag_error(p->d, &a->loc, "'auto: false' attaches nothing; leave the item out");
 }
@@ -957,7 +1018,8 @@ static int take_choice(struct parser *p, yaml_node_t *n, const char *key,
 	for (int i = 0; i < n_names; i++)
 		if (strcmp(names[i], s) == 0)
 			return i;
-	diag_error(p->d, AT(n), "invalid %s '%s' (expected %s)", key, SHOW(s), expected);
+	diag_error(p->d, AT(n), "invalid %s '%s'%s (expected %s)", key, SHOW(s),
+		   DID_YOU_MEAN(diag_suggest(s, names, (size_t)n_names)), expected);
 	return -1;
 }
 
@@ -1569,9 +1631,16 @@ static void object_sections(struct parser *p, yaml_node_t *n, const char *key, v
 	{                                                                                          \
 		fn(p, n, key, &((struct manifest_object *)target)->member);                        \
 	}
-OBJECT_FIELD(file, file, take_file)
 OBJECT_FIELD(name, name, take_object_name)
 OBJECT_FIELD(namespace, namespace, take_relpath)
+
+static void object_file(struct parser *p, yaml_node_t *n, const char *key, void *target)
+{
+	struct manifest_object *o = target;
+
+	o->file_loc = node_loc(p, n);
+	take_file(p, n, key, &o->file);
+}
 
 /* libbpf's pin_root_path is absolute; here, like every path, it is relative
  * to the bpffs root, and "/" alone is the root itself, kept as "". */
@@ -1605,7 +1674,8 @@ static void object_object_dir(struct parser *p, yaml_node_t *n, const char *key,
 	if (!take_string(p, n, key, &s))
 		return;
 	if (strcmp(s, "sha1") != 0) {
-		diag_error(p->d, AT(n), "invalid object_dir '%s' (expected sha1)", SHOW(s));
+		diag_error(p->d, AT(n), "invalid object_dir '%s'%s (expected sha1)", SHOW(s),
+			   DID_YOU_MEAN(diag_suggest(s, (const char *const[]){ "sha1" }, 1)));
 		return;
 	}
 	((struct manifest_object *)target)->object_dir_sha1 = true;
@@ -1801,12 +1871,16 @@ static void map_flags(struct parser *p, yaml_node_t *n, const char *key, void *t
 			if (strcmp(map_flag_names[i].name, s) == 0)
 				break;
 		if (i == sizeof(map_flag_names) / sizeof(*map_flag_names)) {
+			struct diag_guess g = { .word = s };
+
+			for (i = 0; i < sizeof(map_flag_names) / sizeof(*map_flag_names); i++)
+				diag_guess_offer(&g, map_flag_names[i].name);
 			list = map_flag_list();
 			if (!list)
 				diag_error(p->d, NULL, "out of memory");
 			else
-				diag_error(p->d, AT(item), "unknown map flag '%s' (one of: %s)", SHOW(s),
-					   list);
+				diag_error(p->d, AT(item), "unknown map flag '%s'%s (one of: %s)",
+					   SHOW(s), DID_YOU_MEAN(g.best), list);
 			continue;
 		}
 		if (m->flags & map_flag_names[i].bit)
@@ -2541,6 +2615,20 @@ static struct diag_loc offset_loc(const char *file, const unsigned char *buf, si
 	return loc;
 }
 
+/* The byte at a mark: libyaml counts columns in characters, not bytes. */
+static int byte_at(const unsigned char *buf, size_t len, size_t line, size_t column)
+{
+	size_t i = 0;
+
+	for (; line > 0 && i < len; i++)
+		if (buf[i] == '\n')
+			line--;
+	for (; column > 0 && i < len; column--)
+		for (i++; i < len && (buf[i] & 0xc0) == 0x80; i++)
+			;
+	return i < len ? buf[i] : -1;
+}
+
 static int yaml_failure(struct diag *d, const char *file, const yaml_parser_t *yp,
 			const unsigned char *buf, size_t len)
 {
@@ -2550,6 +2638,14 @@ static int yaml_failure(struct diag *d, const char *file, const yaml_parser_t *y
 		.column = (unsigned)yp->problem_mark.column + 1,
 	};
 
+	/* libyaml says "found character that cannot start any token" or "a tab
+	 * character that violates indentation": the usual cause, in words a
+	 * user acts on. */
+	if (yp->error == YAML_SCANNER_ERROR && yp->problem &&
+	    byte_at(buf, len, yp->problem_mark.line, yp->problem_mark.column) == '\t' &&
+	    (strstr(yp->problem, "cannot start any token") || strstr(yp->problem, "tab")))
+		return diag_error(d, &loc, "invalid YAML: tab character: YAML indents with spaces "
+					   "only");
 	if (yp->error == YAML_MEMORY_ERROR)
 		return diag_error(d, &loc, "out of memory reading YAML"), -ENOMEM;
 	if (yp->error == YAML_READER_ERROR)

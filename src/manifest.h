@@ -174,6 +174,7 @@ struct manifest_object {
 	 * digits of the object file's SHA-1, as tc names the directory. */
 	bool object_dir_sha1;
 	struct diag_loc loc; /* of the object's mapping */
+	struct diag_loc file_loc; /* of the `file` value: where errors about the ELF point */
 	struct manifest_entry *entries;
 	size_t n_entries;
 };

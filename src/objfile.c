@@ -173,6 +173,22 @@ static int read_whole_file(struct reader *r)
 	return err;
 }
 
+/* The machines an object given by mistake is most likely built for: a
+ * name says "built for x86-64" where a number leaves the reader to look it
+ * up.  Names as binutils' readelf prints them, shortened. */
+static const char *machine_str(unsigned m)
+{
+	static const char *const names[] = {
+		[EM_386] = "i386",	     [EM_MIPS] = "MIPS",
+		[EM_PPC] = "PowerPC",	  [EM_PPC64] = "PowerPC64", [EM_S390] = "s390",
+		[EM_ARM] = "ARM",	  [EM_SPARCV9] = "SPARC v9", [EM_IA_64] = "IA-64",
+		[EM_X86_64] = "x86-64",	  [EM_AARCH64] = "AArch64", [EM_RISCV] = "RISC-V",
+		[EM_BPF] = "BPF",	  [EM_LOONGARCH] = "LoongArch",
+	};
+
+	return m < sizeof(names) / sizeof(*names) ? names[m] : NULL;
+}
+
 /* The ELF header by hand before libelf sees the file, so that the message
  * says what is wrong in the user's terms. */
 static int check_ehdr(struct reader *r)
@@ -190,8 +206,11 @@ static int check_ehdr(struct reader *r)
 		return rd_error(r, "not a little-endian ELF file");
 	/* Old LLVM wrote EM_NONE; gobpf, iproute2 and libbpf all take it. */
 	if (eh.e_machine != EM_BPF && eh.e_machine != EM_NONE)
-		return rd_error(r, "not a BPF object (ELF machine %u, expected %u)", eh.e_machine,
-				EM_BPF);
+		return machine_str(eh.e_machine)
+			       ? rd_error(r, "not a BPF object: ELF machine %s (%u), not BPF (%u)",
+					  machine_str(eh.e_machine), eh.e_machine, EM_BPF)
+			       : rd_error(r, "not a BPF object: ELF machine %u, not BPF (%u)",
+					  eh.e_machine, EM_BPF);
 	if (eh.e_type != ET_REL)
 		return rd_error(r, "not a relocatable object (ELF type %u)", eh.e_type);
 	if (eh.e_shoff == 0)

@@ -52,7 +52,8 @@ run 10 validate "$T/fifo/dir"
 expect_invalid "a FIFO in a manifest directory" \
 	"$T/fifo/dir/b.yaml: error: not a regular file (a FIFO)"
 run 10 validate "$T/fifo/obj/site.yaml"
-expect_invalid "a FIFO as an object" "$T/fifo/obj/x.o: error: not a regular file (a FIFO)"
+expect_invalid "a FIFO as an object" \
+	"$T/fifo/obj/site.yaml:3:11: error: object file '$T/fifo/obj/x.o': not a regular file (a FIFO)"
 run 10 inspect "$T/fifo/obj/x.o"
 expect_invalid "inspect of a FIFO" "$T/fifo/obj/x.o: error: not a regular file (a FIFO)"
 # A character device that blocks on read is refused the same way, unread.

@@ -4,6 +4,7 @@
  * path rules, anchors and aliases, hostile documents. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -885,7 +886,7 @@ static const struct bad_case bad_cases[] = {
 	{ "version: 1\nobjects: [{file: x.o, sections: [{map: a, colour: b}]}]\n", 2, 43,
 	  "unknown key 'colour' in section entry" },
 	{ "version: 1\nobjects: [{file: x.o, sections: [{program: p, type: xpd}]}]\n", 2, 53,
-	  "unknown program type 'xpd' (one of: socket_filter, kprobe, " },
+	  "unknown program type 'xpd'; did you mean 'xdp'? (one of: socket_filter, kprobe, " },
 	{ "version: 1\nobjects: [{file: x.o, sections: [{program: p, type: unspec}]}]\n", 2, 53,
 	  "unknown program type 'unspec'" },
 	{ "version: 1\nobjects: [{file: x.o, sections: [{program: p, type: [xdp]}]}]\n", 2, 53,
@@ -1080,7 +1081,7 @@ static const struct bad_case bad_cases[] = {
 	{ MAPS("{path: a.b, type: hash, key_size: 4, value_size: 8, max_entries: 1}"), 2, 15,
 	  "dots in names" },
 	{ MAPS("{path: a, type: hsah, key_size: 4, value_size: 8, max_entries: 1}"), 2, 24,
-	  "unknown map type 'hsah' (one of: hash, array, prog_array, " },
+	  "unknown map type 'hsah'; did you mean 'hash'? (one of: hash, array, prog_array, " },
 	{ MAPS("{path: a, type: unspec, key_size: 4, value_size: 8, max_entries: 1}"), 2, 24,
 	  "unknown map type 'unspec'" },
 	{ MAPS("{path: a, type: 1, key_size: 4, value_size: 8, max_entries: 1}"), 2, 24,
@@ -1095,7 +1096,8 @@ static const struct bad_case bad_cases[] = {
 	  "'key_size' must be an integer" },
 	{ MAPS("{" SMAP ", flags: no_prealloc}"), 2, 84, "'flags' must be a sequence" },
 	{ MAPS("{" SMAP ", flags: [noprealloc]}"), 2, 85,
-	  "unknown map flag 'noprealloc' (one of: no_prealloc, no_common_lru, numa_node, " },
+	  "unknown map flag 'noprealloc'; did you mean 'no_prealloc'? (one of: no_prealloc, "
+	  "no_common_lru, numa_node, " },
 	{ MAPS("{" SMAP ", flags: [rdonly_prog, rdonly_prog]}"), 2, 98,
 	  "map flag 'rdonly_prog' given twice" },
 	{ MAPS("{" SMAP ", flags: [[rdonly]]}"), 2, 85, "'map flag' must be a string" },
@@ -1596,6 +1598,236 @@ START_TEST(test_desired_manifest_only_kinds)
 }
 END_TEST
 
+/* Damerau-Levenshtein (optimal string alignment) distances. */
+static const struct {
+	const char *a, *b;
+	unsigned distance;
+} distance_cases[] = {
+	{ "", "", 0 },
+	{ "apply", "apply", 0 },
+	{ "", "abc", 3 },
+	{ "aply", "apply", 1 },	   /* deletion */
+	{ "appply", "apply", 1 },  /* insertion */
+	{ "globl", "global", 1 },
+	{ "glbola", "global", 2 }, /* two swaps */
+	{ "pinnign", "pinning", 1 }, /* a swap is one edit */
+	{ "on_incompatable", "on_incompatible", 1 },
+	{ "kitten", "sitting", 3 },
+	{ "XDP", "xdp", 0 }, /* case does not count */
+	{ "Pinnign", "pinning", 1 },
+	{ "ca", "abc", 3 }, /* optimal string alignment: no edit of a swapped pair */
+};
+
+START_TEST(test_distance)
+{
+	const char *a = distance_cases[_i].a, *b = distance_cases[_i].b;
+
+	ck_assert_uint_eq(diag_distance(a, b), distance_cases[_i].distance);
+	ck_assert_uint_eq(diag_distance(b, a), distance_cases[_i].distance);
+}
+END_TEST
+
+START_TEST(test_suggest)
+{
+	static const char *const commands[] = { "validate", "plan", "apply", "destroy",
+						"status", "snapshot", "inspect", "export" };
+	static const char *const modes[] = { "none", "object", "global", "custom" };
+	static const char *const hooks[] = { "xdp", "tc", "cgroup", "auto" };
+	char long_word[DIAG_SUGGEST_MAX + 2];
+	struct diag_guess g = { .word = "migrat" };
+
+	ck_assert_str_eq(diag_suggest("aply", commands, 8), "apply");
+	ck_assert_str_eq(diag_suggest("valdiate", commands, 8), "validate");
+	ck_assert_str_eq(diag_suggest("destory", commands, 8), "destroy");
+	ck_assert_str_eq(diag_suggest("globl", modes, 4), "global");
+	ck_assert_str_eq(diag_suggest("Global", modes, 4), "global");
+	ck_assert_str_eq(diag_suggest("xpd", hooks, 4), "xdp");
+	/* Nothing close: no guess, rather than a wild one. */
+	ck_assert_ptr_null(diag_suggest("frobnicate", commands, 8));
+	ck_assert_ptr_null(diag_suggest("ab", hooks, 4));
+	ck_assert_ptr_null(diag_suggest("sha256", (const char *const[]){ "sha1" }, 1));
+	ck_assert_ptr_null(diag_suggest("x", commands, 0));
+	/* The closest wins, the first of equals. */
+	ck_assert_str_eq(diag_suggest("plam", (const char *const[]){ "plan", "clam", NULL }, 3),
+			 "plan");
+	ck_assert_str_eq(diag_suggest("abcdef", (const char *const[]){ "abcxyz", "abcdxf" }, 2),
+			 "abcdxf");
+	/* Past DIAG_SUGGEST_MAX bytes, no distance and no guess. */
+	memset(long_word, 'a', sizeof(long_word) - 1);
+	long_word[sizeof(long_word) - 1] = '\0';
+	ck_assert_uint_eq(diag_distance(long_word, "a"), UINT_MAX);
+	ck_assert_ptr_null(diag_suggest(long_word, (const char *const[]){ long_word + 1 }, 1));
+	/* Offered one by one, as from an iterator. */
+	diag_guess_offer(&g, "fail");
+	ck_assert_ptr_null(g.best);
+	diag_guess_offer(&g, "replace");
+	diag_guess_offer(&g, "migrate");
+	ck_assert_str_eq(g.best, "migrate");
+	ck_assert_uint_eq(g.distance, 1);
+}
+END_TEST
+
+/* Every level of the manifest guesses a mistyped key or value. */
+START_TEST(test_suggestions_in_messages)
+{
+	static const char yaml[] = "version: 1\n"
+				   "namspace: ns1\n"
+				   "defaults:\n"
+				   "  on_incompatable: fail\n"
+				   "objects:\n"
+				   "  - file: a.o\n"
+				   "    sectons: []\n"
+				   "    object_dir: sha\n"
+				   "    sections:\n"
+				   "      - map: m\n"
+				   "        pinning: globl\n"
+				   "        on_incompatible: migrat\n"
+				   "        entries: [{key: 1, valeu: 2}]\n"
+				   "      - program: p\n"
+				   "        type: xpd\n"
+				   "        attach: [{xdpp: eth0}, {xdp: eth0, mode: nativ}]\n"
+				   "maps:\n"
+				   "  - {path: a/b, type: hsh, key_size: 4, value_size: 4, max_entries: 1,\n"
+				   "     flags: [rdonyl], ownr: root}\n";
+	struct diag d = parse_bad(yaml, sizeof(yaml) - 1);
+
+	dump(&d);
+	ck_assert(has_error(&d, 2, 1, "unknown key 'namspace' in manifest; did you mean 'namespace'?"));
+	ck_assert(has_error(&d, 4, 3,
+			    "unknown key 'on_incompatable' in defaults; did you mean "
+			    "'on_incompatible'?"));
+	ck_assert(has_error(&d, 7, 5, "unknown key 'sectons' in object; did you mean 'sections'?"));
+	ck_assert(has_error(&d, 8, 17, "invalid object_dir 'sha'; did you mean 'sha1'? (expected sha1)"));
+	ck_assert(has_error(&d, 11, 18,
+			    "invalid pinning 'globl'; did you mean 'global'? (expected none, object, "
+			    "global or custom)"));
+	ck_assert(has_error(&d, 12, 26, "invalid on_incompatible 'migrat'; did you mean 'migrate'?"));
+	ck_assert(has_error(&d, 13, 28, "unknown key 'valeu' in map entry; did you mean 'value'?"));
+	ck_assert(has_error(&d, 15, 15, "unknown program type 'xpd'; did you mean 'xdp'? (one of: "));
+	ck_assert(has_error(&d, 16, 19, "unknown key 'xdpp' in attach item; did you mean 'xdp'?"));
+	ck_assert(has_error(&d, 16, 50,
+			    "invalid mode 'nativ'; did you mean 'native'? (expected native, generic "
+			    "or auto)"));
+	ck_assert(has_error(&d, 18, 23, "unknown map type 'hsh'; did you mean 'hash'? (one of: "));
+	ck_assert(has_error(&d, 19, 14, "unknown map flag 'rdonyl'; did you mean 'rdonly'? (one of: "));
+	ck_assert(has_error(&d, 19, 23, "unknown key 'ownr' in map; did you mean 'owner'?"));
+	/* No guess where nothing is close. */
+	diag_done(&d);
+	d = parse_bad("version: 1\nfrobnicate: 1\n", 25);
+	ck_assert(has_error(&d, 2, 1, "unknown key 'frobnicate' in manifest"));
+	ck_assert_ptr_null(strstr(d.msgs[0].text, "did you mean"));
+	diag_done(&d);
+}
+END_TEST
+
+/* YAML 1.1 booleans are strings in YAML 1.2: said where a boolean is due. */
+START_TEST(test_yaml11_booleans)
+{
+	static const char yaml[] = "version: 1\n"
+				   "prune: yes\n"
+				   "objects:\n"
+				   "  - file: a.o\n"
+				   "    sections:\n"
+				   "      - map: m\n"
+				   "        entries: [{key: 1, value: 1}]\n"
+				   "        exact: Off\n"
+				   "      - program: p\n"
+				   "        attach: [{auto: on}, {xdp: eth0, optional: N}]\n"
+				   "      - program: q\n"
+				   "        attach: [{xdp: eth1, optional: \"no\"}]\n";
+	struct diag d = parse_bad(yaml, sizeof(yaml) - 1);
+
+	dump(&d);
+	ck_assert(has_error(&d, 2, 8,
+			    "'prune' must be a boolean: 'yes' is not a boolean in YAML 1.2; write "
+			    "true or false"));
+	ck_assert(has_error(&d, 8, 16, "'exact' must be a boolean: 'Off' is not a boolean in YAML 1.2"));
+	ck_assert(has_error(&d, 10, 25, "'auto' must be true (the target is in the program's section "
+					"name): 'on' is not a boolean in YAML 1.2"));
+	ck_assert(has_error(&d, 10, 52, "'optional' must be a boolean: 'N' is not a boolean"));
+	/* Quoted, it is a string by any YAML: no hint. */
+	ck_assert(has_error(&d, 12, 40, "'optional' must be a boolean"));
+	for (size_t i = 0; i < d.n_msgs; i++)
+		if (d.msgs[i].line == 12)
+			ck_assert_ptr_null(strstr(d.msgs[i].text, "YAML 1.2"));
+	diag_done(&d);
+}
+END_TEST
+
+/* A tab where YAML wants indentation, with UTF-8 before it on the line. */
+START_TEST(test_tab_message)
+{
+	static const char *const yamls[] = {
+		"version: 1\nobjects:\n\t- file: a.o\n",
+		"version: 1\nobjects:\n  - file: a.o\n\tname: x\n",
+		"version: 1\nname: \"\xc3\xa9t\xc3\xa9\"\nobjects:\n  - {file: a.o}\n\t\n",
+	};
+	static const unsigned lines[] = { 3, 4, 5 };
+
+	for (size_t i = 0; i < sizeof(yamls) / sizeof(*yamls); i++) {
+		struct diag d = parse_bad(yamls[i], strlen(yamls[i]));
+
+		dump(&d);
+		ck_assert(has_error(&d, lines[i], 1,
+				    "invalid YAML: tab character: YAML indents with spaces only"));
+		diag_done(&d);
+	}
+}
+END_TEST
+
+/* What is wrong with an object is said at the manifest's 'file' value. */
+START_TEST(test_object_errors_at_file_value)
+{
+	static const char yaml[] = "version: 1\nnamespace: ns1\nobjects:\n"
+				   "  - name: x\n    file: /nonexistent/x.o\n";
+	struct manifest_set set = { 0 };
+	struct desired des = { 0 };
+	struct manifest *m = NULL;
+	struct diag d = { 0 };
+
+	ck_assert_int_eq(manifest_parse_buffer("site.yaml", yaml, sizeof(yaml) - 1, &d, &m), 0);
+	set.items = calloc(1, sizeof(*set.items));
+	ck_assert_ptr_nonnull(set.items);
+	set.items[set.n++] = m;
+	ck_assert_int_lt(desired_build(&set, true, &d, &des), 0);
+	dump(&d);
+	ck_assert_uint_eq(d.n_errors, 1);
+	ck_assert_str_eq(d.msgs[0].file, "site.yaml");
+	ck_assert_uint_eq(d.msgs[0].line, 5);
+	ck_assert_uint_eq(d.msgs[0].column, 11);
+	ck_assert_str_eq(d.msgs[0].text,
+			 "object file '/nonexistent/x.o': cannot open: No such file or directory");
+	desired_done(&des);
+	manifest_set_done(&set);
+	diag_done(&d);
+}
+END_TEST
+
+/* diag_move keeps the count of errors past DIAG_MAX_MSGS. */
+START_TEST(test_diag_move)
+{
+	struct diag from = { 0 }, to = { 0 };
+	const struct diag_loc loc = { .file = "site.yaml", .line = 3, .column = 9 };
+
+	for (int i = 0; i < DIAG_MAX_MSGS + 5; i++)
+		diag_error(&from, &(struct diag_loc){ .file = "x.o" }, "bad %d", i);
+	diag_warning(&to, NULL, "before");
+	ck_assert_int_eq(diag_move(&to, &from, &loc, "object file 'x.o': "), -EINVAL);
+	ck_assert_uint_eq(to.n_errors, DIAG_MAX_MSGS + 5);
+	ck_assert_uint_eq(from.n_msgs, 0);
+	ck_assert_uint_eq(from.n_errors, 0);
+	ck_assert_str_eq(to.msgs[1].text, "object file 'x.o': bad 0");
+	ck_assert_str_eq(to.msgs[1].file, "site.yaml");
+	ck_assert_uint_eq(to.msgs[1].line, 3);
+	diag_done(&to);
+	diag_warning(&from, NULL, "only a warning");
+	ck_assert_int_eq(diag_move(&to, &from, &loc, ""), 0);
+	ck_assert_uint_eq(to.n_errors, 0);
+	ck_assert_uint_eq(to.n_msgs, 1);
+	diag_done(&to);
+}
+END_TEST
+
 Suite *manifest_suite(void)
 {
 	Suite *s = suite_create("manifest");
@@ -1627,6 +1859,12 @@ Suite *manifest_suite(void)
 	tcase_add_test(tc, test_escaped_nul);
 	tcase_add_test(tc, test_huge_scalar);
 	tcase_add_test(tc, test_alias_bomb);
+	tcase_add_loop_test(tc, test_distance, 0, sizeof(distance_cases) / sizeof(*distance_cases));
+	tcase_add_test(tc, test_suggest);
+	tcase_add_test(tc, test_suggestions_in_messages);
+	tcase_add_test(tc, test_yaml11_booleans);
+	tcase_add_test(tc, test_tab_message);
+	tcase_add_test(tc, test_diag_move);
 	suite_add_tcase(s, tc);
 
 	tcase_add_loop_test(paths, test_check_path, 0, sizeof(path_cases) / sizeof(*path_cases));
@@ -1643,6 +1881,7 @@ Suite *manifest_suite(void)
 	tcase_add_test(sets, test_set_missing_file);
 	tcase_add_test(sets, test_desired_duplicate_paths);
 	tcase_add_test(sets, test_desired_manifest_only_kinds);
+	tcase_add_test(sets, test_object_errors_at_file_value);
 	suite_add_tcase(s, sets);
 	return s;
 }

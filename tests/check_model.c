@@ -48,7 +48,7 @@ START_TEST(test_diag_format)
 	ck_assert_str_eq(s, "dummy.o: error: not an ELF file");
 	free(s);
 	s = diag_msg_format(&d.msgs[2]);
-	ck_assert_str_eq(s, "warning: careful");
+	ck_assert_str_eq(s, "bpf-provision: warning: careful");
 	free(s);
 	/* Outside bytes are kept as given and escaped once, when printed. */
 	diag_error(&d, &(struct diag_loc){ .file = "a\nb.yaml" }, "name '%s'", "site\x01");

@@ -117,7 +117,8 @@ for o in missing.o loop.o bad.o; do
 	grep -q "^$T/$o: error: " "$T/err" || fail "inspect $o: error names the file"
 	printf 'version: 1\nnamespace: ns1\nobjects:\n  - file: %s\n' "$T/$o" >"$T/site/obj.yaml"
 	expect_exit 65 "$BPF_PROVISION" validate "$T/site/obj.yaml"
-	grep -q "^$T/$o: error: " "$T/err" || fail "validate $o: error names the file"
+	grep -q "^$T/site/obj.yaml:4:11: error: object file '$T/$o': " "$T/err" ||
+		fail "validate $o: error at the manifest's 'file', naming the file: $(cat "$T/err")"
 done
 
 # validate needs no privileges: run it as nobody.
@@ -136,7 +137,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		fail "inspect of an unreadable object: $(cat "$T/err")"
 	expect_exit 65 setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		"$BPF_PROVISION" validate "$T/site/obj.yaml"
-	grep -q "^$T/secret.o: error: cannot open: Permission denied" "$T/err" ||
+	grep -q "^$T/site/obj.yaml:4:11: error: object file '$T/secret.o': cannot open: Permission denied" "$T/err" ||
 		fail "validate of an unreadable object: $(cat "$T/err")"
 else
 	echo "note: not root, the unprivileged run is this run itself"
