@@ -112,7 +112,7 @@ static const char *const options_help =
 	"  -v, --verbose             say more\n"
 	"      --color WHEN          auto (default), always or never\n"
 	"      --lock-timeout SECS   wait at most this long for another run's lock (default 30)\n"
-	"      --metrics-file FILE   write the plan summary there, Prometheus text format\n"
+	"      --metrics-file FILE   write how the run ended and its plan there (Prometheus text)\n"
 	"  -h, --help                this help (after a command: the command's help)\n"
 	"      --version             print the version\n";
 
