@@ -993,8 +993,8 @@ int report_metrics(const struct report_run *run, const char *file, struct diag *
 
 	if (!f)
 		return -ENOMEM;
-	prom_gauge(f, "bpf_provision_build_info", "The version of bpf-provision that wrote this file.",
-		   run->root);
+	prom_gauge(f, "bpf_provision_build_info",
+		   "The version of bpf-provision that wrote this file.", run->root);
 	fprintf(f, ",version=\"%s\"} 1\n", PACKAGE_VERSION);
 	prom_gauge(f, "bpf_provision_last_run_success",
 		   "1 when the last run succeeded; reason says how it ended.", run->root);

@@ -66,7 +66,7 @@ enum report_reason {
 	REPORT_REASON_INVALID,      /* invalid manifest, object, saved plan or snapshot (exit 65) */
 	REPORT_REASON_BPFFS,        /* the root is no bpffs and none could be mounted */
 	REPORT_REASON_LOCK,         /* another run's lock was not released in time */
-	REPORT_REASON_REFUSED,      /* apply refused to start: an incompatible change, a stale saved plan */
+	REPORT_REASON_REFUSED,      /* apply refused: an incompatible change, a stale saved plan */
 	REPORT_REASON_APPLY_FAILED, /* apply failed and was rolled back */
 	REPORT_REASON_ERROR,        /* any other failure */
 	REPORT_REASON_MAX,
