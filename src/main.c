@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/magic.h>
@@ -113,7 +114,7 @@ static const char *const options_help =
 	"  -v, --verbose             say more\n"
 	"      --color WHEN          auto (default), always or never\n"
 	"      --lock-timeout SECS   wait at most this long for another run's lock (default 30)\n"
-	"      --metrics-file FILE   write the plan summary there, Prometheus text format\n"
+	"      --metrics-file FILE   write how the run ended and its plan there (Prometheus text)\n"
 	"  -h, --help                this help (after a command: the command's help)\n"
 	"      --version             print the version\n";
 
@@ -250,6 +251,8 @@ struct session {
 	size_t n_targets;
 	struct diag d;
 	int lock_fd;
+	bool planned;              /* s->plan was made */
+	enum report_reason reason; /* why the run failed, where a stage knows (metrics) */
 };
 
 static void session_done(struct session *s)
@@ -441,15 +444,19 @@ static int take_targets(struct session *s)
 /* The plan of what the session read, live or from a snapshot. */
 static int make_plan(struct session *s)
 {
+	int r;
+
 	warn_idle_targets(s);
-	return plan_build(&(struct plan_input){ .set = &s->set,
+	r = plan_build(&(struct plan_input){ .set = &s->set,
 						.desired = &s->des,
 						.observed = &s->obs,
 						.ledger = &s->ledger,
 						.destroy = s->flags & CMD_DESTROY,
 						.targets = (const char *const *)s->targets,
 						.n_targets = s->n_targets },
-			  &s->plan);
+		       &s->plan);
+	s->planned = r == 0;
+	return r;
 }
 
 /* A snapshot instead of the live tree (plan --observed): no bpffs, no lock,
@@ -494,8 +501,10 @@ static int read_tree(struct session *s)
 	if (s->opts->observed)
 		return read_snapshot(s);
 	r = check_bpffs(s->opts, s->root, s->dry_run, &s->d, &s->empty);
-	if (r < 0)
+	if (r < 0) {
+		s->reason = REPORT_REASON_BPFFS;
 		return system_error(r);
+	}
 	/* One root however it is spelled: the tree is walked, and changed,
 	 * under the path it resolves to. */
 	s->resolved_root = realpath(s->root, NULL);
@@ -507,8 +516,11 @@ static int read_tree(struct session *s)
 		return system_error(r);
 	if (s->des.n_pins > 0)
 		r = loader_probe(&s->d);
-	if (r == 0 && !s->dry_run)
+	if (r == 0 && !s->dry_run) {
 		r = ledger_lock(s->root, s->opts->lock_timeout, &s->d, &s->lock_fd);
+		if (r < 0)
+			s->reason = REPORT_REASON_LOCK;
+	}
 	if (r == 0)
 		r = ledger_load(s->root, &s->d, &s->ledger);
 	if (r == 0)
@@ -535,10 +547,36 @@ static int read_tree(struct session *s)
 	return system_error(r);
 }
 
-static void write_metrics(struct session *s, bool ok)
+static double seconds_since(const struct timespec *t0)
 {
-	if (s->opts->metrics_file && s->root)
-		report_metrics(&s->plan, s->root, s->dry_run, ok, s->opts->metrics_file, &s->d);
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* --metrics-file, for every run of a command that writes it, however it
+ * ended (r: the command's result), so that what one alerts on - an invalid
+ * manifest, a missing bpffs, a lock not had - shows there.  The bpffs label
+ * is the root the run used or would have used, resolved as a run that gets
+ * that far resolves it; "" when the manifests that would name it are
+ * invalid. */
+static int write_metrics(struct session *s, int r, const struct timespec *started)
+{
+	const char *root = s->root ? s->root : s->opts->bpffs ? s->opts->bpffs : "";
+	_cleanup_free_ char *resolved = root[0] ? realpath(root, NULL) : NULL;
+	enum report_reason reason = s->reason ? s->reason : REPORT_REASON_ERROR;
+
+	if (r >= 0)
+		reason = REPORT_REASON_OK;
+	else if (exit_code(r) == EXIT_INVALID)
+		reason = REPORT_REASON_INVALID;
+	return report_metrics(&(struct report_run){ .plan = s->planned ? &s->plan : NULL,
+						    .root = resolved ? resolved : root,
+						    .dry_run = s->dry_run,
+						    .reason = reason,
+						    .duration = seconds_since(started) },
+			      s->opts->metrics_file, &s->d);
 }
 
 /* Progress only for a person: a terminal on stderr, text output, not quiet. */
@@ -687,8 +725,11 @@ static int cmd_plan(struct session *s)
 	if (r == 0 && !s->plan.n_refused)
 		r = execute(s, NULL, status);
 	/* -q: the exit status alone says whether there is drift. */
-	if (r == 0 && !s->opts->quiet)
+	if (r == 0 && !s->opts->quiet) {
 		r = report_plan(&s->plan, s->root, true, NULL, s->opts->output == OUTPUT_JSON, stdout);
+		/* One document: a later error (the metrics) goes to stderr alone. */
+		s->printed = true;
+	}
 	if (r < 0)
 		return r;
 	/* A directory is all of its manifests: one recorded and no longer
@@ -712,7 +753,8 @@ static int cmd_apply(struct session *s)
 	r = execute(s, &sys, status);
 	if (show_progress(s->opts) && s->plan.n)
 		fputs("\r\033[K", stderr);
-	write_metrics(s, r == 0);
+	if (r < 0)
+		s->reason = s->plan.n_refused ? REPORT_REASON_REFUSED : REPORT_REASON_APPLY_FAILED;
 	/* A failed apply's document carries each change's status; the errors
 	 * themselves go to stderr. */
 	if (r != -EPERM && !s->opts->quiet) {
@@ -734,20 +776,35 @@ static int cmd_status(struct session *s)
 			     s->opts->output == OUTPUT_JSON, stdout);
 }
 
+static void objfiles_free(struct objfile ***objs)
+{
+	for (size_t i = 0; *objs && (*objs)[i]; i++)
+		objfile_free((*objs)[i]);
+	free(*objs);
+}
+
+/* Every object is read before any is shown: under -o json the result is
+ * one document, or the error document when an object could not be read. */
 static int cmd_inspect(struct session *s)
 {
+	_cleanup_(objfiles_free) struct objfile **objs = calloc(s->n_args + 1, sizeof(*objs));
+	bool json = s->opts->output == OUTPUT_JSON;
+	size_t n = 0;
 	int err = 0;
 
+	if (!objs)
+		return -ENOMEM;
 	for (size_t i = 0; i < s->n_args; i++) {
-		struct objfile *o = NULL;
-		int r = objfile_open(s->args[i], &s->d, &o);
+		int r = objfile_open(s->args[i], &s->d, &objs[n]);
 
-		if (r < 0) {
+		if (r < 0)
 			err = invalid_input(r);
-			continue;
-		}
-		r = report_inspect(o, stdout, s->opts->output == OUTPUT_JSON);
-		objfile_free(o);
+		else
+			n++;
+	}
+	if (!json || err == 0) {
+		int r = report_inspect((const struct objfile *const *)objs, n, stdout, json);
+
 		if (r < 0)
 			err = r;
 	}
@@ -839,24 +896,33 @@ static int run_command(const struct command *c, const struct options *opts, int 
 			     .n_args = (size_t)argc,
 			     .dry_run = opts->dry_run || !(c->flags & CMD_TAKES_LOCK) };
 	struct savedplan sp = { 0 };
+	struct timespec started;
 	int r = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &started);
 	if (opts->plan_file)
 		r = load_saved(&s, &o, &sp);
 	if (r == 0 && (c->flags & CMD_READS_OBJECTS))
 		r = read_input(&s);
 	if (r == 0 && (c->flags & CMD_NEEDS_KERNEL))
 		r = read_tree(&s);
-	if (r == 0 && opts->plan_file)
+	if (r == 0 && opts->plan_file) {
 		r = check_saved(&s, &sp);
+		if (r < 0)
+			s.reason = REPORT_REASON_REFUSED;
+	}
 	if (r == 0 && opts->out_file)
 		r = save_plan(&s);
 	if (r == 0)
 		r = c->fn(&s);
-	/* A dry run's metrics also record a plan that failed; an apply's are
-	 * written once it ran, by cmd_apply(). */
-	if ((c->flags & CMD_METRICS) && s.dry_run)
-		write_metrics(&s, r >= 0);
+	/* A run whose metrics cannot be written failed (unless it failed
+	 * already): a textfile left stale would say the last run was fine. */
+	if ((c->flags & CMD_METRICS) && o.metrics_file) {
+		int m = write_metrics(&s, r, &started);
+
+		if (m < 0 && r >= 0)
+			r = system_error(m);
+	}
 	show_diags(&s);
 	session_done(&s);
 	savedplan_done(&sp);

@@ -171,35 +171,52 @@ static json_t *prog_json(const struct objfile *o, const struct objfile_prog *p)
 	return j;
 }
 
-static int inspect_json(const struct objfile *o, FILE *out)
+/* One object of the inspect document: what inspect_text() shows of it. */
+static json_t *object_json(const struct objfile *o)
 {
-	_cleanup_json_ json_t *root = json_object();
-	json_t *maps = json_array(), *progs = json_array();
+	json_t *j = json_object(), *maps = json_array(), *progs = json_array();
 	int err = 0;
 
-	if (!root || !maps || !progs) {
+	if (!j || !maps || !progs) {
+		json_decref(j);
 		json_decref(maps);
 		json_decref(progs);
-		return -ENOMEM;
+		return NULL;
 	}
-	err |= set(root, "path", escape_json(o->path));
-	err |= set(root, "layout", json_string(objfile_layout_str(o->layout)));
-	err |= set(root, "license", str_or_null(o->license));
-	err |= set(root, "loader", json_string(o->libbpf ? "libbpf" : "legacy"));
-	err |= set(root, "sha1", json_string(o->sha1));
-	err |= set(root, "kern_version",
+	err |= set(j, "path", escape_json(o->path));
+	err |= set(j, "layout", json_string(objfile_layout_str(o->layout)));
+	err |= set(j, "license", str_or_null(o->license));
+	err |= set(j, "loader", json_string(o->libbpf ? "libbpf" : "legacy"));
+	err |= set(j, "sha1", json_string(o->sha1));
+	err |= set(j, "kern_version",
 		   !o->has_kern_version ? json_null()
 		   : o->kern_version == OBJFILE_KERN_VERSION_CURRENT ? json_string("current")
 								       : json_integer(o->kern_version));
-	err |= set(root, "maps", maps);
-	err |= set(root, "programs", progs);
-	if (err)
+	err |= set(j, "maps", maps);
+	err |= set(j, "programs", progs);
+	for (size_t i = 0; !err && i < o->n_maps; i++)
+		err = json_array_append_new(maps, map_json(o, &o->maps[i])) < 0;
+	for (size_t i = 0; !err && i < o->n_progs; i++)
+		err = json_array_append_new(progs, prog_json(o, &o->progs[i])) < 0;
+	if (err) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* Format version 2: one document for all the objects, as every other
+ * command prints one (version 1, without format_version, printed a document
+ * per object). */
+static int inspect_json(const struct objfile *const *objs, size_t n, FILE *out)
+{
+	_cleanup_json_ json_t *root = json_pack("{s:i, s:[]}", "format_version", 2, "objects");
+	json_t *list = root ? json_object_get(root, "objects") : NULL;
+
+	if (!list)
 		return -ENOMEM;
-	for (size_t i = 0; i < o->n_maps; i++)
-		if (json_array_append_new(maps, map_json(o, &o->maps[i])) < 0)
-			return -ENOMEM;
-	for (size_t i = 0; i < o->n_progs; i++)
-		if (json_array_append_new(progs, prog_json(o, &o->progs[i])) < 0)
+	for (size_t i = 0; i < n; i++)
+		if (json_array_append_new(list, object_json(objs[i])) < 0)
 			return -ENOMEM;
 	if (json_dumpf(root, out, JSON_INDENT(2)) < 0 || fputc('\n', out) == EOF)
 		return -EIO;
@@ -291,9 +308,15 @@ static int inspect_text(const struct objfile *o, FILE *out)
 	return fflush(out) == EOF || ferror(out) ? -EIO : 0;
 }
 
-int report_inspect(const struct objfile *o, FILE *out, bool json)
+int report_inspect(const struct objfile *const *objs, size_t n, FILE *out, bool json)
 {
-	return json ? inspect_json(o, out) : inspect_text(o, out);
+	int r = 0;
+
+	if (json)
+		return inspect_json(objs, n, out);
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = inspect_text(objs[i], out);
+	return r;
 }
 
 static int validate_json(const struct manifest_set *set, const struct desired *des, FILE *out)
@@ -915,12 +938,54 @@ static void prom_label(FILE *f, const char *s)
 	}
 }
 
-int report_metrics(const struct plan *p, const char *root, bool dry_run, bool ok, const char *file,
-		   struct diag *d)
+static const char *const reason_str[REPORT_REASON_MAX] = {
+	[REPORT_REASON_OK] = "ok",
+	[REPORT_REASON_INVALID] = "invalid",
+	[REPORT_REASON_BPFFS] = "bpffs",
+	[REPORT_REASON_LOCK] = "lock",
+	[REPORT_REASON_REFUSED] = "refused",
+	[REPORT_REASON_APPLY_FAILED] = "apply_failed",
+	[REPORT_REASON_ERROR] = "error",
+};
+
+/* The HELP and TYPE lines of a gauge, then its name and the bpffs label
+ * that every series carries (two roots' files side by side in one
+ * collector's directory would otherwise hold the same series); the caller
+ * adds the other labels and the value. */
+static void prom_gauge(FILE *f, const char *name, const char *help, const char *root)
+{
+	if (help)
+		fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+	fprintf(f, "%s{bpffs=\"", name);
+	prom_label(f, root);
+	fputc('"', f);
+}
+
+/* The plan's part: only a run that got as far as a plan has one. */
+static void metrics_plan(FILE *f, const struct report_run *run)
 {
 	static const enum plan_action actions[] = { PLAN_CREATE, PLAN_REPLACE, PLAN_UPDATE,
 						    PLAN_DELETE, PLAN_ADOPT,   PLAN_RELEASE,
 						    PLAN_UNCHANGED };
+	const struct plan *p = run->plan;
+
+	for (size_t i = 0; i < sizeof(actions) / sizeof(*actions); i++) {
+		prom_gauge(f, "bpf_provision_changes",
+			   i ? NULL : "Changes of the last run's plan, by action.", run->root);
+		fprintf(f, ",action=\"%s\"} %zu\n", plan_action_str(actions[i]),
+			p->counts[actions[i]]);
+	}
+	prom_gauge(f, "bpf_provision_refused", "Changes the last plan holds that apply refuses.",
+		   run->root);
+	fprintf(f, "} %zu\n", p->n_refused);
+	/* An apply that did not succeed left the tree as it was: drifted. */
+	prom_gauge(f, "bpf_provision_drift", "1 when the tree differs from the manifests.",
+		   run->root);
+	fprintf(f, "} %d\n", run->dry_run ? plan_has_changes(p) : run->reason != REPORT_REASON_OK);
+}
+
+int report_metrics(const struct report_run *run, const char *file, struct diag *d)
+{
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
@@ -928,33 +993,21 @@ int report_metrics(const struct plan *p, const char *root, bool dry_run, bool ok
 
 	if (!f)
 		return -ENOMEM;
-	fprintf(f, "# HELP bpf_provision_changes Changes of the last run's plan, by action.\n"
-		   "# TYPE bpf_provision_changes gauge\n");
-	for (size_t i = 0; i < sizeof(actions) / sizeof(*actions); i++) {
-		fprintf(f, "bpf_provision_changes{bpffs=\"");
-		prom_label(f, root);
-		fprintf(f, "\",action=\"%s\"} %zu\n", plan_action_str(actions[i]),
-			p->counts[actions[i]]);
-	}
-	fprintf(f, "# HELP bpf_provision_refused Changes the last plan holds that apply refuses.\n"
-		   "# TYPE bpf_provision_refused gauge\n"
-		   "bpf_provision_refused{bpffs=\"");
-	prom_label(f, root);
-	fprintf(f, "\"} %zu\n", p->n_refused);
-	fprintf(f, "# HELP bpf_provision_drift 1 when the tree differs from the manifests.\n"
-		   "# TYPE bpf_provision_drift gauge\n"
-		   "bpf_provision_drift{bpffs=\"");
-	prom_label(f, root);
-	fprintf(f, "\"} %d\n", dry_run ? plan_has_changes(p) : !ok);
-	fprintf(f, "# HELP bpf_provision_last_run_success 1 when the last run succeeded.\n"
-		   "# TYPE bpf_provision_last_run_success gauge\n"
-		   "bpf_provision_last_run_success{bpffs=\"");
-	prom_label(f, root);
-	fprintf(f, "\",dry_run=\"%s\"} %d\n", dry_run ? "true" : "false", ok);
-	fprintf(f, "# HELP bpf_provision_last_run_timestamp_seconds When the last run ended.\n"
-		   "# TYPE bpf_provision_last_run_timestamp_seconds gauge\n"
-		   "bpf_provision_last_run_timestamp_seconds %lld\n",
-		(long long)time(NULL));
+	prom_gauge(f, "bpf_provision_build_info",
+		   "The version of bpf-provision that wrote this file.", run->root);
+	fprintf(f, ",version=\"%s\"} 1\n", PACKAGE_VERSION);
+	prom_gauge(f, "bpf_provision_last_run_success",
+		   "1 when the last run succeeded; reason says how it ended.", run->root);
+	fprintf(f, ",dry_run=\"%s\",reason=\"%s\"} %d\n", run->dry_run ? "true" : "false",
+		reason_str[run->reason], run->reason == REPORT_REASON_OK);
+	prom_gauge(f, "bpf_provision_last_run_timestamp_seconds", "When the last run ended.",
+		   run->root);
+	fprintf(f, "} %lld\n", (long long)time(NULL));
+	prom_gauge(f, "bpf_provision_last_run_duration_seconds", "How long the last run took.",
+		   run->root);
+	fprintf(f, "} %.6f\n", run->duration);
+	if (run->plan)
+		metrics_plan(f, run);
 	/* A memory stream fails only for want of memory. */
 	r = ferror(f);
 	if (fclose(f) != 0 || r)

@@ -17,12 +17,13 @@
 #include "observed.h"
 #include "plan.h"
 
-/* Writes what `inspect` shows of o - path, layout, license, kernel version,
- * every map with its pinning attributes and every program with its map
- * relocations - to out, as text or, when json is true, as one JSON document
- * followed by a newline.  o is borrowed.  Returns 0, -ENOMEM, or -EIO when
- * writing to out failed. */
-int report_inspect(const struct objfile *o, FILE *out, bool json);
+/* Writes what `inspect` shows of the n objects objs - per object its path,
+ * layout, license, kernel version, every map with its pinning attributes and
+ * every program with its map relocations - to out: as text, one block per
+ * object, or, when json is true, as one JSON document for them all
+ * (schema/inspect.schema.json) followed by a newline.  All borrowed.
+ * Returns 0, -ENOMEM, or -EIO when writing to out failed. */
+int report_inspect(const struct objfile *const *objs, size_t n, FILE *out, bool json);
 
 /* Writes what `validate` found valid: per manifest its name, object count and
  * the resolved pins (path, kind, object, name).  Both borrowed.  Returns 0,
@@ -58,11 +59,32 @@ int report_step(const struct plan *p, size_t i, FILE *out);
 int report_status(const struct observed *obs, const struct desired *des, const struct ledger *l,
 		  const struct plan *p, const char *root, bool json, FILE *out);
 
-/* Writes the plan summary of a run to file in the Prometheus text format
+/* Why a run that writes metrics ended as it did: the `reason` label of
+ * bpf_provision_last_run_success (bpf-provision(1), METRICS). */
+enum report_reason {
+	REPORT_REASON_OK,           /* succeeded (a plan that found drift too) */
+	REPORT_REASON_INVALID,      /* invalid manifest, object, saved plan or snapshot (exit 65) */
+	REPORT_REASON_BPFFS,        /* the root is no bpffs and none could be mounted */
+	REPORT_REASON_LOCK,         /* another run's lock was not released in time */
+	REPORT_REASON_REFUSED,      /* apply refused: an incompatible change, a stale saved plan */
+	REPORT_REASON_APPLY_FAILED, /* apply failed and was rolled back */
+	REPORT_REASON_ERROR,        /* any other failure */
+	REPORT_REASON_MAX,
+};
+
+/* What the metrics say of one run. */
+struct report_run {
+	const struct plan *plan; /* NULL when the run failed before it had a plan */
+	const char *root;        /* the root it used or would have used; "" when unknown */
+	bool dry_run;
+	enum report_reason reason;
+	double duration;         /* seconds from the start of the run to its end */
+};
+
+/* Writes what run says to file in the Prometheus text format
  * (node_exporter's textfile collector), atomically: a temporary file beside
- * it, then rename.  ok says whether the run succeeded.  Returns 0 or a
+ * it, then rename.  Every series has the bpffs label.  Returns 0 or a
  * negative errno with the reason in d. */
-int report_metrics(const struct plan *p, const char *root, bool dry_run, bool ok, const char *file,
-		   struct diag *d);
+int report_metrics(const struct report_run *run, const char *file, struct diag *d);
 
 #endif

@@ -1671,13 +1671,21 @@ static json_t *inspect_json(const char *name)
 	json_error_t err;
 	json_t *j;
 
+	const struct objfile *one[] = { o };
+	json_t *doc;
+
 	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(report_inspect(o, f, true), 0);
+	ck_assert_int_eq(report_inspect(one, 1, f, true), 0);
 	ck_assert_int_eq(fclose(f), 0);
 	ck_assert_uint_gt(len, 0);
 	ck_assert_int_eq(text[len - 1], '\n');
-	j = json_loads(text, 0, &err);
-	ck_assert_msg(j != NULL, "invalid JSON at line %d: %s", err.line, err.text);
+	doc = json_loads(text, 0, &err);
+	ck_assert_msg(doc != NULL, "invalid JSON at line %d: %s", err.line, err.text);
+	/* Format version 2: the objects in one document. */
+	ck_assert_int_eq(json_integer_value(json_object_get(doc, "format_version")), 2);
+	ck_assert_uint_eq(json_array_size(json_object_get(doc, "objects")), 1);
+	j = json_incref(json_array_get(json_object_get(doc, "objects"), 0));
+	json_decref(doc);
 	ck_assert_str_eq(json_string_value(json_object_get(j, "path")), o->path);
 	free(text);
 	objfile_free(o);
@@ -1802,7 +1810,7 @@ START_TEST(test_inspect_text)
 	FILE *f = open_memstream(&text, &len);
 
 	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(report_inspect(o, f, false), 0);
+	ck_assert_int_eq(report_inspect((const struct objfile *[]){ o }, 1, f, false), 0);
 	ck_assert_int_eq(fclose(f), 0);
 	ck_assert_ptr_nonnull(strstr(text, "layout: iproute2\n"));
 	ck_assert_ptr_nonnull(strstr(text, "license: GPL\n"));
@@ -1828,7 +1836,7 @@ static char *inspect_text_of(const char *name, struct objfile **ret)
 	FILE *f = open_memstream(&text, &len);
 
 	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(report_inspect(o, f, false), 0);
+	ck_assert_int_eq(report_inspect((const struct objfile *[]){ o }, 1, f, false), 0);
 	ck_assert_int_eq(fclose(f), 0);
 	if (ret)
 		*ret = o;

@@ -51,7 +51,7 @@ for line in text.splitlines():
     vals[m.group(1) + (m.group(2) or "")] = float(m.group(3))
 root = sys.argv[2]
 assert vals['bpf_provision_changes{bpffs="%s",action="create"}' % root] == 9, vals
-assert vals['bpf_provision_last_run_success{bpffs="%s",dry_run="false"}' % root] == 1, vals
+assert vals['bpf_provision_last_run_success{bpffs="%s",dry_run="false",reason="ok"}' % root] == 1, vals
 assert vals['bpf_provision_drift{bpffs="%s"}' % root] == 0, vals
 PY
 

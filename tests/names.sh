@@ -116,7 +116,9 @@ grep -qF 'map a\xff\tb: section maps/a\xff\tb,' "$T/inspect.txt" || fail "inspec
 "$BPF_PROVISION" -o json inspect "$T/weird.o" >"$T/inspect.json" || fail "inspect -o json"
 "$PY" - "$T/inspect.json" <<'PY' || fail "inspect JSON: $(cat "$T/inspect.json")"
 import json, sys
-doc = json.load(open(sys.argv[1]))
+top = json.load(open(sys.argv[1]))
+assert top["format_version"] == 2 and len(top["objects"]) == 1, top
+doc = top["objects"][0]
 assert [m["name"] for m in doc["maps"]][1] == "a\\xff\\tb"
 assert "socket/p\x1b[31m" in [p["section"] for p in doc["programs"]]
 PY
