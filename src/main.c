@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "apply.h"
+#include "array.h"
 #include "cleanup.h"
 #include "contents.h"
 #include "desired.h"
@@ -81,6 +82,7 @@ struct options {
 	char **objects;     /* export --objects: object files or directories */
 	size_t n_objects;
 	const char *observed; /* plan --observed: a snapshot to plan against */
+	bool keep_going;      /* plan, apply --keep-going: invalid manifests left out */
 };
 
 /* What a command needs, so that one run_command() reads, checks and plans
@@ -103,7 +105,14 @@ enum {
 	CMD_OBSERVED = 1 << 13,     /* accepts --observed (then needs no kernel) */
 	CMD_NO_ARGS = 1 << 14,      /* takes no argument */
 	CMD_MOUNT = 1 << 15,        /* accepts --mount */
+	CMD_KEEP_GOING = 1 << 16,   /* accepts --keep-going */
+	CMD_SYSTEM_DIRS = 1 << 17,  /* no argument: the system's manifest directories */
 };
+
+/* The manifest directories read when no MANIFEST is given, as tmpfiles.d's:
+ * the vendor's, the runtime's, the administrator's, a name in a later one
+ * overriding the same name in an earlier one (manifest_set_load). */
+#define SYSTEM_MANIFEST_DIRS "/usr/lib/bpf-provision.d:/run/bpf-provision.d:/etc/bpf-provision.d"
 
 static const char *const options_help =
 	"Options:\n"
@@ -305,12 +314,244 @@ static int system_error(int r)
 	return r == -EINVAL ? -EIO : r;
 }
 
+/* What one valid manifest of a --keep-going run declares that another
+ * may declare too: a pin path, or an interface's one XDP hook. */
+struct claim {
+	char *key; /* owned */
+	bool xdp;  /* key is an interface */
+	struct diag_loc loc;
+	const struct manifest *m;
+};
+
+struct claims {
+	struct claim *items;
+	size_t n;
+};
+
+static void claims_done(struct claims *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->items[i].key);
+	free(c->items);
+}
+
+static int add_claim(struct claims *c, const char *key, bool xdp, const struct desired_pin *w)
+{
+	char *k = strdup(key);
+
+	if (!k || array_reserve(&c->items, c->n, sizeof(*c->items)) < 0) {
+		free(k);
+		return -ENOMEM;
+	}
+	c->items[c->n++] = (struct claim){ .key = k, .xdp = xdp, .loc = w->loc, .m = w->manifest };
+	return 0;
+}
+
+/* The claims of a manifest's desired pins. */
+static int add_claims(struct claims *c, const struct desired *des)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < des->n_pins && r == 0; i++) {
+		const struct desired_pin *w = &des->pins[i];
+
+		r = add_claim(c, w->path, false, w);
+		if (r == 0 && w->kind == KIND_LINK && w->link->attach->hook == MANIFEST_HOOK_XDP)
+			r = add_claim(c, w->link->target, true, w);
+	}
+	return r;
+}
+
+static int cmp_claims(const void *a, const void *b)
+{
+	const struct claim *x = a, *y = b;
+
+	return x->xdp != y->xdp ? x->xdp - y->xdp : strcmp(x->key, y->key);
+}
+
+/* The index of the first pin path claim not below key (path claims sort
+ * before interface ones). */
+static size_t first_claim(const struct claims *c, const char *key)
+{
+	size_t lo = 0, hi = c->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (!c->items[mid].xdp && strcmp(c->items[mid].key, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Reports a conflict of two manifests' claims at both, and marks both
+ * manifests.  under: b's path is a directory of a's. */
+static void conflict(struct session *s, const struct claim *a, const struct claim *b, bool under,
+		     bool *bad)
+{
+	if (a->xdp) {
+		diag_error(&s->d, &a->loc,
+			   "interface '%s' takes one XDP program; %s:%u:%u attaches one too: both "
+			   "manifests are left out",
+			   a->key, b->loc.file, b->loc.line, b->loc.column);
+		diag_error(&s->d, &b->loc,
+			   "interface '%s' takes one XDP program; %s:%u:%u attaches one too: both "
+			   "manifests are left out",
+			   b->key, a->loc.file, a->loc.line, a->loc.column);
+	} else if (under) {
+		diag_error(&s->d, &a->loc,
+			   "pin path '%s' lies under the pin '%s' of %s:%u:%u: both manifests are "
+			   "left out",
+			   a->key, b->key, b->loc.file, b->loc.line, b->loc.column);
+		diag_error(&s->d, &b->loc,
+			   "pin '%s' stands where '%s' of %s:%u:%u needs a directory: both "
+			   "manifests are left out",
+			   b->key, a->key, a->loc.file, a->loc.line, a->loc.column);
+	} else {
+		diag_error(&s->d, &a->loc,
+			   "pin path '%s' is also declared at %s:%u:%u: both manifests are left out",
+			   a->key, b->loc.file, b->loc.line, b->loc.column);
+		diag_error(&s->d, &b->loc,
+			   "pin path '%s' is also declared at %s:%u:%u: both manifests are left out",
+			   b->key, a->loc.file, a->loc.line, a->loc.column);
+	}
+	for (size_t i = 0; i < s->set.n; i++)
+		bad[i] = bad[i] || s->set.items[i] == a->m || s->set.items[i] == b->m;
+}
+
+/* Two valid manifests that declare one pin path, a pin where the other's
+ * needs a directory, or XDP programs on one interface (desired.c's
+ * check_paths and check_xdp, across manifests): which one is right cannot
+ * be told, so both are left out and neither takes over what the other
+ * made. */
+static int leave_out_conflicts(struct session *s, struct claims *c)
+{
+	_cleanup_free_ bool *bad = calloc(s->set.n + 1, sizeof(*bad));
+
+	if (!bad)
+		return -ENOMEM;
+	if (c->n)
+		qsort(c->items, c->n, sizeof(*c->items), cmp_claims);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct claim *x = &c->items[i];
+		_cleanup_free_ char *prefix = NULL;
+		char *slash;
+
+		for (size_t k = i + 1; k < c->n && !cmp_claims(x, &c->items[k]); k++)
+			if (c->items[k].m != x->m)
+				conflict(s, x, &c->items[k], false, bad);
+		if (x->xdp)
+			continue;
+		prefix = strdup(x->key);
+		if (!prefix)
+			return -ENOMEM;
+		while ((slash = strrchr(prefix, '/'))) {
+			*slash = '\0';
+			for (size_t k = first_claim(c, prefix);
+			     k < c->n && !c->items[k].xdp && strcmp(c->items[k].key, prefix) == 0;
+			     k++)
+				if (c->items[k].m != x->m)
+					conflict(s, x, &c->items[k], true, bad);
+		}
+	}
+	/* In the order read: i is where item k of the set stands now. */
+	for (size_t k = 0, i = 0, n = s->set.n; k < n; k++) {
+		int r = bad[k] ? manifest_set_leave_out(&s->set, i) : (i++, 0);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* --keep-going: each manifest's objects and owners checked alone, so that
+ * its errors leave out that manifest alone (manifest_set_leave_out), then
+ * the conflicts between those that are valid.  What is left builds
+ * together; -EINVAL only for what no manifest alone explains. */
+static int keep_valid(struct session *s)
+{
+	_cleanup_(claims_done) struct claims c = { 0 };
+	int r = 0;
+
+	for (size_t i = 0; i < s->set.n;) {
+		struct manifest_set one = { .items = &s->set.items[i], .n = 1 };
+		struct desired des = { 0 };
+
+		r = desired_build(&one, !s->opts->no_objects, &s->d, &des);
+		if (r == 0 && (s->flags & CMD_NEEDS_KERNEL))
+			r = desired_resolve_owners(&des, &s->d);
+		if (r == 0)
+			r = add_claims(&c, &des);
+		desired_done(&des);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0) {
+			r = manifest_set_leave_out(&s->set, i);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		i++;
+	}
+	return leave_out_conflicts(s, &c);
+}
+
+/* Each manifest left out, said once more after the errors that did it. */
+static void report_left_out(struct session *s)
+{
+	for (size_t i = 0; i < s->set.n_left_out; i++)
+		diag_error(&s->d, &(struct diag_loc){ .file = s->set.left_out[i].file },
+			   "left out (--keep-going): nothing it declares is planned, and its pins "
+			   "and records stay as they are");
+}
+
+/* The directories to read when no MANIFEST is given:
+ * BPF_PROVISION_MANIFEST_DIRS (colon-separated, for tests), else the
+ * system's.  *ret_buf holds the strings *ret_dirs points at; both are the
+ * caller's to free. */
+static int system_dirs(char **ret_buf, char ***ret_dirs, size_t *ret_n)
+{
+	const char *env = getenv("BPF_PROVISION_MANIFEST_DIRS");
+	_cleanup_free_ char *buf = strdup(env && *env ? env : SYSTEM_MANIFEST_DIRS);
+	char **dirs, *save = NULL;
+	size_t n = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	dirs = calloc(strlen(buf) + 1, sizeof(*dirs));
+	if (!dirs)
+		return -ENOMEM;
+	for (char *tok = strtok_r(buf, ":", &save); tok; tok = strtok_r(NULL, ":", &save))
+		dirs[n++] = tok;
+	*ret_buf = TAKE_PTR(buf);
+	*ret_dirs = dirs;
+	*ret_n = n;
+	return 0;
+}
+
 /* The manifests and the objects they name, the owners and the root. */
 static int read_input(struct session *s)
 {
-	int r;
+	unsigned flags = s->opts->keep_going ? MANIFEST_SET_KEEP_GOING : 0;
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ char **dirs = NULL;
+	char **args = s->args;
+	size_t n_args = s->n_args;
+	int r = 0;
 
-	r = manifest_set_load(&s->set, s->args, s->n_args, &s->d);
+	if (n_args == 0 && (s->flags & CMD_SYSTEM_DIRS) && !s->opts->plan_file) {
+		r = system_dirs(&buf, &dirs, &n_args);
+		args = dirs;
+		flags |= MANIFEST_SET_SYSTEM;
+	}
+	if (r == 0)
+		r = manifest_set_load_flags(&s->set, args, n_args, flags, &s->d);
+	if (r == 0 && s->opts->keep_going)
+		r = keep_valid(s);
+	if (r == 0 && s->opts->keep_going)
+		report_left_out(s);
 	if (r == 0)
 		r = desired_build(&s->set, !s->opts->no_objects, &s->d, &s->des);
 	if (r == 0 && (s->flags & CMD_NEEDS_KERNEL))
@@ -349,6 +590,14 @@ static int add_retired(struct session *s)
 					  name, s->root),
 			       -ENOENT;
 		r = manifest_set_add_retired(&s->set, name);
+	}
+	/* A manifest left out may be recorded under a name its broken file
+	 * no longer shows: nothing is taken for retired then. */
+	if (s->opts->prune_retired && s->set.n_left_out) {
+		diag_warning(&s->d, NULL,
+			     "--prune-retired: no retired manifest is pruned while manifests are "
+			     "left out (--keep-going)");
+		return r;
 	}
 	for (size_t i = 0; s->opts->prune_retired && i < l->n && r == 0; i++)
 		if (!manifest_set_find(&s->set, l->entries[i].manifest))
@@ -853,19 +1102,21 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "validate", "validate [--no-objects] MANIFEST...",
+	{ "validate", "validate [--no-objects] [MANIFEST...]",
 	  "check manifests and the ELF objects they name; touches no kernel state", cmd_validate,
-	  CMD_READS_OBJECTS | CMD_NO_OBJECTS | CMD_MIN_ARGS },
-	{ "plan", "plan [--target PATH]... [--out FILE | --observed SNAPSHOT] MANIFEST...",
+	  CMD_READS_OBJECTS | CMD_NO_OBJECTS | CMD_SYSTEM_DIRS },
+	{ "plan",
+	  "plan [--keep-going] [--target PATH]... [--out FILE | --observed SNAPSHOT] [MANIFEST...]",
 	  "same as 'apply --dry-run'; against a snapshot with --observed", cmd_plan,
-	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_METRICS | CMD_MIN_ARGS | CMD_TARGET |
-		  CMD_SAVED_PLAN | CMD_OBSERVED | CMD_MOUNT },
+	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_METRICS | CMD_TARGET | CMD_SAVED_PLAN |
+		  CMD_OBSERVED | CMD_MOUNT | CMD_KEEP_GOING | CMD_SYSTEM_DIRS },
 	{ "apply",
-	  "apply [--dry-run] [--prune-retired] [--target PATH]... [--out FILE] MANIFEST... | "
-	  "--plan FILE",
+	  "apply [--dry-run] [--keep-going] [--prune-retired] [--target PATH]... [--out FILE] "
+	  "[MANIFEST...] | --plan FILE",
 	  "converge the bpffs tree to the manifests", cmd_apply,
 	  CMD_READS_OBJECTS | CMD_NEEDS_KERNEL | CMD_TAKES_LOCK | CMD_DRY_RUN | CMD_METRICS |
-		  CMD_MIN_ARGS | CMD_PRUNE_RETIRED | CMD_TARGET | CMD_SAVED_PLAN | CMD_MOUNT },
+		  CMD_PRUNE_RETIRED | CMD_TARGET | CMD_SAVED_PLAN | CMD_MOUNT | CMD_KEEP_GOING |
+		  CMD_SYSTEM_DIRS },
 	{ "destroy",
 	  "destroy [--dry-run] [--name NAME]... [--target PATH]... [--out FILE] [MANIFEST...] | "
 	  "--plan FILE",
@@ -913,8 +1164,19 @@ static int run_command(const struct command *c, const struct options *opts, int 
 	}
 	if (r == 0 && opts->out_file)
 		r = save_plan(&s);
+	/* --keep-going: the errors that left manifests out first, on stderr
+	 * alone (stdout is for the plan's document), apart from any to come. */
+	if (r == 0 && s.set.n_left_out) {
+		s.printed = true;
+		show_diags(&s);
+		s.printed = false;
+	}
 	if (r == 0)
 		r = c->fn(&s);
+	/* --keep-going: the valid manifests were planned or applied; the
+	 * invalid ones still make the run's status that of invalid input. */
+	if (r >= 0 && s.set.n_left_out)
+		r = -EINVAL;
 	/* A run whose metrics cannot be written failed (unless it failed
 	 * already): a textfile left stale would say the last run was fine. */
 	if ((c->flags & CMD_METRICS) && o.metrics_file) {
@@ -946,6 +1208,10 @@ static void command_help(const struct command *c)
 	if (c->flags & CMD_DRY_RUN)
 		printf("\n      --dry-run             show the plan, change nothing (exit 2 if "
 		       "there is drift)\n");
+	if (c->flags & CMD_KEEP_GOING)
+		printf("\n      --keep-going          leave out each invalid manifest, %s the others; "
+		       "exit 65\n                            if any was left out\n",
+		       c->flags & CMD_TAKES_LOCK ? "apply" : "plan");
 	if (c->flags & CMD_NO_OBJECTS)
 		printf("\n      --no-objects          check the manifests only, without opening "
 		       "their ELF objects\n");
@@ -970,6 +1236,10 @@ static void command_help(const struct command *c)
 	if (c->flags & CMD_OBSERVED)
 		printf("\n      --observed FILE       plan against a snapshot ('bpf-provision "
 		       "snapshot'):\n                            no bpffs, no privileges\n");
+	if (c->flags & CMD_SYSTEM_DIRS)
+		printf("\nWithout MANIFEST: the manifests of /usr/lib/bpf-provision.d, "
+		       "/run/bpf-provision.d\nand /etc/bpf-provision.d, a file name in a later "
+		       "directory overriding an earlier one.\n");
 	printf("\n%s", options_help);
 }
 
@@ -989,6 +1259,7 @@ enum {
 	OPT_PLAN,
 	OPT_OBJECTS,
 	OPT_OBSERVED,
+	OPT_KEEP_GOING,
 };
 
 /* A repeatable option's values. */
@@ -1037,6 +1308,7 @@ static const struct option long_options[] = {
 	{ "plan", required_argument, NULL, OPT_PLAN },
 	{ "objects", required_argument, NULL, OPT_OBJECTS },
 	{ "observed", required_argument, NULL, OPT_OBSERVED },
+	{ "keep-going", no_argument, NULL, OPT_KEEP_GOING },
 	{ 0 },
 };
 
@@ -1206,6 +1478,9 @@ static int parse_options(int argc, char **argv, struct options *opts, bool *vers
 		case OPT_OBSERVED:
 			opts->observed = optarg;
 			break;
+		case OPT_KEEP_GOING:
+			opts->keep_going = true;
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -1279,6 +1554,7 @@ static bool options_fit(const struct command *cmd, const struct options *opts)
 		{ opts->plan_file, CMD_SAVED_PLAN | CMD_TAKES_LOCK, "--plan" },
 		{ opts->n_objects, CMD_OBJECTS, "--objects" },
 		{ opts->observed, CMD_OBSERVED, "--observed" },
+		{ opts->keep_going, CMD_KEEP_GOING, "--keep-going" },
 	};
 
 	for (size_t i = 0; i < sizeof(rules) / sizeof(*rules); i++) {
@@ -1362,6 +1638,11 @@ int main(int argc, char **argv)
 	 * reviewed, not carried out. */
 	if (opts.observed && opts.out_file) {
 		usage_error("--out does not go with --observed");
+		return EXIT_FAIL;
+	}
+	/* A saved plan is of every manifest it names, carried out whole. */
+	if (opts.keep_going && (opts.out_file || opts.plan_file)) {
+		fprintf(stderr, "bpf-provision: --keep-going does not go with --out or --plan\n");
 		return EXIT_FAIL;
 	}
 	if (((cmd->flags & CMD_MIN_ARGS) && optind + 1 == argc && !opts.n_names &&

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -2806,8 +2807,11 @@ static int finish_manifest(struct parser *p, const char *name, const char *dir)
 	return check_duplicates(p);
 }
 
-int manifest_parse_buffer(const char *name, const void *buf, size_t len, struct diag *d,
-			  struct manifest **ret)
+/* manifest_parse_buffer(), and for a set: an invalid manifest's own name
+ * into *ret_name (when ret_name is not NULL and it got that far), so that
+ * one left out of the set is not taken for retired. */
+static int parse_buffer(const char *name, const void *buf, size_t len, struct diag *d,
+			struct manifest **ret, char **ret_name)
 {
 	_cleanup_(manifest_freep) struct manifest *m = NULL;
 	_cleanup_free_ char *dir = NULL;
@@ -2843,13 +2847,21 @@ int manifest_parse_buffer(const char *name, const void *buf, size_t len, struct 
 		r = -EINVAL;
 out:
 	free(p.owned_locs);
+	if (r == -EINVAL && ret_name && m->name && !(*ret_name = strdup(m->name)))
+		r = -ENOMEM;
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(m);
 	return 0;
 }
 
-int manifest_parse_file(const char *path, struct diag *d, struct manifest **ret)
+int manifest_parse_buffer(const char *name, const void *buf, size_t len, struct diag *d,
+			  struct manifest **ret)
+{
+	return parse_buffer(name, buf, len, d, ret, NULL);
+}
+
+static int parse_file(const char *path, struct diag *d, struct manifest **ret, char **ret_name)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
@@ -2870,14 +2882,22 @@ int manifest_parse_file(const char *path, struct diag *d, struct manifest **ret)
 				   strerror(-r));
 		return r;
 	}
-	return manifest_parse_buffer(path, buf, len, d, ret);
+	return parse_buffer(path, buf, len, d, ret, ret_name);
 }
 
+int manifest_parse_file(const char *path, struct diag *d, struct manifest **ret)
+{
+	return parse_file(path, d, ret, NULL);
+}
+
+/* The files a manifest directory stands for: *.yaml and *.yml, not hidden. */
 static int yaml_file_filter(const struct dirent *e)
 {
 	size_t len = strlen(e->d_name);
 
-	return e->d_name[0] != '.' && len > 5 && strcmp(e->d_name + len - 5, ".yaml") == 0;
+	return e->d_name[0] != '.' &&
+	       ((len > 5 && strcmp(e->d_name + len - 5, ".yaml") == 0) ||
+		(len > 4 && strcmp(e->d_name + len - 4, ".yml") == 0));
 }
 
 static int cmp_names(const struct dirent **a, const struct dirent **b)
@@ -2885,12 +2905,33 @@ static int cmp_names(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static int set_add_file(struct manifest_set *set, const char *path, struct diag *d)
+/* Records a manifest that is not in the set.  name is taken over (NULL:
+ * the one its file name gives).  Returns 0 or -ENOMEM. */
+static int add_left_out(struct manifest_set *set, const char *file, char *name)
 {
+	_cleanup_free_ char *n = name ? name : default_manifest_name(file);
+	char *f = strdup(file);
+
+	if (!n || !f ||
+	    array_reserve(&set->left_out, set->n_left_out, sizeof(*set->left_out)) < 0) {
+		free(f);
+		return -ENOMEM;
+	}
+	set->left_out[set->n_left_out++] = (struct manifest_left_out){ .file = f, .name = TAKE_PTR(n) };
+	return 0;
+}
+
+static int set_add_file(struct manifest_set *set, const char *path, unsigned flags,
+			struct diag *d)
+{
+	bool keep_going = flags & MANIFEST_SET_KEEP_GOING;
 	struct manifest *m = NULL, **items;
+	char *name = NULL;
 	int r;
 
-	r = manifest_parse_file(path, d, &m);
+	r = parse_file(path, d, &m, keep_going ? &name : NULL);
+	if (r < 0 && r != -ENOMEM && keep_going)
+		return add_left_out(set, path, name);
 	if (r < 0)
 		return r;
 	items = realloc(set->items, (set->n + 1) * sizeof(*items));
@@ -2903,7 +2944,74 @@ static int set_add_file(struct manifest_set *set, const char *path, struct diag 
 	return 0;
 }
 
-static int set_add_dir(struct manifest_set *set, const char *dir, struct diag *d)
+/* The directory arguments merged by file name (tmpfiles.d): each name's
+ * file in the last directory that has it; path NULL when that one is a
+ * mask. */
+struct overlay_entry {
+	char *name;
+	char *path;
+};
+
+struct overlay {
+	struct overlay_entry *items;
+	size_t n;
+};
+
+static void overlay_done(struct overlay *o)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		free(o->items[i].name);
+		free(o->items[i].path);
+	}
+	free(o->items);
+}
+
+/* A symlink to /dev/null masks a name, as in tmpfiles.d and unit
+ * directories: an empty file would be an invalid manifest, not a mask. */
+static bool is_mask(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && stat(path, &st) == 0 &&
+	       S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
+}
+
+static int overlay_put(struct overlay *o, const char *dir, const char *name)
+{
+	size_t len = strlen(dir);
+	struct overlay_entry *e = NULL;
+	char *path;
+
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	if (asprintf(&path, "%.*s/%s", (int)len, dir, name) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < o->n && !e; i++)
+		if (strcmp(o->items[i].name, name) == 0)
+			e = &o->items[i];
+	if (!e) {
+		char *n = strdup(name);
+
+		if (!n || array_reserve(&o->items, o->n, sizeof(*o->items)) < 0) {
+			free(n);
+			free(path);
+			return -ENOMEM;
+		}
+		e = &o->items[o->n++];
+		*e = (struct overlay_entry){ .name = n };
+	}
+	free(e->path);
+	e->path = NULL;
+	if (is_mask(path))
+		free(path);
+	else
+		e->path = path;
+	return 0;
+}
+
+/* Directory dir's manifest files into the overlay, over the same names of
+ * the directories before it. */
+static int overlay_add_dir(struct overlay *o, const char *dir, unsigned flags, struct diag *d)
 {
 	struct dirent **names = NULL;
 	int n, r = 0;
@@ -2915,41 +3023,53 @@ static int set_add_dir(struct manifest_set *set, const char *dir, struct diag *d
 			   strerror(-r));
 		return r;
 	}
-	for (int i = 0; i < n; i++) {
-		_cleanup_free_ char *path = NULL;
-		int q;
-
-		size_t len = strlen(dir);
-
-		while (len > 1 && dir[len - 1] == '/')
-			len--;
-		if (asprintf(&path, "%.*s/%s", (int)len, dir, names[i]->d_name) < 0)
-			q = -ENOMEM;
-		else
-			q = set_add_file(set, path, d);
-		if (q < 0 && r == 0)
-			r = q;
-	}
+	/* Most likely a wrong directory, or files misnamed; the system's
+	 * directories may well be empty. */
+	if (n == 0 && !(flags & MANIFEST_SET_SYSTEM))
+		diag_warning(d, &(struct diag_loc){ .file = dir }, "no manifests (*.yaml, *.yml)");
+	for (int i = 0; i < n && r == 0; i++)
+		r = overlay_put(o, dir, names[i]->d_name);
 	for (int i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
 	return r;
 }
 
-/* The ledger is keyed by manifest name: two manifests of one set must not share one. */
-static int set_check(struct manifest_set *set, struct diag *d)
+static int cmp_overlay(const void *a, const void *b)
 {
+	return strcmp(((const struct overlay_entry *)a)->name,
+		      ((const struct overlay_entry *)b)->name);
+}
+
+/* The ledger is keyed by manifest name: two manifests of one set must not
+ * share one.  Under MANIFEST_SET_KEEP_GOING every manifest of a shared name
+ * is left out: which of them the records are of cannot be told. */
+static int set_check(struct manifest_set *set, unsigned flags, struct diag *d)
+{
+	_cleanup_free_ bool *shared = calloc(set->n + 1, sizeof(*shared));
 	int r = 0;
 
+	if (!shared)
+		return -ENOMEM;
 	for (size_t i = 0; i < set->n; i++)
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(set->items[j]->name, set->items[i]->name) == 0) {
 				r = diag_error(d, &(struct diag_loc){ .file = set->items[i]->file },
 					       "manifest name '%s' is also used by %s",
 					       SHOW(set->items[i]->name), set->items[j]->file);
+				shared[i] = shared[j] = true;
 				break;
 			}
-	return r;
+	if (r == 0 || !(flags & MANIFEST_SET_KEEP_GOING))
+		return r;
+	/* In the order read: i is where item k of the set stands now. */
+	for (size_t k = 0, i = 0, n = set->n; k < n; k++) {
+		if (!shared[k])
+			i++;
+		else if ((r = manifest_set_leave_out(set, i)) < 0)
+			return r;
+	}
+	return 0;
 }
 
 int manifest_set_add_retired(struct manifest_set *set, const char *name)
@@ -2971,30 +3091,105 @@ int manifest_set_add_retired(struct manifest_set *set, const char *name)
 	return 0;
 }
 
-int manifest_set_load(struct manifest_set *set, char *const *args, size_t n_args, struct diag *d)
+/* The system's overlay without a manifest: said once, for all of it. */
+static int warn_no_manifests(char *const *dirs, size_t n, struct diag *d)
 {
-	int r = 0;
+	_cleanup_free_ char *list = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&list, &len);
 
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%s", i ? ", " : "", dirs[i]);
+	if (fclose(f) != 0)
+		return -ENOMEM;
+	diag_warning(d, NULL, "no manifests (*.yaml, *.yml) in %s", n ? list : "no directory");
+	return 0;
+}
+
+int manifest_set_load_flags(struct manifest_set *set, char *const *args, size_t n_args,
+			    unsigned flags, struct diag *d)
+{
+	_cleanup_free_ bool *is_dir = calloc(n_args + 1, sizeof(*is_dir));
+	_cleanup_free_ bool *skip = calloc(n_args + 1, sizeof(*skip));
+	struct overlay o = { 0 };
+	bool overlay_read = false;
+	int r = 0, q;
+
+	if (!is_dir || !skip)
+		return -ENOMEM;
+	set->has_dir = flags & MANIFEST_SET_SYSTEM;
+	/* The directories first: they are one overlay wherever they stand. */
 	for (size_t i = 0; i < n_args; i++) {
 		struct stat st;
-		int q;
 
 		if (stat(args[i], &st) < 0) {
 			q = -errno;
+			skip[i] = true;
+			if (q == -ENOENT && (flags & MANIFEST_SET_SYSTEM))
+				continue;
 			diag_error(d, &(struct diag_loc){ .file = args[i] }, "cannot read manifest: %s",
 				   strerror(-q));
 		} else if (S_ISDIR(st.st_mode)) {
-			set->has_dir = true;
-			q = set_add_dir(set, args[i], d);
+			set->has_dir = is_dir[i] = true;
+			q = overlay_add_dir(&o, args[i], flags, d);
 		} else {
-			q = set_add_file(set, args[i], d);
+			continue;
 		}
-		if (q < 0 && r == 0)
-			r = q;
+		if (q == -ENOMEM)
+			goto out;
+		r = r ?: q;
 	}
+	if (o.n)
+		qsort(o.items, o.n, sizeof(*o.items), cmp_overlay);
+	/* Then in order, the overlay where its first directory stands. */
+	for (size_t i = 0; i < n_args; i++) {
+		if (skip[i] || (is_dir[i] && overlay_read))
+			continue;
+		overlay_read = overlay_read || is_dir[i];
+		for (size_t k = 0; k < (is_dir[i] ? o.n : 1); k++) {
+			const char *path = is_dir[i] ? o.items[k].path : args[i];
+
+			q = path ? set_add_file(set, path, flags, d) : 0;
+			if (q == -ENOMEM)
+				goto out;
+			r = r ?: q;
+		}
+	}
+	if ((flags & MANIFEST_SET_SYSTEM) && r == 0 && set->n == 0 && set->n_left_out == 0)
+		r = warn_no_manifests(args, n_args, d);
+	q = r < 0 ? r : set_check(set, flags, d);
+out:
+	overlay_done(&o);
+	return q;
+}
+
+int manifest_set_load(struct manifest_set *set, char *const *args, size_t n_args, struct diag *d)
+{
+	return manifest_set_load_flags(set, args, n_args, 0, d);
+}
+
+int manifest_set_leave_out(struct manifest_set *set, size_t i)
+{
+	struct manifest *m = set->items[i];
+	char *name = strdup(m->name);
+	int r = name ? add_left_out(set, m->file, name) : -ENOMEM;
+
 	if (r < 0)
 		return r;
-	return set_check(set, d);
+	manifest_free(m);
+	memmove(&set->items[i], &set->items[i + 1], (set->n - i - 1) * sizeof(*set->items));
+	set->n--;
+	return 0;
+}
+
+bool manifest_set_left_out(const struct manifest_set *set, const char *name)
+{
+	for (size_t i = 0; i < set->n_left_out; i++)
+		if (strcmp(set->left_out[i].name, name) == 0)
+			return true;
+	return false;
 }
 
 const struct manifest *manifest_set_find(const struct manifest_set *set, const char *name)
@@ -3012,5 +3207,10 @@ void manifest_set_done(struct manifest_set *set)
 	for (size_t i = 0; i < set->n; i++)
 		manifest_free(set->items[i]);
 	free(set->items);
+	for (size_t i = 0; i < set->n_left_out; i++) {
+		free(set->left_out[i].file);
+		free(set->left_out[i].name);
+	}
+	free(set->left_out);
 	*set = (struct manifest_set){ 0 };
 }

@@ -232,19 +232,57 @@ int manifest_parse_buffer(const char *name, const void *buf, size_t len, struct 
 			  struct manifest **ret);
 void manifest_free(struct manifest *m);
 
+/* A manifest left out of a set (apply --keep-going): invalid, or in
+ * conflict with another.  Nothing it declares is planned, and nothing it
+ * made is pruned: its name is not retired. */
+struct manifest_left_out {
+	char *file; /* as read */
+	char *name; /* its own name where it got that far, else its file name's */
+};
+
 /* Manifests reconciled together. */
 struct manifest_set {
 	struct manifest **items;
 	size_t n;
 	bool has_dir; /* a directory was among the arguments: it is all of its manifests */
+	struct manifest_left_out *left_out;
+	size_t n_left_out;
 };
 
-/* Loads every argument (a file, or a directory: its *.yaml sorted by name),
- * all of them even after errors, then checks that no two manifests share a
- * name (pin paths are checked in desired.h).  Returns 0, or -EINVAL/-ENOENT/... with
- * the problems in d; the manifests that did parse stay in set either way.
+/* Loads every argument, all of them even after errors, then checks that
+ * no two manifests share a name (pin paths are checked in desired.h).  A
+ * file argument is read as it is.  The directory arguments are one overlay,
+ * as tmpfiles.d: the *.yaml and *.yml files of all of them by name, a name
+ * in a later directory replacing the same name in an earlier one, a
+ * symlink to /dev/null masking it; the result is read in name order, where
+ * the first directory stands among the arguments.  A directory with no
+ * such file is a warning.  Returns 0, or -EINVAL/-ENOENT/... with the
+ * problems in d; the manifests that did parse stay in set either way.
  * manifest_set_done() releases the contents. */
 int manifest_set_load(struct manifest_set *set, char *const *args, size_t n_args, struct diag *d);
+
+enum {
+	/* A manifest that cannot be read or parsed, and every manifest of a
+	 * name that two share, is left out (set->left_out) with its errors in
+	 * d, not failed: only an argument that cannot be read is. */
+	MANIFEST_SET_KEEP_GOING = 1 << 0,
+	/* The arguments are the system's overlay: a directory that does not
+	 * exist is skipped, and only an overlay without any manifest is a
+	 * warning. */
+	MANIFEST_SET_SYSTEM = 1 << 1,
+};
+
+/* manifest_set_load() with MANIFEST_SET_* flags. */
+int manifest_set_load_flags(struct manifest_set *set, char *const *args, size_t n_args,
+			    unsigned flags, struct diag *d);
+
+/* Moves the manifest items[i] out of the set into set->left_out.  Returns 0
+ * or -ENOMEM (the manifest stays in then). */
+int manifest_set_leave_out(struct manifest_set *set, size_t i);
+
+/* Whether a manifest of this name was left out of the set. */
+bool manifest_set_left_out(const struct manifest_set *set, const char *name);
+
 void manifest_set_done(struct manifest_set *set);
 
 /* Adds to the set a retired manifest: only a name, which prunes (all it

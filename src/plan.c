@@ -1132,7 +1132,9 @@ static int find_retired(const struct plan_input *in, struct plan *p)
 		const struct observed_entry *h;
 		struct plan_retired *r = NULL;
 
-		if (manifest_set_find(in->set, e->manifest))
+		/* One left out (--keep-going) is not retired: it is still there. */
+		if (manifest_set_find(in->set, e->manifest) ||
+		    manifest_set_left_out(in->set, e->manifest))
 			continue;
 		for (size_t k = 0; k < p->n_retired && !r; k++)
 			if (strcmp(p->retired[k].manifest, e->manifest) == 0)

@@ -1482,11 +1482,12 @@ START_TEST(test_set_directory_sorted)
 	write_file(dir, "20-b.yaml", "version: 1\n");
 	write_file(dir, "10-a.yaml", "version: 1\nname: first\n");
 	write_file(dir, "notes.txt", "not yaml: [\n");
-	write_file(dir, "30-c.yml", "version: 1\n"); /* only *.yaml, as bpf-provision(1) says */
+	write_file(dir, "30-c.yml", "version: 1\n"); /* *.yml too, as bpf-provision(1) says */
 	ck_assert_int_eq(manifest_set_load(&set, args, 1, &d), 0);
-	ck_assert_uint_eq(set.n, 2);
+	ck_assert_uint_eq(set.n, 3);
 	ck_assert_str_eq(set.items[0]->name, "first");
 	ck_assert_str_eq(set.items[1]->name, "20-b");
+	ck_assert_str_eq(set.items[2]->name, "30-c");
 	manifest_set_done(&set);
 
 	/* The same name twice across manifests is an error naming both files. */

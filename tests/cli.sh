@@ -31,7 +31,10 @@ grep -q -- '--dry-run' "$T/out" || fail "apply --help lacks --dry-run"
 expect_exit 1 "$BPF_PROVISION"
 expect_exit 1 "$BPF_PROVISION" frobnicate
 expect_exit 1 "$BPF_PROVISION" valid configs
-expect_exit 1 "$BPF_PROVISION" validate
+expect_exit 1 "$BPF_PROVISION" destroy
+expect_exit 1 "$BPF_PROVISION" validate --keep-going x.yaml
+expect_exit 1 "$BPF_PROVISION" destroy --keep-going x.yaml
+expect_exit 1 "$BPF_PROVISION" plan --keep-going --out x.plan x.yaml
 expect_exit 1 "$BPF_PROVISION" --bogus validate x.yaml
 expect_exit 1 "$BPF_PROVISION" -o yaml validate x.yaml
 expect_exit 1 "$BPF_PROVISION" --bpffs relative validate x.yaml

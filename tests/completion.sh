@@ -54,6 +54,9 @@ comp '--dry-run' -o json destroy --dr
 comp '--no-objects' validate --no
 comp '' plan --dry
 comp '--observed' plan --obs
+comp '--keep-going' apply --k
+comp '--keep-going' plan --ke
+comp '' destroy --k
 comp 'snapshot' sn
 comp 'apply' -o json --bpffs /x ap
 comp 'apply' --lock-timeout 5 --color never ap

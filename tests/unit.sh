@@ -1,11 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The systemd unit generated from configs/bpf-provision.service.in:
-#  - @bindir@ was substituted and nothing like @VAR@ is left; ExecStart runs
-#    `BINDIR/bpf-provision apply --mount /etc/bpf-provision.d`;
+#  - @sbindir@ was substituted and nothing like @VAR@ is left; ExecStart and
+#    ExecReload run `SBINDIR/bpf-provision apply --keep-going --mount`, no
+#    MANIFEST: the three manifest directories, each of which is a
+#    ConditionDirectoryNotEmpty=| (any one not empty runs it); exit 65 (a
+#    manifest left out) is no SuccessExitStatus=, so the unit shows failed;
+#    output to the journal as bpf-provision;
 #  - the boot ordering and the hardening the job relies on are there (bpffs
-#    mount before, network-pre after, ledger directory preserved, writable
-#    /sys/fs/bpf, the five capabilities);
+#    mount, sysusers and tmpfiles before, network-pre after, ledger directory
+#    preserved, writable /sys/fs/bpf, the five capabilities);
 #  - `systemd-analyze verify` (systemd 252, Debian 12) accepts a copy whose
 #    Exec lines point at the built binary, with the man pages of
 #    Documentation= resolvable, and prints nothing: an unknown or misspelt
@@ -21,8 +25,17 @@ UNIT=$top_builddir/configs/bpf-provision.service
 [ -x "$BPF_PROVISION" ] || fail "no $BPF_PROVISION (build first)"
 
 ! grep -n '@[A-Za-z_]*@' "$UNIT" || fail "$UNIT has unsubstituted @VARIABLES@"
-grep -q '^ExecStart=/[^ ]*/bpf-provision apply --mount /etc/bpf-provision\.d$' "$UNIT" ||
-	fail "ExecStart is not 'BINDIR/bpf-provision apply --mount /etc/bpf-provision.d': $(grep '^ExecStart=' "$UNIT")"
+for exec in ExecStart ExecReload; do
+	[ "$(grep -c "^$exec=" "$UNIT")" = 1 ] || fail "$UNIT: not one $exec= line"
+	grep -q "^$exec=/[^ ]*/bpf-provision apply --keep-going --mount\$" "$UNIT" ||
+		fail "$exec is not 'SBINDIR/bpf-provision apply --keep-going --mount': $(grep "^$exec=" "$UNIT")"
+done
+for d in /usr/lib/bpf-provision.d /run/bpf-provision.d /etc/bpf-provision.d; do
+	grep -qx "ConditionDirectoryNotEmpty=|$d" "$UNIT" || fail "$UNIT: no ConditionDirectoryNotEmpty=|$d"
+done
+[ "$(grep -c '^ConditionDirectoryNotEmpty=' "$UNIT")" = 3 ] ||
+	fail "$UNIT: a ConditionDirectoryNotEmpty= other than the three triggering ones"
+! grep -q '^SuccessExitStatus=.*65' "$UNIT" || fail "$UNIT: exit 65 (a manifest left out) must fail the unit"
 
 has() { # KEY VALUE-WORD: some KEY= line of the unit has the word
 	grep "^$1=" "$UNIT" | tr '=' ' ' | tr ' ' '\n' | grep -qx -- "$2" || fail "$UNIT: no $2 in $1="
@@ -32,6 +45,10 @@ has RemainAfterExit yes
 has DefaultDependencies no
 has After sys-fs-bpf.mount
 has After local-fs.target
+has After systemd-sysusers.service
+has After systemd-tmpfiles-setup.service
+has StandardOutput journal
+has SyslogIdentifier bpf-provision
 has Before network-pre.target
 has Wants network-pre.target
 has RuntimeDirectory bpf-provision
