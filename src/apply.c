@@ -1479,6 +1479,9 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d,
 	if (r < 0) {
 		size_t stuck = rollback(&t);
 
+		if (in->not_undone)
+			*in->not_undone = stuck;
+
 		/* The intent record named directories that are gone again. */
 		if (t.intent_saved && t.ledger_existed)
 			ledger_save(in->ledger, d);

@@ -46,6 +46,9 @@ struct apply_input {
 	 * may be NULL. */
 	void (*progress)(void *ctx, size_t done, size_t total);
 	void *ctx; /* for announce and progress */
+	/* After a failure, receives how many steps the rollback could not
+	 * undo (0: the tree is as before); may be NULL. */
+	size_t *not_undone;
 };
 
 /* Executes in->plan's steps.  status must have room for plan->n entries

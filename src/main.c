@@ -828,6 +828,23 @@ static int write_metrics(struct session *s, int r, const struct timespec *starte
 			      s->opts->metrics_file, &s->d);
 }
 
+/* How results are written: JSON never has colours; text has them under
+ * --color=always, or under auto when stdout is a terminal and neither
+ * NO_COLOR (set and not empty, no-color.org) nor TERM=dumb says no. */
+static enum report_format result_format(const struct options *opts)
+{
+	const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (opts->output == OUTPUT_JSON)
+		return REPORT_JSON;
+	if (opts->color == COLOR_ALWAYS)
+		return REPORT_COLOR;
+	if (opts->color == COLOR_NEVER || (no_color && no_color[0]) ||
+	    (term && strcmp(term, "dumb") == 0) || !isatty(STDOUT_FILENO))
+		return REPORT_TEXT;
+	return REPORT_COLOR;
+}
+
 /* Progress only for a person: a terminal on stderr, text output, not quiet. */
 static bool show_progress(const struct options *opts)
 {
@@ -863,8 +880,11 @@ static void announce(void *ctx, size_t step)
 	}
 }
 
-/* The one executor over the plan's steps, for real or as a dry run. */
-static int execute(struct session *s, struct sys *sys, enum apply_status *status)
+/* The one executor over the plan's steps, for real or as a dry run;
+ * not_undone (may be NULL) receives how many steps a failed run's rollback
+ * could not undo. */
+static int execute(struct session *s, struct sys *sys, enum apply_status *status,
+		   size_t *not_undone)
 {
 	const char *trace = getenv("BPF_PROVISION_TRACE_STEPS");
 	struct announcer a = { .plan = &s->plan,
@@ -885,7 +905,8 @@ static int execute(struct session *s, struct sys *sys, enum apply_status *status
 					     .verifier_log = s->opts->verbose ? stderr : NULL,
 					     .announce = a.trace || a.verbose ? announce : NULL,
 					     .progress = show_progress(s->opts) ? progress : NULL,
-					     .ctx = &a },
+					     .ctx = &a,
+					     .not_undone = not_undone },
 		      sys, &s->d, status);
 	if (a.trace && a.trace != stderr)
 		fclose(a.trace);
@@ -972,10 +993,10 @@ static int cmd_plan(struct session *s)
 
 	/* The steps the real run would take, announced (-v, tracing). */
 	if (r == 0 && !s->plan.n_refused)
-		r = execute(s, NULL, status);
+		r = execute(s, NULL, status, NULL);
 	/* -q: the exit status alone says whether there is drift. */
 	if (r == 0 && !s->opts->quiet) {
-		r = report_plan(&s->plan, s->root, true, NULL, s->opts->output == OUTPUT_JSON, stdout);
+		r = report_plan(&s->plan, s->root, NULL, result_format(s->opts), stdout);
 		/* One document: a later error (the metrics) goes to stderr alone. */
 		s->printed = true;
 	}
@@ -987,9 +1008,20 @@ static int cmd_plan(struct session *s)
 										   : 0;
 }
 
+/* The first error recorded from message index from on: what stopped the run. */
+static const struct diag_msg *first_error(const struct diag *d, size_t from)
+{
+	for (size_t i = from; i < d->n_msgs; i++)
+		if (d->msgs[i].severity == DIAG_ERROR)
+			return &d->msgs[i];
+	return NULL;
+}
+
 static int cmd_apply(struct session *s)
 {
 	_cleanup_free_ enum apply_status *status = NULL;
+	struct report_outcome outcome = { .destroy = s->flags & CMD_DESTROY };
+	size_t said = s->d.n_msgs;
 	struct sys sys;
 	int r;
 
@@ -999,16 +1031,18 @@ static int cmd_apply(struct session *s)
 	if (!status)
 		return -ENOMEM;
 	sys_init(&sys);
-	r = execute(s, &sys, status);
+	r = execute(s, &sys, status, &outcome.not_undone);
 	if (show_progress(s->opts) && s->plan.n)
 		fputs("\r\033[K", stderr);
 	if (r < 0)
 		s->reason = s->plan.n_refused ? REPORT_REASON_REFUSED : REPORT_REASON_APPLY_FAILED;
-	/* A failed apply's document carries each change's status; the errors
-	 * themselves go to stderr. */
+	/* A failed apply's document carries each change's status and how it
+	 * ended; the errors themselves go to stderr. */
 	if (r != -EPERM && !s->opts->quiet) {
-		report_plan(&s->plan, s->root, false, status, s->opts->output == OUTPUT_JSON,
-			    stdout);
+		outcome.status = status;
+		outcome.error = r;
+		outcome.reason = r ? first_error(&s->d, said) : NULL;
+		report_plan(&s->plan, s->root, &outcome, result_format(s->opts), stdout);
 		s->printed = true;
 	}
 	if (getenv("BPF_PROVISION_TRACE_STEPS"))
@@ -1022,7 +1056,7 @@ static int cmd_status(struct session *s)
 	if (s->opts->quiet)
 		return 0;
 	return report_status(&s->obs, &s->des, &s->ledger, &s->plan, s->root,
-			     s->opts->output == OUTPUT_JSON, stdout);
+			     result_format(s->opts), stdout);
 }
 
 static void objfiles_free(struct objfile ***objs)

@@ -428,6 +428,34 @@ static const char action_symbol[PLAN_ACTION_MAX] = {
 	[PLAN_ADOPT] = '<',  [PLAN_RELEASE] = '>',
 };
 
+/* SGR parameters of the colours (ECMA-48): what adds is green, what
+ * removes red, what changes in place yellow, what only the ledger records
+ * cyan. */
+#define SGR_RED "31"
+#define SGR_GREEN "32"
+#define SGR_YELLOW "33"
+#define SGR_CYAN "36"
+
+static const char *const action_color[PLAN_ACTION_MAX] = {
+	[PLAN_CREATE] = SGR_GREEN,  [PLAN_REPLACE] = SGR_YELLOW, [PLAN_UPDATE] = SGR_YELLOW,
+	[PLAN_DELETE] = SGR_RED,    [PLAN_ADOPT] = SGR_CYAN,     [PLAN_RELEASE] = SGR_CYAN,
+};
+
+/* Writes s, coloured by sgr when fmt says so, then blanks up to width: the
+ * width counts what is seen, never the escape sequences. */
+static void put_colored(FILE *out, enum report_format fmt, const char *sgr, const char *s,
+			int width)
+{
+	int len = (int)strlen(s);
+
+	if (fmt == REPORT_COLOR && sgr)
+		fprintf(out, "\033[%sm%s\033[0m", sgr, s);
+	else
+		fputs(s, out);
+	if (width > len)
+		fprintf(out, "%*s", width - len, "");
+}
+
 static const char *policy_text(const struct plan_change *c)
 {
 	if (c->policy == ON_INCOMPATIBLE_UNSET)
@@ -481,10 +509,10 @@ static json_t *retired_json(const struct plan *p)
 	return list;
 }
 
-static void plan_text(const struct plan *p, FILE *out)
+/* The width of the path column: the widest path, as shown. */
+static int path_width(const struct plan *p, int width)
 {
 	_cleanup_(shown_free) struct shown sh = { 0 };
-	int width = 23;
 
 	for (size_t i = 0; i < p->n; i++) {
 		int len = (int)strlen(show(&sh, p->changes[i].path));
@@ -492,14 +520,24 @@ static void plan_text(const struct plan *p, FILE *out)
 		width = len > width ? len : width;
 		shown_free(&sh);
 	}
+	return width;
+}
+
+static void plan_text(const struct plan *p, enum report_format fmt, FILE *out)
+{
+	_cleanup_(shown_free) struct shown sh = { 0 };
+	int width = path_width(p, 23);
+
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_change *c = &p->changes[i];
 		const char *policy = policy_text(c);
+		const char symbol[2] = { action_symbol[c->action], '\0' };
 		char spec[128];
 
-		fprintf(out, "%c %-8s %-*s %-7s (", action_symbol[c->action],
-			observed_kind_str(c->kind), width, show(&sh, c->path),
-			plan_action_str(c->action));
+		put_colored(out, fmt, action_color[c->action], symbol, 0);
+		fprintf(out, " %-8s %-*s ", observed_kind_str(c->kind), width, show(&sh, c->path));
+		put_colored(out, fmt, action_color[c->action], plan_action_str(c->action), 7);
+		fputs(" (", out);
 		if (c->action == PLAN_CREATE) {
 			kind_ops(c->want->kind)->describe(c->want, spec, sizeof(spec));
 			fprintf(out, "%s: %s, %s", show(&sh, object_name(c->want)),
@@ -519,6 +557,89 @@ static void plan_text(const struct plan *p, FILE *out)
 		fprintf(out, "%zu change%s would be refused by apply.\n", p->n_refused,
 			p->n_refused == 1 ? "" : "s");
 	retired_text(p, out);
+}
+
+/* A change's outcome in JSON; a change the run never came to has one too. */
+static const char *status_str(enum apply_status s)
+{
+	const char *str = apply_status_str(s);
+
+	return str ? str : "not_tried";
+}
+
+/* The same for people, with its colour. */
+static const struct {
+	const char *text, *sgr;
+} outcome_names[APPLY_STATUS_MAX] = {
+	[APPLY_UNTRIED] = { "not tried", NULL },
+	[APPLY_DONE] = { "done", SGR_GREEN },
+	[APPLY_FAILED] = { "failed", SGR_RED },
+	[APPLY_ROLLED_BACK] = { "rolled back", SGR_YELLOW },
+};
+
+/* The error that stopped a run, on one line: "FILE:LINE:COLUMN: TEXT" with
+ * the parts that are known, escaped. */
+static void reason_text(const struct diag_msg *m, FILE *out)
+{
+	_cleanup_(shown_free) struct shown sh = { 0 };
+
+	if (m->file && m->line)
+		fprintf(out, "%s:%u:%u: ", show(&sh, m->file), m->line, m->column);
+	else if (m->file)
+		fprintf(out, "%s: ", show(&sh, m->file));
+	fputs(show(&sh, m->text), out);
+}
+
+/* After a real run: every change that is not done, one line each ("STATE
+ * KIND PATH ACTION", none starting with a plan symbol), then how the run
+ * ended.  A run that did all reads as the plan and one line. */
+static void outcome_text(const struct plan *p, const struct report_outcome *o,
+			 enum report_format fmt, FILE *out)
+{
+	_cleanup_(shown_free) struct shown sh = { 0 };
+	const char *cmd = o->destroy ? "Destroy" : "Apply";
+	size_t done[PLAN_ACTION_MAX] = { 0 };
+	int width = path_width(p, 23);
+	char head[64];
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_change *c = &p->changes[i];
+		enum apply_status st = o->status[i] < APPLY_STATUS_MAX ? o->status[i] : APPLY_UNTRIED;
+
+		if (st == APPLY_DONE) {
+			done[c->action]++;
+			continue;
+		}
+		put_colored(out, fmt, outcome_names[st].sgr, outcome_names[st].text, 11);
+		fprintf(out, " %-8s %-*s %s\n", observed_kind_str(c->kind), width, show(&sh, c->path),
+			plan_action_str(c->action));
+		shown_free(&sh);
+	}
+	if (o->error == 0 && o->destroy) {
+		put_colored(out, fmt, SGR_GREEN, "Destroy complete:", 0);
+		fprintf(out, " %zu deleted, %zu released.\n", done[PLAN_DELETE],
+			done[PLAN_RELEASE]);
+	} else if (o->error == 0) {
+		put_colored(out, fmt, SGR_GREEN, "Apply complete:", 0);
+		fprintf(out, " %zu created, %zu replaced, %zu updated, %zu deleted, %zu adopted, "
+			     "%zu released.\n",
+			done[PLAN_CREATE], done[PLAN_REPLACE], done[PLAN_UPDATE], done[PLAN_DELETE],
+			done[PLAN_ADOPT], done[PLAN_RELEASE]);
+	} else {
+		snprintf(head, sizeof(head), "%s failed, %s:", cmd,
+			 o->not_undone ? "rollback incomplete" : "rolled back");
+		put_colored(out, fmt, SGR_RED, head, 0);
+		fputc(' ', out);
+		if (o->reason)
+			reason_text(o->reason, out);
+		else
+			fputs(strerror(-o->error), out);
+		if (o->not_undone)
+			fprintf(out, "; %zu step%s could not be undone (see the errors).\n",
+				o->not_undone, o->not_undone == 1 ? "" : "s");
+		else
+			fputs("; nothing changed.\n", out);
+	}
 }
 
 static json_t *change_json(const struct plan_change *c, const char *status)
@@ -727,8 +848,7 @@ json_t *report_plan_json(const struct plan *p, const char *root, bool dry_run,
 	steps = json_object_get(doc, "steps");
 	for (size_t i = 0; i < p->n; i++)
 		if (json_array_append_new(changes, change_json(&p->changes[i],
-							       status ? apply_status_str(status[i])
-								      : NULL)) < 0)
+							       status ? status_str(status[i]) : NULL)) < 0)
 			goto fail;
 	for (size_t i = 0; i < p->n_steps; i++)
 		if (json_array_append_new(steps, step_json(&p->steps[i])) < 0)
@@ -739,17 +859,39 @@ fail:
 	return NULL;
 }
 
-int report_plan(const struct plan *p, const char *root, bool dry_run,
-		const enum apply_status *status, bool json, FILE *out)
+/* {"result": "complete"} or {"result": "failed", "rolled_back", "not_undone",
+ * "error": the error that stopped the run, as in the error document}. */
+static json_t *outcome_json(const struct report_outcome *o)
+{
+	json_t *j = json_pack("{s:s}", "result", o->error ? "failed" : "complete");
+	int e = 0;
+
+	if (!j || !o->error)
+		return j;
+	e |= set(j, "rolled_back", json_boolean(!o->not_undone));
+	e |= set(j, "not_undone", json_integer((json_int_t)o->not_undone));
+	e |= set(j, "error", o->reason ? diag_msg_json(o->reason)
+				       : json_pack("{s:s}", "message", strerror(-o->error)));
+	if (e) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+int report_plan(const struct plan *p, const char *root, const struct report_outcome *outcome,
+		enum report_format fmt, FILE *out)
 {
 	_cleanup_json_ json_t *doc = NULL;
 
-	if (!json) {
-		plan_text(p, out);
+	if (fmt != REPORT_JSON) {
+		plan_text(p, fmt, out);
+		if (outcome)
+			outcome_text(p, outcome, fmt, out);
 		return ferror(out) ? -EIO : 0;
 	}
-	doc = report_plan_json(p, root, dry_run, status);
-	if (!doc)
+	doc = report_plan_json(p, root, !outcome, outcome ? outcome->status : NULL);
+	if (!doc || (outcome && set(doc, "outcome", outcome_json(outcome)) < 0))
 		return -ENOMEM;
 	return json_dumpf(doc, out, JSON_INDENT(2)) < 0 || fputc('\n', out) == EOF ? -EIO : 0;
 }
@@ -781,12 +923,10 @@ static int cmp_want_key(const void *key, const void *elem)
 	return strcmp(key, (*(const struct desired_pin *const *)elem)->path);
 }
 
-/* libbpf's name of the type of a pin, or "-". */
+/* libbpf's name of the type of a pin, or NULL. */
 static const char *pin_type_str(enum observed_kind k, uint32_t type)
 {
-	const char *t = (unsigned)k < KIND_MAX ? kind_ops((enum kind)k)->type_str(type) : NULL;
-
-	return t ? t : "-";
+	return (unsigned)k < KIND_MAX ? kind_ops((enum kind)k)->type_str(type) : NULL;
 }
 
 /* A link's hook and program after its state: what `status` is asked for. */
@@ -796,47 +936,129 @@ static void link_state(const struct observed_entry *h, char *state, size_t len)
 	char hook[256];
 
 	kind_link_show(h, hook, sizeof(hook));
-	snprintf(state + n, len - n, "; %s, program id %u", hook, h->prog_id);
+	snprintf(state + n, len - n, "%s%s, program id %u", n ? "; " : "", hook, h->prog_id);
 }
 
+/* One row of `status`.  NULL, 0 and "" are "nothing to say": null in JSON,
+ * "-" (or "unmanaged") in text. */
 struct status_row {
 	const char *path, *kind, *type, *managed_by;
 	uint32_t id;
 	bool in_sync;
+	const char *sgr; /* the state's colour, or NULL */
 	char state[512];
 };
 
-static int status_emit(const struct status_row *row, json_t *pins, FILE *out)
+static json_t *status_row_json(const struct status_row *row)
+{
+	return json_pack("{s:o, s:s, s:s?, s:o, s:s?, s:b, s:o}", "path", escape_json(row->path),
+			 "kind", row->kind, "type", row->type, "id",
+			 row->id ? json_integer((json_int_t)row->id) : json_null(), "managed_by",
+			 row->managed_by, "in_sync", row->in_sync, "state",
+			 row->state[0] ? escape_json(row->state) : json_null());
+}
+
+/* The widths of the text columns: each its widest entry, as shown. */
+struct status_widths {
+	int path, kind, type, id, managed_by;
+};
+
+static int widest(int w, const char *s)
+{
+	int len = (int)strlen(s);
+
+	return len > w ? len : w;
+}
+
+static void status_text(const struct status_row *rows, size_t n, enum report_format fmt,
+			FILE *out)
 {
 	_cleanup_(shown_free) struct shown sh = { 0 };
-	char id[16] = "-";
+	struct status_widths w = { 4, 4, 4, 2, 10 }; /* the headers' */
+	char id[16];
 
-	if (pins)
-		return json_array_append_new(pins, json_pack("{s:o, s:s, s:s, s:I, s:s, s:b, s:o}",
-							     "path", escape_json(row->path), "kind",
-							     row->kind, "type", row->type, "id",
-							     (json_int_t)row->id, "managed_by",
-							     row->managed_by, "in_sync",
-							     row->in_sync, "state",
-							     escape_json(row->state))) < 0
-			       ? -ENOMEM
-			       : 0;
-	if (row->id)
-		snprintf(id, sizeof(id), "%u", row->id);
-	fprintf(out, "%-40s %-8s %-16s %-8s %-16s %s\n", show(&sh, row->path), row->kind,
-		row->type, id, row->managed_by, show(&sh, row->state));
-	return 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct status_row *r = &rows[i];
+
+		snprintf(id, sizeof(id), "%u", r->id);
+		w.path = widest(w.path, show(&sh, r->path));
+		w.kind = widest(w.kind, r->kind);
+		w.type = widest(w.type, r->type ? r->type : "-");
+		w.id = r->id ? widest(w.id, id) : w.id;
+		w.managed_by =
+			widest(w.managed_by, r->managed_by ? show(&sh, r->managed_by) : "unmanaged");
+		shown_free(&sh);
+	}
+	fprintf(out, "%-*s %-*s %-*s %-*s %-*s STATE\n", w.path, "PATH", w.kind, "KIND", w.type,
+		"TYPE", w.id, "ID", w.managed_by, "MANAGED-BY");
+	for (size_t i = 0; i < n; i++) {
+		const struct status_row *r = &rows[i];
+
+		snprintf(id, sizeof(id), r->id ? "%u" : "-", r->id);
+		fprintf(out, "%-*s %-*s %-*s %-*s %-*s ", w.path, show(&sh, r->path), w.kind, r->kind,
+			w.type, r->type ? r->type : "-", w.id, id, w.managed_by,
+			r->managed_by ? show(&sh, r->managed_by) : "unmanaged");
+		put_colored(out, fmt, r->sgr, r->state[0] ? show(&sh, r->state) : "-", 0);
+		fputc('\n', out);
+		shown_free(&sh);
+	}
+}
+
+/* The row of pin h: who manages it and what the plan c (or NULL) does
+ * there; want is the declared pins, sorted by path. */
+static void status_pin(struct status_row *row, const struct observed_entry *h,
+		       const struct plan_change *c, const struct desired_pin *const *want,
+		       size_t n_want, const struct ledger *l)
+{
+	const struct ledger_entry *le = ledger_find(l, h->path);
+	const struct desired_pin *w = NULL;
+
+	*row = (struct status_row){ .path = h->path, .kind = observed_kind_str(h->kind),
+				    .type = pin_type_str(h->kind, h->type), .id = h->id };
+	if (!c) {
+		const struct desired_pin *const *found =
+			bsearch(h->path, want, n_want, sizeof(*want), cmp_want_key);
+
+		w = found ? *found : NULL;
+	}
+	if (c && c->want)
+		w = c->want;
+	if (w)
+		row->managed_by = w->manifest->name;
+	else if (c)
+		row->managed_by = c->manifest;
+	else if (ledger_claims(le, h->ino, h->id))
+		row->managed_by = le->manifest;
+	if (c) {
+		row->in_sync = !plan_change_drifts(c);
+		row->sgr = row->in_sync ? SGR_GREEN : SGR_YELLOW;
+		snprintf(row->state, sizeof(row->state), "%s: %s", plan_action_str(c->action),
+			 c->reason);
+	} else if (w) {
+		row->in_sync = true;
+		row->sgr = SGR_GREEN;
+		snprintf(row->state, sizeof(row->state), "in sync");
+	} else if (observed_is_kernel_file(h)) {
+		snprintf(row->state, sizeof(row->state), "the kernel's own file, not a pin");
+	} else if (h->kind == OBSERVED_UNKNOWN) {
+		row->sgr = SGR_RED;
+		snprintf(row->state, sizeof(row->state), "cannot open: %s", strerror(-h->error));
+	}
+	if (h->kind == OBSERVED_LINK)
+		link_state(h, row->state, sizeof(row->state));
 }
 
 int report_status(const struct observed *obs, const struct desired *des, const struct ledger *l,
-		  const struct plan *p, const char *root, bool json, FILE *out)
+		  const struct plan *p, const char *root, enum report_format fmt, FILE *out)
 {
 	_cleanup_free_ const struct plan_change **sorted = malloc((p->n + 1) * sizeof(*sorted));
 	_cleanup_free_ const struct desired_pin **want = malloc((des->n_pins + 1) * sizeof(*want));
-	json_t *doc = NULL, *pins = NULL;
-	int r = 0;
+	_cleanup_free_ struct status_row *rows = malloc((obs->n + p->n + 1) * sizeof(*rows));
+	_cleanup_json_ json_t *doc = NULL;
+	json_t *pins;
+	size_t n = 0;
 
-	if (!sorted || !want)
+	if (!sorted || !want || !rows)
 		return -ENOMEM;
 	for (size_t i = 0; i < des->n_pins; i++)
 		want[i] = &des->pins[i];
@@ -844,80 +1066,40 @@ int report_status(const struct observed *obs, const struct desired *des, const s
 	for (size_t i = 0; i < p->n; i++)
 		sorted[i] = &p->changes[i];
 	qsort(sorted, p->n, sizeof(*sorted), cmp_change_path);
-	if (json) {
-		doc = json_pack("{s:i, s:o, s:[]}", "format_version", 1, "bpffs", escape_json(root), "pins");
-		if (!doc)
-			return -ENOMEM;
-		pins = json_object_get(doc, "pins");
-	} else {
-		fprintf(out, "%-40s %-8s %-16s %-8s %-16s %s\n", "PATH", "KIND", "TYPE", "ID",
-			"MANAGED-BY", "STATE");
-	}
 	for (size_t i = 0; i < obs->n; i++) {
 		const struct observed_entry *h = &obs->entries[i];
-		const struct plan_change *c = change_at(sorted, p->n, h->path);
-		const struct ledger_entry *le = ledger_find(l, h->path);
-		const struct desired_pin *w = NULL;
-		struct status_row row = { .path = h->path, .kind = observed_kind_str(h->kind),
-					  .type = pin_type_str(h->kind, h->type), .id = h->id,
-					  .managed_by = "unmanaged" };
 
-		if (h->kind == OBSERVED_DIR)
-			continue;
-		if (!c) {
-			const struct desired_pin *const *found =
-				bsearch(h->path, want, des->n_pins, sizeof(*want), cmp_want_key);
-
-			w = found ? *found : NULL;
-		}
-		if (c && c->want)
-			w = c->want;
-		if (w)
-			row.managed_by = w->manifest->name;
-		else if (c)
-			row.managed_by = c->manifest;
-		else if (ledger_claims(le, h->ino, h->id))
-			row.managed_by = le->manifest;
-		if (c)
-			row.in_sync = !plan_change_drifts(c),
-			snprintf(row.state, sizeof(row.state), "%s: %s", plan_action_str(c->action),
-				 c->reason);
-		else if (w)
-			row.in_sync = true, snprintf(row.state, sizeof(row.state), "in sync");
-		else if (observed_is_kernel_file(h))
-			snprintf(row.state, sizeof(row.state), "the kernel's own file, not a pin");
-		else if (h->kind == OBSERVED_UNKNOWN)
-			snprintf(row.state, sizeof(row.state), "cannot open: %s", strerror(-h->error));
-		else
-			snprintf(row.state, sizeof(row.state), "-");
-		if (h->kind == OBSERVED_LINK)
-			link_state(h, row.state, sizeof(row.state));
-		if (r == 0)
-			r = status_emit(&row, pins, out);
+		if (h->kind != OBSERVED_DIR)
+			status_pin(&rows[n++], h, change_at(sorted, p->n, h->path), want,
+				   des->n_pins, l);
 	}
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_change *c = &p->changes[i];
-		struct status_row row = { .path = c->path, .kind = observed_kind_str(c->kind),
-					  .type = "-", .managed_by = c->manifest };
+		struct status_row *row = &rows[n];
 
 		if (c->action != PLAN_CREATE)
 			continue;
-		row.type = pin_type_str(c->kind, c->want->spec.type);
-		snprintf(row.state, sizeof(row.state), "missing");
-		if (r == 0)
-			r = status_emit(&row, pins, out);
+		*row = (struct status_row){ .path = c->path, .kind = observed_kind_str(c->kind),
+					    .type = pin_type_str(c->kind, c->want->spec.type),
+					    .managed_by = c->manifest, .sgr = SGR_RED };
+		snprintf(row->state, sizeof(row->state), "missing");
+		n++;
 	}
-	if (json) {
-		if (r == 0 && json_object_set_new(doc, "retired", retired_json(p)) < 0)
-			r = -ENOMEM;
-		if (r == 0)
-			r = json_dumpf(doc, out, JSON_INDENT(2)) < 0 || fputc('\n', out) == EOF ? -EIO
-											   : 0;
-		json_decref(doc);
-	} else {
+	if (fmt != REPORT_JSON) {
+		status_text(rows, n, fmt, out);
 		retired_text(p, out);
+		return ferror(out) ? -EIO : 0;
 	}
-	return r ? r : ferror(out) ? -EIO : 0;
+	doc = json_pack("{s:i, s:o, s:[]}", "format_version", 2, "bpffs", escape_json(root), "pins");
+	if (!doc)
+		return -ENOMEM;
+	pins = json_object_get(doc, "pins");
+	for (size_t i = 0; i < n; i++)
+		if (json_array_append_new(pins, status_row_json(&rows[i])) < 0)
+			return -ENOMEM;
+	if (json_object_set_new(doc, "retired", retired_json(p)) < 0)
+		return -ENOMEM;
+	return json_dumpf(doc, out, JSON_INDENT(2)) < 0 || fputc('\n', out) == EOF ? -EIO : 0;
 }
 
 /* Label values escape backslash, quote and newline, and must be UTF-8. */

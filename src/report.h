@@ -37,12 +37,33 @@ int report_validate(const struct manifest_set *set, const struct desired *des, b
  * -ENOMEM or -EIO. */
 int report_errors_json(const struct diag *d, FILE *out);
 
+/* How a result is written: text, text with the colours of
+ * bpf-provision(1), OUTPUT (escape sequences around symbols and states,
+ * never inside the columns' widths), or JSON (never coloured). */
+enum report_format {
+	REPORT_TEXT,
+	REPORT_COLOR,
+	REPORT_JSON,
+};
+
+/* How a real apply or destroy ended; report_plan() says it after the plan.
+ * All borrowed. */
+struct report_outcome {
+	bool destroy;                    /* "Destroy ..." rather than "Apply ..." */
+	const enum apply_status *status; /* each change's, as apply_run() left it */
+	int error;                       /* 0, or the negative errno the run failed with */
+	const struct diag_msg *reason;   /* the error that stopped the run, or NULL */
+	size_t not_undone;               /* after a failure: steps the rollback could not undo */
+};
+
 /* Writes a plan: text lines "SYMBOL KIND PATH ACTION (DETAIL)" and the
  * summary line, or the JSON document of schema/plan.schema.json, with the
- * steps.  status, when not NULL, gives each change's outcome after a real
- * apply.  Returns 0, -ENOMEM or -EIO. */
-int report_plan(const struct plan *p, const char *root, bool dry_run,
-		const enum apply_status *status, bool json, FILE *out);
+ * steps.  outcome is NULL for a dry run; after a real run the text goes on
+ * with the changes not done and the "Apply complete: ..." or "Apply failed,
+ * ..." line, and the JSON document has each change's status and the
+ * outcome.  Returns 0, -ENOMEM or -EIO. */
+int report_plan(const struct plan *p, const char *root, const struct report_outcome *outcome,
+		enum report_format fmt, FILE *out);
 
 /* The JSON document report_plan() writes, as a new reference (json_decref
  * it), or NULL on -ENOMEM.  Saved plans (savedplan.h) carry it. */
@@ -54,10 +75,12 @@ struct json_t *report_plan_json(const struct plan *p, const char *root, bool dry
 int report_step(const struct plan *p, size_t i, FILE *out);
 
 /* Writes `status`: one row per pin under the root (path, kind, type, id, the
- * manifest that manages it or "unmanaged", in sync or why not), then one per
- * declared pin that is missing.  All borrowed.  Returns 0, -ENOMEM or -EIO. */
+ * manifest that manages it, in sync or why not), then one per declared pin
+ * that is missing.  Text columns are as wide as their widest entry; text
+ * says "-" and "unmanaged" where JSON has null.  All borrowed.  Returns 0,
+ * -ENOMEM or -EIO. */
 int report_status(const struct observed *obs, const struct desired *des, const struct ledger *l,
-		  const struct plan *p, const char *root, bool json, FILE *out);
+		  const struct plan *p, const char *root, enum report_format fmt, FILE *out);
 
 /* Why a run that writes metrics ended as it did: the `reason` label of
  * bpf_provision_last_run_success (bpf-provision(1), METRICS). */

@@ -897,7 +897,8 @@ assert d["dry_run"] is False, d
 st = [c.get("status") for c in d["changes"]]
 assert "done" not in st, st
 assert st.count("failed") == 1, st
-assert all(s in ("failed", "rolled_back", None) for s in st), st
+assert all(s in ("failed", "rolled_back", "not_tried") for s in st), st
+assert d["outcome"]["result"] == "failed" and d["outcome"]["rolled_back"] is True, d["outcome"]
 PY
 # A dry run is still a dry run.
 bp 2 -o json apply --dry-run "$CONFIGS"
