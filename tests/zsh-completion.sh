@@ -12,6 +12,7 @@
 #    and a command's option complete on TAB, and the listings offer the
 #    formats after --output=, only *.o and directories for inspect, only
 #    *.yaml/*.yml and directories for validate.
+# shellcheck source=tests/lib.sh
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 make_tmpdir
 T=$TMPDIR_TEST
@@ -29,7 +30,7 @@ for c in validate plan apply destroy status snapshot inspect export; do
 done
 [ -s "$T/opts" ] || fail "no long options in --help"
 sort -u "$T/opts" | while read -r opt; do
-	grep -q -- "[\"'{,()*]$opt[]+,}=[]" "$COMP" || fail "--help has $opt, $COMP does not offer it"
+	grep -q -- "[\"'{,()*]${opt}[]+,}=[]" "$COMP" || fail "--help has $opt, $COMP does not offer it"
 done || exit 1
 
 command -v zsh >/dev/null 2>&1 || skip "no zsh (apt-get install zsh)"
