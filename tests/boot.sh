@@ -198,7 +198,7 @@ case_empty() {
 	# The overlay without a manifest: one warning, nothing deleted.
 	mkdir -p "$T/$CASE/e1" "$T/$CASE/e2"
 	BPF_PROVISION_MANIFEST_DIRS=$T/$CASE/e1:$T/$CASE/nowhere:$T/$CASE/e2 bp_untouched 0 apply
-	expect_err "warning: no manifests (*.yaml, *.yml) in $T/$CASE/e1, $T/$CASE/nowhere, $T/$CASE/e2"
+	expect_err "bpf-provision: warning: no manifests (*.yaml, *.yml) in $T/$CASE/e1, $T/$CASE/nowhere, $T/$CASE/e2"
 	# (apart from the step count run_checking_steps asks for)
 	[ "$(grep -vc '^bpf-provision: ' "$T/err")" = 1 ] || { cat "$T/err" >&2; bad "more than the one warning"; }
 	ids em/one em/two >"$T/ids.after"
@@ -277,7 +277,7 @@ case_invalid() {
 	printf 'version: 1\nbogus_key: 1\n' >"$E/60-unknown.yaml"
 	bp_untouched 65 apply
 	bp 65 apply --keep-going
-	expect_err "$E/missing.o: error: cannot open: No such file or directory"
+	expect_err "$E/20-noobj.yaml:5:11: error: object file '$E/missing.o': cannot open: No such file or directory"
 	expect_err "$E/30-owner.yaml:3:12: error: map 'in/owner': unknown user 'bpfprov-no-such-user'"
 	expect_err "$E/50-same.yaml: error: manifest name 'shared' is also used by $E/40-same.yaml"
 	grep -q "^$E/60-unknown.yaml:2:1: error: " "$T/err" || { cat "$T/err" >&2; bad "no error for the unknown key"; }
@@ -326,7 +326,7 @@ case_prune() {
 	rm "$E/old.yaml"
 	printf 'version: 1\nmaps: [\n' >"$E/broken.yaml"
 	bp 65 apply --keep-going --prune-retired
-	expect_err "warning: --prune-retired: no retired manifest is pruned while manifests are left out (--keep-going)"
+	expect_err "bpf-provision: warning: --prune-retired: no retired manifest is pruned while manifests are left out (--keep-going)"
 	[ -f "$M/pr/old" ] || bad "a retired manifest was pruned while one was left out"
 	[ -f "$M/pr/broken" ] || bad "the broken manifest's pin was pruned"
 	rm "$E/broken.yaml"

@@ -85,9 +85,9 @@ expect 1 --color sometimes validate site.yaml <<'EOF'
 bpf-provision: error: unknown --color value 'sometimes' (expected auto, always or never)
 Try 'bpf-provision --help'.
 EOF
-expect 1 validate <<'EOF'
-bpf-provision: error: validate needs an argument
-Usage: bpf-provision [OPTIONS] validate [--no-objects] MANIFEST...
+expect 1 inspect <<'EOF'
+bpf-provision: error: inspect needs an argument
+Usage: bpf-provision [OPTIONS] inspect OBJECT.o...
 EOF
 
 # 2. Options a command does not take are refused, with the commands that
@@ -103,6 +103,7 @@ takers() { # OPTION: the commands that take it
 	--prune-retired) echo "apply" ;;
 	--objects) echo "export" ;;
 	--observed) echo "plan" ;;
+	--keep-going) echo "plan apply" ;;
 	esac
 }
 said() { # OPTION: "only plan, apply and destroy take OPTION"
@@ -123,7 +124,8 @@ said() { # OPTION: "only plan, apply and destroy take OPTION"
 }
 checked=0
 for opt in --dry-run --no-objects --mount --lock-timeout=3 --metrics-file=m.prom --name=x \
-	--prune-retired --target=x --out=p.json --plan=p.json --objects=x.o --observed=s.json; do
+	--prune-retired --target=x --out=p.json --plan=p.json --objects=x.o --observed=s.json \
+	--keep-going; do
 	o=${opt%%=*}
 	for c in validate plan apply destroy status snapshot inspect export; do
 		# Never the real root, and nothing past the option check does
