@@ -97,23 +97,7 @@ while [ "$i" -lt "$N" ]; do
 	i=$((i + 1))
 done
 
-ns() { date +%s%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-
-# traced NAME CMD...: runs CMD under strace; sets T (s) and LOADS.
-traced() {
-	name=$1
-	shift
-	t0=$(ns)
-	strace -f -qq -e trace=bpf -o "$WORK/$name.strace" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" ||
-		{ tail -n 5 "$WORK/$name.err" >&2; die "$name failed"; }
-	t1=$(ns)
-	T=$(secs "$t0" "$t1")
-	LOADS=$(grep 'BPF_PROG_LOAD' "$WORK/$name.strace" | grep -v 'insn_cnt=2,' |
-		grep -c 'prog_name="prog' || true)
-}
-# timed NAME CMD...: the same without strace, for the times.
+# timed NAME CMD...: as traced (lib.sh), without strace, for the times.
 timed() {
 	name=$1
 	shift

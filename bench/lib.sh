@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Shared by the benchmark scripts; sourced, not run.  A work directory
 # removed on exit (kept with BENCH_KEEP), the tool's ledger pointed into it,
-# and fresh_mount: a private bpffs on a mktemp -d directory (never
-# /sys/fs/bpf), the previous one unmounted.
+# fresh_mount: a private bpffs on a mktemp -d directory (never
+# /sys/fs/bpf), the previous one unmounted; timing and traced runs.
 
 die() { echo "bench: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (it mounts a private bpffs)"
@@ -40,4 +40,22 @@ fresh_mount() {
 	mount -t bpf bpf "$MNT" || { rmdir "$MNT"; MNT=; die "cannot mount a bpffs"; }
 	rm -rf "$BPF_PROVISION_RUNTIME_DIR"
 	mkdir -p "$BPF_PROVISION_RUNTIME_DIR"
+}
+
+ns() { date +%s%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+# traced NAME CMD...: runs CMD under strace, its output in $WORK/NAME.*; sets
+# T (s) and LOADS: its BPF_PROG_LOAD calls, but libbpf's two-instruction
+# probes (memory accounting, on any first map create).
+traced() {
+	name=$1
+	shift
+	t0=$(ns)
+	strace -f -qq -e trace=bpf -o "$WORK/$name.strace" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" ||
+		{ tail -n 5 "$WORK/$name.err" >&2; die "$name failed"; }
+	t1=$(ns)
+	T=$(secs "$t0" "$t1")
+	LOADS=$(grep 'BPF_PROG_LOAD' "$WORK/$name.strace" | grep -vc 'insn_cnt=2,' || true)
 }

@@ -69,22 +69,6 @@ awk -v n="$N" -v unroll="$UNROLL" 'BEGIN {
 	done
 } >"$WORK/heavy.yaml"
 
-ns() { date +%s%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-
-# traced NAME CMD...: runs CMD under strace; sets T (s) and LOADS (its
-# BPF_PROG_LOAD calls but libbpf's two-instruction memcg probe).
-traced() {
-	name=$1
-	shift
-	t0=$(ns)
-	strace -f -qq -e trace=bpf -o "$WORK/$name.strace" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" ||
-		{ tail -n 5 "$WORK/$name.err" >&2; die "$name failed"; }
-	t1=$(ns)
-	T=$(secs "$t0" "$t1")
-	LOADS=$(grep 'BPF_PROG_LOAD' "$WORK/$name.strace" | grep -vc 'insn_cnt=2,' || true)
-}
 # The tool's own count of the loads that learn tags (-v).
 tag_loads() { sed -n 's/^bpf-provision: \([0-9]*\) programs\{0,1\} loaded to learn.*/\1/p' "$WORK/$1.err"; }
 

@@ -39,8 +39,8 @@ GNU_TIME=/usr/bin/time
 "$GNU_TIME" -v true >/dev/null 2>&1 || die "GNU time -v not found: apt-get install time (tools/install-deps)"
 BPFTOOL=$(command -v bpftool || true)
 
-ns() { date +%s%N; }
 # secs START_NS END_NS
+# Microseconds matter here: six decimals, not lib.sh's three.
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", (b - a) / 1e9 }'; }
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
 max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 > a + 0) ? b : a }'; }
