@@ -1603,6 +1603,74 @@ static bool options_fit(const struct command *cmd, const struct options *opts)
 	return true;
 }
 
+/* The metrics of a command line refused before anything ran. */
+static void usage_metrics(const struct command *cmd, const struct options *opts)
+{
+	_cleanup_free_ char *resolved = opts->bpffs ? realpath(opts->bpffs, NULL) : NULL;
+	struct diag d = { 0 };
+
+	if (report_metrics(&(struct report_run){ .root = resolved	  ? resolved
+							 : opts->bpffs ? opts->bpffs
+								       : "",
+						 .dry_run = opts->dry_run ||
+							    !(cmd->flags & CMD_TAKES_LOCK),
+						 .reason = REPORT_REASON_USAGE },
+			   opts->metrics_file, &d) < 0)
+		for (size_t i = 0; i < d.n_msgs; i++) {
+			_cleanup_free_ char *line = diag_msg_format(&d.msgs[i]);
+
+			if (line)
+				fprintf(stderr, "%s\n", line);
+		}
+	diag_done(&d);
+}
+
+/* The rules between options and arguments that options_fit() does not
+ * check, each with its message.  argc as main() has it, optind past the
+ * options. */
+static bool command_line_fits(const struct command *cmd, const struct options *opts, int argc)
+{
+	/* What a retired manifest made is removed whole, and its records
+	 * forgotten: never a part of it. */
+	if (opts->n_targets && (opts->n_names || opts->prune_retired)) {
+		usage_error("--target does not go with --name or --prune-retired");
+		return false;
+	}
+	if (opts->out_file && (!(cmd->flags & CMD_SAVED_PLAN) ||
+			      ((cmd->flags & CMD_TAKES_LOCK) && !opts->dry_run))) {
+		usage_error("--out saves the plan of plan, or of apply or destroy --dry-run");
+		return false;
+	}
+	if (opts->plan_file &&
+	    (optind + 1 < argc || opts->n_names || opts->prune_retired || opts->n_targets)) {
+		usage_error("%s --plan takes its manifests, --name, --prune-retired and --target "
+			    "from the plan, not the command line",
+			    cmd->name);
+		return false;
+	}
+	/* A saved plan names this host's files and tree; a snapshot's plan is
+	 * reviewed, not carried out. */
+	if (opts->observed && opts->out_file) {
+		usage_error("--out does not go with --observed");
+		return false;
+	}
+	/* A saved plan is of every manifest it names, carried out whole. */
+	if (opts->keep_going && (opts->out_file || opts->plan_file)) {
+		usage_error("--keep-going does not go with --out or --plan");
+		return false;
+	}
+	if (((cmd->flags & CMD_MIN_ARGS) && optind + 1 == argc && !opts->n_names &&
+	     !opts->plan_file) ||
+	    ((cmd->flags & CMD_NO_ARGS) && optind + 1 < argc)) {
+		usage_error(cmd->flags & CMD_NO_ARGS ? "%s takes no argument"
+						      : "%s needs an argument",
+			    cmd->name);
+		fprintf(stderr, "Usage: bpf-provision [OPTIONS] %s\n", cmd->usage);
+		return false;
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	_cleanup_(options_done) struct options opts = { .lock_timeout = 30 };
@@ -1650,42 +1718,10 @@ int main(int argc, char **argv)
 	}
 	if (!options_fit(cmd, &opts))
 		return EXIT_FAIL;
-	/* What a retired manifest made is removed whole, and its records
-	 * forgotten: never a part of it. */
-	if (opts.n_targets && (opts.n_names || opts.prune_retired)) {
-		usage_error("--target does not go with --name or --prune-retired");
-		return EXIT_FAIL;
-	}
-	if (opts.out_file && (!(cmd->flags & CMD_SAVED_PLAN) ||
-			      ((cmd->flags & CMD_TAKES_LOCK) && !opts.dry_run))) {
-		usage_error("--out saves the plan of plan, or of apply or destroy --dry-run");
-		return EXIT_FAIL;
-	}
-	if (opts.plan_file &&
-	    (optind + 1 < argc || opts.n_names || opts.prune_retired || opts.n_targets)) {
-		usage_error("%s --plan takes its manifests, --name, --prune-retired and --target "
-			    "from the plan, not the command line",
-			    cmd->name);
-		return EXIT_FAIL;
-	}
-	/* A saved plan names this host's files and tree; a snapshot's plan is
-	 * reviewed, not carried out. */
-	if (opts.observed && opts.out_file) {
-		usage_error("--out does not go with --observed");
-		return EXIT_FAIL;
-	}
-	/* A saved plan is of every manifest it names, carried out whole. */
-	if (opts.keep_going && (opts.out_file || opts.plan_file)) {
-		fprintf(stderr, "bpf-provision: --keep-going does not go with --out or --plan\n");
-		return EXIT_FAIL;
-	}
-	if (((cmd->flags & CMD_MIN_ARGS) && optind + 1 == argc && !opts.n_names &&
-	     !opts.plan_file) ||
-	    ((cmd->flags & CMD_NO_ARGS) && optind + 1 < argc)) {
-		usage_error(cmd->flags & CMD_NO_ARGS ? "%s takes no argument"
-						      : "%s needs an argument",
-			    cmd->name);
-		fprintf(stderr, "Usage: bpf-provision [OPTIONS] %s\n", cmd->usage);
+	if (!command_line_fits(cmd, &opts, argc)) {
+		/* An alert on a refused boot command line needs its textfile. */
+		if ((cmd->flags & CMD_METRICS) && opts.metrics_file)
+			usage_metrics(cmd, &opts);
 		return EXIT_FAIL;
 	}
 	return run_command(cmd, &opts, argc - optind - 1, argv + optind + 1);

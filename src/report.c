@@ -1127,6 +1127,7 @@ static const char *const reason_str[REPORT_REASON_MAX] = {
 	[REPORT_REASON_LOCK] = "lock",
 	[REPORT_REASON_REFUSED] = "refused",
 	[REPORT_REASON_APPLY_FAILED] = "apply_failed",
+	[REPORT_REASON_USAGE] = "usage",
 	[REPORT_REASON_ERROR] = "error",
 };
 

@@ -91,6 +91,7 @@ enum report_reason {
 	REPORT_REASON_LOCK,         /* another run's lock was not released in time */
 	REPORT_REASON_REFUSED,      /* apply refused: an incompatible change, a stale saved plan */
 	REPORT_REASON_APPLY_FAILED, /* apply failed and was rolled back */
+	REPORT_REASON_USAGE,        /* the command line was refused after its options were read */
 	REPORT_REASON_ERROR,        /* any other failure */
 	REPORT_REASON_MAX,
 };

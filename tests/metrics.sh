@@ -137,6 +137,15 @@ grep -q 'saved.json' "$T/err" || fail "stale plan: $(cat "$T/err")"
 run 2 --bpffs "$M" destroy --dry-run "$C"
 metrics "$ROOT" true ok 'bpf_provision_changes{action="delete"}=9' 'bpf_provision_drift{}=1'
 
+# 7b. A command line refused once its options were read: nothing ran, and
+# the textfile says so (a boot unit's alert on it).
+run 1 --bpffs "$M" plan --keep-going --out "$T/never.json" "$C"
+metrics "$ROOT" true usage noplan
+grep -q '^bpf-provision: error: --keep-going does not go with --out or --plan$' "$T/err" ||
+	fail "usage: $(cat "$T/err")"
+run 1 --bpffs "$M" apply --prune-retired --target ns1 "$C"
+metrics "$ROOT" false usage noplan
+
 # 8. A metrics file that cannot be written fails the run (exit 1, the error
 # said); a run that failed already keeps its own exit status.
 "$BPF_PROVISION" --bpffs "$M" --metrics-file "$T/no/such/dir/m.prom" plan "$C" >"$T/out" 2>"$T/err"
