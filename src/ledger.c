@@ -273,14 +273,37 @@ int ledger_add_run(struct ledger *l, const char *token)
 	return 0;
 }
 
-int ledger_from_json(struct json_t *root, struct ledger *l)
+/* One record of the entries array into the next slot of l, which has room. */
+static int entry_from_json(json_t *v, struct ledger *l)
 {
-	json_t *pins = json_object_get(root, "entries"), *runs = json_object_get(root, "runs"), *v;
-	size_t i;
-	int r;
+	const char *path = NULL, *manifest = NULL, *run = NULL;
+	json_int_t ino = 0, id = 0;
+	int is_dir = 0, adopted = 0;
+	struct ledger_entry *e = &l->entries[l->n];
 
-	if (json_integer_value(json_object_get(root, "format_version")) != LEDGER_FORMAT ||
-	    !json_is_array(pins) || (runs && !json_is_array(runs)))
+	if (json_unpack(v, "{s:s, s:s, s?b, s?I, s?I, s?s, s?b}", "path", &path, "manifest",
+			&manifest, "dir", &is_dir, "ino", &ino, "id", &id, "run", &run, "adopted",
+			&adopted) < 0)
+		return -EINVAL;
+	e->path = strdup(path);
+	e->manifest = strdup(manifest);
+	e->run = run ? strdup(run) : NULL;
+	l->n++;
+	if (!e->path || !e->manifest || (run && !e->run))
+		return -ENOMEM;
+	e->is_dir = is_dir;
+	e->adopted = adopted;
+	e->ino = (uint64_t)ino;
+	e->id = (uint32_t)id;
+	return parse_progs(v, e);
+}
+
+static int runs_from_json(json_t *runs, struct ledger *l)
+{
+	json_t *v;
+	size_t i;
+
+	if (!json_is_array(runs))
 		return -EINVAL;
 	json_array_foreach(runs, i, v) {
 		if (!json_is_string(v))
@@ -288,33 +311,132 @@ int ledger_from_json(struct json_t *root, struct ledger *l)
 		if (ledger_add_run(l, json_string_value(v)) < 0)
 			return -ENOMEM;
 	}
+	return 0;
+}
+
+int ledger_from_json(struct json_t *root, struct ledger *l)
+{
+	json_t *pins = json_object_get(root, "entries"), *runs = json_object_get(root, "runs"), *v;
+	size_t i;
+	int r;
+
+	if (json_integer_value(json_object_get(root, "format_version")) != LEDGER_FORMAT ||
+	    !json_is_array(pins) || (runs && runs_from_json(runs, l) < 0))
+		return -EINVAL;
 	l->entries = calloc(json_array_size(pins) + 1, sizeof(*l->entries));
 	if (!l->entries)
 		return -ENOMEM;
 	json_array_foreach(pins, i, v) {
-		const char *path = NULL, *manifest = NULL, *run = NULL;
-		json_int_t ino = 0, id = 0;
-		int is_dir = 0, adopted = 0;
-		struct ledger_entry *e = &l->entries[l->n];
-
-		if (json_unpack(v, "{s:s, s:s, s?b, s?I, s?I, s?s, s?b}", "path", &path, "manifest",
-				&manifest, "dir", &is_dir, "ino", &ino, "id", &id, "run", &run,
-				"adopted", &adopted) < 0)
-			return -EINVAL;
-		e->path = strdup(path);
-		e->manifest = strdup(manifest);
-		e->run = run ? strdup(run) : NULL;
-		l->n++;
-		if (!e->path || !e->manifest || (run && !e->run))
-			return -ENOMEM;
-		e->is_dir = is_dir;
-		e->adopted = adopted;
-		e->ino = (uint64_t)ino;
-		e->id = (uint32_t)id;
-		r = parse_progs(v, e);
+		r = entry_from_json(v, l);
 		if (r < 0)
 			return r;
 	}
+	qsort(l->entries, l->n, sizeof(*l->entries), cmp_entries);
+	return 0;
+}
+
+/* The ledger document is read value by value, each record parsed and
+ * freed before the next, so that the JSON tree of a large ledger (some
+ * 850 bytes per pin) is never held whole. */
+struct reader {
+	const char *text;
+	size_t len, at;
+};
+
+static void skip_space(struct reader *rd)
+{
+	while (rd->at < rd->len && memchr(" \t\r\n", rd->text[rd->at], 4))
+		rd->at++;
+}
+
+static bool next_is(struct reader *rd, char c)
+{
+	skip_space(rd);
+	if (rd->at == rd->len || rd->text[rd->at] != c)
+		return false;
+	rd->at++;
+	return true;
+}
+
+static json_t *next_value(struct reader *rd)
+{
+	json_error_t jerr;
+	json_t *v = json_loadb(rd->text + rd->at, rd->len - rd->at,
+			       JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &jerr);
+
+	if (v)
+		rd->at += (size_t)jerr.position;
+	return v;
+}
+
+static int entries_from_text(struct reader *rd, struct ledger *l)
+{
+	size_t cap = 0;
+	int r = 0;
+
+	if (!next_is(rd, '['))
+		return -EINVAL;
+	if (next_is(rd, ']'))
+		return 0;
+	do {
+		json_t *v = next_value(rd);
+
+		if (!v)
+			return -EINVAL;
+		if (l->n == cap) {
+			struct ledger_entry *grown;
+
+			cap = cap ? 2 * cap : 64;
+			grown = realloc(l->entries, (cap + 1) * sizeof(*grown));
+			if (!grown) {
+				json_decref(v);
+				return -ENOMEM;
+			}
+			l->entries = grown;
+			memset(l->entries + l->n, 0, (cap + 1 - l->n) * sizeof(*grown));
+		}
+		r = entry_from_json(v, l);
+		json_decref(v);
+	} while (r == 0 && next_is(rd, ','));
+	return r ?: next_is(rd, ']') ? 0 : -EINVAL;
+}
+
+/* What ledger_from_json() reads from the document's tree, from its text. */
+static int ledger_from_text(const char *text, size_t len, struct ledger *l)
+{
+	struct reader rd = { .text = text, .len = len };
+	bool version = false, entries = false;
+	int r = 0;
+
+	if (!next_is(&rd, '{'))
+		return -EINVAL;
+	do {
+		json_t *key = next_value(&rd), *v = NULL;
+
+		if (!json_is_string(key) || !next_is(&rd, ':')) {
+			json_decref(key);
+			return -EINVAL;
+		}
+		if (strcmp(json_string_value(key), "entries") == 0) {
+			r = entries_from_text(&rd, l);
+			entries = true;
+		} else if (!(v = next_value(&rd))) {
+			r = -EINVAL;
+		} else if (strcmp(json_string_value(key), "format_version") == 0) {
+			version = json_integer_value(v) == LEDGER_FORMAT && json_is_integer(v);
+		} else if (strcmp(json_string_value(key), "runs") == 0) {
+			r = runs_from_json(v, l);
+		}
+		json_decref(v);
+		json_decref(key);
+	} while (r == 0 && next_is(&rd, ','));
+	if (r < 0)
+		return r;
+	if (!next_is(&rd, '}') || !version || !entries)
+		return -EINVAL;
+	skip_space(&rd);
+	if (rd.at != rd.len)
+		return -EINVAL;
 	qsort(l->entries, l->n, sizeof(*l->entries), cmp_entries);
 	return 0;
 }
@@ -325,9 +447,7 @@ int ledger_load(const char *root, struct diag *d, struct ledger *ret)
 	_cleanup_free_ char *legacy = NULL, *text = NULL;
 	_cleanup_close_ int fd = -1;
 	size_t len = 0;
-	json_error_t jerr;
 	struct stat st = { 0 };
-	json_t *doc;
 	int r;
 
 	r = ledger_path(root, &l.file);
@@ -374,15 +494,13 @@ int ledger_load(const char *root, struct diag *d, struct ledger *ret)
 	else
 		r = S_ISREG(st.st_mode) ? input_read(fd, (size_t)st.st_size, SIZE_MAX / 4, &text, &len)
 					: -EINVAL;
-	doc = r == 0 ? json_loadb(text, len, 0, &jerr) : NULL;
-	if (!doc) {
-		r = diag_error(d, &(struct diag_loc){ .file = l.file }, "cannot read the ledger: %s",
-			       r == -EINVAL ? "not a regular file" : r < 0 ? DIAG_STRERROR(-r) : jerr.text);
+	if (r < 0) {
+		diag_error(d, &(struct diag_loc){ .file = l.file }, "cannot read the ledger: %s",
+			   r == -EINVAL ? "not a regular file" : DIAG_STRERROR(-r));
 		ledger_done(&l);
 		return r;
 	}
-	r = ledger_from_json(doc, &l);
-	json_decref(doc);
+	r = ledger_from_text(text, len, &l);
 	if (r < 0) {
 		if (r == -EINVAL)
 			diag_error(d, &(struct diag_loc){ .file = l.file },

@@ -201,6 +201,80 @@ START_TEST(test_ledger_progs)
 }
 END_TEST
 
+/* The ledger file is read record by record (ledger.c): compact as it is
+ * written, or spaced out by hand, it reads as ledger_from_json() reads its
+ * tree; anything else is refused whole. */
+START_TEST(test_ledger_text)
+{
+	char dir[] = "/tmp/bpfprov-check-ledger.XXXXXX";
+	char a[] = "a", object[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+	struct ledger_prog progs[] = { { a, { 1, 2, 3, 4, 5, 6, 7, 8 } } };
+	struct ledger_entry es[] = {
+		{ .path = (char *)"d", .manifest = (char *)"m", .is_dir = true, .ino = 2,
+		  .run = (char *)"r1" },
+		{ .path = (char *)"d/p", .manifest = (char *)"m", .ino = 3, .id = 4,
+		  .object = object, .progs = progs, .n_progs = 1 },
+		{ .path = (char *)"d/q", .manifest = (char *)"n", .ino = 5, .id = 6, .adopted = true },
+	};
+	static const char *const bad[] = {
+		"", "{", "[]", "{\"format_version\": 1, \"runs\": []}",
+		"{\"format_version\": 2, \"entries\": [], \"runs\": []}",
+		"{\"format_version\": 1, \"entries\": 3, \"runs\": []}",
+		"{\"format_version\": 1, \"entries\": [{\"manifest\": \"m\"}], \"runs\": []}",
+		"{\"format_version\": 1, \"entries\": [{\"path\": \"p\", \"manifest\": \"m\"},], \"runs\": []}",
+		"{\"format_version\": 1, \"entries\": [], \"runs\": []} x",
+	};
+	struct ledger l = { 0 }, back = { 0 };
+	struct diag d = { 0 };
+	char *text;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(setenv("BPF_PROVISION_RUNTIME_DIR", dir, 1), 0);
+	ck_assert_int_eq(ledger_path(dir, &l.file), 0);
+	ck_assert_int_eq(ledger_put_many(&l, es, 3), 0);
+	ck_assert_int_eq(ledger_add_run(&l, "r1"), 0);
+	for (int spaced = 0; spaced < 2; spaced++) {
+		if (spaced) {
+			json_t *doc = ledger_to_json(&l);
+
+			text = json_dumps(doc, JSON_INDENT(3));
+			json_decref(doc);
+			f = fopen(l.file, "w");
+			ck_assert_ptr_nonnull(f);
+			fprintf(f, "\n%s\n\t", text);
+			ck_assert_int_eq(fclose(f), 0);
+			free(text);
+		} else {
+			ck_assert_int_eq(ledger_save(&l, &d), 0);
+		}
+		ck_assert_int_eq(ledger_load(dir, &d, &back), 0);
+		ck_assert_uint_eq(back.n, 3);
+		ck_assert_str_eq(back.entries[0].path, "d");
+		ck_assert(back.entries[0].is_dir);
+		ck_assert_str_eq(back.entries[0].run, "r1");
+		ck_assert_str_eq(back.entries[1].object, object);
+		ck_assert_mem_eq(ledger_prog_tag(&back.entries[1], object, "a"), progs[0].tag, 8);
+		ck_assert(back.entries[2].adopted && back.entries[2].id == 6);
+		ck_assert(ledger_has_run(&back, "r1", 2));
+		ledger_done(&back);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		f = fopen(l.file, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs(bad[i], f);
+		ck_assert_int_eq(fclose(f), 0);
+		ck_assert_msg(ledger_load(dir, &d, &back) == -EINVAL, "accepted: %s", bad[i]);
+	}
+	ck_assert_uint_eq(d.n_errors, sizeof(bad) / sizeof(*bad));
+	unlink(l.file);
+	rmdir(dir);
+	unsetenv("BPF_PROVISION_RUNTIME_DIR");
+	ledger_done(&l);
+	diag_done(&d);
+}
+END_TEST
+
 Suite *snapshot_suite(void)
 {
 	Suite *s = suite_create("snapshot");
@@ -210,6 +284,7 @@ Suite *snapshot_suite(void)
 	tcase_add_loop_test(tc, test_bad, 0, sizeof(bad_edits) / sizeof(*bad_edits));
 	tcase_add_test(tc, test_missing);
 	tcase_add_test(tc, test_ledger_progs);
+	tcase_add_test(tc, test_ledger_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
