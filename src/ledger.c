@@ -437,7 +437,9 @@ static int ledger_from_text(const char *text, size_t len, struct ledger *l)
 	skip_space(&rd);
 	if (rd.at != rd.len)
 		return -EINVAL;
-	qsort(l->entries, l->n, sizeof(*l->entries), cmp_entries);
+	/* An empty list allocated nothing, and qsort takes no NULL. */
+	if (l->n)
+		qsort(l->entries, l->n, sizeof(*l->entries), cmp_entries);
 	return 0;
 }
 

@@ -259,6 +259,15 @@ START_TEST(test_ledger_text)
 		ck_assert(ledger_has_run(&back, "r1", 2));
 		ledger_done(&back);
 	}
+	/* No record at all (every pin destroyed) is a ledger too. */
+	f = fopen(l.file, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"format_version\": 1, \"entries\": [ ], \"runs\": [\"r2\"]}", f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(ledger_load(dir, &d, &back), 0);
+	ck_assert_uint_eq(back.n, 0);
+	ck_assert(ledger_has_run(&back, "r2", 2));
+	ledger_done(&back);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		f = fopen(l.file, "w");
 		ck_assert_ptr_nonnull(f);
