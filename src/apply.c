@@ -686,12 +686,11 @@ static int check_load(struct txn *t, size_t at)
 	_cleanup_free_ bool *want = calloc(of->n_progs + 1, sizeof(*want));
 	_cleanup_free_ bool *deferred = calloc(of->n_progs + 1, sizeof(*deferred));
 	_cleanup_free_ int *fds = malloc((of->n_progs + 1) * sizeof(*fds));
-	_cleanup_free_ int *map_fds = malloc((of->n_maps + 1) * sizeof(*map_fds));
 	_cleanup_free_ const struct diag_loc **locs = calloc(of->n_progs + 1, sizeof(*locs));
 	bool any = false;
 	int r;
 
-	if (!want || !deferred || !fds || !map_fds || !locs)
+	if (!want || !deferred || !fds || !locs)
 		return -ENOMEM;
 	deferred_progs(t, k, deferred, locs);
 	load_wants(t->in->plan, at, want, NULL);
@@ -699,13 +698,10 @@ static int check_load(struct txn *t, size_t at)
 		want[i] = want[i] && deferred[i];
 		any |= want[i];
 	}
-	for (size_t i = 0; i < of->n_maps; i++)
-		map_fds[i] = -1;
 	if (!any)
 		return 0;
 	r = loader_load(of,
 			&(struct loader_job){ .want = want,
-					      .map_fds = map_fds,
 					      .prog_locs = locs,
 					      .log = t->in->verifier_log },
 			NULL, t->d, fds);

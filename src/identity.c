@@ -56,7 +56,7 @@ int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vl
 	for (size_t k = 0; k < des->n_objfiles && r == 0; k++) {
 		const struct objfile *of = des->objfiles[k];
 		_cleanup_free_ bool *want = NULL;
-		_cleanup_free_ int *fds = NULL, *map_fds = NULL;
+		_cleanup_free_ int *fds = NULL;
 		_cleanup_free_ const struct diag_loc **locs = NULL;
 		bool any = false;
 
@@ -64,12 +64,9 @@ int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vl
 			continue;
 		want = calloc(of->n_progs + 1, sizeof(*want));
 		fds = calloc(of->n_progs + 1, sizeof(*fds));
-		map_fds = malloc((of->n_maps + 1) * sizeof(*map_fds));
 		locs = calloc(of->n_progs + 1, sizeof(*locs));
-		if (!want || !fds || !map_fds || !locs)
+		if (!want || !fds || !locs)
 			return -ENOMEM;
-		for (size_t i = 0; i < of->n_maps; i++)
-			map_fds[i] = -1;
 		/* A link's tag is its program's: what it should run; so is a
 		 * program array slot's.  Only a pin found in place is compared. */
 		for (size_t i = first[k]; i != SIZE_MAX; i = next[i]) {
@@ -100,7 +97,6 @@ int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vl
 			loads += want[i];
 		r = loader_load(of,
 				&(struct loader_job){ .want = want,
-						      .map_fds = map_fds,
 						      .prog_locs = locs,
 						      .log = vlog },
 				NULL, d, fds);
@@ -141,9 +137,8 @@ int identity_object_tags(const struct objfile *of, FILE *vlog, struct diag *d, u
 {
 	_cleanup_free_ bool *want = calloc(of->n_progs + 1, sizeof(*want));
 	_cleanup_free_ int *fds = calloc(of->n_progs + 1, sizeof(*fds));
-	_cleanup_free_ int *map_fds = malloc((of->n_maps + 1) * sizeof(*map_fds));
 
-	if (!want || !fds || !map_fds)
+	if (!want || !fds)
 		return -ENOMEM;
 	for (size_t i = 0; i < of->n_progs; i++) {
 		const struct objfile_prog *pr = &of->progs[i];
@@ -160,10 +155,8 @@ int identity_object_tags(const struct objfile *of, FILE *vlog, struct diag *d, u
 				     pr->name, pr->section);
 			continue;
 		}
-		for (size_t j = 0; j < of->n_maps; j++)
-			map_fds[j] = -1;
 		want[i] = true;
-		r = loader_load(of, &(struct loader_job){ .want = want, .map_fds = map_fds, .log = vlog },
+		r = loader_load(of, &(struct loader_job){ .want = want, .log = vlog },
 				NULL, &why, fds);
 		want[i] = false;
 		if (r == -ENOMEM) {

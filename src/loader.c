@@ -538,7 +538,7 @@ int loader_load(const struct objfile *of, const struct loader_job *job, struct s
 		}
 	}
 	for (size_t i = 0; i < of->n_maps; i++)
-		l.fds[i] = job->map_fds[i];
+		l.fds[i] = job->map_fds ? job->map_fds[i] : -1;
 	err = of->libbpf ? load_libbpf(&l) : load_legacy(&l);
 	for (size_t i = 0; i < of->n_maps; i++) {
 		if (!l.own[i])

@@ -20,7 +20,9 @@ struct loader_job {
 	const bool *want; /* programs to load and hand back */
 	const bool *make; /* maps to make anew and hand back (NULL: none) */
 	/* In: a pinned map to reuse, or -1.  Out: also the fd of every map of
-	 * make[].  Reused fds stay the caller's; so do the new ones on success. */
+	 * make[].  Reused fds stay the caller's; so do the new ones on success.
+	 * NULL: no map reused or handed back (make must be NULL too), every map
+	 * a throwaway - a load only to check programs or learn their tags. */
 	int *map_fds;
 	const struct diag_loc *const *prog_locs; /* manifest entry per program, or NULL */
 	const char *const *map_pins;             /* pin path per map for messages, or NULL */
