@@ -75,6 +75,8 @@ struct txn {
 	struct placed {
 		ino_t ino;
 		uint32_t id;
+		bool has_map;
+		struct ledger_map map;
 	} *placed; /* per desired pin: what this run pinned there, once it did */
 	char run[48]; /* this run's token: names its temporary pins and trash */
 	size_t n_done;
@@ -337,18 +339,36 @@ static int step_trash(struct txn *t, const struct plan_step *s)
 static int remember(struct txn *t, const struct desired_pin *w, const char *tmp, int fd,
 		    mode_t *ret_mode)
 {
-	struct bpf_prog_info info = { 0 }; /* large enough for map and link info */
+	union {
+		struct bpf_map_info map;
+		struct bpf_prog_info prog;
+		struct bpf_link_info link;
+	} info = { 0 };
 	__u32 len = sizeof(info);
 	struct stat st;
 	int r = sys_stat(&t->quiet, tmp, &st);
+	struct placed *p = &t->placed[w - t->in->desired->pins];
 
 	if (r == 0 && bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
 		r = -errno;
-	if (r == 0) {
-		t->placed[w - t->in->desired->pins] = (struct placed){ st.st_ino, info.id };
-		*ret_mode = st.st_mode & 07777;
+	if (r < 0)
+		return r;
+	/* The id is the first field of each. */
+	*p = (struct placed){ .ino = st.st_ino, .id = info.map.id };
+	/* The rename into place keeps the inode and its mtime. */
+	if (w->kind == KIND_MAP) {
+		p->has_map = true;
+		p->map = (struct ledger_map){ .mtime = st.st_mtim,
+					      .type = info.map.type,
+					      .key_size = info.map.key_size,
+					      .value_size = info.map.value_size,
+					      .max_entries = info.map.max_entries,
+					      .map_flags = info.map.map_flags };
+		memcpy(p->map.name, info.map.name, sizeof(p->map.name));
+		p->map.name[sizeof(p->map.name) - 1] = '\0';
 	}
-	return r;
+	*ret_mode = st.st_mode & 07777;
+	return 0;
 }
 
 /* The map this run made for w: its object's, or its own (standalone). */
@@ -1149,6 +1169,19 @@ static void record_progs(const struct txn *t, const struct desired_pin *w,
 	}
 }
 
+/* What the ledger keeps of the map pin h, for the next scan. */
+static bool seen_map(const struct observed_entry *h, struct ledger_map *m)
+{
+	*m = (struct ledger_map){ .mtime = h->mtime,
+				  .type = h->type,
+				  .key_size = h->key_size,
+				  .value_size = h->value_size,
+				  .max_entries = h->max_entries,
+				  .map_flags = h->map_flags };
+	memcpy(m->name, h->name, sizeof(m->name));
+	return true;
+}
+
 /* Records every declared pin as the manifest's, with the identity it has
  * now (as placed by this run, or as observed) and what it was made from. */
 static int record_pins(struct txn *t)
@@ -1177,7 +1210,9 @@ static int record_pins(struct txn *t)
 		rec[n] = (struct ledger_entry){ .path = w->path,
 						.manifest = w->manifest->name,
 						.ino = t->placed[i].ino,
-						.id = t->placed[i].id };
+						.id = t->placed[i].id,
+						.has_map = t->placed[i].has_map,
+						.map = t->placed[i].map };
 		if (!rec[n].ino) {
 			h = observed_find(t->in->observed, w->path);
 			/* A skipped link owns nothing until its target appears. */
@@ -1190,6 +1225,8 @@ static int record_pins(struct txn *t)
 			rec[n].adopted = ledger_claims(old, h->ino, h->id) ? old->adopted : true;
 			rec[n].ino = h->ino;
 			rec[n].id = h->id;
+			if (h->kind == OBSERVED_MAP)
+				rec[n].has_map = seen_map(h, &rec[n].map);
 		}
 		record_progs(t, w, &rec[n], progs + at);
 		at += rec[n++].n_progs;
@@ -1215,19 +1252,22 @@ static int check_dirs(struct txn *t)
 static int step_intent(struct txn *t)
 {
 	const struct plan *p = t->in->plan;
-	int r = 0;
+	_cleanup_free_ struct ledger_entry *dirs = calloc(p->n_steps + 1, sizeof(*dirs));
+	size_t n = 0;
+	int r;
 
-	for (size_t i = 0; i < p->n_steps && r == 0; i++) {
+	if (!dirs)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_steps; i++) {
 		const struct plan_step *s = &p->steps[i];
 
 		if (s->op == PLAN_OP_MKDIR && !ledger_find(&t->ledger, s->path))
-			r = ledger_put(&t->ledger, &(struct ledger_entry){ .path = (char *)s->path,
-									   .manifest = s->want->manifest->name,
-									   .is_dir = true,
-									   .run = t->run });
+			dirs[n++] = (struct ledger_entry){ .path = (char *)s->path,
+							   .manifest = s->want->manifest->name,
+							   .is_dir = true,
+							   .run = t->run };
 	}
-	if (r == 0)
-		r = ledger_add_run(&t->ledger, t->run);
+	r = ledger_put_many(&t->ledger, dirs, n) ?: ledger_add_run(&t->ledger, t->run);
 	if (r < 0)
 		return r;
 	t->ledger_existed = access(t->ledger.file, F_OK) == 0;

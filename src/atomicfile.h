@@ -7,6 +7,7 @@
 #define BPFPROV_ATOMICFILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* Replaces file with the len bytes of buf: writes them to a new temporary
@@ -15,5 +16,10 @@
  * temporary file removed; reports nothing, so that each caller says what
  * could not be written. */
 int atomicfile_write(const char *file, const void *buf, size_t len, mode_t mode);
+
+/* The same for a content fill() writes to f, bit by bit, so that it is
+ * never held whole; fill returns 0 or a negative errno, which is returned. */
+int atomicfile_write_with(const char *file, mode_t mode, int (*fill)(FILE *f, void *ctx),
+			  void *ctx);
 
 #endif

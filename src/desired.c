@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "compat.h"
 #include "contents.h"
@@ -45,12 +46,10 @@ static int add_pin(struct builder *b, char *path, enum kind kind,
 	struct desired *des = b->des;
 	struct desired_pin *pins;
 
-	pins = realloc(des->pins, (des->n_pins + 1) * sizeof(*pins));
-	if (!pins) {
+	if (array_reserve(&des->pins, des->n_pins, sizeof(*des->pins)) < 0) {
 		free(path);
 		return -ENOMEM;
 	}
-	des->pins = pins;
 	pins = &des->pins[des->n_pins++];
 	*pins = (struct desired_pin){
 		.path = path,
@@ -573,13 +572,10 @@ static int build_manifest_only(struct builder *b)
 static int add_standalone(struct desired *des, const struct manifest *m,
 			  const struct manifest_map *mm, struct diag *d)
 {
-	struct desired_pin *pins = realloc(des->pins, (des->n_pins + 1) * sizeof(*pins));
 	char *path = strdup(mm->path);
 	struct desired_pin *w;
 
-	if (pins)
-		des->pins = pins;
-	if (!pins || !path) {
+	if (array_reserve(&des->pins, des->n_pins, sizeof(*des->pins)) < 0 || !path) {
 		free(path);
 		return -ENOMEM;
 	}

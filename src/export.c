@@ -840,7 +840,7 @@ int export_run(const struct export_request *req, struct diag *d, FILE *out)
 					  : -ENOMEM;
 	}
 	if (r == 0 && !req->empty)
-		r = observed_scan(root, d, &obs);
+		r = observed_scan(root, NULL, d, &obs);
 	if (r == 0)
 		r = export_match(&x, &obs, prefixes, n_prefixes);
 	/* Written whole or not at all. */

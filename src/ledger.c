@@ -134,6 +134,33 @@ static int cmp_entries(const void *a, const void *b)
 	return strcmp(((const struct ledger_entry *)a)->path, ((const struct ledger_entry *)b)->path);
 }
 
+/* Puts the records in order, those before sorted being in order already:
+ * the others are sorted (when they are not in order already, as a file's
+ * and an apply's are) and merged with them, in O(n) for records that go
+ * after them all, as a first apply's do. */
+static void sort_from(struct ledger *l, size_t sorted)
+{
+	struct ledger_entry *all = l->entries, *tail;
+	size_t n = l->n - sorted, i = sorted, j = n, k = l->n;
+	bool in_order = true;
+
+	for (size_t x = sorted + 1; x < l->n && in_order; x++)
+		in_order = cmp_entries(&all[x - 1], &all[x]) < 0;
+	if (!in_order)
+		qsort(all + sorted, n, sizeof(*all), cmp_entries);
+	if (!n || !sorted || cmp_entries(&all[sorted - 1], &all[sorted]) < 0)
+		return;
+	tail = malloc(n * sizeof(*tail));
+	if (!tail) {
+		qsort(all, l->n, sizeof(*all), cmp_entries);
+		return;
+	}
+	memcpy(tail, all + sorted, n * sizeof(*tail));
+	while (j > 0)
+		all[--k] = i > 0 && cmp_entries(&all[i - 1], &tail[j - 1]) > 0 ? all[--i] : tail[--j];
+	free(tail);
+}
+
 static void entry_done(struct ledger_entry *e)
 {
 	free(e->path);
@@ -145,19 +172,47 @@ static void entry_done(struct ledger_entry *e)
 	free(e->progs);
 }
 
+/* Fields of a record, read with json_object_get(): json_unpack() parsing
+ * its format for every record was a tenth of a large plan.  Each is NULL
+ * when absent, false when of another type. */
+static bool string_field(json_t *v, const char *key, bool need, const char **ret)
+{
+	json_t *f = json_object_get(v, key);
+
+	*ret = json_string_value(f);
+	return f ? *ret != NULL : !need;
+}
+
+static bool int_field(json_t *v, const char *key, json_int_t *ret)
+{
+	json_t *f = json_object_get(v, key);
+
+	*ret = json_integer_value(f);
+	return !f || json_is_integer(f);
+}
+
+static bool bool_field(json_t *v, const char *key, bool *ret)
+{
+	json_t *f = json_object_get(v, key);
+
+	*ret = json_is_true(f);
+	return !f || json_is_boolean(f);
+}
+
 /* "object" and "programs" of a pin's record (ledger.h). */
 static int parse_progs(json_t *v, struct ledger_entry *e)
 {
-	const char *object = NULL;
-	json_t *progs = NULL, *p;
+	const char *object;
+	json_t *progs = json_object_get(v, "programs"), *p;
 	size_t i;
 
-	if (json_unpack(v, "{s?s, s?o}", "object", &object, "programs", &progs) < 0 ||
-	    (progs && !json_is_array(progs)))
+	if (!string_field(v, "object", false, &object) || (progs && !json_is_array(progs)))
 		return -EINVAL;
 	if (object && !(e->object = strdup(object)))
 		return -ENOMEM;
-	e->progs = calloc(json_array_size(progs) + 1, sizeof(*e->progs));
+	if (!json_array_size(progs))
+		return 0;
+	e->progs = calloc(json_array_size(progs), sizeof(*e->progs));
 	if (!e->progs)
 		return -ENOMEM;
 	json_array_foreach(progs, i, p) {
@@ -273,17 +328,50 @@ int ledger_add_run(struct ledger *l, const char *token)
 	return 0;
 }
 
+/* A record's "seen" (struct ledger_map); absent is no map known. */
+static int parse_map(json_t *v, struct ledger_entry *e)
+{
+	struct ledger_map *m = &e->map;
+	json_int_t ns, type, key, value, max, flags;
+	const char *name;
+
+	if (!v)
+		return 0;
+	if (json_unpack(v, "[IIIIIIs]", &ns, &type, &key, &value, &max, &flags, &name) < 0 ||
+	    ns < 0 || strlen(name) >= sizeof(m->name))
+		return -EINVAL;
+	m->mtime = (struct timespec){ .tv_sec = (time_t)(ns / 1000000000),
+				      .tv_nsec = (long)(ns % 1000000000) };
+	m->type = (uint32_t)type;
+	m->key_size = (uint32_t)key;
+	m->value_size = (uint32_t)value;
+	m->max_entries = (uint32_t)max;
+	m->map_flags = (uint32_t)flags;
+	strcpy(m->name, name);
+	e->has_map = true;
+	return 0;
+}
+
+static json_t *map_json(const struct ledger_map *m)
+{
+	json_int_t ns = (json_int_t)m->mtime.tv_sec * 1000000000 + m->mtime.tv_nsec;
+
+	return json_pack("[IIIIIIs]", ns, (json_int_t)m->type, (json_int_t)m->key_size,
+			 (json_int_t)m->value_size, (json_int_t)m->max_entries,
+			 (json_int_t)m->map_flags, m->name);
+}
+
 /* One record of the entries array into the next slot of l, which has room. */
 static int entry_from_json(json_t *v, struct ledger *l)
 {
-	const char *path = NULL, *manifest = NULL, *run = NULL;
-	json_int_t ino = 0, id = 0;
-	int is_dir = 0, adopted = 0;
+	const char *path, *manifest, *run;
+	json_int_t ino, id;
 	struct ledger_entry *e = &l->entries[l->n];
 
-	if (json_unpack(v, "{s:s, s:s, s?b, s?I, s?I, s?s, s?b}", "path", &path, "manifest",
-			&manifest, "dir", &is_dir, "ino", &ino, "id", &id, "run", &run, "adopted",
-			&adopted) < 0)
+	if (!string_field(v, "path", true, &path) || !string_field(v, "manifest", true, &manifest) ||
+	    !string_field(v, "run", false, &run) || !bool_field(v, "dir", &e->is_dir) ||
+	    !bool_field(v, "adopted", &e->adopted) || !int_field(v, "ino", &ino) ||
+	    !int_field(v, "id", &id))
 		return -EINVAL;
 	e->path = strdup(path);
 	e->manifest = strdup(manifest);
@@ -291,11 +379,9 @@ static int entry_from_json(json_t *v, struct ledger *l)
 	l->n++;
 	if (!e->path || !e->manifest || (run && !e->run))
 		return -ENOMEM;
-	e->is_dir = is_dir;
-	e->adopted = adopted;
 	e->ino = (uint64_t)ino;
 	e->id = (uint32_t)id;
-	return parse_progs(v, e);
+	return parse_progs(v, e) ?: parse_map(json_object_get(v, "seen"), e);
 }
 
 static int runs_from_json(json_t *runs, struct ledger *l)
@@ -331,7 +417,7 @@ int ledger_from_json(struct json_t *root, struct ledger *l)
 		if (r < 0)
 			return r;
 	}
-	qsort(l->entries, l->n, sizeof(*l->entries), cmp_entries);
+	sort_from(l, 0);
 	return 0;
 }
 
@@ -437,9 +523,7 @@ static int ledger_from_text(const char *text, size_t len, struct ledger *l)
 	skip_space(&rd);
 	if (rd.at != rd.len)
 		return -EINVAL;
-	/* An empty list allocated nothing, and qsort takes no NULL. */
-	if (l->n)
-		qsort(l->entries, l->n, sizeof(*l->entries), cmp_entries);
+	sort_from(l, 0);
 	return 0;
 }
 
@@ -514,62 +598,124 @@ int ledger_load(const char *root, struct diag *d, struct ledger *ret)
 	return 0;
 }
 
-struct json_t *ledger_to_json(const struct ledger *l)
+/* One record as the file holds it; NULL on -ENOMEM.  Built without
+ * json_pack(): its format parsing was a tenth of a large apply. */
+static json_t *entry_json(const struct ledger_entry *e)
 {
-	json_t *entries = json_array(), *runs;
+	json_t *j = json_object();
+	int bad = !j;
 
-	if (!entries)
-		return NULL;
-	for (size_t i = 0; i < l->n; i++) {
-		const struct ledger_entry *e = &l->entries[i];
-		json_t *j = e->is_dir ? json_pack("{s:s, s:s, s:b, s:I, s:s*}", "path", e->path,
-						  "manifest", e->manifest, "dir", 1, "ino",
-						  (json_int_t)e->ino, "run", e->run)
-				      : json_pack("{s:s, s:s, s:I, s:I, s:s*, s:o*}", "path", e->path,
-						  "manifest", e->manifest, "ino", (json_int_t)e->ino,
-						  "id", (json_int_t)e->id, "object", e->object,
-						  "programs", e->object ? progs_json(e) : NULL);
-
-		if (j && e->adopted && json_object_set_new(j, "adopted", json_true()) < 0) {
-			json_decref(j);
-			j = NULL;
-		}
-		if (json_array_append_new(entries, j) < 0) {
-			json_decref(entries);
-			return NULL;
-		}
+#define SET(key, value) (bad = bad || json_object_set_new_nocheck(j, key, value) < 0)
+	SET("path", json_string(e->path));
+	SET("manifest", json_string(e->manifest));
+	if (e->is_dir)
+		SET("dir", json_true());
+	SET("ino", json_integer((json_int_t)e->ino));
+	if (!e->is_dir)
+		SET("id", json_integer((json_int_t)e->id));
+	if (e->run)
+		SET("run", json_string(e->run));
+	/* The object only names what the programs' tags were taken from. */
+	if (e->object && e->n_progs) {
+		SET("object", json_string(e->object));
+		SET("programs", progs_json(e));
 	}
-	runs = json_array();
+	if (e->has_map)
+		SET("seen", map_json(&e->map));
+	if (e->adopted)
+		SET("adopted", json_true());
+#undef SET
+	if (bad) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+static json_t *runs_json(const struct ledger *l)
+{
+	json_t *runs = json_array();
+
 	for (size_t i = 0; runs && i < l->n_runs; i++)
 		if (json_array_append_new(runs, json_string(l->runs[i])) < 0) {
 			json_decref(runs);
-			runs = NULL;
+			return NULL;
 		}
-	if (!runs) {
-		json_decref(entries);
-		return NULL;
-	}
-	return json_pack("{s:i, s:o, s:o}", "format_version", LEDGER_FORMAT, "entries", entries,
-			 "runs", runs);
+	return runs;
 }
 
-/* json_dumpfd writes token by token; one buffer, one write. */
-int ledger_save(const struct ledger *l, struct diag *d)
+struct json_t *ledger_to_json(const struct ledger *l)
 {
-	_cleanup_free_ char *text = NULL;
-	json_t *doc = ledger_to_json(l);
-	int r;
+	json_t *entries = json_array();
 
-	if (!doc)
+	for (size_t i = 0; entries && i < l->n; i++)
+		if (json_array_append_new(entries, entry_json(&l->entries[i])) < 0) {
+			json_decref(entries);
+			entries = NULL;
+		}
+	if (!entries)
+		return NULL;
+	return json_pack("{s:i, s:o, s:o}", "format_version", LEDGER_FORMAT, "runs", runs_json(l),
+			 "entries", entries);
+}
+
+/* json_dumpf() writes token by token: a record is dumped whole into a
+ * buffer, then written. */
+static int write_value(json_t *j, FILE *f)
+{
+	char buf[1024];
+	size_t n = json_dumpb(j, buf, sizeof(buf), JSON_COMPACT);
+	_cleanup_free_ char *big = NULL;
+
+	if (n > sizeof(buf)) {
+		big = malloc(n);
+		if (!big)
+			return -ENOMEM;
+		n = json_dumpb(j, big, n, JSON_COMPACT);
+	}
+	if (!n)
 		return -ENOMEM;
-	text = json_dumps(doc, JSON_COMPACT);
-	json_decref(doc);
+	return fwrite(big ? big : buf, n, 1, f) == 1 ? 0 : -EIO;
+}
+
+/* The document ledger_to_json() makes, written record by record: the tree
+ * of a large ledger (some 900 bytes per pin) is never held whole.  jansson
+ * writes every value; only the punctuation between them is written here.
+ * The head is the document without its entries, which go last. */
+static int write_ledger(FILE *f, void *ctx)
+{
+	const struct ledger *l = ctx;
+	json_t *head = json_pack("{s:i, s:o}", "format_version", LEDGER_FORMAT, "runs", runs_json(l));
+	_cleanup_free_ char *text = head ? json_dumps(head, JSON_COMPACT) : NULL;
+	int r = 0;
+
+	json_decref(head);
 	if (!text)
 		return -ENOMEM;
-	r = check_runtime_dir(d, true);
+	/* text is "{...}": the entries go before its closing brace. */
+	text[strlen(text) - 1] = '\0';
+	if (fputs(text, f) == EOF || fputs(",\"entries\":[", f) == EOF)
+		return -EIO;
+	for (size_t i = 0; i < l->n && r == 0; i++) {
+		json_t *j = entry_json(&l->entries[i]);
+
+		if (!j)
+			return -ENOMEM;
+		if (i && fputc(',', f) == EOF)
+			r = -EIO;
+		r = r ?: write_value(j, f);
+		json_decref(j);
+	}
+	return r ?: fputs("]}", f) == EOF ? -EIO : 0;
+}
+
+int ledger_save(const struct ledger *l, struct diag *d)
+{
+	int r = check_runtime_dir(d, true);
+
 	if (r < 0)
 		return r;
-	r = atomicfile_write(l->file, text, strlen(text), 0600);
+	r = atomicfile_write_with(l->file, 0600, write_ledger, (void *)l);
 	if (r < 0)
 		return diag_error(d, &(struct diag_loc){ .file = l->file },
 				  "cannot write the ledger: %s", DIAG_STRERROR(-r)),
@@ -594,6 +740,13 @@ bool ledger_claims(const struct ledger_entry *e, uint64_t ino, uint32_t id)
 	return e && !e->is_dir && e->ino == ino && e->id == id;
 }
 
+bool ledger_knows_map(const struct ledger_entry *e, const struct stat *st)
+{
+	return e && e->has_map && S_ISREG(st->st_mode) && e->ino == (uint64_t)st->st_ino &&
+	       e->map.mtime.tv_sec == st->st_mtim.tv_sec &&
+	       e->map.mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
 bool ledger_claims_dir(const struct ledger *l, const struct ledger_entry *e, uint64_t ino)
 {
 	if (!e->is_dir)
@@ -611,7 +764,9 @@ static int entry_copy(const struct ledger_entry *e, struct ledger_entry *ret)
 				  .id = e->id,
 				  .run = e->run ? strdup(e->run) : NULL,
 				  .object = e->object ? strdup(e->object) : NULL,
-				  .progs = calloc(e->n_progs + 1, sizeof(*c.progs)) };
+				  .progs = calloc(e->n_progs + 1, sizeof(*c.progs)),
+				  .has_map = e->has_map,
+				  .map = e->map };
 	bool ok = c.path && c.manifest && (!e->run || c.run) && (!e->object || c.object) && c.progs;
 
 	for (size_t i = 0; ok && i < e->n_progs; i++, c.n_progs++) {
@@ -656,8 +811,7 @@ int ledger_put_many(struct ledger *l, const struct ledger_entry *e, size_t n)
 			break;
 		l->n++;
 	}
-	if (l->n > sorted)
-		qsort(l->entries, l->n, sizeof(*l->entries), cmp_entries);
+	sort_from(l, sorted);
 	return r < 0 ? r : 0;
 }
 

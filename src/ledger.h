@@ -11,7 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "diag.h"
 
@@ -21,6 +23,19 @@
 struct ledger_prog {
 	char *name;     /* the program's name in its object (objfile_prog.name) */
 	uint8_t tag[8];
+};
+
+/* What a map pin was when recorded: its inode's mtime (bpffs sets it when
+ * the pin is made; rename, chmod and chown leave it, only utimensat moves
+ * it) and the kernel's map info.  A pin whose inode and mtime still match
+ * is the same pin, holding the same map: a scan takes the rest from here
+ * instead of opening it (observed_scan()).  In the file: "seen": [mtime
+ * in nanoseconds, type, key_size, value_size, max_entries, map_flags,
+ * name]. */
+struct ledger_map {
+	struct timespec mtime;
+	uint32_t type, key_size, value_size, max_entries, map_flags;
+	char name[16];
 };
 
 struct ledger_entry {
@@ -44,6 +59,10 @@ struct ledger_entry {
 	char *object;
 	struct ledger_prog *progs;
 	size_t n_progs;
+	/* Map pins: what the map was; not in records of other kinds or of
+	 * older versions. */
+	bool has_map;
+	struct ledger_map map;
 };
 
 struct ledger {
@@ -87,6 +106,10 @@ const struct ledger_entry *ledger_find(const struct ledger *l, const char *path)
  * directory's, made at this inode with this kernel object id.  A pin
  * replaced by someone else since has another, and is not the tool's. */
 bool ledger_claims(const struct ledger_entry *e, uint64_t ino, uint32_t id);
+
+/* Whether e (may be NULL) records a map pin that st (its lstat) still is:
+ * a regular file of the recorded inode and mtime. */
+bool ledger_knows_map(const struct ledger_entry *e, const struct stat *st);
 
 /* Whether e, a record of l, is a live record of the directory of inode ino:
  * made at that inode, or recorded before it was made (no inode) by a run

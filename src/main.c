@@ -775,7 +775,7 @@ static int read_tree(struct session *s)
 	if (r == 0)
 		r = add_retired(s);
 	if (r == 0 && !s->empty)
-		r = observed_scan(s->root, &s->d, &s->obs);
+		r = observed_scan(s->root, &s->ledger, &s->d, &s->obs);
 	/* Tags: what the ledger proves, then a load of the rest - none for
 	 * an unchanged tree the tool made.  Destroy compares none. */
 	if (r == 0 && !(s->flags & CMD_DESTROY))

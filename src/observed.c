@@ -25,6 +25,7 @@
 
 struct walker {
 	struct diag *d;
+	const struct ledger *known;
 	char *path;      /* the root, then "/" and the current entry's relative path */
 	size_t path_cap;
 	size_t root_len; /* the root's part of path, without trailing slashes */
@@ -108,6 +109,7 @@ static int add_entry(struct walker *w, const struct stat *st, enum observed_kind
 		e->uid = st->st_uid;
 		e->gid = st->st_gid;
 		e->ino = st->st_ino;
+		e->mtime = st->st_mtim;
 	}
 	*ret_idx = w->n++;
 	return 0;
@@ -147,6 +149,27 @@ static int query_pin(const struct walker *w, struct observed_entry *e, const cha
 	if (r == 0)
 		e->kind = (enum observed_kind)k;
 	return r;
+}
+
+/* Fills e from the ledger's record of the map pin st is, if it has one:
+ * an inode of bpffs holds the one object it was made with for its life, so
+ * the same inode (and mtime, against a reused inode number) is the same
+ * map. */
+static bool known_map(const struct walker *w, const struct stat *st, struct observed_entry *e)
+{
+	const struct ledger_entry *r = ledger_find(w->known, rel_path(w));
+
+	if (!ledger_knows_map(r, st))
+		return false;
+	e->kind = OBSERVED_MAP;
+	e->id = r->id;
+	e->type = r->map.type;
+	memcpy(e->name, r->map.name, sizeof(e->name));
+	e->key_size = r->map.key_size;
+	e->value_size = r->map.value_size;
+	e->max_entries = r->map.max_entries;
+	e->map_flags = r->map.map_flags;
+	return true;
 }
 
 /* A fresh bpffs holds the kernel's preloaded iterators "maps.debug" and
@@ -240,6 +263,8 @@ static int scan_name(struct walker *w, int dfd, const char *name, size_t len, un
 	err = add_entry(w, &st, OBSERVED_UNKNOWN, &idx);
 	if (err < 0)
 		return err;
+	if (w->known && known_map(w, &st, &w->entries[idx]))
+		return 0;
 	err = query_pin(w, &w->entries[idx], &what);
 	if (err == -ENOMEM)
 		return err;
@@ -313,9 +338,10 @@ static void walker_done(struct walker *w)
 	free(w->path);
 }
 
-int observed_scan(const char *root, struct diag *d, struct observed *ret)
+int observed_scan(const char *root, const struct ledger *known, struct diag *d,
+		  struct observed *ret)
 {
-	struct walker w = { .d = d };
+	struct walker w = { .d = d, .known = known };
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *root_copy = NULL;
 	struct stat st;

@@ -9,8 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "diag.h"
+#include "ledger.h"
 #include "model.h"
 
 /* An entry is a pin of one of the kinds (the same values), or else one of
@@ -32,6 +34,7 @@ struct observed_entry {
 	uid_t uid;
 	gid_t gid;
 	ino_t ino;
+	struct timespec mtime; /* bpffs: when the pin was made (ledger.h, struct ledger_map) */
 	/* OBSERVED_UNKNOWN: the negative errno of the failed open or query.
 	 * OBSERVED_DIR: nonzero when its contents are not listed (cannot be
 	 * read; -EXDEV another mount on it; -ELOOP too deep), with a warning. */
@@ -115,10 +118,14 @@ struct observed {
 /* Walks the tree under root (which must be a directory; it is not itself an
  * entry).  Each pin is opened (BPF_OBJ_GET) and asked for its info; a pin
  * that cannot be opened is listed as OBSERVED_UNKNOWN with its error and a
- * warning in d, not a failure.  Returns 0 and fills *ret (release with
+ * warning in d, not a failure.  A map pin that known (the root's ledger;
+ * may be NULL) records with the inode and mtime it still has is the map
+ * recorded (ledger_knows_map()): its id and info are taken from the record,
+ * and it is not opened.  Returns 0 and fills *ret (release with
  * observed_done()), or a negative errno with the reason in d when the root
  * cannot be read (-ENOENT, -ENOTDIR, -EACCES, ...) or on -ENOMEM. */
-int observed_scan(const char *root, struct diag *d, struct observed *ret);
+int observed_scan(const char *root, const struct ledger *known, struct diag *d,
+		  struct observed *ret);
 
 /* The entry at path (relative to the root), or NULL.  O(log n). */
 const struct observed_entry *observed_find(const struct observed *o, const char *path);

@@ -307,7 +307,7 @@ int snapshot_write(const char *root, struct diag *d, FILE *out)
 
 	if (!entries)
 		return -ENOMEM;
-	r = observed_scan(root, d, &obs);
+	r = observed_scan(root, NULL, d, &obs);
 	if (r == 0)
 		r = ledger_load(root, d, &l);
 	for (size_t i = 0; r == 0 && i < obs.n; i++) {

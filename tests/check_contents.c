@@ -877,7 +877,7 @@ static void put(int fd, uint32_t key, const void *value)
 static void scan(struct observed *o)
 {
 	struct diag d = { 0 };
-	int r = observed_scan(fx.root, &d, o);
+	int r = observed_scan(fx.root, NULL, &d, o);
 
 	if (r < 0 && d.n_msgs)
 		ck_abort_msg("scan: %s", d.msgs[0].text);

@@ -204,7 +204,7 @@ static size_t n_debug(void)
 
 static void scan_ok(const char *root, struct observed *o, struct diag *d)
 {
-	int r = observed_scan(root, d, o);
+	int r = observed_scan(root, NULL, d, o);
 
 	if (r < 0 && d->n_msgs)
 		ck_abort_msg("scan %s: %s", root, d->msgs[0].text);
@@ -277,7 +277,7 @@ START_TEST(test_nested_tree)
 
 	/* A trailing slash on the root changes nothing, messages included. */
 	snprintf(slashed, sizeof(slashed), "%s//", fx.root);
-	ck_assert_int_eq(observed_scan(slashed, &d, &o), 0);
+	ck_assert_int_eq(observed_scan(slashed, NULL, &d, &o), 0);
 	ck_assert_uint_eq(o.n, sizeof(want) / sizeof(want[0]) + n_debug());
 	find_ok(&o, "a/b/c/m3");
 	observed_done(&o);
@@ -329,6 +329,84 @@ START_TEST(test_map_spec)
 	diag_done(&d);
 	close(hash);
 	close(array);
+}
+END_TEST
+
+/* A map pin the ledger records with its inode and mtime is taken from the
+ * record, not opened: the record here says max_entries 7 of a map of 128,
+ * so what the scan reports tells which was used.  Another mtime (touch),
+ * another inode (a new pin at the path), a record without the map, or no
+ * ledger: the pin is opened and the kernel's 128 reported. */
+START_TEST(test_ledger_known_map)
+{
+	struct ledger_entry rec = { .path = (char *)"m", .manifest = (char *)"x", .has_map = true };
+	struct ledger l = { .entries = &rec, .n = 1 };
+	struct observed o = { 0 };
+	struct diag d = { 0 };
+	const struct observed_entry *e;
+	struct stat st;
+	int fd, fd2;
+
+	NEED_BPFFS();
+	fd = new_map(BPF_MAP_TYPE_HASH, "real", 0);
+	pin_at(fd, "m");
+	ck_assert_int_eq(lstat(at("m"), &st), 0);
+	rec.ino = st.st_ino;
+	rec.id = 4242;
+	rec.map = (struct ledger_map){ .mtime = st.st_mtim, .type = BPF_MAP_TYPE_ARRAY,
+				       .key_size = 4, .value_size = 8, .max_entries = 7,
+				       .name = "recorded" };
+	ck_assert(ledger_knows_map(&rec, &st));
+
+	ck_assert_int_eq(observed_scan(fx.root, &l, &d, &o), 0);
+	e = find_ok(&o, "m");
+	ck_assert_int_eq(e->kind, OBSERVED_MAP);
+	ck_assert_uint_eq(e->id, 4242);
+	ck_assert_uint_eq(e->max_entries, 7);
+	ck_assert_uint_eq(e->type, BPF_MAP_TYPE_ARRAY);
+	ck_assert_str_eq(e->name, "recorded");
+	ck_assert_uint_eq(e->ino, st.st_ino);
+	observed_done(&o);
+
+	/* Without the ledger, and with a record that has no map: the kernel's. */
+	scan_ok(fx.root, &o, &d);
+	ck_assert_uint_eq(find_ok(&o, "m")->max_entries, 128);
+	observed_done(&o);
+	rec.has_map = false;
+	ck_assert_int_eq(observed_scan(fx.root, &l, &d, &o), 0);
+	ck_assert_uint_eq(find_ok(&o, "m")->max_entries, 128);
+	observed_done(&o);
+	rec.has_map = true;
+
+	/* Touched: another mtime. */
+	ck_assert_int_eq(utimensat(AT_FDCWD, at("m"), (struct timespec[]){ { 1, 0 }, { 1, 0 } },
+				   AT_SYMLINK_NOFOLLOW),
+			 0);
+	ck_assert_int_eq(observed_scan(fx.root, &l, &d, &o), 0);
+	e = find_ok(&o, "m");
+	ck_assert_uint_eq(e->max_entries, 128);
+	ck_assert_uint_ne(e->id, 4242);
+	observed_done(&o);
+
+	/* Another pin at the path, given the recorded mtime: another inode. */
+	ck_assert_int_eq(unlink(at("m")), 0);
+	fd2 = new_map(BPF_MAP_TYPE_HASH, "other", 0);
+	pin_at(fd2, "m");
+	ck_assert_int_eq(utimensat(AT_FDCWD, at("m"), (struct timespec[]){ rec.map.mtime, rec.map.mtime },
+				   AT_SYMLINK_NOFOLLOW),
+			 0);
+	ck_assert_int_eq(lstat(at("m"), &st), 0);
+	ck_assert_uint_ne(st.st_ino, rec.ino);
+	ck_assert(!ledger_knows_map(&rec, &st));
+	ck_assert_int_eq(observed_scan(fx.root, &l, &d, &o), 0);
+	e = find_ok(&o, "m");
+	ck_assert_uint_eq(e->max_entries, 128);
+	ck_assert_str_eq(e->name, "other");
+	observed_done(&o);
+	ck_assert(!ledger_knows_map(NULL, &st));
+	diag_done(&d);
+	close(fd);
+	close(fd2);
 }
 END_TEST
 
@@ -501,7 +579,7 @@ START_TEST(test_symlinks_not_followed)
 
 	/* A root that is itself a symlink is refused, not followed (O_NOFOLLOW
 	 * with O_DIRECTORY says ENOTDIR). */
-	ck_assert_int_eq(observed_scan(at("to-dir"), &d, &o), -ENOTDIR);
+	ck_assert_int_eq(observed_scan(at("to-dir"), NULL, &d, &o), -ENOTDIR);
 	ck_assert_uint_eq(d.n_errors, 1);
 	diag_done(&d);
 	close(map);
@@ -575,7 +653,7 @@ START_TEST(test_root_errors)
 	int map, fd;
 
 	NEED_BPFFS();
-	ck_assert_int_eq(observed_scan(at("no/such/dir"), &d, &o), -ENOENT);
+	ck_assert_int_eq(observed_scan(at("no/such/dir"), NULL, &d, &o), -ENOENT);
 	ck_assert_uint_eq(d.n_errors, 1);
 	ck_assert_pstr_eq(d.msgs[0].file, at("no/such/dir"));
 	ck_assert_ptr_nonnull(strstr(d.msgs[0].text, "No such file or directory"));
@@ -584,13 +662,13 @@ START_TEST(test_root_errors)
 	fd = open(fx.file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
-	ck_assert_int_eq(observed_scan(fx.file, &d, &o), -ENOTDIR);
+	ck_assert_int_eq(observed_scan(fx.file, NULL, &d, &o), -ENOTDIR);
 	ck_assert_uint_eq(d.n_errors, 2);
 
 	/* A pin is a regular file too. */
 	map = new_map(BPF_MAP_TYPE_HASH, "file", 0);
 	pin_at(map, "pin");
-	ck_assert_int_eq(observed_scan(at("pin"), &d, &o), -ENOTDIR);
+	ck_assert_int_eq(observed_scan(at("pin"), NULL, &d, &o), -ENOTDIR);
 	ck_assert_uint_eq(d.n_errors, 3);
 	ck_assert_str_eq(o.root, "untouched");
 	ck_assert_ptr_null(o.entries);
@@ -938,6 +1016,7 @@ Suite *observed_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_nested_tree);
 	tcase_add_test(tc, test_map_spec);
+	tcase_add_test(tc, test_ledger_known_map);
 	tcase_add_test(tc, test_program);
 	tcase_add_test(tc, test_link);
 	tcase_add_test(tc, test_owner_mode);

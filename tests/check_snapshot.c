@@ -201,6 +201,78 @@ START_TEST(test_ledger_progs)
 }
 END_TEST
 
+/* A map record's "seen" survives the JSON, a copy and a save; one that is
+ * not [mtime, type, key, value, max_entries, flags, name] is refused.  And
+ * records put in any order come out sorted, replacing those of their path. */
+START_TEST(test_ledger_map_and_order)
+{
+	struct ledger_entry m = { .path = (char *)"k", .manifest = (char *)"m", .ino = 9, .id = 8,
+				  .has_map = true,
+				  .map = { .mtime = { 1700000000, 123456789 }, .type = 2, .key_size = 4,
+					   .value_size = 8, .max_entries = 16, .map_flags = 1,
+					   .name = "counts" } };
+	struct ledger_entry batch[] = {
+		{ .path = (char *)"z", .manifest = (char *)"m" },
+		{ .path = (char *)"a", .manifest = (char *)"m" },
+		{ .path = (char *)"k", .manifest = (char *)"n" },
+		{ .path = (char *)"c", .manifest = (char *)"m" },
+	};
+	static const char *const order[] = { "a", "c", "k", "z" };
+	static const char *const bad[] = {
+		"[1, 2, 4, 8, 16, 1]", "[1, 2, 4, 8, 16, 1, 7]", "[-1, 2, 4, 8, 16, 1, \"x\"]",
+		"[1, 2, 4, 8, 16, 1, \"sixteen-chars-xx\"]", "{}",
+	};
+	struct ledger l = { .file = strdup("f") }, back = { 0 }, copy = { 0 };
+	json_t *doc;
+
+	ck_assert_int_eq(ledger_put(&l, &m), 0);
+	doc = ledger_to_json(&l);
+	ck_assert_int_eq(ledger_from_json(doc, &back), 0);
+	back.file = strdup("f");
+	ck_assert_int_eq(ledger_copy(&back, &copy), 0);
+	for (int i = 0; i < 2; i++) {
+		const struct ledger_entry *e = &(i ? &copy : &back)->entries[0];
+
+		ck_assert(e->has_map);
+		ck_assert_int_eq(e->map.mtime.tv_sec, m.map.mtime.tv_sec);
+		ck_assert_int_eq(e->map.mtime.tv_nsec, m.map.mtime.tv_nsec);
+		ck_assert_uint_eq(e->map.type, 2);
+		ck_assert_uint_eq(e->map.key_size, 4);
+		ck_assert_uint_eq(e->map.value_size, 8);
+		ck_assert_uint_eq(e->map.max_entries, 16);
+		ck_assert_uint_eq(e->map.map_flags, 1);
+		ck_assert_str_eq(e->map.name, "counts");
+	}
+	ledger_done(&back);
+	ledger_done(&copy);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *entry = json_array_get(json_object_get(doc, "entries"), 0);
+
+		json_object_set_new(entry, "seen", json_loads(bad[i], 0, NULL));
+		ck_assert_msg(ledger_from_json(doc, &back) == -EINVAL, "seen %s was taken", bad[i]);
+		ledger_done(&back);
+	}
+	json_decref(doc);
+
+	/* Interleaved with the record there, one of them replacing it. */
+	ck_assert_int_eq(ledger_put_many(&l, batch, 4), 0);
+	ck_assert_uint_eq(l.n, 4);
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_str_eq(l.entries[i].path, order[i]);
+	ck_assert_str_eq(ledger_find(&l, "k")->manifest, "n");
+	ck_assert(!ledger_find(&l, "k")->has_map);
+	/* In order and after them all. */
+	ck_assert_int_eq(ledger_put_many(&l, &(struct ledger_entry){ .path = (char *)"zz",
+								     .manifest = (char *)"m" },
+					 1),
+			 0);
+	ck_assert_uint_eq(l.n, 5);
+	ck_assert_str_eq(l.entries[4].path, "zz");
+	ck_assert_ptr_nonnull(ledger_find(&l, "a"));
+	ledger_done(&l);
+}
+END_TEST
+
 /* The ledger file is read record by record (ledger.c): compact as it is
  * written, or spaced out by hand, it reads as ledger_from_json() reads its
  * tree; anything else is refused whole. */
@@ -293,6 +365,7 @@ Suite *snapshot_suite(void)
 	tcase_add_loop_test(tc, test_bad, 0, sizeof(bad_edits) / sizeof(*bad_edits));
 	tcase_add_test(tc, test_missing);
 	tcase_add_test(tc, test_ledger_progs);
+	tcase_add_test(tc, test_ledger_map_and_order);
 	tcase_add_test(tc, test_ledger_text);
 	suite_add_tcase(s, tc);
 	return s;

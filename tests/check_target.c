@@ -232,7 +232,7 @@ static const struct observed_entry *scan_find(struct observed *o, const char *pa
 	const struct observed_entry *e;
 
 	observed_done(o);
-	ck_assert_int_eq(observed_scan(fx.root, &d, o), 0);
+	ck_assert_int_eq(observed_scan(fx.root, NULL, &d, o), 0);
 	diag_done(&d);
 	e = observed_find(o, path);
 	ck_assert_msg(e, "'%s' not observed", path);
