@@ -1187,51 +1187,57 @@ static bool seen_map(const struct observed_entry *h, struct ledger_map *m)
 static int record_pins(struct txn *t)
 {
 	const struct desired *des = t->in->desired;
-	_cleanup_free_ struct ledger_entry *rec = NULL;
 	_cleanup_free_ struct ledger_prog *progs = NULL;
-	size_t n = 0, n_progs = 0, at = 0;
+	struct ledger_puts puts = { 0 };
+	size_t n_progs = 1;
+	int r;
 
 	if (t->in->destroy)
 		return 0;
 	for (size_t i = 0; i < des->n_pins; i++)
-		n_progs += 1 + (des->pins[i].contents ? des->pins[i].contents->n : 0);
-	rec = calloc(des->n_pins + 1, sizeof(*rec));
-	progs = calloc(n_progs + 1, sizeof(*progs));
-	if (!rec || !progs)
+		if (des->pins[i].contents && des->pins[i].contents->n >= n_progs)
+			n_progs = des->pins[i].contents->n + 1;
+	progs = calloc(n_progs, sizeof(*progs));
+	if (!progs)
 		return -ENOMEM;
-	for (size_t i = 0; i < des->n_pins; i++) {
+	r = ledger_puts_begin(&t->ledger, des->n_pins, &puts);
+	for (size_t i = 0; r == 0 && i < des->n_pins; i++) {
 		const struct desired_pin *w = &des->pins[i];
+		struct ledger_entry rec = { .path = w->path,
+					    .manifest = w->manifest->name,
+					    .ino = t->placed[i].ino,
+					    .id = t->placed[i].id,
+					    .has_map = t->placed[i].has_map,
+					    .map = t->placed[i].map };
 		const struct ledger_entry *old;
 		const struct observed_entry *h;
 
 		/* Outside --target: its record, if any, stays as it was. */
 		if (t->in->plan->untargeted && t->in->plan->untargeted[i])
 			continue;
-		rec[n] = (struct ledger_entry){ .path = w->path,
-						.manifest = w->manifest->name,
-						.ino = t->placed[i].ino,
-						.id = t->placed[i].id,
-						.has_map = t->placed[i].has_map,
-						.map = t->placed[i].map };
-		if (!rec[n].ino) {
+		if (!rec.ino) {
 			h = observed_find(t->in->observed, w->path);
 			/* A skipped link owns nothing until its target appears. */
 			if (!h && w->link && w->link->skipped)
 				continue;
-			if (!h)
-				return fail(t, w->path, "the pin was neither found nor made", -ENOENT);
+			if (!h) {
+				r = fail(t, w->path, "the pin was neither found nor made", -ENOENT);
+				break;
+			}
 			/* Kept: the tool's if it was, else adopted now. */
 			old = ledger_find(&t->ledger, w->path);
-			rec[n].adopted = ledger_claims(old, h->ino, h->id) ? old->adopted : true;
-			rec[n].ino = h->ino;
-			rec[n].id = h->id;
+			rec.adopted = ledger_claims(old, h->ino, h->id) ? old->adopted : true;
+			rec.ino = h->ino;
+			rec.id = h->id;
 			if (h->kind == OBSERVED_MAP)
-				rec[n].has_map = seen_map(h, &rec[n].map);
+				rec.has_map = seen_map(h, &rec.map);
 		}
-		record_progs(t, w, &rec[n], progs + at);
-		at += rec[n++].n_progs;
+		record_progs(t, w, &rec, progs);
+		r = ledger_puts_add(&puts, &rec);
 	}
-	return ledger_put_many(&t->ledger, rec, n);
+	if (puts.l)
+		ledger_puts_end(&puts);
+	return r;
 }
 
 /* Every step acted in the directory first found at its path; that each is

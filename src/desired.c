@@ -841,6 +841,15 @@ int desired_build(const struct manifest_set *set, bool read_objects, struct diag
 				return q;
 			r = r ?: q;
 		}
+	/* Complete: the rest of the doubling is given back (a tenth of a large
+	 * apply's memory).  array_reserve() could not append to it now, and
+	 * nothing does. */
+	if (des->n_pins && (des->n_pins & (des->n_pins - 1))) {
+		struct desired_pin *fit = realloc(des->pins, des->n_pins * sizeof(*fit));
+
+		if (fit)
+			des->pins = fit;
+	}
 	wire_links(des);
 	q = check_paths(des, d);
 	r = r ?: q;

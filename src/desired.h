@@ -131,7 +131,7 @@ struct desired {
 	struct objfile **objfiles;
 	size_t *owner;
 	size_t n_objfiles;
-	struct desired_pin *pins;
+	struct desired_pin *pins; /* complete once built: nothing appends to it after */
 	size_t n_pins;
 	struct desired_link *links; /* the links' own parts, pointed at by their pins */
 	size_t n_links;

@@ -105,11 +105,12 @@ int diag_move(struct diag *d, struct diag *from, const struct diag_loc *loc, con
 
 	for (size_t i = 0; i < from->n_msgs; i++) {
 		const struct diag_msg *m = &from->msgs[i];
+		const struct diag_loc own = { m->file, m->line, m->column };
 
 		if (m->severity == DIAG_ERROR)
-			r = diag_error(d, loc, "%s%s", prefix, m->text);
+			r = diag_error(d, loc ? loc : &own, "%s%s", prefix, m->text);
 		else
-			diag_warning(d, loc, "%s%s", prefix, m->text);
+			diag_warning(d, loc ? loc : &own, "%s%s", prefix, m->text);
 	}
 	/* Errors past DIAG_MAX_MSGS were counted, not kept: still counted. */
 	for (size_t i = 0; i < from->n_msgs; i++)

@@ -92,8 +92,8 @@ void diag_guess_offer(struct diag_guess *g, const char *candidate);
 const char *diag_suggest(const char *word, const char *const *candidates, size_t n);
 
 /* Moves every message of from into d, each at loc (the place in a manifest
- * that named what from is about) with prefix before its text, and empties
- * from.  Returns -EINVAL when from held an error, else 0. */
+ * that named what from is about; NULL: each at its own place) with prefix
+ * before its text, and empties from.  Returns -EINVAL when from held an error, else 0. */
 int diag_move(struct diag *d, struct diag *from, const struct diag_loc *loc, const char *prefix);
 
 /* Releases the messages, not d itself. */

@@ -140,8 +140,8 @@ static int cmp_entries(const void *a, const void *b)
  * after them all, as a first apply's do. */
 static void sort_from(struct ledger *l, size_t sorted)
 {
-	struct ledger_entry *all = l->entries, *tail;
-	size_t n = l->n - sorted, i = sorted, j = n, k = l->n;
+	struct ledger_entry *all = l->entries, *tmp;
+	size_t n = l->n - sorted, i, j, k;
 	bool in_order = true;
 
 	for (size_t x = sorted + 1; x < l->n && in_order; x++)
@@ -150,15 +150,24 @@ static void sort_from(struct ledger *l, size_t sorted)
 		qsort(all + sorted, n, sizeof(*all), cmp_entries);
 	if (!n || !sorted || cmp_entries(&all[sorted - 1], &all[sorted]) < 0)
 		return;
-	tail = malloc(n * sizeof(*tail));
-	if (!tail) {
+	/* The smaller run is set aside, and the merge fills from the end it
+	 * leaves free: it never overtakes what it has still to read. */
+	tmp = malloc((sorted < n ? sorted : n) * sizeof(*tmp));
+	if (!tmp) {
 		qsort(all, l->n, sizeof(*all), cmp_entries);
 		return;
 	}
-	memcpy(tail, all + sorted, n * sizeof(*tail));
-	while (j > 0)
-		all[--k] = i > 0 && cmp_entries(&all[i - 1], &tail[j - 1]) > 0 ? all[--i] : tail[--j];
-	free(tail);
+	if (sorted < n) {
+		memcpy(tmp, all, sorted * sizeof(*tmp));
+		for (i = 0, j = sorted, k = 0; i < sorted; k++)
+			all[k] = j < l->n && cmp_entries(&all[j], &tmp[i]) < 0 ? all[j++] : tmp[i++];
+	} else {
+		memcpy(tmp, all + sorted, n * sizeof(*tmp));
+		for (i = sorted, j = n, k = l->n; j > 0;)
+			all[--k] = i > 0 && cmp_entries(&all[i - 1], &tmp[j - 1]) > 0 ? all[--i]
+										: tmp[--j];
+	}
+	free(tmp);
 }
 
 static void entry_done(struct ledger_entry *e)
@@ -520,6 +529,14 @@ static int ledger_from_text(const char *text, size_t len, struct ledger *l)
 		return r;
 	if (!next_is(&rd, '}') || !version || !entries)
 		return -EINVAL;
+	/* The rest of the doubling is given back (ledger_put_many() grows it
+	 * again as it needs). */
+	if (l->n) {
+		struct ledger_entry *fit = realloc(l->entries, (l->n + 1) * sizeof(*fit));
+
+		if (fit)
+			l->entries = fit;
+	}
 	skip_space(&rd);
 	if (rd.at != rd.len)
 		return -EINVAL;
@@ -740,11 +757,10 @@ bool ledger_claims(const struct ledger_entry *e, uint64_t ino, uint32_t id)
 	return e && !e->is_dir && e->ino == ino && e->id == id;
 }
 
-bool ledger_knows_map(const struct ledger_entry *e, const struct stat *st)
+bool ledger_knows_map(const struct ledger_entry *e, uint64_t ino, const struct timespec *mtime)
 {
-	return e && e->has_map && S_ISREG(st->st_mode) && e->ino == (uint64_t)st->st_ino &&
-	       e->map.mtime.tv_sec == st->st_mtim.tv_sec &&
-	       e->map.mtime.tv_nsec == st->st_mtim.tv_nsec;
+	return e && e->has_map && !e->is_dir && e->ino == ino &&
+	       e->map.mtime.tv_sec == mtime->tv_sec && e->map.mtime.tv_nsec == mtime->tv_nsec;
 }
 
 bool ledger_claims_dir(const struct ledger *l, const struct ledger_entry *e, uint64_t ino)
@@ -781,38 +797,57 @@ static int entry_copy(const struct ledger_entry *e, struct ledger_entry *ret)
 	return 0;
 }
 
-int ledger_put_many(struct ledger *l, const struct ledger_entry *e, size_t n)
+int ledger_puts_begin(struct ledger *l, size_t n, struct ledger_puts *ret)
 {
-	size_t sorted = l->n;
-	struct ledger_entry *entries;
-	int r = 0;
+	struct ledger_entry *entries = realloc(l->entries, (l->n + n + 1) * sizeof(*entries));
 
-	entries = realloc(l->entries, (l->n + n + 1) * sizeof(*entries));
 	if (!entries)
 		return -ENOMEM;
 	l->entries = entries;
-	for (size_t i = 0; i < n; i++) {
-		struct ledger_entry key = { .path = e[i].path }, *found = NULL;
+	*ret = (struct ledger_puts){ .l = l, .room = n };
+	return 0;
+}
 
-		if (sorted)
-			found = bsearch(&key, l->entries, sorted, sizeof(*l->entries), cmp_entries);
-		if (found) {
-			struct ledger_entry copy;
+int ledger_puts_add(struct ledger_puts *p, const struct ledger_entry *e)
+{
+	struct ledger *l = p->l;
+	/* Only the records from before: those put so far lie past l->n. */
+	struct ledger_entry *found = (struct ledger_entry *)ledger_find(l, e->path), copy;
+	int r;
 
-			r = entry_copy(&e[i], &copy);
-			if (r < 0)
-				return r;
-			entry_done(found);
-			*found = copy;
-			continue;
-		}
-		r = entry_copy(&e[i], &l->entries[l->n]);
-		if (r < 0)
-			break;
-		l->n++;
+	if (!found && p->added == p->room)
+		return -ENOBUFS;
+	r = entry_copy(e, found ? &copy : &l->entries[l->n + p->added]);
+	if (r < 0)
+		return r;
+	if (found) {
+		entry_done(found);
+		*found = copy;
+	} else {
+		p->added++;
 	}
-	sort_from(l, sorted);
-	return r < 0 ? r : 0;
+	return 0;
+}
+
+void ledger_puts_end(struct ledger_puts *p)
+{
+	size_t sorted = p->l->n;
+
+	p->l->n += p->added;
+	sort_from(p->l, sorted);
+	p->added = 0;
+}
+
+int ledger_put_many(struct ledger *l, const struct ledger_entry *e, size_t n)
+{
+	struct ledger_puts p = { 0 };
+	int r = ledger_puts_begin(l, n, &p);
+
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = ledger_puts_add(&p, &e[i]);
+	if (p.l)
+		ledger_puts_end(&p);
+	return r;
 }
 
 int ledger_put(struct ledger *l, const struct ledger_entry *e)

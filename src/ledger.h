@@ -11,7 +11,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -41,13 +40,16 @@ struct ledger_map {
 struct ledger_entry {
 	char *path;     /* relative to the root */
 	char *manifest; /* manifest name */
+	uint64_t ino;   /* inode at pin or mkdir time; 0 for a directory not made yet */
+	uint32_t id;    /* pins: kernel object id */
 	bool is_dir;    /* a directory the tool created */
 	/* A pin found in place and declared, that the tool did not make: it
 	 * is released, never unpinned, once no longer declared (but in an
 	 * owned directory). */
 	bool adopted;
-	uint64_t ino;   /* inode at pin or mkdir time; 0 for a directory not made yet */
-	uint32_t id;    /* pins: kernel object id */
+	/* Map pins: what the map was (map); not in records of other kinds or
+	 * of older versions. */
+	bool has_map;
 	/* Directories recorded before they were made (0 inode): the run that
 	 * was to make them.  Such a record counts only while that run is
 	 * recorded as interrupted (struct ledger's runs). */
@@ -59,9 +61,6 @@ struct ledger_entry {
 	char *object;
 	struct ledger_prog *progs;
 	size_t n_progs;
-	/* Map pins: what the map was; not in records of other kinds or of
-	 * older versions. */
-	bool has_map;
 	struct ledger_map map;
 };
 
@@ -107,9 +106,9 @@ const struct ledger_entry *ledger_find(const struct ledger *l, const char *path)
  * replaced by someone else since has another, and is not the tool's. */
 bool ledger_claims(const struct ledger_entry *e, uint64_t ino, uint32_t id);
 
-/* Whether e (may be NULL) records a map pin that st (its lstat) still is:
- * a regular file of the recorded inode and mtime. */
-bool ledger_knows_map(const struct ledger_entry *e, const struct stat *st);
+/* Whether e (may be NULL) records a map pin that a pin of this inode and
+ * mtime still is. */
+bool ledger_knows_map(const struct ledger_entry *e, uint64_t ino, const struct timespec *mtime);
 
 /* Whether e, a record of l, is a live record of the directory of inode ino:
  * made at that inode, or recorded before it was made (no inode) by a run
@@ -126,6 +125,19 @@ int ledger_put(struct ledger *l, const struct ledger_entry *e);
 /* The same for n records at once (distinct paths): replaced where recorded,
  * the rest appended and the whole sorted once - O((n + size) log size). */
 int ledger_put_many(struct ledger *l, const struct ledger_entry *e, size_t n);
+/* ledger_put_many() for records made one at a time: ledger_puts_begin()
+ * makes room for n, ledger_puts_add() puts each (a copy; -ENOBUFS past n
+ * new paths), ledger_puts_end() sorts them in.  Until the end, ledger_find()
+ * finds the records from before (replaced ones with their new content),
+ * not those added. */
+struct ledger_puts {
+	struct ledger *l;
+	size_t room, added;
+};
+int ledger_puts_begin(struct ledger *l, size_t n, struct ledger_puts *ret);
+int ledger_puts_add(struct ledger_puts *p, const struct ledger_entry *e);
+void ledger_puts_end(struct ledger_puts *p);
+
 /* A deep copy of from into to (which it initializes). */
 int ledger_copy(const struct ledger *from, struct ledger *to);
 /* Removes the record of path if any. */

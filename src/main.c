@@ -3,6 +3,7 @@
  * command's flags say which pipeline stages run_command() runs for it;
  * diagnostics are printed here, once, after the stages that collected them. */
 #include <errno.h>
+#include <pthread.h>
 #include <math.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -740,6 +741,47 @@ static int read_snapshot(struct session *s)
 	return system_error(r);
 }
 
+struct ledger_job {
+	const char *root;
+	struct diag d;
+	struct ledger ledger;
+	int r;
+};
+
+static void *load_ledger(void *arg)
+{
+	struct ledger_job *j = arg;
+
+	j->r = ledger_load(j->root, &j->d, &j->ledger);
+	return NULL;
+}
+
+/* The ledger is read while the tree is walked (on a large tree each was a
+ * third of a plan: 10k pins, 40 ms each); then the pins the ledger does
+ * not know are opened.  Without a thread, one after the other. */
+static int read_ledger_and_tree(struct session *s)
+{
+	struct ledger_job j = { .root = s->root };
+	pthread_t thread;
+	bool threaded = pthread_create(&thread, NULL, load_ledger, &j) == 0;
+	int r = 0;
+
+	if (!threaded)
+		load_ledger(&j);
+	if (!s->empty)
+		r = observed_walk(s->root, &s->d, &s->obs);
+	if (threaded)
+		pthread_join(thread, NULL);
+	s->ledger = j.ledger;
+	diag_move(&s->d, &j.d, NULL, "");
+	r = j.r ?: r;
+	if (r == 0)
+		r = add_retired(s);
+	if (r == 0 && !s->empty)
+		r = observed_query(&s->obs, &s->ledger, &s->d);
+	return r;
+}
+
 /* The live tree and what the kernel makes of the programs, then the plan.
  * A run that changes the tree reads it under the lock, so the plan applied
  * is the plan computed; the others change nothing. */
@@ -771,11 +813,7 @@ static int read_tree(struct session *s)
 			s->reason = REPORT_REASON_LOCK;
 	}
 	if (r == 0)
-		r = ledger_load(s->root, &s->d, &s->ledger);
-	if (r == 0)
-		r = add_retired(s);
-	if (r == 0 && !s->empty)
-		r = observed_scan(s->root, &s->ledger, &s->d, &s->obs);
+		r = read_ledger_and_tree(s);
 	/* Tags: what the ledger proves, then a load of the rest - none for
 	 * an unchanged tree the tool made.  Destroy compares none. */
 	if (r == 0 && !(s->flags & CMD_DESTROY))

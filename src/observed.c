@@ -25,7 +25,6 @@
 
 struct walker {
 	struct diag *d;
-	const struct ledger *known;
 	char *path;      /* the root, then "/" and the current entry's relative path */
 	size_t path_cap;
 	size_t root_len; /* the root's part of path, without trailing slashes */
@@ -115,10 +114,10 @@ static int add_entry(struct walker *w, const struct stat *st, enum observed_kind
 	return 0;
 }
 
-/* Opens the pin at the current path and fills e from what the kernel says.
- * The object's kind is only told by the name of the fd's anonymous inode.
- * On failure *ret_what says which step failed, for the message. */
-static int query_pin(const struct walker *w, struct observed_entry *e, const char **ret_what)
+/* Opens the pin at path and fills e from what the kernel says.  The
+ * object's kind is only told by the name of the fd's anonymous inode.  On
+ * failure *ret_what says which step failed, for the message. */
+static int query_pin(const char *path, struct observed_entry *e, const char **ret_what)
 {
 	_cleanup_close_ int fd = -1;
 	char link[32], target[64];
@@ -126,11 +125,11 @@ static int query_pin(const struct walker *w, struct observed_entry *e, const cha
 	int k, r;
 
 	/* BPF_OBJ_GET resolves the whole path again and follows a final
-	 * symlink: a pin replaced by a symlink since fstatat() would be
-	 * followed.  That can only make this entry describe another object,
-	 * nothing is opened for reading or writing. */
+	 * symlink: a pin replaced by a symlink since the walk's fstatat()
+	 * would be followed.  That can only make this entry describe another
+	 * object, nothing is opened for reading or writing. */
 	*ret_what = "cannot open pin";
-	fd = bpf_obj_get(w->path);
+	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
 	*ret_what = "cannot identify pin";
@@ -151,15 +150,15 @@ static int query_pin(const struct walker *w, struct observed_entry *e, const cha
 	return r;
 }
 
-/* Fills e from the ledger's record of the map pin st is, if it has one:
+/* Fills e from the ledger's record of the map pin it is, if it has one:
  * an inode of bpffs holds the one object it was made with for its life, so
  * the same inode (and mtime, against a reused inode number) is the same
  * map. */
-static bool known_map(const struct walker *w, const struct stat *st, struct observed_entry *e)
+static bool known_map(const struct ledger *known, struct observed_entry *e)
 {
-	const struct ledger_entry *r = ledger_find(w->known, rel_path(w));
+	const struct ledger_entry *r = ledger_find(known, e->path);
 
-	if (!ledger_knows_map(r, st))
+	if (!ledger_knows_map(r, e->ino, &e->mtime))
 		return false;
 	e->kind = OBSERVED_MAP;
 	e->id = r->id;
@@ -179,16 +178,16 @@ static bool known_map(const struct walker *w, const struct stat *st, struct obse
  * without CAP_DAC_OVERRIDE they fail with EACCES; elsewhere they open as
  * iterator links.  Either way they are listed, and such a failure is expected,
  * so it is not warned about. */
-static bool is_kernel_preload(unsigned level, const char *name, int err)
+static bool is_kernel_preload(const char *path, int err)
 {
-	if (level != 1 || (strcmp(name, "maps.debug") && strcmp(name, "progs.debug")))
+	if (strcmp(path, "maps.debug") && strcmp(path, "progs.debug"))
 		return false;
 	return err == -ENOENT || err == -EACCES || err == -EPERM;
 }
 
 bool observed_is_kernel_file(const struct observed_entry *e)
 {
-	return e->kind == OBSERVED_UNKNOWN && is_kernel_preload(1, e->path, e->error);
+	return e->kind == OBSERVED_UNKNOWN && is_kernel_preload(e->path, e->error);
 }
 
 static int walk_dir(struct walker *w, DIR *dir, size_t len, unsigned level, size_t dir_idx);
@@ -236,7 +235,6 @@ static int enter_dir(struct walker *w, int dfd, const char *name, const struct s
 /* Lists one name of the directory dfd; the current path ends with it. */
 static int scan_name(struct walker *w, int dfd, const char *name, size_t len, unsigned level)
 {
-	const char *what;
 	struct stat st;
 	size_t idx;
 	int err;
@@ -260,20 +258,8 @@ static int scan_name(struct walker *w, int dfd, const char *name, size_t len, un
 			return err;
 		return enter_dir(w, dfd, name, &st, len, level, idx);
 	}
-	err = add_entry(w, &st, OBSERVED_UNKNOWN, &idx);
-	if (err < 0)
-		return err;
-	if (w->known && known_map(w, &st, &w->entries[idx]))
-		return 0;
-	err = query_pin(w, &w->entries[idx], &what);
-	if (err == -ENOMEM)
-		return err;
-	if (err < 0) {
-		w->entries[idx].error = err;
-		if (!is_kernel_preload(level, name, err))
-			warn_at(w, what, err);
-	}
-	return 0;
+	/* A pin: asked about once the walk is done (observed_query()). */
+	return add_entry(w, &st, OBSERVED_UNKNOWN, &idx);
 }
 
 /* Lists every name in dir, whose path is the first len bytes of w->path;
@@ -338,10 +324,9 @@ static void walker_done(struct walker *w)
 	free(w->path);
 }
 
-int observed_scan(const char *root, const struct ledger *known, struct diag *d,
-		  struct observed *ret)
+int observed_walk(const char *root, struct diag *d, struct observed *ret)
 {
-	struct walker w = { .d = d, .known = known };
+	struct walker w = { .d = d };
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *root_copy = NULL;
 	struct stat st;
@@ -389,6 +374,14 @@ int observed_scan(const char *root, const struct ledger *known, struct diag *d,
 
 	if (w.n)
 		qsort(w.entries, w.n, sizeof(*w.entries), entry_cmp);
+	/* The rest of the doubling is given back: on a large tree it is a
+	 * tenth of a plan's memory. */
+	if (w.n && w.n < w.cap) {
+		struct observed_entry *fit = realloc(w.entries, w.n * sizeof(*fit));
+
+		if (fit)
+			w.entries = fit;
+	}
 	free(w.path);
 	*ret = (struct observed){
 		.root = TAKE_PTR(root_copy),
@@ -405,6 +398,65 @@ fail:
 		diag_error(d, &(struct diag_loc){ .file = root }, "cannot read root: %s",
 			   strerror(-err));
 	return err;
+}
+
+int observed_query(struct observed *o, const struct ledger *known, struct diag *d)
+{
+	size_t root_len = strlen(o->root);
+	_cleanup_free_ char *path = NULL;
+	size_t cap = 0;
+
+	while (root_len > 0 && o->root[root_len - 1] == '/')
+		root_len--;
+	for (size_t i = 0; i < o->n; i++) {
+		struct observed_entry *e = &o->entries[i];
+		size_t need = root_len + strlen(e->path) + 2;
+		const char *what;
+		int r;
+
+		/* Pins not asked about yet: those the walk could stat. */
+		if (e->kind != OBSERVED_UNKNOWN || e->error)
+			continue;
+		if (known && known_map(known, e))
+			continue;
+		if (need > cap) {
+			char *p = realloc(path, need * 2);
+
+			if (!p) {
+				diag_error(d, &(struct diag_loc){ .file = o->root },
+					   "cannot scan: out of memory");
+				return -ENOMEM;
+			}
+			path = p;
+			cap = need * 2;
+		}
+		snprintf(path, cap, "%.*s/%s", (int)root_len, o->root, e->path);
+		r = query_pin(path, e, &what);
+		if (r == -ENOMEM) {
+			diag_error(d, &(struct diag_loc){ .file = path }, "cannot scan: out of memory");
+			return r;
+		}
+		if (r < 0) {
+			e->error = r;
+			if (!is_kernel_preload(e->path, r))
+				diag_warning(d, &(struct diag_loc){ .file = path }, "%s: %s", what,
+					     strerror(-r));
+		}
+	}
+	return 0;
+}
+
+int observed_scan(const char *root, const struct ledger *known, struct diag *d,
+		  struct observed *ret)
+{
+	int r = observed_walk(root, d, ret);
+
+	if (r < 0)
+		return r;
+	r = observed_query(ret, known, d);
+	if (r < 0)
+		observed_done(ret);
+	return r;
 }
 
 const struct observed_entry *observed_find(const struct observed *o, const char *path)

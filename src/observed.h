@@ -127,6 +127,14 @@ struct observed {
 int observed_scan(const char *root, const struct ledger *known, struct diag *d,
 		  struct observed *ret);
 
+/* observed_scan() in its two halves, so that the ledger can be read while
+ * the tree is walked: the walk lists every entry with what lstat says of
+ * it, pins as OBSERVED_UNKNOWN with no error; the query then asks about
+ * each such pin, or takes it from known.  Each returns as observed_scan()
+ * does; after a failed query, *o is still the caller's to release. */
+int observed_walk(const char *root, struct diag *d, struct observed *ret);
+int observed_query(struct observed *o, const struct ledger *known, struct diag *d);
+
 /* The entry at path (relative to the root), or NULL.  O(log n). */
 const struct observed_entry *observed_find(const struct observed *o, const char *path);
 
