@@ -7,6 +7,13 @@
  *                        + close(), at DIR/bNNN/oNNNNNN/mJ: the tree that
  *                        bench/gen-manifest.sh declares (ten maps per
  *                        directory, 1000 directories per namespace).
+ *   floor create-safe DIR N
+ *                        the same, but each map pinned under a temporary
+ *                        name, that name's fstatat() and the map's
+ *                        bpf_obj_get_info_by_fd() (the inode, mtime and id
+ *                        a ledger records), then renameat2(RENAME_NOREPLACE)
+ *                        into place: the least an apply that records what it
+ *                        made and never shows a half-made pin must do.
  *   floor scan DIR       walk DIR with readdir(); per pin bpf_obj_get() +
  *                        bpf_obj_get_info_by_fd() + close(): the least a
  *                        no-op plan must do.
@@ -17,6 +24,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +45,25 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int do_create(const char *root, unsigned long n)
+/* The temporary name of pin path, and the safe floor's extra calls on it. */
+static int place(int fd, const char *path, char *tmp, size_t len)
 {
-	char path[4096], name[16];
+	struct bpf_map_info info;
+	__u32 info_len = sizeof(info);
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	snprintf(tmp, len, "%.*s/tmp_%s", (int)(slash - path), path, slash + 1);
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_pin(fd, tmp) < 0 || fstatat(AT_FDCWD, tmp, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    bpf_obj_get_info_by_fd(fd, &info, &info_len) < 0)
+		return -1;
+	return renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE);
+}
+
+static int do_create(const char *root, unsigned long n, bool safe)
+{
+	char path[4096], tmp[4096], name[16];
 	double t0 = now();
 	unsigned long i;
 
@@ -66,7 +90,7 @@ static int do_create(const char *root, unsigned long n)
 		}
 		snprintf(path, sizeof(path), "%s/b%03lu/o%06lu/m%lu", root, obj / DIRS_PER_NS, obj,
 			 j);
-		if (bpf_obj_pin(fd, path) < 0) {
+		if (safe ? place(fd, path, tmp, sizeof(tmp)) < 0 : bpf_obj_pin(fd, path) < 0) {
 			int e = errno;
 
 			close(fd);
@@ -162,17 +186,17 @@ int main(int argc, char **argv)
 	char *end;
 	unsigned long n;
 
-	if (argc == 4 && !strcmp(argv[1], "create")) {
+	if (argc == 4 && (!strcmp(argv[1], "create") || !strcmp(argv[1], "create-safe"))) {
 		errno = 0;
 		n = strtoul(argv[3], &end, 10);
 		if (errno || *end || end == argv[3]) {
 			fprintf(stderr, "floor: bad N '%s'\n", argv[3]);
 			return 2;
 		}
-		return do_create(argv[2], n);
+		return do_create(argv[2], n, !strcmp(argv[1], "create-safe"));
 	}
 	if (argc == 3 && !strcmp(argv[1], "scan"))
 		return do_scan(argv[2]);
-	fprintf(stderr, "usage: floor create DIR N | floor scan DIR\n");
+	fprintf(stderr, "usage: floor create DIR N | floor create-safe DIR N | floor scan DIR\n");
 	return 2;
 }

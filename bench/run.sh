@@ -149,7 +149,7 @@ for n in $SIZES; do
 		fi
 	fi
 
-	fc='' fs='' ap='' dr='' dt='' ap_rss='' dr_rss='' dt_rss=''
+	fc='' fs='' fcs='' ap='' dr='' dt='' ap_rss='' dr_rss='' dt_rss=''
 	r=0
 	while [ $r -lt "$reps" ]; do
 		r=$((r + 1))
@@ -161,6 +161,9 @@ for n in $SIZES; do
 		fc=$(min "$fc" "$T")
 		floor_run scan || die "floor scan failed: $FLOOR_ERR"
 		fs=$(min "$fs" "$T")
+		fresh_mount
+		floor_run create-safe "$n" || die "floor create-safe failed: $FLOOR_ERR"
+		fcs=$(min "$fcs" "$T")
 
 		fresh_mount
 		tool apply any apply "$WORK/m.yaml"
@@ -213,11 +216,12 @@ for n in $SIZES; do
 	drift_floor=$(awk -v s="$fs" -v c="$fc" 'BEGIN { printf "%.6f", s + c / 10 }')
 	row "$n | floor: create+pin | $fc | $(us "$fc" "$n") | 1.00x | | | | "
 	row "$n | floor: scan | $fs | $(us "$fs" "$n") | 1.00x | | | | "
+	row "$n | floor: safe create (temporary name, stat, info, rename) | $fcs | $(us "$fcs" "$n") | $(ratio "$fcs" "$fc") of create+pin | | | | "
 	if [ "$ap" = failed ]; then
 		row "$n | apply (empty tree) | **failed: EMFILE** (see notes) | | | | | <= 1.5x | missed"
 	else
 		ar=$(ratio "$ap" "$fc") ab=$(bpp "$((ap_rss - BASE_RSS))" "$n")
-		row "$n | apply (empty tree) | $ap | $(us "$ap" "$n") | $ar of create+pin | $(bpp "$ap_rss" "$n") | $ab | <= 1.5x, < 1024 B | $(met "${ar%x}" 1.5), $(met "$ab" 1023)"
+		row "$n | apply (empty tree) | $ap | $(us "$ap" "$n") | $ar of create+pin ($(ratio "$ap" "$fcs") of safe create) | $(bpp "$ap_rss" "$n") | $ab | <= 1.5x, < 1024 B | $(met "${ar%x}" 1.5), $(met "$ab" 1023)"
 	fi
 	drr=$(ratio "$dr" "$fs") drb=$(bpp "$((dr_rss - BASE_RSS))" "$n")
 	row "$n | apply --dry-run (no-op) | $dr | $(us "$dr" "$n") | $drr of scan | $(bpp "$dr_rss" "$n") | $drb | <= 1.0x, < 1024 B | $(met "${drr%x}" 1.0), $(met "$drb" 1023)"
