@@ -18,6 +18,7 @@
 #include "apply.h"
 #include "array.h"
 #include "cleanup.h"
+#include "kind.h"
 #include "loader.h"
 #include "target.h"
 
@@ -676,9 +677,7 @@ static int deferred_tags(struct txn *t, size_t k)
 		return -ENOMEM;
 	deferred_progs(t, k, deferred, NULL);
 	for (size_t i = 0; i < of->n_progs; i++) {
-		struct bpf_prog_info info = { 0 };
-		__u32 len = sizeof(info);
-		int fd = t->ol.prog_fds[i];
+		int fd = t->ol.prog_fds[i], r;
 
 		if (!deferred[i] || fd < 0)
 			continue;
@@ -686,9 +685,9 @@ static int deferred_tags(struct txn *t, size_t k)
 			t->tags[k] = calloc(of->n_progs, sizeof(*t->tags[k]));
 		if (!t->tags[k])
 			return -ENOMEM;
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
-			return fail(t, of->progs[i].name, "cannot read the loaded program's tag", -errno);
-		memcpy(t->tags[k][i].tag, info.tag, sizeof(info.tag));
+		r = kind_prog_tag(fd, t->tags[k][i].tag);
+		if (r < 0)
+			return fail(t, of->progs[i].name, "cannot read the loaded program's tag", r);
 		t->tags[k][i].has = true;
 	}
 	return 0;

@@ -32,6 +32,7 @@
 
 #include "cleanup.h"
 #include "contents.h"
+#include "kind.h"
 #include "sys.h"
 
 /* Map types newer than the build's linux/bpf.h (compat.h's rule: asked for
@@ -784,17 +785,9 @@ void contents_done(struct desired_contents *c)
 
 static int prog_tag(uint32_t id, uint8_t tag[8])
 {
-	struct bpf_prog_info info;
-	uint32_t len = sizeof(info);
 	_cleanup_close_ int fd = bpf_prog_get_fd_by_id(id);
 
-	if (fd < 0)
-		return -errno;
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
-		return -errno;
-	memcpy(tag, info.tag, 8);
-	return 0;
+	return fd < 0 ? -errno : kind_prog_tag(fd, tag);
 }
 
 static bool value_equal(const struct desired_pin *p, const unsigned char *have,

@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "identity.h"
+#include "kind.h"
 #include "loader.h"
 
 /* Programs of one object are loaded together, with throwaway maps for
@@ -25,20 +26,17 @@ static int slot_tags(struct desired_contents *c, const int *fds, struct diag *d,
 {
 	for (size_t j = 0; c && j < c->n; j++) {
 		struct desired_entry *e = &c->entries[j];
-		struct bpf_prog_info info = { 0 };
-		__u32 len = sizeof(info);
+		int r;
 
 		if (!e->is_prog || e->has_tag || e->tag_deferred)
 			continue;
-		if (bpf_obj_get_info_by_fd(fds[e->prog], &info, &len) < 0) {
-			int r = -errno;
-
+		r = kind_prog_tag(fds[e->prog], e->tag);
+		if (r < 0) {
 			diag_error(d, e->src ? &e->src->program_loc : loc,
 				   "cannot read the tag of a program array's program: %s",
 				   DIAG_STRERROR(-r));
 			return r;
 		}
-		memcpy(e->tag, info.tag, sizeof(e->tag));
 		e->has_tag = true;
 	}
 	return 0;
@@ -102,22 +100,18 @@ int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vl
 				NULL, d, fds);
 		for (size_t i = first[k]; i != SIZE_MAX && r == 0; i = next[i]) {
 			struct desired_pin *p = &des->pins[i];
-			struct bpf_prog_info info = { 0 };
-			__u32 len = sizeof(info);
-
 			if (p->kind == KIND_MAP) {
 				r = slot_tags(p->contents, fds, d, &p->loc);
 				continue;
 			}
 			if (p->spec.has_tag || p->spec.tag_deferred)
 				continue;
-			if (bpf_obj_get_info_by_fd(fds[p->index], &info, &len) < 0) {
-				r = -errno;
+			r = kind_prog_tag(fds[p->index], p->spec.tag);
+			if (r < 0) {
 				diag_error(d, &p->loc, "program '%s': cannot read its tag: %s",
 					   desired_pin_name(p), DIAG_STRERROR(-r));
 				break;
 			}
-			memcpy(p->spec.tag, info.tag, sizeof(p->spec.tag));
 			p->spec.has_tag = true;
 		}
 		for (size_t i = 0; i < of->n_progs; i++)
@@ -143,8 +137,6 @@ int identity_object_tags(const struct objfile *of, FILE *vlog, struct diag *d, u
 	for (size_t i = 0; i < of->n_progs; i++) {
 		const struct objfile_prog *pr = &of->progs[i];
 		struct diag why = { 0 };
-		struct bpf_prog_info info = { 0 };
-		__u32 len = sizeof(info);
 		int r;
 
 		has_tag[i] = false;
@@ -173,10 +165,7 @@ int identity_object_tags(const struct objfile *of, FILE *vlog, struct diag *d, u
 			continue;
 		}
 		diag_done(&why);
-		if (bpf_obj_get_info_by_fd(fds[i], &info, &len) == 0) {
-			memcpy(tags[i], info.tag, sizeof(tags[i]));
-			has_tag[i] = true;
-		}
+		has_tag[i] = kind_prog_tag(fds[i], tags[i]) == 0;
 		for (size_t j = 0; j < of->n_progs; j++)
 			if (fds[j] >= 0)
 				close(fds[j]);
@@ -228,20 +217,18 @@ int identity_probe_tag_bits(void)
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info);
-	uint8_t tag[8];
+	uint8_t tag[8], loaded[8];
 	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL", insns, 2, NULL), r;
 
 	if (fd < 0)
 		return -errno;
-	r = bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ? -errno : 0;
+	r = kind_prog_tag(fd, loaded);
 	close(fd);
 	if (r < 0)
 		return r;
 	for (int bits = 160; bits <= 256; bits += 96) {
 		digest_tag(insns, 2, bits, tag);
-		if (memcmp(tag, info.tag, 8) == 0)
+		if (memcmp(tag, loaded, 8) == 0)
 			return bits;
 	}
 	return -EPROTO;

@@ -44,6 +44,10 @@ const struct kind_ops *kind_ops(enum kind k);
 /* The kind whose fds readlink shows as target; -ENOENT for none. */
 int kind_of_anon_inode(const char *target);
 
+/* The tag of the program fd (its bpf_prog_info.tag) into tag.  Returns 0
+ * or a negative errno. */
+int kind_prog_tag(int fd, uint8_t tag[8]);
+
 /* The name of type of kind k; "unknown" when libbpf has none. */
 const char *kind_type_str(enum kind k, uint32_t type);
 

@@ -49,6 +49,18 @@ static int query(int fd, struct observed_entry *e)
 	return 0;
 }
 
+int kind_prog_tag(int fd, uint8_t tag[8])
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+		return -errno;
+	memcpy(tag, info.tag, sizeof(info.tag));
+	return 0;
+}
+
 static int differences(const struct desired_pin *w, const struct observed_entry *h, char **r)
 {
 	char have[17], want[17];
