@@ -839,17 +839,7 @@ echo "apply.sh: kill: $KILLS kill points ($KILLED killed mid-run, $TMPSEEN left 
 CASE=11-lock
 reset
 bp 0 apply "$BTF"
-LOCK=$(find "$T/run" -name '*.lock' | head -n 1)
-[ -n "$LOCK" ] || fail "$CASE: no lock file in $T/run"
-rm -f "$T/locked"
-flock "$LOCK" sh -c "touch '$T/locked'; sleep 3" &
-HOLDER=$!
-i=0
-while [ ! -e "$T/locked" ]; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || fail "$CASE: flock never took the lock"
-	sleep 0.05
-done
+hold_lock
 listing "$T/before"
 bp 1 --lock-timeout 0.5 apply "$CONFIGS"
 expect_err 'another bpf-provision run holds the lock'

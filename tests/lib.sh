@@ -85,6 +85,23 @@ tree_listing() { # DIR
 	(cd "$1" && find . -printf '%p %y %m %u %g %i %l\n' | LC_ALL=C sort)
 }
 
+# Takes the tool's lock (the first *.lock under $T/run) in a background
+# flock for 3 s, as another run would hold it; HOLDER is its PID (wait for
+# it).  Returns once the lock is held.
+hold_lock() {
+	LOCK=$(find "$T/run" -name '*.lock' | head -n 1)
+	[ -n "$LOCK" ] || fail "${CASE:-}: no lock file in $T/run"
+	rm -f "$T/locked"
+	flock "$LOCK" sh -c "touch '$T/locked'; sleep 3" &
+	HOLDER=$!
+	_i=0
+	while [ ! -e "$T/locked" ]; do
+		_i=$((_i + 1))
+		[ $_i -lt 100 ] || fail "${CASE:-}: flock never took the lock"
+		sleep 0.05
+	done
+}
+
 # Waits until process PID has stopped itself (BPF_PROVISION_PAUSE_AT raises
 # SIGSTOP before the step it names); kills it and fails after 4 s.
 wait_stopped() { # PID WHAT

@@ -101,16 +101,7 @@ run 1 --bpffs "$T/plain" apply "$C"
 metrics "$(realpath "$T/plain")" false bpffs noplan
 
 # 4. The lock held by another run.
-LOCK=$(find "$T/run" -name '*.lock' | head -n 1)
-[ -n "$LOCK" ] || fail "no lock file in $T/run"
-flock "$LOCK" sh -c "touch '$T/locked'; sleep 3" &
-HOLDER=$!
-i=0
-while [ ! -e "$T/locked" ]; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || fail "flock never took the lock"
-	sleep 0.05
-done
+hold_lock
 run 1 --bpffs "$M" --lock-timeout 0.2 destroy "$C"
 metrics "$ROOT" false lock noplan
 grep -q 'another bpf-provision run holds the lock' "$T/err" || fail "lock: $(cat "$T/err")"
