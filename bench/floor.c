@@ -18,8 +18,15 @@
  *                        bpf_obj_get_info_by_fd() + close(): the least a
  *                        no-op plan must do.
  *
- * Prints "SECONDS COUNT" (elapsed wall-clock time, pins made or read) on
- * stdout.  On a failure it prints what failed and how many pins were made,
+ *   floor time FILE CMD [ARG...]
+ *                        runs CMD and writes "SECONDS MAXRSS_KIB STATUS" to
+ *                        FILE: wall-clock time from fork to exit, peak RSS
+ *                        (wait4), exit status; exits with CMD's status.  The
+ *                        benchmark times every process it compares this way,
+ *                        the floor's own included.
+ *
+ * create, create-safe and scan print "SECONDS COUNT" (elapsed wall-clock
+ * time inside the process, pins made or read) on stdout.  On a failure it prints what failed and how many pins were made,
  * and exits 1: the script reports where N stopped and why. */
 #include <dirent.h>
 #include <errno.h>
@@ -28,7 +35,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -181,6 +190,37 @@ static int do_scan(const char *root)
 	return 0;
 }
 
+static int do_time(const char *file, char **argv)
+{
+	struct rusage ru;
+	double t0 = now(), t;
+	int status = 0, code;
+	pid_t pid = fork();
+	FILE *f;
+
+	if (pid < 0) {
+		perror("floor time: fork");
+		return 2;
+	}
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "floor time: %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	if (wait4(pid, &status, 0, &ru) < 0) {
+		perror("floor time: wait4");
+		return 2;
+	}
+	t = now() - t0;
+	code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	f = fopen(file, "w");
+	if (!f || fprintf(f, "%.6f %ld %d\n", t, ru.ru_maxrss, code) < 0 || fclose(f) == EOF) {
+		fprintf(stderr, "floor time: %s: %s\n", file, strerror(errno));
+		return 2;
+	}
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	char *end;
@@ -197,6 +237,9 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && !strcmp(argv[1], "scan"))
 		return do_scan(argv[2]);
-	fprintf(stderr, "usage: floor create DIR N | floor create-safe DIR N | floor scan DIR\n");
+	if (argc >= 4 && !strcmp(argv[1], "time"))
+		return do_time(argv[2], argv + 3);
+	fprintf(stderr, "usage: floor create DIR N | floor create-safe DIR N | floor scan DIR | "
+			"floor time FILE CMD [ARG...]\n");
 	return 2;
 }

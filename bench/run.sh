@@ -35,45 +35,43 @@ BPFTOOL_SAMPLE=${BENCH_BPFTOOL_SAMPLE:-2000}
 
 . "$HERE/lib.sh"
 for f in "$TOOL" "$FLOOR" "$OBJ"; do [ -e "$f" ] || die "$f: not found"; done
-GNU_TIME=/usr/bin/time
-"$GNU_TIME" -v true >/dev/null 2>&1 || die "GNU time -v not found: apt-get install time (tools/install-deps)"
 BPFTOOL=$(command -v bpftool || true)
 
-# secs START_NS END_NS
-# Microseconds matter here: six decimals, not lib.sh's three.
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", (b - a) / 1e9 }'; }
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
 max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 > a + 0) ? b : a }'; }
 
-# tool NAME EXPECTED_RC|any ARGS...: runs bpf-provision under GNU time; sets
-# T (seconds), RSS (KiB) and RC.  Stdout (the plan report) goes to a file, as a
-# user's terminal or log would take it.
+# timed NAME CMD...: runs CMD under `floor time` (fork to exit, wait4's
+# peak RSS), stdout and stderr to $WORK/NAME.out and .err; sets T (seconds),
+# RSS (KiB) and RC.  Every process compared is timed so, the floor's too.
+timed() {
+	name=$1
+	shift
+	set +e
+	"$FLOOR" time "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+	RC=$?
+	set -e
+	read -r T RSS _ <"$WORK/$name.time" || die "$name: no time recorded"
+}
+
+# tool NAME EXPECTED_RC|any ARGS...: bpf-provision ARGS on the mount, timed.
+# Stdout (the plan report) goes to a file, as a user's terminal or log would
+# take it.
 tool() {
 	name=$1 want=$2
 	shift 2
-	t0=$(ns)
-	set +e
-	"$GNU_TIME" -v -o "$WORK/$name.time" "$TOOL" --bpffs "$MNT" "$@" >"$WORK/$name.out" \
-		2>"$WORK/$name.err"
-	rc=$?
-	set -e
-	t1=$(ns)
-	RC=$rc
-	if [ "$want" != any ] && [ "$rc" != "$want" ]; then
-		echo "bench: bpf-provision $* exited $rc (expected $want):" >&2
+	timed "$name" "$TOOL" --bpffs "$MNT" "$@"
+	if [ "$want" != any ] && [ "$RC" != "$want" ]; then
+		echo "bench: bpf-provision $* exited $RC (expected $want):" >&2
 		tail -n 5 "$WORK/$name.err" >&2
 		return 1
 	fi
-	T=$(secs "$t0" "$t1")
-	RSS=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/$name.time")
 }
 
-# floor_run create|scan [N]: sets T; FLOOR_ERR holds the message on failure.
+# floor_run create|create-safe|scan [N]: sets T; FLOOR_ERR holds the message
+# on failure.
 floor_run() {
-	if out=$("$FLOOR" "$1" "$MNT" ${2:+"$2"} 2>"$WORK/floor.err"); then
-		T=${out% *}
-		return 0
-	fi
+	timed floor "$FLOOR" "$1" "$MNT" ${2:+"$2"}
+	[ "$RC" = 0 ] && return 0
 	FLOOR_ERR=$(cat "$WORK/floor.err")
 	return 1
 }
@@ -88,10 +86,8 @@ bpftool_loop() {
 			printf "%s map create %s/m%d type array key 4 value 4 entries 1 name m%d\n", bpftool, d, j, j
 		}
 	}' >"$WORK/bpftool.sh"
-	t0=$(ns)
-	sh -e "$WORK/bpftool.sh" >/dev/null
-	t1=$(ns)
-	T=$(secs "$t0" "$t1")
+	timed bpftool sh -e "$WORK/bpftool.sh"
+	[ "$RC" = 0 ] || die "the bpftool loop failed: $(tail -n 3 "$WORK/bpftool.err")"
 }
 
 # Kernel limits that could stop a large N, for the report.
@@ -232,7 +228,7 @@ fresh_mount
 
 {
 	cat "$WORK/header.md"
-	echo "- times: wall clock, best of $REPEAT for N <= 10000, one run above; peak RSS from \`/usr/bin/time -v\` (worst run); baseline RSS (no-op plan of 10 pins): $BASE_RSS KiB"
+	echo "- times: wall clock of each whole process, fork to exit (\`floor time\`), the floor's too; best of $REPEAT for N <= 10000, one run above; peak RSS from wait4 (worst run); baseline RSS (no-op plan of 10 pins): $BASE_RSS KiB"
 	echo "- load at end:$(cut -d' ' -f1-3 /proc/loadavg | sed 's/^/ /')"
 	echo
 	echo "| N | measurement | seconds | µs per pin | ratio to floor | peak RSS, bytes per pin | above baseline, bytes per pin | target (issue 18) | met |"
