@@ -288,14 +288,17 @@ static int step_mkdir(struct txn *t, const struct plan_step *s)
 	r = push(t, (struct undo){ .kind = UNDO_RMDIR, .path = strdup(s->path), .fd = -1 });
 	if (r < 0)
 		return r;
-	/* Exactly the declared mode, whatever the umask. */
-	r = sys_chmod(t->sys, s->path, (mode_t)s->mode);
-	if (r < 0)
-		return fail(t, s->path, "cannot set the directory's mode", r);
 	/* Its identity replaces the intent's promise to make it. */
 	r = sys_stat(&t->quiet, s->path, &st);
 	if (r < 0)
 		return fail(t, s->path, "cannot read back the directory", r);
+	/* Exactly the declared mode, whatever the umask took from it (with
+	 * the usual umask of 022, nothing from 0755 or 0700). */
+	if ((st.st_mode & 07777) != (mode_t)s->mode) {
+		r = sys_chmod(t->sys, s->path, (mode_t)s->mode);
+		if (r < 0)
+			return fail(t, s->path, "cannot set the directory's mode", r);
+	}
 	return record_dir(&t->ledger, s->path, s->want->manifest->name, st.st_ino);
 }
 

@@ -331,6 +331,19 @@ done
 [ "$(stat -c %a "$M/other/foreign")" = 644 ] || fail "$CASE: foreign pin's mode changed"
 (cd "$M" && stat -c '%n %i %a %u %g %Z' maps.debug progs.debug) >"$T/debug.after"
 same_listing "$T/debug.before" "$T/debug.after" "maps.debug or progs.debug touched"
+# A umask that takes from every declared mode (the owner's write bit too):
+# directories and pins still get exactly their modes.
+CASE=1-umask
+reset
+(umask 0277 && bp 0 apply "$CONFIGS") || fail "$CASE: the apply under umask 0277 failed"
+list_dirs >"$T/got.dirs"
+same_listing "$T/want.dirs" "$T/got.dirs" "directories or their modes under umask 0277"
+while read -r kind path; do
+	want=600
+	[ "$path" = btf/progs/count_packets ] && want=640
+	got=$(stat -c %a "$M/$path")
+	[ "$got" = $want ] || fail "$CASE: $path is $got under umask 0277, want $want"
+done <"$T/declared"
 
 # === 2. the pinned programs run and count into the pinned maps =================
 CASE=2-programs-run
