@@ -117,6 +117,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 bpp() { awk -v k="$1" -v n="$2" 'BEGIN { printf "%.0f", k * 1024 / n }'; }
 # met A LIMIT: whether A <= LIMIT (issue 18's targets).
 met() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 <= b + 0) ? "met" : "missed" }'; }
+# met_rss BYTES_PER_PIN: the memory target is for 100k pins, where the
+# process's fixed cost no longer counts per pin; "-" below that ($n).
+met_rss() { if [ "$n" -ge 100000 ]; then met "$1" 1023; else echo "-"; fi; }
 
 # Baseline RSS: a no-op plan of 10 pins, to tell per-pin memory from the
 # fixed cost of the process (libraries, heap arenas).
@@ -217,10 +220,10 @@ for n in $SIZES; do
 		row "$n | apply (empty tree) | **failed: EMFILE** (see notes) | | | | | <= 1.5x | missed"
 	else
 		ar=$(ratio "$ap" "$fc") ab=$(bpp "$((ap_rss - BASE_RSS))" "$n")
-		row "$n | apply (empty tree) | $ap | $(us "$ap" "$n") | $ar of create+pin ($(ratio "$ap" "$fcs") of safe create) | $(bpp "$ap_rss" "$n") | $ab | <= 1.5x, < 1024 B | $(met "${ar%x}" 1.5), $(met "$ab" 1023)"
+		row "$n | apply (empty tree) | $ap | $(us "$ap" "$n") | $ar of create+pin ($(ratio "$ap" "$fcs") of safe create) | $(bpp "$ap_rss" "$n") | $ab | <= 1.5x, < 1024 B at 100k | $(met "${ar%x}" 1.5), $(met_rss "$ab")"
 	fi
 	drr=$(ratio "$dr" "$fs") drb=$(bpp "$((dr_rss - BASE_RSS))" "$n")
-	row "$n | apply --dry-run (no-op) | $dr | $(us "$dr" "$n") | $drr of scan | $(bpp "$dr_rss" "$n") | $drb | <= 1.0x, < 1024 B | $(met "${drr%x}" 1.0), $(met "$drb" 1023)"
+	row "$n | apply --dry-run (no-op) | $dr | $(us "$dr" "$n") | $drr of scan | $(bpp "$dr_rss" "$n") | $drb | <= 1.0x, < 1024 B at 100k | $(met "${drr%x}" 1.0), $(met_rss "$drb")"
 	row "$n | apply, 10% deleted (10% creates) | $dt | $(us "$dt" "$n") | $(ratio "$dt" "$drift_floor") of scan + 10% create+pin | $(bpp "$dt_rss" "$n") | $(bpp "$((dt_rss - BASE_RSS))" "$n") | - | -"
 	[ -z "$bt" ] || row "$n | bpftool loop ($bnote) | $bt | $(us "$bt" "$n") | $(ratio "$bt" "$fc") of create+pin | | | | "
 done
