@@ -241,6 +241,87 @@ static int check_bpffs(const struct options *opts, const char *root, bool dry_ru
 	return 0;
 }
 
+/* The ledger and the walk of one root (observed_walk()), read in threads
+ * of their own while the caller goes on. */
+struct ledger_job {
+	const char *root;
+	struct diag d;
+	struct ledger ledger;
+	int r;
+};
+
+struct walk_job {
+	const char *root;
+	struct diag d;
+	struct observed obs;
+	int r;
+};
+
+struct tree_read {
+	char *root; /* NULL: nothing started */
+	struct ledger_job ledger;
+	struct walk_job walk;
+	pthread_t threads[2];
+	bool running[2];
+};
+
+static void *load_ledger(void *arg)
+{
+	struct ledger_job *j = arg;
+
+	j->r = ledger_load(j->root, &j->d, &j->ledger);
+	return NULL;
+}
+
+static void *walk_tree(void *arg)
+{
+	struct walk_job *j = arg;
+
+	j->r = observed_walk(j->root, &j->d, &j->obs);
+	return NULL;
+}
+
+/* Runs fn(arg) in thread slot i of t, or here when no thread can be had. */
+static void tree_read_spawn(struct tree_read *t, int i, void *(*fn)(void *), void *arg)
+{
+	t->running[i] = pthread_create(&t->threads[i], NULL, fn, arg) == 0;
+	if (!t->running[i])
+		fn(arg);
+}
+
+/* Starts reading root's ledger and, when walk, its tree. */
+static int tree_read_start(struct tree_read *t, const char *root, bool walk)
+{
+	*t = (struct tree_read){ .root = strdup(root) };
+	if (!t->root)
+		return -ENOMEM;
+	t->ledger.root = t->walk.root = t->root;
+	tree_read_spawn(t, 0, load_ledger, &t->ledger);
+	if (walk)
+		tree_read_spawn(t, 1, walk_tree, &t->walk);
+	return 0;
+}
+
+static void tree_read_join(struct tree_read *t)
+{
+	for (int i = 0; i < 2; i++)
+		if (t->running[i])
+			pthread_join(t->threads[i], NULL);
+	t->running[0] = t->running[1] = false;
+}
+
+/* Waits for what is still running and drops whatever was not taken. */
+static void tree_read_done(struct tree_read *t)
+{
+	tree_read_join(t);
+	ledger_done(&t->ledger.ledger);
+	diag_done(&t->ledger.d);
+	observed_done(&t->walk.obs);
+	diag_done(&t->walk.d);
+	free(t->root);
+	*t = (struct tree_read){ 0 };
+}
+
 /* One run of a command: what it read, in pipeline order, and the plan. */
 struct session {
 	const struct options *opts;
@@ -254,6 +335,7 @@ struct session {
 	struct desired des;
 	struct observed obs;
 	struct ledger ledger;
+	struct tree_read tree; /* the ledger and the walk, while they are read */
 	struct plan plan;
 	const char *root;
 	char *resolved_root; /* root with its symlinks, "//" and "/./" resolved, when it exists */
@@ -274,6 +356,7 @@ static void session_done(struct session *s)
 		free(s->targets[i]);
 	free(s->targets);
 	free(s->resolved_root);
+	tree_read_done(&s->tree);
 	ledger_done(&s->ledger);
 	observed_done(&s->obs);
 	desired_done(&s->des);
@@ -532,6 +615,26 @@ static int system_dirs(char **ret_buf, char ***ret_dirs, size_t *ret_n)
 	return 0;
 }
 
+/* A dry run takes no lock, so it can read the tree and the ledger while
+ * it reads the objects: started here, on the root the manifests name, when
+ * it is a bpffs (read_tree() takes them, or reads again if the root turns
+ * out otherwise).  A run that changes the tree reads it under the lock. */
+static void prefetch_tree(struct session *s)
+{
+	struct diag quiet = { 0 };
+	const char *root = NULL;
+	_cleanup_free_ char *resolved = NULL;
+
+	if (!s->dry_run || !(s->flags & CMD_NEEDS_KERNEL) || s->opts->observed ||
+	    s->opts->plan_file)
+		return;
+	if (pick_root(s->opts, &s->set, &quiet, &root) == 0 && is_bpffs(root))
+		resolved = realpath(root, NULL);
+	diag_done(&quiet);
+	if (resolved && tree_read_start(&s->tree, resolved, true) < 0)
+		tree_read_done(&s->tree);
+}
+
 /* The manifests and the objects they name, the owners and the root. */
 static int read_input(struct session *s)
 {
@@ -553,6 +656,8 @@ static int read_input(struct session *s)
 		r = keep_valid(s);
 	if (r == 0 && s->opts->keep_going)
 		report_left_out(s);
+	if (r == 0)
+		prefetch_tree(s);
 	if (r == 0)
 		r = desired_build(&s->set, !s->opts->no_objects, &s->d, &s->des);
 	if (r == 0 && (s->flags & CMD_NEEDS_KERNEL))
@@ -741,40 +846,30 @@ static int read_snapshot(struct session *s)
 	return system_error(r);
 }
 
-struct ledger_job {
-	const char *root;
-	struct diag d;
-	struct ledger ledger;
-	int r;
-};
-
-static void *load_ledger(void *arg)
-{
-	struct ledger_job *j = arg;
-
-	j->r = ledger_load(j->root, &j->d, &j->ledger);
-	return NULL;
-}
-
-/* The ledger is read while the tree is walked (on a large tree each was a
- * third of a plan: 10k pins, 40 ms each); then the pins the ledger does
- * not know are opened.  Without a thread, one after the other. */
+/* The tree and its ledger, each read in a thread of its own (on 10k
+ * pins each took about 40 ms of a plan), then the pins the ledger does not
+ * know opened; a dry run starts them before it reads the objects (see
+ * read_input).  Without threads, one after the other. */
 static int read_ledger_and_tree(struct session *s)
 {
-	struct ledger_job j = { .root = s->root };
-	pthread_t thread;
-	bool threaded = pthread_create(&thread, NULL, load_ledger, &j) == 0;
-	int r = 0;
+	struct tree_read *t = &s->tree;
+	int r;
 
-	if (!threaded)
-		load_ledger(&j);
-	if (!s->empty)
-		r = observed_walk(s->root, &s->d, &s->obs);
-	if (threaded)
-		pthread_join(thread, NULL);
-	s->ledger = j.ledger;
-	diag_move(&s->d, &j.d, NULL, "");
-	r = j.r ?: r;
+	if (!t->root || strcmp(t->root, s->root) != 0) {
+		tree_read_done(t);
+		r = tree_read_start(t, s->root, !s->empty);
+		if (r < 0)
+			return r;
+	}
+	tree_read_join(t);
+	s->ledger = t->ledger.ledger;
+	t->ledger.ledger = (struct ledger){ 0 };
+	s->obs = t->walk.obs;
+	t->walk.obs = (struct observed){ 0 };
+	diag_move(&s->d, &t->walk.d, NULL, "");
+	diag_move(&s->d, &t->ledger.d, NULL, "");
+	r = t->ledger.r ?: t->walk.r;
+	tree_read_done(t);
 	if (r == 0)
 		r = add_retired(s);
 	if (r == 0 && !s->empty)
