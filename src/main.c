@@ -241,87 +241,67 @@ static int check_bpffs(const struct options *opts, const char *root, bool dry_ru
 	return 0;
 }
 
-/* The ledger and the walk of one root (observed_walk()), read in threads
- * of their own while the caller goes on. */
-struct ledger_job {
+/* A call run in a thread of its own, or at once when no thread can be had. */
+struct job {
+	pthread_t thread;
+	bool running;
+};
+
+static void job_start(struct job *j, void *(*fn)(void *), void *arg)
+{
+	j->running = pthread_create(&j->thread, NULL, fn, arg) == 0;
+	if (!j->running)
+		fn(arg);
+}
+
+static void job_wait(struct job *j)
+{
+	if (j->running)
+		pthread_join(j->thread, NULL);
+	j->running = false;
+}
+
+/* A root's ledger, read as a job. */
+struct ledger_read {
 	const char *root;
 	struct diag d;
 	struct ledger ledger;
 	int r;
 };
 
-struct walk_job {
-	const char *root;
+static void *load_ledger(void *arg)
+{
+	struct ledger_read *l = arg;
+
+	l->r = ledger_load(l->root, &l->d, &l->ledger);
+	return NULL;
+}
+
+/* A root's tree walked ahead (observed_walk()), as a job. */
+struct walk_ahead {
+	char *root; /* NULL: none started */
+	struct job job;
 	struct diag d;
 	struct observed obs;
 	int r;
 };
 
-struct tree_read {
-	char *root; /* NULL: nothing started */
-	struct ledger_job ledger;
-	struct walk_job walk;
-	pthread_t threads[2];
-	bool running[2];
-	bool ledger_read; /* started, or done */
-};
-
-static void *load_ledger(void *arg)
-{
-	struct ledger_job *j = arg;
-
-	j->r = ledger_load(j->root, &j->d, &j->ledger);
-	return NULL;
-}
-
 static void *walk_tree(void *arg)
 {
-	struct walk_job *j = arg;
+	struct walk_ahead *w = arg;
 
-	j->r = observed_walk(j->root, &j->d, &j->obs);
+	w->r = observed_walk(w->root, &w->d, &w->obs);
 	return NULL;
 }
 
-/* Runs fn(arg) in thread slot i of t, or here when no thread can be had. */
-static void tree_read_spawn(struct tree_read *t, int i, void *(*fn)(void *), void *arg)
+/* Waits for the walk, if one was started, and drops what was not taken. */
+static void walk_ahead_done(struct walk_ahead *w)
 {
-	t->running[i] = pthread_create(&t->threads[i], NULL, fn, arg) == 0;
-	if (!t->running[i])
-		fn(arg);
-}
-
-/* Starts walking root's tree (walk) and reading its ledger (ledger). */
-static int tree_read_start(struct tree_read *t, const char *root, bool walk, bool ledger)
-{
-	*t = (struct tree_read){ .root = strdup(root), .ledger_read = ledger };
-	if (!t->root)
-		return -ENOMEM;
-	t->ledger.root = t->walk.root = t->root;
-	if (ledger)
-		tree_read_spawn(t, 0, load_ledger, &t->ledger);
-	if (walk)
-		tree_read_spawn(t, 1, walk_tree, &t->walk);
-	return 0;
-}
-
-static void tree_read_join(struct tree_read *t)
-{
-	for (int i = 0; i < 2; i++)
-		if (t->running[i])
-			pthread_join(t->threads[i], NULL);
-	t->running[0] = t->running[1] = false;
-}
-
-/* Waits for what is still running and drops whatever was not taken. */
-static void tree_read_done(struct tree_read *t)
-{
-	tree_read_join(t);
-	ledger_done(&t->ledger.ledger);
-	diag_done(&t->ledger.d);
-	observed_done(&t->walk.obs);
-	diag_done(&t->walk.d);
-	free(t->root);
-	*t = (struct tree_read){ 0 };
+	job_wait(&w->job);
+	observed_done(&w->obs);
+	diag_done(&w->d);
+	free(w->root);
+	*w = (struct walk_ahead){ 0 };
 }
 
 /* One run of a command: what it read, in pipeline order, and the plan. */
@@ -337,7 +317,7 @@ struct session {
 	struct desired des;
 	struct observed obs;
 	struct ledger ledger;
-	struct tree_read tree; /* the ledger and the walk, while they are read */
+	struct walk_ahead ahead; /* a dry run's walk, started before the objects are read */
 	struct plan plan;
 	const char *root;
 	char *resolved_root; /* root with its symlinks, "//" and "/./" resolved, when it exists */
@@ -358,7 +338,7 @@ static void session_done(struct session *s)
 		free(s->targets[i]);
 	free(s->targets);
 	free(s->resolved_root);
-	tree_read_done(&s->tree);
+	walk_ahead_done(&s->ahead);
 	ledger_done(&s->ledger);
 	observed_done(&s->obs);
 	desired_done(&s->des);
@@ -628,7 +608,7 @@ static void prefetch_tree(struct session *s)
 {
 	struct diag quiet = { 0 };
 	const char *root = NULL;
-	_cleanup_free_ char *resolved = NULL;
+	char *resolved = NULL;
 
 	if (!s->dry_run || !(s->flags & CMD_NEEDS_KERNEL) || s->opts->observed ||
 	    s->opts->plan_file)
@@ -636,8 +616,10 @@ static void prefetch_tree(struct session *s)
 	if (pick_root(s->opts, &s->set, &quiet, &root) == 0 && is_bpffs(root))
 		resolved = realpath(root, NULL);
 	diag_done(&quiet);
-	if (resolved && tree_read_start(&s->tree, resolved, true, false) < 0)
-		tree_read_done(&s->tree);
+	if (!resolved)
+		return;
+	s->ahead.root = resolved;
+	job_start(&s->ahead.job, walk_tree, &s->ahead);
 }
 
 /* The manifests and the objects they name, the owners and the root. */
@@ -851,35 +833,35 @@ static int read_snapshot(struct session *s)
 	return system_error(r);
 }
 
-/* The tree walked in a thread of its own while the ledger is read (on 10k
- * pins each took about 40 ms of a plan), then the pins the ledger does not
- * know opened; a dry run starts the walk before it reads the objects (see
- * prefetch_tree).  Without threads, one after the other. */
+/* The tree walked and the ledger read at once (on 10k pins each took about
+ * 40 ms of a plan), then the pins the ledger does not know opened.  A dry
+ * run walked ahead (prefetch_tree) and reads the ledger here meanwhile;
+ * otherwise the ledger is read in a thread while the tree is walked here. */
 static int read_ledger_and_tree(struct session *s)
 {
-	struct tree_read *t = &s->tree;
-	int r;
+	struct walk_ahead *w = &s->ahead;
+	struct ledger_read l = { .root = s->root };
+	struct job reading = { 0 };
+	int r = 0;
 
-	if (!t->root || strcmp(t->root, s->root) != 0) {
-		/* Not walked yet: the ledger in a thread, the walk here. */
-		tree_read_done(t);
-		r = tree_read_start(t, s->root, false, true);
-		if (r < 0)
-			return r;
+	if (w->root && !s->empty && strcmp(w->root, s->root) == 0) {
+		load_ledger(&l);
+		job_wait(&w->job);
+		s->obs = w->obs;
+		w->obs = (struct observed){ 0 };
+		diag_move(&s->d, &w->d, NULL, "");
+		r = w->r;
+	} else {
+		walk_ahead_done(w);
+		job_start(&reading, load_ledger, &l);
 		if (!s->empty)
-			walk_tree(&t->walk);
-	} else if (!t->ledger_read) {
-		load_ledger(&t->ledger);
+			r = observed_walk(s->root, &s->d, &s->obs);
+		job_wait(&reading);
 	}
-	tree_read_join(t);
-	s->ledger = t->ledger.ledger;
-	t->ledger.ledger = (struct ledger){ 0 };
-	s->obs = t->walk.obs;
-	t->walk.obs = (struct observed){ 0 };
-	diag_move(&s->d, &t->walk.d, NULL, "");
-	diag_move(&s->d, &t->ledger.d, NULL, "");
-	r = t->ledger.r ?: t->walk.r;
-	tree_read_done(t);
+	walk_ahead_done(w);
+	s->ledger = l.ledger;
+	diag_move(&s->d, &l.d, NULL, "");
+	r = l.r ?: r;
 	if (r == 0)
 		r = add_retired(s);
 	if (r == 0 && !s->empty)
