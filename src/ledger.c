@@ -337,25 +337,37 @@ int ledger_add_run(struct ledger *l, const char *token)
 	return 0;
 }
 
-/* A record's "seen" (struct ledger_map); absent is no map known. */
+/* A record's "seen" (struct ledger_map): six integers and the name, read
+ * and written item by item like the rest of a record; absent is no map
+ * known. */
+#define SEEN_INTS 6
+
 static int parse_map(json_t *v, struct ledger_entry *e)
 {
 	struct ledger_map *m = &e->map;
-	json_int_t ns, type, key, value, max, flags;
-	const char *name;
+	const char *name = json_string_value(json_array_get(v, SEEN_INTS));
+	json_int_t f[SEEN_INTS];
 
 	if (!v)
 		return 0;
-	if (json_unpack(v, "[IIIIIIs]", &ns, &type, &key, &value, &max, &flags, &name) < 0 ||
-	    ns < 0 || strlen(name) >= sizeof(m->name))
+	if (json_array_size(v) != SEEN_INTS + 1 || !name || strlen(name) >= sizeof(m->name))
 		return -EINVAL;
-	m->mtime = (struct timespec){ .tv_sec = (time_t)(ns / 1000000000),
-				      .tv_nsec = (long)(ns % 1000000000) };
-	m->type = (uint32_t)type;
-	m->key_size = (uint32_t)key;
-	m->value_size = (uint32_t)value;
-	m->max_entries = (uint32_t)max;
-	m->map_flags = (uint32_t)flags;
+	for (size_t i = 0; i < SEEN_INTS; i++) {
+		json_t *x = json_array_get(v, i);
+
+		if (!json_is_integer(x))
+			return -EINVAL;
+		f[i] = json_integer_value(x);
+	}
+	if (f[0] < 0)
+		return -EINVAL;
+	m->mtime = (struct timespec){ .tv_sec = (time_t)(f[0] / 1000000000),
+				      .tv_nsec = (long)(f[0] % 1000000000) };
+	m->type = (uint32_t)f[1];
+	m->key_size = (uint32_t)f[2];
+	m->value_size = (uint32_t)f[3];
+	m->max_entries = (uint32_t)f[4];
+	m->map_flags = (uint32_t)f[5];
 	strcpy(m->name, name);
 	e->has_map = true;
 	return 0;
@@ -363,11 +375,22 @@ static int parse_map(json_t *v, struct ledger_entry *e)
 
 static json_t *map_json(const struct ledger_map *m)
 {
-	json_int_t ns = (json_int_t)m->mtime.tv_sec * 1000000000 + m->mtime.tv_nsec;
+	const json_int_t f[SEEN_INTS] = {
+		(json_int_t)m->mtime.tv_sec * 1000000000 + m->mtime.tv_nsec,
+		m->type, m->key_size, m->value_size, m->max_entries, m->map_flags,
+	};
+	json_t *a = json_array();
 
-	return json_pack("[IIIIIIs]", ns, (json_int_t)m->type, (json_int_t)m->key_size,
-			 (json_int_t)m->value_size, (json_int_t)m->max_entries,
-			 (json_int_t)m->map_flags, m->name);
+	for (size_t i = 0; a && i < SEEN_INTS; i++)
+		if (json_array_append_new(a, json_integer(f[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	if (a && json_array_append_new(a, json_string(m->name)) < 0) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
 }
 
 /* One record of the entries array into the next slot of l, which has room. */

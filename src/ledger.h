@@ -123,7 +123,7 @@ const uint8_t *ledger_prog_tag(const struct ledger_entry *e, const char *object,
 /* Adds or replaces the record of e->path (strings copied); keeps the order. */
 int ledger_put(struct ledger *l, const struct ledger_entry *e);
 /* The same for n records at once (distinct paths): replaced where recorded,
- * the rest appended and the whole sorted once - O((n + size) log size). */
+ * the rest sorted among themselves and merged in (ledger_puts_*). */
 int ledger_put_many(struct ledger *l, const struct ledger_entry *e, size_t n);
 /* ledger_put_many() for records made one at a time: ledger_puts_begin()
  * makes room for n, ledger_puts_add() puts each (a copy; -ENOBUFS past n
