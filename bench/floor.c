@@ -26,8 +26,9 @@
  *                        the floor's own included.
  *
  * create, create-safe and scan print "SECONDS COUNT" (elapsed wall-clock
- * time inside the process, pins made or read) on stdout.  On a failure it prints what failed and how many pins were made,
- * and exits 1: the script reports where N stopped and why. */
+ * time inside the process, pins made or read) on stdout.  On a failure they
+ * print what failed and how many pins were made, and exit 1: the script
+ * reports where N stopped and why. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

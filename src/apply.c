@@ -1172,7 +1172,7 @@ static void record_progs(const struct txn *t, const struct desired_pin *w,
 }
 
 /* What the ledger keeps of the map pin h, for the next scan. */
-static bool seen_map(const struct observed_entry *h, struct ledger_map *m)
+static void seen_map(const struct observed_entry *h, struct ledger_map *m)
 {
 	*m = (struct ledger_map){ .mtime = h->mtime,
 				  .type = h->type,
@@ -1181,7 +1181,6 @@ static bool seen_map(const struct observed_entry *h, struct ledger_map *m)
 				  .max_entries = h->max_entries,
 				  .map_flags = h->map_flags };
 	memcpy(m->name, h->name, sizeof(m->name));
-	return true;
 }
 
 /* Records every declared pin as the manifest's, with the identity it has
@@ -1231,8 +1230,9 @@ static int record_pins(struct txn *t)
 			rec.adopted = ledger_claims(old, h->ino, h->id) ? old->adopted : true;
 			rec.ino = h->ino;
 			rec.id = h->id;
-			if (h->kind == OBSERVED_MAP)
-				rec.has_map = seen_map(h, &rec.map);
+			rec.has_map = h->kind == OBSERVED_MAP;
+			if (rec.has_map)
+				seen_map(h, &rec.map);
 		}
 		record_progs(t, w, &rec, progs);
 		r = ledger_puts_add(&puts, &rec);

@@ -51,6 +51,17 @@ bool observed_is_pin(const struct observed_entry *e)
 	return (unsigned)e->kind < KIND_MAX;
 }
 
+/* "/sys/fs/bpf/" and "/sys/fs/bpf" give the same paths in messages: the
+ * root's length without trailing slashes. */
+static size_t root_length(const char *root)
+{
+	size_t n = strlen(root);
+
+	while (n > 0 && root[n - 1] == '/')
+		n--;
+	return n;
+}
+
 static const char *rel_path(const struct walker *w)
 {
 	return w->path + w->root_len + 1;
@@ -348,10 +359,7 @@ int observed_walk(const char *root, struct diag *d, struct observed *ret)
 	}
 	w.dev = st.st_dev;
 
-	/* "/sys/fs/bpf/" and "/sys/fs/bpf" give the same paths in messages. */
-	w.root_len = strlen(root);
-	while (w.root_len > 0 && root[w.root_len - 1] == '/')
-		w.root_len--;
+	w.root_len = root_length(root);
 	w.path_cap = 256;
 	err = -ENOMEM;
 	root_copy = strdup(root);
@@ -402,12 +410,10 @@ fail:
 
 int observed_query(struct observed *o, const struct ledger *known, struct diag *d)
 {
-	size_t root_len = strlen(o->root);
+	size_t root_len = root_length(o->root);
 	_cleanup_free_ char *path = NULL;
 	size_t cap = 0;
 
-	while (root_len > 0 && o->root[root_len - 1] == '/')
-		root_len--;
 	for (size_t i = 0; i < o->n; i++) {
 		struct observed_entry *e = &o->entries[i];
 		size_t need = root_len + strlen(e->path) + 2;
