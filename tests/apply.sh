@@ -261,6 +261,16 @@ sed -n 's/^  \(map\|program\)  *\([^ ]*\) .*/\1 \2/p' "$T/validate" | LC_ALL=C s
 [ "$(wc -l <"$T/declared")" = 9 ] || { cat "$T/validate" >&2; fail "want 9 declared pins"; }
 NDECL=9
 
+# Every declared pin ($T/declared) has its declared mode and is root's.
+declared_modes() {
+	while read -r _kind _path; do
+		_want=600
+		[ "$_path" = btf/progs/count_packets ] && _want=640
+		_got=$(stat -c '%a %U %G' "$M/$_path")
+		[ "$_got" = "$_want root root" ] || fail "$CASE: $_path is '$_got', want '$_want root root'"
+	done <"$T/declared"
+}
+
 # === 1. apply to an empty tree ==================================================
 CASE=1-empty
 reset
@@ -290,11 +300,8 @@ while read -r kind path; do
 	program) bpftool prog show pinned "$M/$path" >/dev/null 2>&1 ||
 		fail "$CASE: $path is not a program" ;;
 	esac
-	want=600
-	[ "$path" = btf/progs/count_packets ] && want=640
-	got=$(stat -c '%a %U %G' "$M/$path")
-	[ "$got" = "$want root root" ] || fail "$CASE: $path is '$got', want '$want root root'"
 done <"$T/declared"
+declared_modes
 # Map specs as the ELF objects say.
 while read -r path spec; do
 	got=$(map_spec "$path")
@@ -338,12 +345,7 @@ reset
 (umask 0277 && bp 0 apply "$CONFIGS") || fail "$CASE: the apply under umask 0277 failed"
 list_dirs >"$T/got.dirs"
 same_listing "$T/want.dirs" "$T/got.dirs" "directories or their modes under umask 0277"
-while read -r kind path; do
-	want=600
-	[ "$path" = btf/progs/count_packets ] && want=640
-	got=$(stat -c %a "$M/$path")
-	[ "$got" = $want ] || fail "$CASE: $path is $got under umask 0277, want $want"
-done <"$T/declared"
+declared_modes
 
 # === 2. the pinned programs run and count into the pinned maps =================
 CASE=2-programs-run
