@@ -3,7 +3,6 @@
  * command's flags say which pipeline stages run_command() runs for it;
  * diagnostics are printed here, once, after the stages that collected them. */
 #include <errno.h>
-#include <pthread.h>
 #include <math.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -30,6 +29,7 @@
 #include "diag.h"
 #include "export.h"
 #include "identity.h"
+#include "job.h"
 #include "ledger.h"
 #include "loader.h"
 #include "manifest.h"
@@ -239,26 +239,6 @@ static int check_bpffs(const struct options *opts, const char *root, bool dry_ru
 				  "cannot mount bpffs here: %s", strerror(-r)),
 		       r;
 	return 0;
-}
-
-/* A call run in a thread of its own, or at once when no thread can be had. */
-struct job {
-	pthread_t thread;
-	bool running;
-};
-
-static void job_start(struct job *j, void *(*fn)(void *), void *arg)
-{
-	j->running = pthread_create(&j->thread, NULL, fn, arg) == 0;
-	if (!j->running)
-		fn(arg);
-}
-
-static void job_wait(struct job *j)
-{
-	if (j->running)
-		pthread_join(j->thread, NULL);
-	j->running = false;
 }
 
 /* A root's ledger, read as a job. */

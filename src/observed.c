@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 
 #include "cleanup.h"
+#include "job.h"
 #include "kind.h"
 #include "model.h"
 #include "observed.h"
@@ -408,22 +409,26 @@ fail:
 	return err;
 }
 
-int observed_query(struct observed *o, const struct ledger *known, struct diag *d)
+/* A pin the walk could stat, not yet asked about. */
+static bool to_ask(const struct observed_entry *e)
+{
+	return e->kind == OBSERVED_UNKNOWN && !e->error;
+}
+
+/* Opens the pins among entries [from, to) still to be asked about. */
+static int query_range(struct observed *o, size_t from, size_t to, struct diag *d)
 {
 	size_t root_len = root_length(o->root);
 	_cleanup_free_ char *path = NULL;
 	size_t cap = 0;
 
-	for (size_t i = 0; i < o->n; i++) {
+	for (size_t i = from; i < to; i++) {
 		struct observed_entry *e = &o->entries[i];
 		size_t need = root_len + strlen(e->path) + 2;
 		const char *what;
 		int r;
 
-		/* Pins not asked about yet: those the walk could stat. */
-		if (e->kind != OBSERVED_UNKNOWN || e->error)
-			continue;
-		if (known && known_map(known, e))
+		if (!to_ask(e))
 			continue;
 		if (need > cap) {
 			char *p = realloc(path, need * 2);
@@ -450,6 +455,51 @@ int observed_query(struct observed *o, const struct ledger *known, struct diag *
 		}
 	}
 	return 0;
+}
+
+/* The second half of the pins to open, asked about in a job. */
+struct query_half {
+	struct observed *o;
+	size_t from;
+	struct diag d;
+	int r;
+};
+
+static void *query_second_half(void *arg)
+{
+	struct query_half *h = arg;
+
+	h->r = query_range(h->o, h->from, h->o->n, &h->d);
+	return NULL;
+}
+
+/* Opening a pin is three system calls (a tree of adopted or foreign pins
+ * is mostly that): with this many or more to open they are shared with a
+ * second thread.  Below, the thread costs about what it saves. */
+#define QUERY_SPLIT_MIN 256
+
+int observed_query(struct observed *o, const struct ledger *known, struct diag *d)
+{
+	struct query_half h = { .o = o };
+	struct job second = { 0 };
+	size_t to_open = 0;
+	int r;
+
+	for (size_t i = 0; i < o->n; i++)
+		if (to_ask(&o->entries[i]) && !(known && known_map(known, &o->entries[i])))
+			to_open++;
+	if (to_open < QUERY_SPLIT_MIN)
+		return query_range(o, 0, o->n, d);
+	/* Split where half of them are behind: the warnings of the first
+	 * half, then those of the second, keep the tree's order. */
+	for (size_t behind = 0; behind < to_open / 2; h.from++)
+		behind += to_ask(&o->entries[h.from]);
+	job_start(&second, query_second_half, &h);
+	r = query_range(o, 0, h.from, d);
+	job_wait(&second);
+	diag_move(d, &h.d, NULL, "");
+	diag_done(&h.d);
+	return r ?: h.r;
 }
 
 int observed_scan(const char *root, const struct ledger *known, struct diag *d,

@@ -130,8 +130,10 @@ int observed_scan(const char *root, const struct ledger *known, struct diag *d,
 /* observed_scan() in its two halves, so that the ledger can be read while
  * the tree is walked: the walk lists every entry with what lstat says of
  * it, pins as OBSERVED_UNKNOWN with no error; the query then asks about
- * each such pin, or takes it from known.  Each returns as observed_scan()
- * does; after a failed query, *o is still the caller's to release. */
+ * each such pin, or takes it from known (many pins to open are shared with
+ * a second thread; the warnings keep the tree's order).  Each returns as
+ * observed_scan() does; after a failed query, *o is still the caller's to
+ * release. */
 int observed_walk(const char *root, struct diag *d, struct observed *ret);
 int observed_query(struct observed *o, const struct ledger *known, struct diag *d);
 

@@ -759,6 +759,51 @@ START_TEST(test_scale)
 }
 END_TEST
 
+/* Enough pins to open for the query to share them with a second thread:
+ * each half's failures are warned about, in the tree's order. */
+START_TEST(test_query_split)
+{
+	enum { N = 600 };
+	struct observed o = { 0 };
+	struct diag d = { 0 };
+	const struct observed_entry *e;
+	char rel[16];
+	int map;
+
+	NEED_BPFFS();
+	map = new_map(BPF_MAP_TYPE_ARRAY, "split", 0);
+	for (int i = 0; i < N; i++) {
+		snprintf(rel, sizeof(rel), "p%03d", i);
+		pin_at(map, rel);
+	}
+	ck_assert_int_eq(observed_walk(fx.root, &d, &o), 0);
+	/* Gone between the walk and the query, one in each half. */
+	ck_assert_int_eq(unlink(at("p005")), 0);
+	ck_assert_int_eq(unlink(at("p590")), 0);
+	ck_assert_int_eq(observed_query(&o, NULL, &d), 0);
+
+	ck_assert_uint_eq(d.n_errors, 0);
+	ck_assert_uint_eq(d.n_msgs, 2);
+	ck_assert_str_eq(d.msgs[0].file, at("p005"));
+	ck_assert_str_eq(d.msgs[1].file, at("p590"));
+	ck_assert_ptr_nonnull(strstr(d.msgs[0].text, "cannot open pin"));
+	ck_assert_int_eq(find_ok(&o, "p005")->error, -ENOENT);
+	ck_assert_int_eq(find_ok(&o, "p590")->error, -ENOENT);
+	for (int i = 0; i < N; i++) {
+		snprintf(rel, sizeof(rel), "p%03d", i);
+		e = find_ok(&o, rel);
+		if (i == 5 || i == 590)
+			continue;
+		ck_assert_int_eq(e->error, 0);
+		ck_assert_int_eq(e->kind, OBSERVED_MAP);
+		ck_assert_str_eq(e->name, "split");
+	}
+	observed_done(&o);
+	diag_done(&d);
+	close(map);
+}
+END_TEST
+
 START_TEST(test_kind_str)
 {
 	ck_assert_str_eq(observed_kind_str(OBSERVED_DIR), "dir");
@@ -1026,6 +1071,7 @@ Suite *observed_suite(void)
 	tcase_add_test(tc, test_root_errors);
 	tcase_add_test(tc, test_unreadable_subtrees);
 	tcase_add_test(tc, test_scale);
+	tcase_add_test(tc, test_query_split);
 	suite_add_tcase(s, tc);
 
 	tcase_add_test(pure, test_kind_str);
