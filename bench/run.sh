@@ -148,7 +148,7 @@ for n in $SIZES; do
 		fi
 	fi
 
-	fc='' fs='' fcs='' ap='' dr='' dt='' ap_rss='' dr_rss='' dt_rss=''
+	fc='' fs='' fcs='' ap='' dr='' dt='' fo='' ad='' ap_rss='' dr_rss='' dt_rss='' fo_rss='' ad_rss=''
 	r=0
 	while [ $r -lt "$reps" ]; do
 		r=$((r + 1))
@@ -160,6 +160,16 @@ for n in $SIZES; do
 		fc=$(min "$fc" "$T")
 		floor_run scan || die "floor scan failed: $FLOOR_ERR"
 		fs=$(min "$fs" "$T")
+		# The floor's maps are foreign pins to the tool: a plan opens each
+		# one and adopts it; after the apply that adopts them, the no-op
+		# plan is over adopted pins.
+		tool foreign 0 apply --dry-run "$WORK/m.yaml" || { stopped="N=$n: dry-run over foreign pins failed"; break; }
+		grep -q "$n to adopt" "$WORK/foreign.out" || die "N=$n: not $n to adopt: $(tail -n 1 "$WORK/foreign.out")"
+		fo=$(min "$fo" "$T") fo_rss=$(max "$fo_rss" "$RSS")
+		tool adopt 0 apply "$WORK/m.yaml" || { stopped="N=$n: adopting apply failed"; break; }
+		tool adopted 0 apply --dry-run "$WORK/m.yaml" || { stopped="N=$n: dry-run over adopted pins failed"; break; }
+		grep -q "$n unchanged" "$WORK/adopted.out" || die "N=$n: not a no-op after adopting: $(tail -n 1 "$WORK/adopted.out")"
+		ad=$(min "$ad" "$T") ad_rss=$(max "$ad_rss" "$RSS")
 		fresh_mount
 		floor_run create-safe "$n" || die "floor create-safe failed: $FLOOR_ERR"
 		fcs=$(min "$fcs" "$T")
@@ -224,6 +234,15 @@ for n in $SIZES; do
 	fi
 	drr=$(ratio "$dr" "$fs") drb=$(bpp "$((dr_rss - BASE_RSS))" "$n")
 	row "$n | apply --dry-run (no-op) | $dr | $(us "$dr" "$n") | $drr of scan | $(bpp "$dr_rss" "$n") | $drb | <= 1.0x, < 1024 B at 100k | $(met "${drr%x}" 1.0), $(met_rss "$drb")"
+	for k in fo ad; do
+		eval "t=\$$k rss=\$${k}_rss"
+		case $k in
+		fo) what="apply --dry-run over foreign pins ($n to adopt)" ;;
+		*) what="apply --dry-run (no-op) over adopted pins" ;;
+		esac
+		kr=$(ratio "$t" "$fs") kb=$(bpp "$((rss - BASE_RSS))" "$n")
+		row "$n | $what | $t | $(us "$t" "$n") | $kr of scan | $(bpp "$rss" "$n") | $kb | <= 2.0x | $(met "${kr%x}" 2.0)"
+	done
 	row "$n | apply, 10% deleted (10% creates) | $dt | $(us "$dt" "$n") | $(ratio "$dt" "$drift_floor") of scan + 10% create+pin | $(bpp "$dt_rss" "$n") | $(bpp "$((dt_rss - BASE_RSS))" "$n") | - | -"
 	[ -z "$bt" ] || row "$n | bpftool loop ($bnote) | $bt | $(us "$bt" "$n") | $(ratio "$bt" "$fc") of create+pin | | | | "
 done
