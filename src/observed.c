@@ -127,9 +127,12 @@ static int add_entry(struct walker *w, const struct stat *st, enum observed_kind
 }
 
 /* Opens the pin at path and fills e from what the kernel says.  The
- * object's kind is only told by the name of the fd's anonymous inode.  On
- * failure *ret_what says which step failed, for the message. */
-static int query_pin(const char *path, struct observed_entry *e, const char **ret_what)
+ * object's kind is only told by the name of the fd's anonymous inode, read
+ * in proc_fd (/proc/self/fd, opened once: a readlink of the whole path
+ * walks /proc again for every pin; -1 reads the whole path).  On failure *ret_what says which step
+ * failed, for the message. */
+static int query_pin(int proc_fd, const char *path, struct observed_entry *e,
+		     const char **ret_what)
 {
 	_cleanup_close_ int fd = -1;
 	char link[32], target[64];
@@ -145,8 +148,11 @@ static int query_pin(const char *path, struct observed_entry *e, const char **re
 	if (fd < 0)
 		return -errno;
 	*ret_what = "cannot identify pin";
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, target, sizeof(target) - 1);
+	if (proc_fd >= 0)
+		snprintf(link, sizeof(link), "%d", fd);
+	else
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlinkat(proc_fd >= 0 ? proc_fd : AT_FDCWD, link, target, sizeof(target) - 1);
 	if (n < 0)
 		return -errno;
 	target[n] = '\0';
@@ -420,6 +426,7 @@ static int query_range(struct observed *o, size_t from, size_t to, struct diag *
 {
 	size_t root_len = root_length(o->root);
 	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	size_t cap = 0;
 
 	for (size_t i = from; i < to; i++) {
@@ -442,7 +449,7 @@ static int query_range(struct observed *o, size_t from, size_t to, struct diag *
 			cap = need * 2;
 		}
 		snprintf(path, cap, "%.*s/%s", (int)root_len, o->root, e->path);
-		r = query_pin(path, e, &what);
+		r = query_pin(proc_fd, path, e, &what);
 		if (r == -ENOMEM) {
 			diag_error(d, &(struct diag_loc){ .file = path }, "cannot scan: out of memory");
 			return r;
