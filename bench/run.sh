@@ -10,7 +10,7 @@
 # Environment:
 #   BENCH_SIZES          the N to run (default "1000 10000 100000"; each a
 #                        multiple of 10)
-#   BENCH_REPEAT         runs per N up to 10000, best time kept (default 3;
+#   BENCH_REPEAT         runs per N up to 10000, medians kept (default 5;
 #                        larger N run once)
 #   BENCH_BPFTOOL_MAX    largest N for which the bpftool loop is run in full
 #                        (default 10000); above it a BENCH_BPFTOOL_SAMPLE-map
@@ -19,6 +19,8 @@
 #   BENCH_KEEP           keep the work directory (manifests, logs)
 # ulimit -S, -H, -n, -l: not POSIX, but in dash and bash alike.
 # shellcheck disable=SC3045
+# '$1 / $2' and the like are awk expressions over columns (median()).
+# shellcheck disable=SC2016
 set -eu
 
 if [ $# -ne 3 ]; then
@@ -29,7 +31,7 @@ abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 TOOL=$(abs "$1") FLOOR=$(abs "$2") OBJ=$(abs "$3")
 HERE=$(cd "$(dirname "$0")" && pwd)
 SIZES=${BENCH_SIZES:-"1000 10000 100000"}
-REPEAT=${BENCH_REPEAT:-3}
+REPEAT=${BENCH_REPEAT:-5}
 BPFTOOL_MAX=${BENCH_BPFTOOL_MAX:-10000}
 BPFTOOL_SAMPLE=${BENCH_BPFTOOL_SAMPLE:-2000}
 
@@ -37,7 +39,6 @@ BPFTOOL_SAMPLE=${BENCH_BPFTOOL_SAMPLE:-2000}
 for f in "$TOOL" "$FLOOR" "$OBJ"; do [ -e "$f" ] || die "$f: not found"; done
 BPFTOOL=$(command -v bpftool || true)
 
-min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
 max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 > a + 0) ? b : a }'; }
 
 # timed NAME CMD...: runs CMD under `floor time` (fork to exit, wait4's
@@ -115,6 +116,22 @@ row() { echo "| $* |" >>"$ROWS"; }
 us() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.1f", t * 1e6 / n }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 bpp() { awk -v k="$1" -v n="$2" 'BEGIN { printf "%.0f", k * 1024 / n }'; }
+# median EXPR FILE: the median over FILE's lines (one per repetition) of
+# the awk expression EXPR of their columns; mratio EXPR FILE: the same,
+# printed as a ratio.  A ratio is taken within each repetition, whose
+# measurements ran back to back, then the median of those: the VM's speed
+# drifts between repetitions by more than the differences measured.
+median() {
+	awk "{ print $1 }" "$2" | sort -g | awk '{ v[NR] = $1 }
+		END { printf "%.6f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+mratio() { awk -v m="$(median "$1" "$2")" 'BEGIN { printf "%.2fx", m }'; }
+# other_row WHAT COL RSS: the row of a plan over pins the tool did not
+# make (column COL of $R), against the scan, for N=$n.
+other_row() {
+	t=$(median "\$$2" "$R") kr=$(mratio "\$$2 / \$2" "$R") kb=$(bpp "$(($3 - BASE_RSS))" "$n")
+	row "$n | $1 | $t | $(us "$t" "$n") | $kr of scan | $(bpp "$3" "$n") | $kb | <= 2.0x | $(met "${kr%x}" 2.0)"
+}
 # met A LIMIT: whether A <= LIMIT (issue 18's targets).
 met() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 <= b + 0) ? "met" : "missed" }'; }
 # met_rss BYTES_PER_PIN: the memory target is for 100k pins, where the
@@ -157,27 +174,27 @@ for n in $SIZES; do
 			stopped="N=$n: the floor could not create the maps: $FLOOR_ERR"
 			break
 		fi
-		fc=$(min "$fc" "$T")
+		fc=$T
 		floor_run scan || die "floor scan failed: $FLOOR_ERR"
-		fs=$(min "$fs" "$T")
+		fs=$T
 		# The floor's maps are foreign pins to the tool: a plan opens each
 		# one and adopts it; after the apply that adopts them, the no-op
 		# plan is over adopted pins.
 		tool foreign 0 apply --dry-run "$WORK/m.yaml" || { stopped="N=$n: dry-run over foreign pins failed"; break; }
 		grep -q "$n to adopt" "$WORK/foreign.out" || die "N=$n: not $n to adopt: $(tail -n 1 "$WORK/foreign.out")"
-		fo=$(min "$fo" "$T") fo_rss=$(max "$fo_rss" "$RSS")
+		fo=$T fo_rss=$(max "$fo_rss" "$RSS")
 		tool adopt 0 apply "$WORK/m.yaml" || { stopped="N=$n: adopting apply failed"; break; }
 		tool adopted 0 apply --dry-run "$WORK/m.yaml" || { stopped="N=$n: dry-run over adopted pins failed"; break; }
 		grep -q "$n unchanged" "$WORK/adopted.out" || die "N=$n: not a no-op after adopting: $(tail -n 1 "$WORK/adopted.out")"
-		ad=$(min "$ad" "$T") ad_rss=$(max "$ad_rss" "$RSS")
+		ad=$T ad_rss=$(max "$ad_rss" "$RSS")
 		fresh_mount
 		floor_run create-safe "$n" || die "floor create-safe failed: $FLOOR_ERR"
-		fcs=$(min "$fcs" "$T")
+		fcs=$T
 
 		fresh_mount
 		tool apply any apply "$WORK/m.yaml"
 		if [ "$RC" = 0 ]; then
-			ap=$(min "$ap" "$T") ap_rss=$(max "$ap_rss" "$RSS")
+			ap=$T ap_rss=$(max "$ap_rss" "$RSS")
 		elif [ -z "$emfile" ] || ! grep -q 'Too many open files' "$WORK/apply.err"; then
 			echo "bench: bpf-provision apply exited $RC:" >&2
 			tail -n 5 "$WORK/apply.err" >&2
@@ -198,16 +215,23 @@ for n in $SIZES; do
 			done
 		fi
 		tool dry 0 apply --dry-run "$WORK/m.yaml" || { stopped="N=$n: dry-run failed"; break; }
-		dr=$(min "$dr" "$T") dr_rss=$(max "$dr_rss" "$RSS")
+		dr=$T dr_rss=$(max "$dr_rss" "$RSS")
 		# Drift: every tenth pin (mJ with J=0) deleted with rm -> 10% creates.
 		find "$MNT" -mindepth 3 -maxdepth 3 -name m0 -exec rm -f {} +
 		tool drift 0 apply "$WORK/m.yaml" || { stopped="N=$n: drift apply failed"; break; }
 		grep -q "$((n / 10)) to create" "$WORK/drift.out" ||
 			echo "- N=$n: drift apply summary: $(tail -n 1 "$WORK/drift.out")" >>"$NOTES"
-		dt=$(min "$dt" "$T") dt_rss=$(max "$dt_rss" "$RSS")
+		dt=$T dt_rss=$(max "$dt_rss" "$RSS")
 		tool converged 0 apply --dry-run "$WORK/m.yaml" || die "not converged after the drift apply"
+		echo "$fc $fs $fcs $ap $dr $fo $ad $dt" >>"$WORK/reps-$n"
 	done
 	[ -z "$stopped" ] || break
+	# Columns of reps-N: 1 create+pin, 2 scan, 3 safe create, 4 apply,
+	# 5 no-op plan, 6 plan over foreign pins, 7 over adopted pins, 8 drift.
+	R="$WORK/reps-$n"
+	fc=$(median '$1' "$R") fs=$(median '$2' "$R") fcs=$(median '$3' "$R") ap=$(median '$4' "$R")
+	dr=$(median '$5' "$R") fo=$(median '$6' "$R") ad=$(median '$7' "$R") dt=$(median '$8' "$R")
+	! grep -q failed "$R" || ap=failed
 
 	bt='' bnote=''
 	if [ -n "$BPFTOOL" ]; then
@@ -222,35 +246,27 @@ for n in $SIZES; do
 		fi
 	fi
 
-	drift_floor=$(awk -v s="$fs" -v c="$fc" 'BEGIN { printf "%.6f", s + c / 10 }')
 	row "$n | floor: create+pin | $fc | $(us "$fc" "$n") | 1.00x | | | | "
 	row "$n | floor: scan | $fs | $(us "$fs" "$n") | 1.00x | | | | "
-	row "$n | floor: safe create (temporary name, stat, info, rename) | $fcs | $(us "$fcs" "$n") | $(ratio "$fcs" "$fc") of create+pin | | | | "
+	row "$n | floor: safe create (temporary name, stat, info, rename) | $fcs | $(us "$fcs" "$n") | $(mratio '$3 / $1' "$R") of create+pin | | | | "
 	if [ "$ap" = failed ]; then
 		row "$n | apply (empty tree) | **failed: EMFILE** (see notes) | | | | | <= 1.5x | missed"
 	else
-		ar=$(ratio "$ap" "$fc") ab=$(bpp "$((ap_rss - BASE_RSS))" "$n")
-		row "$n | apply (empty tree) | $ap | $(us "$ap" "$n") | $ar of create+pin ($(ratio "$ap" "$fcs") of safe create) | $(bpp "$ap_rss" "$n") | $ab | <= 1.5x, < 1024 B at 100k | $(met "${ar%x}" 1.5), $(met_rss "$ab")"
+		ar=$(mratio '$4 / $1' "$R") ab=$(bpp "$((ap_rss - BASE_RSS))" "$n")
+		row "$n | apply (empty tree) | $ap | $(us "$ap" "$n") | $ar of create+pin ($(mratio '$4 / $3' "$R") of safe create) | $(bpp "$ap_rss" "$n") | $ab | <= 1.5x, < 1024 B at 100k | $(met "${ar%x}" 1.5), $(met_rss "$ab")"
 	fi
-	drr=$(ratio "$dr" "$fs") drb=$(bpp "$((dr_rss - BASE_RSS))" "$n")
+	drr=$(mratio '$5 / $2' "$R") drb=$(bpp "$((dr_rss - BASE_RSS))" "$n")
 	row "$n | apply --dry-run (no-op) | $dr | $(us "$dr" "$n") | $drr of scan | $(bpp "$dr_rss" "$n") | $drb | <= 1.0x, < 1024 B at 100k | $(met "${drr%x}" 1.0), $(met_rss "$drb")"
-	for k in fo ad; do
-		eval "t=\$$k rss=\$${k}_rss"
-		case $k in
-		fo) what="apply --dry-run over foreign pins ($n to adopt)" ;;
-		*) what="apply --dry-run (no-op) over adopted pins" ;;
-		esac
-		kr=$(ratio "$t" "$fs") kb=$(bpp "$((rss - BASE_RSS))" "$n")
-		row "$n | $what | $t | $(us "$t" "$n") | $kr of scan | $(bpp "$rss" "$n") | $kb | <= 2.0x | $(met "${kr%x}" 2.0)"
-	done
-	row "$n | apply, 10% deleted (10% creates) | $dt | $(us "$dt" "$n") | $(ratio "$dt" "$drift_floor") of scan + 10% create+pin | $(bpp "$dt_rss" "$n") | $(bpp "$((dt_rss - BASE_RSS))" "$n") | - | -"
+	other_row "apply --dry-run over foreign pins ($n to adopt)" 6 "$fo_rss"
+	other_row "apply --dry-run (no-op) over adopted pins" 7 "$ad_rss"
+	row "$n | apply, 10% deleted (10% creates) | $dt | $(us "$dt" "$n") | $(mratio '$8 / ($2 + $1 / 10)' "$R") of scan + 10% create+pin | $(bpp "$dt_rss" "$n") | $(bpp "$((dt_rss - BASE_RSS))" "$n") | - | -"
 	[ -z "$bt" ] || row "$n | bpftool loop ($bnote) | $bt | $(us "$bt" "$n") | $(ratio "$bt" "$fc") of create+pin | | | | "
 done
 fresh_mount
 
 {
 	cat "$WORK/header.md"
-	echo "- times: wall clock of each whole process, fork to exit (\`floor time\`), the floor's too; best of $REPEAT for N <= 10000, one run above; peak RSS from wait4 (worst run); baseline RSS (no-op plan of 10 pins): $BASE_RSS KiB"
+	echo "- times: wall clock of each whole process, fork to exit (\`floor time\`), the floor's too; for N <= 10000 the median of $REPEAT runs, and each ratio the median of the runs' own ratios (tool and floor timed back to back within a run), one run above; peak RSS from wait4 (worst run); baseline RSS (no-op plan of 10 pins): $BASE_RSS KiB"
 	echo "- load at end:$(cut -d' ' -f1-3 /proc/loadavg | sed 's/^/ /')"
 	echo
 	echo "| N | measurement | seconds | µs per pin | ratio to floor | peak RSS, bytes per pin | above baseline, bytes per pin | target (issue 18) | met |"
