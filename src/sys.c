@@ -330,10 +330,32 @@ int sys_obj_get(struct sys *s, const char *path, int *ret_fd)
 	return *ret_fd < 0 ? -errno : 0;
 }
 
+/* BPF_OBJ_PIN's directory fd (kernel 6.5), newer than these headers. */
+#define SYS_BPF_F_PATH_FD (1U << 14)
+
+/* Pins fd as name in the directory dfd.  Since 6.5 the kernel takes the
+ * directory's fd (BPF_F_PATH_FD); an older one refuses the flag (EINVAL)
+ * and is given the path /proc/self/fd/N/NAME, which walks /proc for every
+ * pin.  A pin refused for another reason fails the same way both times. */
 static int pin_at(int dfd, const char *name, int fd)
 {
+	struct {
+		__aligned_u64 pathname;
+		__u32 bpf_fd;
+		__u32 file_flags;
+		__s32 path_fd;
+	} attr;
 	char proc[PATH_MAX];
 
+	memset(&attr, 0, sizeof(attr));
+	attr.pathname = (uintptr_t)name;
+	attr.bpf_fd = (__u32)fd;
+	attr.file_flags = SYS_BPF_F_PATH_FD;
+	attr.path_fd = dfd;
+	if (syscall(__NR_bpf, BPF_OBJ_PIN, &attr, sizeof(attr)) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -1;
 	if (snprintf(proc, sizeof(proc), "/proc/self/fd/%d/%s", dfd, name) >= (int)sizeof(proc)) {
 		errno = ENAMETOOLONG;
 		return -1;
