@@ -105,25 +105,40 @@ static int attr_differences(const struct desired_pin *w, const struct observed_e
 	return e;
 }
 
+/* blocked_parent()'s last answer, for the next path in the same
+ * directory: sorted pins come many to a directory. */
+struct parent_memo {
+	const char *path; /* the last path asked about; NULL: none */
+	size_t dir_len;   /* the length of its directory's path */
+	const struct observed_entry *blocked;
+};
+
 /* Something other than a directory where a parent of path must be one. */
-static const struct observed_entry *blocked_parent(const struct observed *obs, const char *path)
+static const struct observed_entry *blocked_parent(const struct observed *obs, const char *path,
+						   struct parent_memo *memo)
 {
+	const char *last = strrchr(path, '/');
+	size_t dir_len = last ? (size_t)(last - path) : 0;
+	const struct observed_entry *found = NULL;
 	char buf[4096];
 	size_t len = strlen(path);
 
+	if (memo->path && memo->dir_len == dir_len && strncmp(memo->path, path, dir_len) == 0)
+		return memo->blocked;
 	if (len >= sizeof(buf))
 		return NULL;
 	memcpy(buf, path, len + 1);
-	for (char *slash = strchr(buf, '/'); slash; slash = strchr(slash + 1, '/')) {
+	for (char *slash = strchr(buf, '/'); slash && !found; slash = strchr(slash + 1, '/')) {
 		const struct observed_entry *e;
 
 		*slash = '\0';
 		e = observed_find(obs, buf);
 		*slash = '/';
 		if (e && e->kind != OBSERVED_DIR)
-			return e;
+			found = e;
 	}
-	return NULL;
+	*memo = (struct parent_memo){ .path = path, .dir_len = dir_len, .blocked = found };
+	return found;
 }
 
 /* "0x0100000a": a key in words, its bytes as they are in memory. */
@@ -510,16 +525,18 @@ static int plan_links(struct plan *p, const struct plan_input *in,
 	/* Per declared pin: made anew by the changes so far (maps, programs);
 	 * known once a link needs it. */
 	_cleanup_free_ bool *anew = NULL;
+	struct parent_memo memo = { 0 };
 	int e = 0;
 
 	for (size_t i = 0; i < n_want && !e; i++) {
 		const struct desired_pin *w = sorted[i];
-		const struct observed_entry *h = observed_find(in->observed, w->path);
+		const struct observed_entry *h;
 		_cleanup_free_ char *reload = NULL;
 		bool in_place;
 
 		if (w->kind != KIND_LINK || !w->link)
 			continue;
+		h = observed_find(in->observed, w->path);
 		if (w->link->skipped) {
 			p->counts[PLAN_UNCHANGED]++;
 			continue;
@@ -546,7 +563,7 @@ static int plan_links(struct plan *p, const struct plan_input *in,
 			}
 		}
 		if (!e)
-			e = plan_pin(p, in->ledger, w, h, blocked_parent(in->observed, w->path),
+			e = plan_pin(p, in->ledger, w, h, blocked_parent(in->observed, w->path, &memo),
 				     reload, in_place);
 	}
 	return e;
@@ -581,7 +598,7 @@ static int cmp_desired(const void *a, const void *b)
 static int plan_undeclared(struct plan *p, const struct plan_input *in,
 			   const struct observed_entry *h)
 {
-	const struct ledger_entry *l = ledger_find(in->ledger, h->path);
+	const struct ledger_entry *l;
 	const struct manifest *m = NULL;
 	const char *dir = NULL;
 	struct plan_change c = { .action = PLAN_DELETE,
@@ -594,6 +611,7 @@ static int plan_undeclared(struct plan *p, const struct plan_input *in,
 
 	if (h->kind != OBSERVED_MAP && h->kind != OBSERVED_PROGRAM && h->kind != OBSERVED_LINK)
 		return 0;
+	l = ledger_find(in->ledger, h->path);
 	temp = ledger_temp_of(in->ledger, h->path);
 	if (temp == LEDGER_TEMP_PIN || temp == LEDGER_TEMP_IN_TRASH) {
 		/* Ours by name: made by a run that was killed before its rename. */
@@ -1168,6 +1186,7 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 	size_t n_want = in->destroy ? 0 : des->n_pins, n_remade = 0;
 	const struct desired_pin ***pins = NULL;
 	_cleanup_free_ bool *sel = NULL;
+	struct parent_memo memo = { 0 };
 	struct plan p = { 0 };
 	int e = 0;
 
@@ -1191,21 +1210,23 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 		if (sorted[i]->kind == KIND_MAP && sel[sorted[i] - des->pins])
 			e = plan_pin(&p, in->ledger, sorted[i],
 				     observed_find(in->observed, sorted[i]->path),
-				     blocked_parent(in->observed, sorted[i]->path), NULL, false);
+				     blocked_parent(in->observed, sorted[i]->path, &memo), NULL, false);
 	/* So far the plan holds map changes only. */
 	for (size_t i = 0; i < p.n && !e; i++)
 		if (p.changes[i].action == PLAN_CREATE ||
 		    (p.changes[i].action == PLAN_REPLACE && !p.changes[i].refused))
 			remade[n_remade++] = (struct remade){ p.changes[i].want->objfile,
 							      p.changes[i].want->index };
+	memo = (struct parent_memo){ 0 };
 	for (size_t i = 0; i < n_want && !e; i++) {
 		const struct desired_pin *w = sorted[i];
-		const struct observed_entry *h = observed_find(in->observed, w->path);
+		const struct observed_entry *h;
 		const char *map = NULL;
 		_cleanup_free_ char *reload = NULL;
 
 		if (w->kind != KIND_PROGRAM)
 			continue;
+		h = observed_find(in->observed, w->path);
 		map = remade_map(remade, n_remade, w);
 		/* Outside the targets, only a program whose map is made anew. */
 		if (!map && !sel[w - des->pins])
@@ -1218,8 +1239,8 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 			e = miswired(pins ? pins[w->objfile_index] : NULL, in->observed, w, h,
 				     &reload);
 		if (!e)
-			e = plan_pin(&p, in->ledger, w, h, blocked_parent(in->observed, w->path),
-				     reload, false);
+			e = plan_pin(&p, in->ledger, w, h,
+				     blocked_parent(in->observed, w->path, &memo), reload, false);
 	}
 	if (!e)
 		e = plan_links(&p, in, sorted, n_want, remade, n_remade, sel);

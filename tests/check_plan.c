@@ -349,6 +349,39 @@ START_TEST(test_never_replaces_dirs_symlinks_unreadable)
 }
 END_TEST
 
+/* Pins in one directory share the answer about their parents; the next
+ * directory, blocked or not, gets its own. */
+START_TEST(test_blocked_parents)
+{
+	struct world w;
+
+	world_init(&w);
+	want_map(&w, "ns1/a/x", BPF_MAP_TYPE_HASH, 128);
+	want_map(&w, "ns1/a/y", BPF_MAP_TYPE_HASH, 128);
+	want_map(&w, "ns1/b/x", BPF_MAP_TYPE_HASH, 128);
+	want_map(&w, "ns1/c/d/x", BPF_MAP_TYPE_HASH, 128);
+	want_map(&w, "ns1/c/d/y", BPF_MAP_TYPE_HASH, 128);
+	want_map(&w, "ns1/e/x", BPF_MAP_TYPE_HASH, 128);
+	have(&w, "ns1", OBSERVED_DIR, 0, 0);
+	have(&w, "ns1/a", OBSERVED_MAP, BPF_MAP_TYPE_HASH, 128);
+	have(&w, "ns1/b", OBSERVED_DIR, 0, 0);
+	have(&w, "ns1/c", OBSERVED_SYMLINK, 0, 0);
+	run(&w, false);
+	ck_assert_str_eq(change(&w, "ns1/a/x")->reason,
+			 "a map is in the way at 'ns1/a'; remove it by hand");
+	ck_assert_str_eq(change(&w, "ns1/a/y")->reason,
+			 "a map is in the way at 'ns1/a'; remove it by hand");
+	ck_assert_int_eq(change(&w, "ns1/b/x")->action, PLAN_CREATE);
+	ck_assert_str_eq(change(&w, "ns1/c/d/x")->reason,
+			 "a symlink is in the way at 'ns1/c'; remove it by hand");
+	ck_assert_str_eq(change(&w, "ns1/c/d/y")->reason,
+			 "a symlink is in the way at 'ns1/c'; remove it by hand");
+	ck_assert_int_eq(change(&w, "ns1/e/x")->action, PLAN_CREATE);
+	ck_assert_uint_eq(w.plan.n_refused, 4);
+	world_done(&w);
+}
+END_TEST
+
 START_TEST(test_attributes_update_in_place)
 {
 	struct world w;
@@ -934,6 +967,7 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, test_program_replaced_whatever_the_policy);
 	tcase_add_test(tc, test_kind_mismatch_needs_replace);
 	tcase_add_test(tc, test_never_replaces_dirs_symlinks_unreadable);
+	tcase_add_test(tc, test_blocked_parents);
 	tcase_add_test(tc, test_attributes_update_in_place);
 	tcase_add_test(tc, test_ownership);
 	tcase_add_test(tc, test_other_manifest_record_outside_set);
