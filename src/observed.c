@@ -128,9 +128,9 @@ static int add_entry(struct walker *w, const struct stat *st, enum observed_kind
 
 /* Opens the pin at path and fills e from what the kernel says.  The
  * object's kind is only told by the name of the fd's anonymous inode, read
- * in proc_fd (/proc/self/fd, opened once: a readlink of the whole path
- * walks /proc again for every pin; -1 reads the whole path).  On failure *ret_what says which step
- * failed, for the message. */
+ * in proc_fd (/proc/self/fd opened once: a readlink of the whole path walks
+ * /proc again for every pin; -1 reads the whole path).  On failure
+ * *ret_what says which step failed, for the message. */
 static int query_pin(int proc_fd, const char *path, struct observed_entry *e,
 		     const char **ret_what)
 {
@@ -480,7 +480,7 @@ static void *query_second_half(void *arg)
 	return NULL;
 }
 
-/* Opening a pin is three system calls (a tree of adopted or foreign pins
+/* Opening a pin is four system calls (a tree of adopted or foreign pins
  * is mostly that): with this many or more to open they are shared with a
  * second thread.  Below, the thread costs about what it saves. */
 #define QUERY_SPLIT_MIN 256
