@@ -505,7 +505,6 @@ int observed_query(struct observed *o, const struct ledger *known, struct diag *
 	r = query_range(o, 0, h.from, d);
 	job_wait(&second);
 	diag_move(d, &h.d, NULL, "");
-	diag_done(&h.d);
 	return r ?: h.r;
 }
 
