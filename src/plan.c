@@ -106,7 +106,8 @@ static int attr_differences(const struct desired_pin *w, const struct observed_e
 }
 
 /* blocked_parent()'s last answer, for the next path in the same
- * directory: sorted pins come many to a directory. */
+ * directory: sorted pins come many to a directory.  The answer depends on
+ * the observed tree alone, so one memo serves every pass over it. */
 struct parent_memo {
 	const char *path; /* the last path asked about; NULL: none */
 	size_t dir_len;   /* the length of its directory's path */
@@ -1217,7 +1218,6 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 		    (p.changes[i].action == PLAN_REPLACE && !p.changes[i].refused))
 			remade[n_remade++] = (struct remade){ p.changes[i].want->objfile,
 							      p.changes[i].want->index };
-	memo = (struct parent_memo){ 0 };
 	for (size_t i = 0; i < n_want && !e; i++) {
 		const struct desired_pin *w = sorted[i];
 		const struct observed_entry *h;
