@@ -345,11 +345,12 @@ int ledger_add_run(struct ledger *l, const char *token)
 static int parse_map(json_t *v, struct ledger_entry *e)
 {
 	struct ledger_map *m = &e->map;
-	const char *name = json_string_value(json_array_get(v, SEEN_INTS));
 	json_int_t f[SEEN_INTS];
+	const char *name;
 
 	if (!v)
 		return 0;
+	name = json_string_value(json_array_get(v, SEEN_INTS));
 	if (json_array_size(v) != SEEN_INTS + 1 || !name || strlen(name) >= sizeof(m->name))
 		return -EINVAL;
 	for (size_t i = 0; i < SEEN_INTS; i++) {
