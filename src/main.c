@@ -578,7 +578,8 @@ static int system_dirs(char **ret_buf, char ***ret_dirs, size_t *ret_n)
 }
 
 /* A dry run takes no lock, so it can walk the tree while it reads the
- * objects: started here, on the root the manifests name, when it is a bpffs
+ * manifests and objects: started here, on the root --bpffs names before the
+ * manifests are read, else on the one they name, when it is a bpffs
  * (read_tree() takes the walk, or walks again if the root turns out
  * otherwise).  The ledger is read after the objects, on this thread: in a
  * third one as well, the three arenas' peaks added up to 12 MB more on 100k
@@ -591,7 +592,7 @@ static void prefetch_tree(struct session *s)
 	char *resolved = NULL;
 
 	if (!s->dry_run || !(s->flags & CMD_NEEDS_KERNEL) || s->opts->observed ||
-	    s->opts->plan_file)
+	    s->opts->plan_file || s->ahead.root)
 		return;
 	if (pick_root(s->opts, &s->set, &quiet, &root) == 0 && is_bpffs(root))
 		resolved = realpath(root, NULL);
@@ -617,6 +618,8 @@ static int read_input(struct session *s)
 		args = dirs;
 		flags |= MANIFEST_SET_SYSTEM;
 	}
+	if (s->opts->bpffs)
+		prefetch_tree(s);
 	if (r == 0)
 		r = manifest_set_load_flags(&s->set, args, n_args, flags, &s->d);
 	if (r == 0 && s->opts->keep_going)
