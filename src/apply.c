@@ -648,8 +648,9 @@ static void load_wants(const struct plan *p, size_t at, bool *want, bool *make)
 }
 
 /* Which programs of object k had their tags deferred (desired_spec), by
- * a pin or a program array entry, and where the first such pin is. */
-static void deferred_progs(const struct txn *t, size_t k, bool *deferred,
+ * a pin or a program array entry, and where the first such pin is;
+ * computed_too: or computed, so not loaded either. */
+static void deferred_progs(const struct txn *t, size_t k, bool computed_too, bool *deferred,
 			   const struct diag_loc **locs)
 {
 	const struct desired *des = t->in->desired;
@@ -659,9 +660,11 @@ static void deferred_progs(const struct txn *t, size_t k, bool *deferred,
 		const struct desired_contents *c = w->contents;
 
 		for (size_t j = 0; c && j < c->n; j++)
-			if (c->entries[j].is_prog && c->entries[j].tag_deferred)
+			if (c->entries[j].is_prog &&
+			    (c->entries[j].tag_deferred || (computed_too && c->entries[j].tag_computed)))
 				deferred[c->entries[j].prog] = true;
-		if (w->kind == KIND_MAP || !w->spec.tag_deferred)
+		if (w->kind == KIND_MAP ||
+		    !(w->spec.tag_deferred || (computed_too && w->spec.tag_computed)))
 			continue;
 		deferred[w->index] = true;
 		if (locs && !locs[w->index])
@@ -678,7 +681,7 @@ static int deferred_tags(struct txn *t, size_t k)
 
 	if (!deferred)
 		return -ENOMEM;
-	deferred_progs(t, k, deferred, NULL);
+	deferred_progs(t, k, false, deferred, NULL);
 	for (size_t i = 0; i < of->n_progs; i++) {
 		int fd = t->ol.prog_fds[i], r;
 
@@ -696,10 +699,10 @@ static int deferred_tags(struct txn *t, size_t k)
 	return 0;
 }
 
-/* A dry run's load step: the programs whose tags were deferred were not
- * loaded yet, so they are here, once each, as the tags are learnt
- * (identity.h) - a program the verifier refuses fails the dry run at the
- * step where the real run would fail. */
+/* A dry run's load step: the programs whose tags were deferred or
+ * computed were not loaded yet, so they are here, once each (identity.h) -
+ * a program the verifier refuses fails the dry run at the step where the
+ * real run would fail. */
 static int check_load(struct txn *t, size_t at)
 {
 	const struct desired *des = t->in->desired;
@@ -714,7 +717,7 @@ static int check_load(struct txn *t, size_t at)
 
 	if (!want || !deferred || !fds || !locs)
 		return -ENOMEM;
-	deferred_progs(t, k, deferred, locs);
+	deferred_progs(t, k, true, deferred, locs);
 	load_wants(t->in->plan, at, want, NULL);
 	for (size_t i = 0; i < of->n_progs; i++) {
 		want[i] = want[i] && deferred[i];

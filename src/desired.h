@@ -35,6 +35,10 @@ struct desired_spec {
 	 * load is the apply's (a dry run's load step checks it instead), and
 	 * the tag for the ledger is read from that. */
 	bool tag_deferred;
+	/* Live: a legacy object's program, whose tag was computed from what
+	 * its loader hands the kernel rather than learnt by a load; a dry
+	 * run's load step loads it, to check it, as it does deferred ones. */
+	bool tag_computed;
 };
 
 /* How a link is made (target.h, target_attach). */
@@ -80,6 +84,7 @@ struct desired_entry {
 	bool has_tag;
 	bool tag_unknown;     /* offline, and no record gives its tag (desired_spec) */
 	bool tag_deferred;    /* live, its map not pinned yet (desired_spec) */
+	bool tag_computed;    /* live, computed rather than loaded (desired_spec) */
 	const struct manifest_map_entry *src; /* borrowed; NULL for none */
 	/* Filled by contents_observe() (live runs): the pinned map holds
 	 * another value (another program) at key, or none. */

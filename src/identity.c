@@ -16,13 +16,27 @@
 #include "kind.h"
 #include "loader.h"
 
+static int legacy_tag(const struct objfile *of, size_t prog, int bits, uint8_t tag[8]);
+
 /* Programs of one object are loaded together, with throwaway maps for
  * what they use, as apply would load them; the tags are read back and
- * every fd closed.  One pass over the pins finds the programs of every
- * object, so that many objects cost no more than many pins. */
+ * every fd closed.  A legacy object's are not loaded: what its loader hands
+ * the kernel is known here (legacy_tag()), so their tags are computed once
+ * the kernel's digest is known - a replaced program then costs the
+ * verifier one run, the apply's.  One pass over the pins finds the
+ * programs of every object, so that many objects cost no more than many
+ * pins. */
+
+/* Program i's tag: computed when bits (the kernel's digest) is set, else
+ * read from its loaded fd. */
+static int prog_tag(const struct objfile *of, const int *fds, int bits, size_t i, uint8_t tag[8])
+{
+	return bits > 0 ? legacy_tag(of, i, bits, tag) : kind_prog_tag(fds[i], tag);
+}
+
 /* The tags of the programs a program array's entries name. */
-static int slot_tags(struct desired_contents *c, const int *fds, struct diag *d,
-		     const struct diag_loc *loc)
+static int slot_tags(struct desired_contents *c, const struct objfile *of, const int *fds,
+		     int bits, struct diag *d, const struct diag_loc *loc)
 {
 	for (size_t j = 0; c && j < c->n; j++) {
 		struct desired_entry *e = &c->entries[j];
@@ -30,7 +44,7 @@ static int slot_tags(struct desired_contents *c, const int *fds, struct diag *d,
 
 		if (!e->is_prog || e->has_tag || e->tag_deferred)
 			continue;
-		r = kind_prog_tag(fds[e->prog], e->tag);
+		r = prog_tag(of, fds, bits, e->prog, e->tag);
 		if (r < 0) {
 			diag_error(d, e->src ? &e->src->program_loc : loc,
 				   "cannot read the tag of a program array's program: %s",
@@ -38,6 +52,7 @@ static int slot_tags(struct desired_contents *c, const int *fds, struct diag *d,
 			return r;
 		}
 		e->has_tag = true;
+		e->tag_computed = bits > 0;
 	}
 	return 0;
 }
@@ -47,6 +62,7 @@ int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vl
 {
 	_cleanup_free_ size_t *first = NULL, *next = NULL;
 	int r = desired_pins_by_object(des, &first, &next);
+	int tag_bits = 0; /* the kernel's digest; 0 not probed yet, < 0 unknown */
 	size_t loads = 0;
 
 	if (r < 0)
@@ -57,6 +73,7 @@ int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vl
 		_cleanup_free_ int *fds = NULL;
 		_cleanup_free_ const struct diag_loc **locs = NULL;
 		bool any = false;
+		int bits = 0; /* > 0: this object's tags are computed */
 
 		if (!of || first[k] == SIZE_MAX)
 			continue;
@@ -91,28 +108,38 @@ int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vl
 		}
 		if (!any)
 			continue;
-		for (size_t i = 0; i < of->n_progs; i++)
-			loads += want[i];
-		r = loader_load(of,
-				&(struct loader_job){ .want = want,
-						      .prog_locs = locs,
-						      .log = vlog },
-				NULL, d, fds);
+		if (!of->libbpf && tag_bits == 0) {
+			tag_bits = identity_probe_tag_bits();
+			tag_bits = tag_bits > 0 ? tag_bits : -1;
+		}
+		if (!of->libbpf)
+			bits = tag_bits;
+		for (size_t i = 0; i < of->n_progs; i++) {
+			loads += want[i] && bits <= 0;
+			fds[i] = -1;
+		}
+		if (bits <= 0)
+			r = loader_load(of,
+					&(struct loader_job){ .want = want,
+							      .prog_locs = locs,
+							      .log = vlog },
+					NULL, d, fds);
 		for (size_t i = first[k]; i != SIZE_MAX && r == 0; i = next[i]) {
 			struct desired_pin *p = &des->pins[i];
 			if (p->kind == KIND_MAP) {
-				r = slot_tags(p->contents, fds, d, &p->loc);
+				r = slot_tags(p->contents, of, fds, bits, d, &p->loc);
 				continue;
 			}
 			if (p->spec.has_tag || p->spec.tag_deferred)
 				continue;
-			r = kind_prog_tag(fds[p->index], p->spec.tag);
+			r = prog_tag(of, fds, bits, p->index, p->spec.tag);
 			if (r < 0) {
 				diag_error(d, &p->loc, "program '%s': cannot read its tag: %s",
 					   desired_pin_name(p), DIAG_STRERROR(-r));
 				break;
 			}
 			p->spec.has_tag = true;
+			p->spec.tag_computed = bits > 0;
 		}
 		for (size_t i = 0; i < of->n_progs; i++)
 			if (fds[i] >= 0)

@@ -19,11 +19,15 @@
 
 /* Finds the tag the kernel will give each pinned program of des that has
  * none yet (identity_recorded_tags() gives most of a tree the tool made),
- * and that the plan compares with something in obs, by loading it once (legacy objects with throwaway maps for their relocations,
- * BTF objects through libbpf with pinning disabled) and closing it at once:
- * nothing is pinned, nothing outlives the call, and no sys step is counted.
- * Needs CAP_BPF when any is loaded.  Sets spec.tag and spec.has_tag of
- * every such program pin (entries: tag, has_tag); a program whose every pin
+ * and that the plan compares with something in obs: computed for legacy
+ * objects (what their loader hands the kernel is known; spec.tag_computed,
+ * entries: tag_computed), once identity_probe_tag_bits() has told the
+ * kernel's digest; else by loading it once (libbpf objects, with pinning
+ * disabled; legacy ones too when the digest is unknown, with throwaway maps
+ * for their relocations) and closing it at once: nothing is pinned, nothing
+ * outlives the call, and no sys step is counted.  Needs CAP_BPF when any is
+ * loaded or computed.  Sets spec.tag and spec.has_tag of every such
+ * program pin (entries: tag, has_tag); a program whose every pin
  * is at a free path in obs is not loaded: spec.tag_deferred is set on its
  * pins, and the apply's load step loads it (see apply.h).  A refused program's whole
  * verifier log goes to vlog (-v) when it is not NULL, and so does the count
