@@ -152,12 +152,14 @@ int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vl
 }
 
 /* One program alone per load, so that a program the verifier refuses costs
- * its own tag and no other's. */
+ * its own tag and no other's; a legacy object's computed, as
+ * identity_load_tags() computes them. */
 int identity_object_tags(const struct objfile *of, FILE *vlog, struct diag *d, uint8_t (*tags)[8],
 			 bool *has_tag)
 {
 	_cleanup_free_ bool *want = calloc(of->n_progs + 1, sizeof(*want));
 	_cleanup_free_ int *fds = calloc(of->n_progs + 1, sizeof(*fds));
+	int bits = of->libbpf ? 0 : identity_probe_tag_bits();
 
 	if (!want || !fds)
 		return -ENOMEM;
@@ -172,6 +174,13 @@ int identity_object_tags(const struct objfile *of, FILE *vlog, struct diag *d, u
 				     "program '%s' (section '%s'): its type is unknown, so no pin "
 				     "is matched to it",
 				     pr->name, pr->section);
+			continue;
+		}
+		if (bits > 0) {
+			r = legacy_tag(of, i, bits, tags[i]);
+			if (r < 0)
+				return r;
+			has_tag[i] = true;
 			continue;
 		}
 		want[i] = true;

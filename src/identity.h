@@ -36,8 +36,9 @@
 int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vlog,
 		       struct diag *d);
 
-/* The tag of every program of one object, each loaded alone (as
- * identity_load_tags() loads them: throwaway maps, nothing pinned), for
+/* The tag of every program of one object, computed for a legacy object
+ * as identity_load_tags() computes them, else each loaded alone (as it
+ * loads them: throwaway maps, nothing pinned), for
  * matching pins found in a tree to the object (export).  A program the
  * kernel refuses, or whose type the object does not say, gets no tag and a
  * warning in d.  tags and has_tag hold of->n_progs items each; has_tag[i]
