@@ -142,6 +142,18 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		"$BPF_PROVISION" validate "$T/site/obj.yaml"
 	grep -q "^$T/site/obj.yaml:4:11: error: object file '$T/secret.o': cannot open: Permission denied" "$T/err" ||
 		fail "validate of an unreadable object: $(cat "$T/err")"
+	# plan needs CAP_BPF: without it (root all the same), one clear error
+	# from the probe before anything is read from the kernel - where the
+	# kernel lets no one without it make BPF objects, as Debian's does.
+	if [ "$(cat /proc/sys/kernel/unprivileged_bpf_disabled 2>/dev/null)" != 0 ]; then
+		mkdir -p "$T/nomount" "$T/run"
+		chmod 0700 "$T/run"
+		expect_exit 1 env BPF_PROVISION_RUNTIME_DIR="$T/run" setpriv --inh-caps=-all \
+			--bounding-set=-bpf,-sys_admin,-perfmon,-net_admin "$BPF_PROVISION" \
+			--bpffs "$T/nomount" --mount plan "$top_builddir/configs/gobpf-site.yaml"
+		grep -Fxq "bpf-provision: error: the kernel refuses to create BPF objects for this process (Operation not permitted): plan and apply need CAP_BPF (run them as root)" "$T/err" ||
+			fail "plan without CAP_BPF: $(cat "$T/err")"
+	fi
 else
 	echo "note: not root, the unprivileged run is this run itself"
 fi
