@@ -43,10 +43,19 @@ static void write_file(const char *file, const uint8_t *data, size_t size)
 		abort();
 }
 
+/* The private directory goes when the fuzzer exits. */
+static void cleanup(void)
+{
+	unlink(doc_file);
+	unlink(ledger_file);
+	rmdir(dir);
+}
+
 static void setup(void)
 {
 	if (!mkdtemp(dir) || setenv("BPF_PROVISION_RUNTIME_DIR", dir, 1) < 0 ||
-	    asprintf(&doc_file, "%s/doc.json", dir) < 0 || ledger_path(ROOT, &ledger_file) < 0)
+	    asprintf(&doc_file, "%s/doc.json", dir) < 0 || ledger_path(ROOT, &ledger_file) < 0 ||
+	    atexit(cleanup) != 0)
 		abort();
 }
 
