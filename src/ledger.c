@@ -561,7 +561,6 @@ static int ledger_from_text(const char *text, size_t len, struct ledger *l)
 		}
 		if (strcmp(json_string_value(key), "entries") == 0) {
 			/* Twice would append to records sized for the first. */
-			/* Twice would append to records sized for the first. */
 			r = entries ? -EINVAL : entries_from_text(&rd, l);
 			entries = true;
 		} else if (!(v = next_value(&rd))) {
