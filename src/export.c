@@ -805,7 +805,7 @@ int export_run(const struct export_request *req, struct diag *d, FILE *out)
 	struct observed obs = { 0 };
 	char **prefixes = NULL;
 	size_t n_prefixes = 0, len = 0;
-	int r = 0;
+	int r = 0, tag_bits = 0;
 
 	if (!root && !req->empty) {
 		r = -errno;
@@ -835,8 +835,8 @@ int export_run(const struct export_request *req, struct diag *d, FILE *out)
 
 		o->tags = calloc(o->of->n_progs + 1, sizeof(*o->tags));
 		o->has_tag = calloc(o->of->n_progs + 1, sizeof(*o->has_tag));
-		r = o->tags && o->has_tag ? identity_object_tags(o->of, req->vlog, d, o->tags,
-								 o->has_tag)
+		r = o->tags && o->has_tag ? identity_object_tags(o->of, &tag_bits, req->vlog, d,
+								 o->tags, o->has_tag)
 					  : -ENOMEM;
 	}
 	if (r == 0 && !req->empty)

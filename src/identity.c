@@ -27,6 +27,21 @@ static int legacy_tag(const struct objfile *of, size_t prog, int bits, uint8_t t
  * programs of every object, so that many objects cost no more than many
  * pins. */
 
+/* The digest to compute of's tags with, > 0; else 0, and they are loaded
+ * (a libbpf object, or the kernel's digest unknown).  *probed keeps
+ * identity_probe_tag_bits()'s answer for the run: 0 not asked yet, < 0
+ * unknown. */
+static int legacy_bits(const struct objfile *of, int *probed)
+{
+	if (of->libbpf)
+		return 0;
+	if (*probed == 0) {
+		*probed = identity_probe_tag_bits();
+		*probed = *probed > 0 ? *probed : -1;
+	}
+	return *probed > 0 ? *probed : 0;
+}
+
 /* Program i's tag: computed when bits (the kernel's digest) is set, else
  * read from its loaded fd. */
 static int prog_tag(const struct objfile *of, const int *fds, int bits, size_t i, uint8_t tag[8])
@@ -62,7 +77,7 @@ int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vl
 {
 	_cleanup_free_ size_t *first = NULL, *next = NULL;
 	int r = desired_pins_by_object(des, &first, &next);
-	int tag_bits = 0; /* the kernel's digest; 0 not probed yet, < 0 unknown */
+	int tag_bits = 0; /* legacy_bits()'s */
 	size_t loads = 0;
 
 	if (r < 0)
@@ -73,7 +88,7 @@ int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vl
 		_cleanup_free_ int *fds = NULL;
 		_cleanup_free_ const struct diag_loc **locs = NULL;
 		bool any = false;
-		int bits = 0; /* > 0: this object's tags are computed */
+		int bits;
 
 		if (!of || first[k] == SIZE_MAX)
 			continue;
@@ -108,17 +123,12 @@ int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vl
 		}
 		if (!any)
 			continue;
-		if (!of->libbpf && tag_bits == 0) {
-			tag_bits = identity_probe_tag_bits();
-			tag_bits = tag_bits > 0 ? tag_bits : -1;
-		}
-		if (!of->libbpf)
-			bits = tag_bits;
+		bits = legacy_bits(of, &tag_bits);
 		for (size_t i = 0; i < of->n_progs; i++) {
-			loads += want[i] && bits <= 0;
+			loads += want[i] && !bits;
 			fds[i] = -1;
 		}
-		if (bits <= 0)
+		if (!bits)
 			r = loader_load(of,
 					&(struct loader_job){ .want = want,
 							      .prog_locs = locs,
@@ -154,12 +164,12 @@ int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vl
 /* One program alone per load, so that a program the verifier refuses costs
  * its own tag and no other's; a legacy object's computed, as
  * identity_load_tags() computes them. */
-int identity_object_tags(const struct objfile *of, FILE *vlog, struct diag *d, uint8_t (*tags)[8],
-			 bool *has_tag)
+int identity_object_tags(const struct objfile *of, int *tag_bits, FILE *vlog, struct diag *d,
+			 uint8_t (*tags)[8], bool *has_tag)
 {
 	_cleanup_free_ bool *want = calloc(of->n_progs + 1, sizeof(*want));
 	_cleanup_free_ int *fds = calloc(of->n_progs + 1, sizeof(*fds));
-	int bits = of->libbpf ? 0 : identity_probe_tag_bits();
+	int bits = legacy_bits(of, tag_bits);
 
 	if (!want || !fds)
 		return -ENOMEM;

@@ -39,12 +39,14 @@ int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vl
 /* The tag of every program of one object, computed for a legacy object
  * as identity_load_tags() computes them, else each loaded alone (as it
  * loads them: throwaway maps, nothing pinned), for
- * matching pins found in a tree to the object (export).  A program the
+ * matching pins found in a tree to the object (export).  *tag_bits is the
+ * run's memory of the kernel's digest across calls: 0 before the first,
+ * so that it is probed once.  A program the
  * kernel refuses, or whose type the object does not say, gets no tag and a
  * warning in d.  tags and has_tag hold of->n_progs items each; has_tag[i]
  * says whether tags[i] was found.  Returns 0, or -ENOMEM. */
-int identity_object_tags(const struct objfile *of, FILE *vlog, struct diag *d, uint8_t (*tags)[8],
-			 bool *has_tag);
+int identity_object_tags(const struct objfile *of, int *tag_bits, FILE *vlog, struct diag *d,
+			 uint8_t (*tags)[8], bool *has_tag);
 /* The digest the running kernel takes a program's tag from (the first 8
  * bytes of it): SHA-1 before Linux 6.18, SHA-256 since.  Found by loading
  * a two-instruction socket filter once and comparing; needs CAP_BPF.
