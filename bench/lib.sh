@@ -48,7 +48,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
 
 # traced NAME CMD...: runs CMD under strace, its output in $WORK/NAME.*; sets
 # T (s) and LOADS: its BPF_PROG_LOAD calls, but libbpf's two-instruction
-# probes (memory accounting, on any first map create).
+# probes (memory accounting, on any first map create) and the loads the
+# kernel refuses before its verifier (prog_flags 0x80000000: how the tool
+# stops libbpf once it has relocated the programs whose tags it computes).
 traced() {
 	name=$1
 	shift
@@ -57,5 +59,6 @@ traced() {
 		{ tail -n 5 "$WORK/$name.err" >&2; die "$name failed"; }
 	t1=$(ns)
 	T=$(secs "$t0" "$t1")
-	LOADS=$(grep 'BPF_PROG_LOAD' "$WORK/$name.strace" | grep -vc 'insn_cnt=2,' || true)
+	LOADS=$(grep 'BPF_PROG_LOAD' "$WORK/$name.strace" | grep -v 'prog_flags=0x80000000' |
+		grep -vc 'insn_cnt=2,' || true)
 }

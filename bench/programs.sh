@@ -13,7 +13,8 @@
 #   - the same object in gobpf's layout (maps/ and a section per program):
 #     apply, no-op plan, apply after every program changed;
 # each with its time, its ratio to the baseline, and its program loads
-# (BPF_PROG_LOAD calls seen by strace, but libbpf's two-instruction probe;
+# (BPF_PROG_LOAD calls seen by strace, but libbpf's two-instruction probe
+# and the loads refused before the verifier;
 # and the tool's own count at -v of the loads that learn tags).  Prints a
 # Markdown table with the targets and whether each is met.  Run by
 # `make bench-programs`; needs root, bpftool and strace.

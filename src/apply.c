@@ -672,8 +672,9 @@ static void deferred_progs(const struct txn *t, size_t k, bool computed_too, boo
 	}
 }
 
-/* The tags of the programs the load made whose tags were deferred, for
- * the ledger: read from the programs, no second load. */
+/* The tags of the programs the load made whose tags were deferred or
+ * computed, for the ledger: read from the programs, no second load - the
+ * kernel's word over a computed tag. */
 static int deferred_tags(struct txn *t, size_t k)
 {
 	const struct objfile *of = t->in->desired->objfiles[k];
@@ -681,7 +682,7 @@ static int deferred_tags(struct txn *t, size_t k)
 
 	if (!deferred)
 		return -ENOMEM;
-	deferred_progs(t, k, false, deferred, NULL);
+	deferred_progs(t, k, true, deferred, NULL);
 	for (size_t i = 0; i < of->n_progs; i++) {
 		int fd = t->ol.prog_fds[i], r;
 
@@ -1145,9 +1146,8 @@ static int settle_dirs(struct txn *t)
 
 /* What a pin is made from, for plans made offline: its object's digest,
  * and the programs it is, runs or holds with the tags the kernel gives
- * them (identity_load_tags() found them for this run, or this run's load
- * gave them: tags), into e, its
- * programs into progs (borrowed names). */
+ * them (this run's load gave them: tags; else identity_load_tags() found
+ * them for this run), into e, its programs into progs (borrowed names). */
 static void record_progs(const struct txn *t, const struct desired_pin *w,
 			 struct ledger_entry *e, struct ledger_prog *progs)
 {
@@ -1162,7 +1162,7 @@ static void record_progs(const struct txn *t, const struct desired_pin *w,
 	if (w->kind != KIND_MAP && (w->spec.has_tag || (loaded && loaded[w->index].has))) {
 		progs[e->n_progs].name = of->progs[w->index].name;
 		memcpy(progs[e->n_progs++].tag,
-		       w->spec.has_tag ? w->spec.tag : loaded[w->index].tag, 8);
+		       loaded && loaded[w->index].has ? loaded[w->index].tag : w->spec.tag, 8);
 	}
 	for (size_t j = 0; c && j < c->n; j++) {
 		const struct desired_entry *en = &c->entries[j];
@@ -1170,7 +1170,8 @@ static void record_progs(const struct txn *t, const struct desired_pin *w,
 		if (!en->is_prog || !(en->has_tag || (loaded && loaded[en->prog].has)))
 			continue;
 		progs[e->n_progs].name = of->progs[en->prog].name;
-		memcpy(progs[e->n_progs++].tag, en->has_tag ? en->tag : loaded[en->prog].tag, 8);
+		memcpy(progs[e->n_progs++].tag,
+		       loaded && loaded[en->prog].has ? loaded[en->prog].tag : en->tag, 8);
 	}
 }
 

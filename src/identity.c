@@ -16,25 +16,31 @@
 #include "kind.h"
 #include "loader.h"
 
-static int legacy_tag(const struct objfile *of, size_t prog, int bits, uint8_t tag[8]);
+static void digest_tag(struct bpf_insn *insns, size_t n, int bits, uint8_t tag[8]);
 
-/* Programs of one object are loaded together, with throwaway maps for
- * what they use, as apply would load them; the tags are read back and
- * every fd closed.  A legacy object's are not loaded: what its loader hands
- * the kernel is known here (legacy_tag()), so their tags are computed once
- * the kernel's digest is known - a replaced program then costs the
- * verifier one run, the apply's.  One pass over the pins finds the
- * programs of every object, so that many objects cost no more than many
- * pins. */
+/* Programs of one object have their tags computed: the digest of what the
+ * load would hand the kernel (loader_insns()), once the kernel's digest is
+ * known - a replaced program then costs the verifier one run, the
+ * apply's.  Where that cannot be (the digest unknown, libbpf stopping
+ * short), they are loaded together, with throwaway maps for what they
+ * use, as apply would load them, the tags read back and every fd closed.
+ * One pass over the pins finds the programs of every object, so that many
+ * objects cost no more than many pins. */
 
-/* The digest to compute of's tags with, > 0; else 0, and they are loaded
- * (a libbpf object, or the kernel's digest unknown).  *probed keeps
+/* The tags of one object's wanted programs, as found: computed from insns
+ * with the digest of bits, or read from the loaded fds. */
+struct found {
+	int bits;
+	struct bpf_insn **insns;
+	size_t *n_insns;
+	int *fds;
+};
+
+/* The kernel's digest, > 0, or 0 when unknown.  *probed keeps
  * identity_probe_tag_bits()'s answer for the run: 0 not asked yet, < 0
  * unknown. */
-static int legacy_bits(const struct objfile *of, int *probed)
+static int known_bits(int *probed)
 {
-	if (of->libbpf)
-		return 0;
 	if (*probed == 0) {
 		*probed = identity_probe_tag_bits();
 		*probed = *probed > 0 ? *probed : -1;
@@ -42,16 +48,58 @@ static int legacy_bits(const struct objfile *of, int *probed)
 	return *probed > 0 ? *probed : 0;
 }
 
-/* Program i's tag: computed when bits (the kernel's digest) is set, else
- * read from its loaded fd. */
-static int prog_tag(const struct objfile *of, const int *fds, int bits, size_t i, uint8_t tag[8])
+static int found_alloc(struct found *f, size_t n_progs)
 {
-	return bits > 0 ? legacy_tag(of, i, bits, tag) : kind_prog_tag(fds[i], tag);
+	*f = (struct found){ .insns = calloc(n_progs + 1, sizeof(*f->insns)),
+			     .n_insns = calloc(n_progs + 1, sizeof(*f->n_insns)),
+			     .fds = malloc((n_progs + 1) * sizeof(*f->fds)) };
+	for (size_t i = 0; f->fds && i < n_progs; i++)
+		f->fds[i] = -1;
+	return f->insns && f->n_insns && f->fds ? 0 : -ENOMEM;
+}
+
+static void found_free(struct found *f, size_t n_progs)
+{
+	for (size_t i = 0; i < n_progs; i++) {
+		if (f->insns)
+			free(f->insns[i]);
+		if (f->fds && f->fds[i] >= 0)
+			close(f->fds[i]);
+	}
+	free(f->insns);
+	free(f->n_insns);
+	free(f->fds);
+}
+
+/* The wanted programs' instructions, when the digest is known (f->bits
+ * set); else f->bits is 0 and they are to be loaded.  Returns 0 or
+ * -ENOMEM. */
+static int compute(const struct objfile *of, const bool *want, int *probed, struct found *f)
+{
+	int r;
+
+	f->bits = known_bits(probed);
+	if (!f->bits)
+		return 0;
+	r = loader_insns(of, want, f->insns, f->n_insns);
+	if (r == -EAGAIN)
+		f->bits = 0;
+	return r == -EAGAIN ? 0 : r;
+}
+
+/* Program i's tag, as f found it. */
+static int prog_tag(const struct found *f, size_t i, uint8_t tag[8])
+{
+	if (f->bits > 0) {
+		digest_tag(f->insns[i], f->n_insns[i], f->bits, tag);
+		return 0;
+	}
+	return kind_prog_tag(f->fds[i], tag);
 }
 
 /* The tags of the programs a program array's entries name. */
-static int slot_tags(struct desired_contents *c, const struct objfile *of, const int *fds,
-		     int bits, struct diag *d, const struct diag_loc *loc)
+static int slot_tags(struct desired_contents *c, const struct found *f, struct diag *d,
+		     const struct diag_loc *loc)
 {
 	for (size_t j = 0; c && j < c->n; j++) {
 		struct desired_entry *e = &c->entries[j];
@@ -59,7 +107,7 @@ static int slot_tags(struct desired_contents *c, const struct objfile *of, const
 
 		if (!e->is_prog || e->has_tag || e->tag_deferred)
 			continue;
-		r = prog_tag(of, fds, bits, e->prog, e->tag);
+		r = prog_tag(f, e->prog, e->tag);
 		if (r < 0) {
 			diag_error(d, e->src ? &e->src->program_loc : loc,
 				   "cannot read the tag of a program array's program: %s",
@@ -67,9 +115,47 @@ static int slot_tags(struct desired_contents *c, const struct objfile *of, const
 			return r;
 		}
 		e->has_tag = true;
-		e->tag_computed = bits > 0;
+		e->tag_computed = f->bits > 0;
 	}
 	return 0;
+}
+
+/* Object k's wanted programs' tags into the pins of des. */
+static int object_tags(struct desired *des, size_t k, const size_t *first, const size_t *next,
+		       const bool *want, const struct diag_loc **locs, int *probed, FILE *vlog,
+		       size_t *loads, struct diag *d)
+{
+	const struct objfile *of = des->objfiles[k];
+	struct found f;
+	int r = found_alloc(&f, of->n_progs);
+
+	r = r ?: compute(of, want, probed, &f);
+	for (size_t i = 0; r == 0 && !f.bits && i < of->n_progs; i++)
+		*loads += want[i];
+	if (r == 0 && !f.bits)
+		r = loader_load(of,
+				&(struct loader_job){ .want = want, .prog_locs = locs, .log = vlog },
+				NULL, d, f.fds);
+	for (size_t i = first[k]; i != SIZE_MAX && r == 0; i = next[i]) {
+		struct desired_pin *p = &des->pins[i];
+
+		if (p->kind == KIND_MAP) {
+			r = slot_tags(p->contents, &f, d, &p->loc);
+			continue;
+		}
+		if (p->spec.has_tag || p->spec.tag_deferred)
+			continue;
+		r = prog_tag(&f, p->index, p->spec.tag);
+		if (r < 0) {
+			diag_error(d, &p->loc, "program '%s': cannot read its tag: %s",
+				   desired_pin_name(p), DIAG_STRERROR(-r));
+			break;
+		}
+		p->spec.has_tag = true;
+		p->spec.tag_computed = f.bits > 0;
+	}
+	found_free(&f, of->n_progs);
+	return r;
 }
 
 int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vlog,
@@ -77,7 +163,7 @@ int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vl
 {
 	_cleanup_free_ size_t *first = NULL, *next = NULL;
 	int r = desired_pins_by_object(des, &first, &next);
-	int tag_bits = 0; /* legacy_bits()'s */
+	int probed = 0; /* known_bits()'s */
 	size_t loads = 0;
 
 	if (r < 0)
@@ -85,17 +171,14 @@ int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vl
 	for (size_t k = 0; k < des->n_objfiles && r == 0; k++) {
 		const struct objfile *of = des->objfiles[k];
 		_cleanup_free_ bool *want = NULL;
-		_cleanup_free_ int *fds = NULL;
 		_cleanup_free_ const struct diag_loc **locs = NULL;
 		bool any = false;
-		int bits;
 
 		if (!of || first[k] == SIZE_MAX)
 			continue;
 		want = calloc(of->n_progs + 1, sizeof(*want));
-		fds = calloc(of->n_progs + 1, sizeof(*fds));
 		locs = calloc(of->n_progs + 1, sizeof(*locs));
-		if (!want || !fds || !locs)
+		if (!want || !locs)
 			return -ENOMEM;
 		/* A link's tag is its program's: what it should run; so is a
 		 * program array slot's.  Only a pin found in place is compared. */
@@ -121,39 +204,8 @@ int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vl
 			if (des->pins[i].kind != KIND_MAP && !des->pins[i].spec.has_tag)
 				des->pins[i].spec.tag_deferred = !want[des->pins[i].index];
 		}
-		if (!any)
-			continue;
-		bits = legacy_bits(of, &tag_bits);
-		for (size_t i = 0; i < of->n_progs; i++) {
-			loads += want[i] && !bits;
-			fds[i] = -1;
-		}
-		if (!bits)
-			r = loader_load(of,
-					&(struct loader_job){ .want = want,
-							      .prog_locs = locs,
-							      .log = vlog },
-					NULL, d, fds);
-		for (size_t i = first[k]; i != SIZE_MAX && r == 0; i = next[i]) {
-			struct desired_pin *p = &des->pins[i];
-			if (p->kind == KIND_MAP) {
-				r = slot_tags(p->contents, of, fds, bits, d, &p->loc);
-				continue;
-			}
-			if (p->spec.has_tag || p->spec.tag_deferred)
-				continue;
-			r = prog_tag(of, fds, bits, p->index, p->spec.tag);
-			if (r < 0) {
-				diag_error(d, &p->loc, "program '%s': cannot read its tag: %s",
-					   desired_pin_name(p), DIAG_STRERROR(-r));
-				break;
-			}
-			p->spec.has_tag = true;
-			p->spec.tag_computed = bits > 0;
-		}
-		for (size_t i = 0; i < of->n_progs; i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
+		if (any)
+			r = object_tags(des, k, first, next, want, locs, &probed, vlog, &loads, d);
 	}
 	if (vlog)
 		fprintf(vlog, "bpf-provision: %zu program%s loaded to learn %s\n", loads,
@@ -161,62 +213,66 @@ int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vl
 	return r;
 }
 
-/* One program alone per load, so that a program the verifier refuses costs
- * its own tag and no other's; a legacy object's computed, as
- * identity_load_tags() computes them. */
+/* Program i loaded alone, so that a program the verifier refuses costs
+ * its own tag and no other's. */
+static int load_one(const struct objfile *of, size_t i, bool *want, FILE *vlog, struct diag *d,
+		    uint8_t tag[8], bool *has_tag)
+{
+	const struct objfile_prog *pr = &of->progs[i];
+	_cleanup_free_ int *fds = calloc(of->n_progs + 1, sizeof(*fds));
+	struct diag why = { 0 };
+	int r;
+
+	if (!fds)
+		return -ENOMEM;
+	want[i] = true;
+	r = loader_load(of, &(struct loader_job){ .want = want, .log = vlog }, NULL, &why, fds);
+	want[i] = false;
+	if (r < 0 && r != -ENOMEM)
+		diag_warning(d, &(struct diag_loc){ .file = of->path },
+			     "program '%s' (section '%s'): cannot be loaded to learn its tag, "
+			     "so no pin is matched to it: %s",
+			     pr->name, pr->section, why.n_msgs ? why.msgs[0].text : DIAG_STRERROR(-r));
+	diag_done(&why);
+	if (r < 0)
+		return r == -ENOMEM ? r : 0;
+	*has_tag = kind_prog_tag(fds[i], tag) == 0;
+	close(fds[i]);
+	return 0;
+}
+
 int identity_object_tags(const struct objfile *of, int *tag_bits, FILE *vlog, struct diag *d,
 			 uint8_t (*tags)[8], bool *has_tag)
 {
 	_cleanup_free_ bool *want = calloc(of->n_progs + 1, sizeof(*want));
-	_cleanup_free_ int *fds = calloc(of->n_progs + 1, sizeof(*fds));
-	int bits = legacy_bits(of, tag_bits);
+	struct found f = { 0 };
+	int r = want ? found_alloc(&f, of->n_progs) : -ENOMEM;
 
-	if (!want || !fds)
-		return -ENOMEM;
-	for (size_t i = 0; i < of->n_progs; i++) {
+	for (size_t i = 0; r == 0 && i < of->n_progs; i++) {
 		const struct objfile_prog *pr = &of->progs[i];
-		struct diag why = { 0 };
-		int r;
 
 		has_tag[i] = false;
-		if (pr->type == BPF_PROG_TYPE_UNSPEC) {
+		want[i] = pr->type != BPF_PROG_TYPE_UNSPEC;
+		if (!want[i])
 			diag_warning(d, &(struct diag_loc){ .file = of->path },
 				     "program '%s' (section '%s'): its type is unknown, so no pin "
 				     "is matched to it",
 				     pr->name, pr->section);
+	}
+	r = r ?: compute(of, want, tag_bits, &f);
+	for (size_t i = 0; r == 0 && i < of->n_progs; i++) {
+		if (!want[i])
 			continue;
-		}
-		if (bits > 0) {
-			r = legacy_tag(of, i, bits, tags[i]);
-			if (r < 0)
-				return r;
+		if (f.bits) {
+			digest_tag(f.insns[i], f.n_insns[i], f.bits, tags[i]);
 			has_tag[i] = true;
 			continue;
 		}
-		want[i] = true;
-		r = loader_load(of, &(struct loader_job){ .want = want, .log = vlog },
-				NULL, &why, fds);
 		want[i] = false;
-		if (r == -ENOMEM) {
-			diag_done(&why);
-			return r;
-		}
-		if (r < 0) {
-			diag_warning(d, &(struct diag_loc){ .file = of->path },
-				     "program '%s' (section '%s'): cannot be loaded to learn its tag, "
-				     "so no pin is matched to it: %s",
-				     pr->name, pr->section,
-				     why.n_msgs ? why.msgs[0].text : DIAG_STRERROR(-r));
-			diag_done(&why);
-			continue;
-		}
-		diag_done(&why);
-		has_tag[i] = kind_prog_tag(fds[i], tags[i]) == 0;
-		for (size_t j = 0; j < of->n_progs; j++)
-			if (fds[j] >= 0)
-				close(fds[j]);
+		r = load_one(of, i, want, vlog, d, tags[i], &has_tag[i]);
 	}
-	return 0;
+	found_free(&f, of->n_progs);
+	return r;
 }
 
 /* The kernel's tag of n instructions: the first 8 bytes of their digest
@@ -280,20 +336,22 @@ int identity_probe_tag_bits(void)
 	return -EPROTO;
 }
 
-/* Program prog of a legacy object as its loader hands it to the kernel
- * (loader.c, load_legacy_prog): its tag, into tag. */
+/* Program prog of a legacy object as its loader hands it to the kernel:
+ * its tag, into tag. */
 static int legacy_tag(const struct objfile *of, size_t prog, int bits, uint8_t tag[8])
 {
-	const struct objfile_prog *p = &of->progs[prog];
-	_cleanup_free_ struct bpf_insn *insns = malloc((p->n_insns + 1) * sizeof(*insns));
+	_cleanup_free_ bool *want = calloc(of->n_progs + 1, sizeof(*want));
+	struct found f = { 0 };
+	int r = want ? found_alloc(&f, of->n_progs) : -ENOMEM;
 
-	if (!insns)
-		return -ENOMEM;
-	memcpy(insns, p->insns, p->n_insns * sizeof(*insns));
-	for (size_t r = 0; r < p->n_relocs; r++)
-		insns[p->relocs[r].insn].src_reg = BPF_PSEUDO_MAP_FD;
-	digest_tag(insns, p->n_insns, bits, tag);
-	return 0;
+	if (r == 0) {
+		want[prog] = true;
+		r = loader_insns(of, want, f.insns, f.n_insns);
+	}
+	if (r == 0)
+		digest_tag(f.insns[prog], f.n_insns[prog], bits, tag);
+	found_free(&f, of->n_progs);
+	return r;
 }
 
 /* The tag record e gives program name of object (a SHA-1), if e is live:

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* identity: what the kernel will call each desired program - its tag - found
- * by loading the program once.  A separate step from the desired stage, which
- * never calls the kernel: only live runs compute identities.  A plan made
- * offline takes them from the ledger instead, which records what each pin
- * was built from and the tags the kernel gave it. */
+/* identity: what the kernel will call each desired program - its tag -
+ * found without the verifier where it can be: the digest of the
+ * instructions the load would hand the kernel.  A separate step from the
+ * desired stage, which never calls the kernel: only live runs compute
+ * identities.  A plan made offline takes them from the ledger instead,
+ * which records what each pin was built from and the tags the kernel gave
+ * it. */
 #ifndef BPFPROV_IDENTITY_H
 #define BPFPROV_IDENTITY_H
 
@@ -19,29 +21,29 @@
 
 /* Finds the tag the kernel will give each pinned program of des that has
  * none yet (identity_recorded_tags() gives most of a tree the tool made),
- * and that the plan compares with something in obs: computed for legacy
- * objects (what their loader hands the kernel is known; spec.tag_computed,
- * entries: tag_computed), once identity_probe_tag_bits() has told the
- * kernel's digest; else by loading it once (libbpf objects, with pinning
- * disabled; legacy ones too when the digest is unknown, with throwaway maps
- * for their relocations) and closing it at once: nothing is pinned, nothing
- * outlives the call, and no sys step is counted.  Needs CAP_BPF when any is
- * loaded or computed.  Sets spec.tag and spec.has_tag of every such
- * program pin (entries: tag, has_tag); a program whose every pin
- * is at a free path in obs is not loaded: spec.tag_deferred is set on its
- * pins, and the apply's load step loads it (see apply.h).  A refused program's whole
- * verifier log goes to vlog (-v) when it is not NULL, and so does the count
- * of programs loaded.  Returns 0, or a negative errno with the kernel's
- * refusal recorded in d. */
+ * and that the plan compares with something in obs: computed from
+ * loader_insns() once identity_probe_tag_bits() has told the kernel's
+ * digest (spec.tag_computed; entries: tag_computed) - a legacy object's
+ * with no kernel call, a libbpf object's relocated by libbpf without the
+ * verifier; else (digest unknown, libbpf stopping short) by loading the
+ * object's programs once, with pinning disabled and throwaway maps, and
+ * closing them at once.  Nothing is pinned, nothing outlives the call, and
+ * no sys step is counted.  Needs CAP_BPF when any is computed or loaded.
+ * Sets spec.tag and spec.has_tag of every such program pin (entries: tag,
+ * has_tag); a program whose every pin is at a free path in obs is not
+ * looked at: spec.tag_deferred is set on its pins, and the apply's load
+ * step loads it (see apply.h).  A refused program's whole verifier log
+ * goes to vlog (-v) when it is not NULL, and so does the count of programs
+ * loaded.  Returns 0, or a negative errno with the kernel's refusal
+ * recorded in d. */
 int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vlog,
 		       struct diag *d);
 
-/* The tag of every program of one object, computed for a legacy object
- * as identity_load_tags() computes them, else each loaded alone (as it
- * loads them: throwaway maps, nothing pinned), for
- * matching pins found in a tree to the object (export).  *tag_bits is the
- * run's memory of the kernel's digest across calls: 0 before the first,
- * so that it is probed once.  A program the
+/* The tag of every program of one object, computed as
+ * identity_load_tags() computes them, else each loaded alone (throwaway
+ * maps, nothing pinned), for matching pins found in a tree to the object
+ * (export).  *tag_bits is the run's memory of the kernel's digest across
+ * calls: 0 before the first, so that it is probed once.  A program the
  * kernel refuses, or whose type the object does not say, gets no tag and a
  * warning in d.  tags and has_tag hold of->n_progs items each; has_tag[i]
  * says whether tags[i] was found.  Returns 0, or -ENOMEM. */

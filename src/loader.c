@@ -193,6 +193,22 @@ static int create_map(struct load *l, size_t i)
 	return 0;
 }
 
+/* Program p as its loader hands it to the kernel: its map loads marked as
+ * such, with the fds of its maps (NULL: 0s).  NULL without memory. */
+static struct bpf_insn *legacy_insns(const struct objfile_prog *p, const int *fds)
+{
+	struct bpf_insn *insns = malloc((p->n_insns ? p->n_insns : 1) * sizeof(*insns));
+
+	if (!insns)
+		return NULL;
+	memcpy(insns, p->insns, p->n_insns * sizeof(*insns));
+	for (size_t r = 0; r < p->n_relocs; r++) {
+		insns[p->relocs[r].insn].src_reg = BPF_PSEUDO_MAP_FD;
+		insns[p->relocs[r].insn].imm = fds ? fds[p->relocs[r].map] : 0;
+	}
+	return insns;
+}
+
 static int load_legacy_prog(struct load *l, size_t pi)
 {
 	const struct objfile *of = l->of;
@@ -200,20 +216,12 @@ static int load_legacy_prog(struct load *l, size_t pi)
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .kern_version = objfile_kern_version(of),
 		    .expected_attach_type = p->expected_attach, .log_buf = l->log,
 		    .log_size = l->log ? LOG_SIZE : 0);
-	_cleanup_free_ struct bpf_insn *insns = NULL;
+	_cleanup_free_ struct bpf_insn *insns = legacy_insns(p, l->fds);
 	char name[16];
 	int fd;
 
-	insns = malloc((p->n_insns ? p->n_insns : 1) * sizeof(*insns));
 	if (!insns)
 		return -ENOMEM;
-	memcpy(insns, p->insns, p->n_insns * sizeof(*insns));
-	for (size_t r = 0; r < p->n_relocs; r++) {
-		struct bpf_insn *insn = &insns[p->relocs[r].insn];
-
-		insn->src_reg = BPF_PSEUDO_MAP_FD;
-		insn->imm = l->fds[p->relocs[r].map];
-	}
 	if (l->log)
 		l->log[0] = '\0';
 	kernel_name(p->name, name);
@@ -434,30 +442,52 @@ static int setup_libbpf(struct load *l, struct bpf_object *obj)
 	return 0;
 }
 
-static int load_libbpf(struct load *l)
+/* The object opened by libbpf and set up for l's load, into *objp. */
+static int open_libbpf(struct load *l, struct bpf_object **objp)
 {
-	const struct objfile *of = l->of;
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = of->path);
-	struct bpf_object *obj;
-	libbpf_print_fn_t old_print;
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = l->of->path);
+	struct bpf_object *obj = bpf_object__open_mem(l->of->bytes, l->of->size, &opts);
 	int err;
 
-	obj = bpf_object__open_mem(of->bytes, of->size, &opts);
 	if (!obj) {
 		char msg[128];
 
 		libbpf_strerror(errno ? errno : EINVAL, msg, sizeof(msg));
-		return diag_error(l->d, &(struct diag_loc){ .file = of->path },
+		return diag_error(l->d, &(struct diag_loc){ .file = l->of->path },
 				  "libbpf cannot open the object: %s", msg),
 		       -EINVAL;
 	}
 	err = setup_libbpf(l, obj);
-	if (err < 0)
-		goto out;
+	if (err < 0) {
+		bpf_object__close(obj);
+		return err;
+	}
+	*objp = obj;
+	return 0;
+}
+
+/* bpf_object__load(), its warnings recorded in last_warning. */
+static int object_load(struct load *l, struct bpf_object *obj)
+{
+	libbpf_print_fn_t old_print;
+	int err;
+
 	last_warning[0] = '\0';
 	old_print = libbpf_set_print(record_warning);
 	err = sys_object_load(l->sys, obj);
 	libbpf_set_print(old_print);
+	return err;
+}
+
+static int load_libbpf(struct load *l)
+{
+	const struct objfile *of = l->of;
+	struct bpf_object *obj = NULL;
+	int err = open_libbpf(l, &obj);
+
+	if (err < 0)
+		return err;
+	err = object_load(l, obj);
 	if (err < 0 && sys_injected(l->sys)) {
 		diag_error(l->d, &(struct diag_loc){ .file = of->path },
 			   "the kernel refused to load the object: %s", DIAG_STRERROR(-err));
@@ -512,23 +542,43 @@ static bool loads_programs(const struct objfile *of, const struct loader_job *jo
 	return false;
 }
 
+/* l's arrays, every map fd job->map_fds's or -1.  Returns 0 or -ENOMEM. */
+static int load_begin(struct load *l)
+{
+	size_t nm = l->of->n_maps + 1, np = l->of->n_progs + 1;
+
+	l->fds = malloc(nm * sizeof(*l->fds));
+	l->own = calloc(nm, sizeof(*l->own));
+	l->need = calloc(nm, sizeof(*l->need));
+	l->load = calloc(np, sizeof(*l->load));
+	if (!l->fds || !l->own || !l->need || !l->load)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->of->n_maps; i++)
+		l->fds[i] = l->job->map_fds ? l->job->map_fds[i] : -1;
+	return 0;
+}
+
+static void load_end(struct load *l)
+{
+	free(l->fds);
+	free(l->own);
+	free(l->need);
+	free(l->load);
+	if (l->log)
+		munmap(l->log, LOG_SIZE);
+}
+
 int loader_load(const struct objfile *of, const struct loader_job *job, struct sys *sys,
 		struct diag *d, int *prog_fds)
 {
 	struct load l = { .of = of, .job = job, .sys = sys, .d = d, .prog_fds = prog_fds };
-	size_t nm = of->n_maps + 1, np = of->n_progs + 1;
 	int err;
 
 	for (size_t p = 0; p < of->n_progs; p++)
 		prog_fds[p] = -1;
-	l.fds = malloc(nm * sizeof(*l.fds));
-	l.own = calloc(nm, sizeof(*l.own));
-	l.need = calloc(nm, sizeof(*l.need));
-	l.load = calloc(np, sizeof(*l.load));
-	if (!l.fds || !l.own || !l.need || !l.load) {
-		err = -ENOMEM;
+	err = load_begin(&l);
+	if (err < 0)
 		goto out;
-	}
 	if (loads_programs(of, job)) {
 		l.log = mmap(NULL, LOG_SIZE, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -538,8 +588,6 @@ int loader_load(const struct objfile *of, const struct loader_job *job, struct s
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < of->n_maps; i++)
-		l.fds[i] = job->map_fds ? job->map_fds[i] : -1;
 	err = of->libbpf ? load_libbpf(&l) : load_legacy(&l);
 	for (size_t i = 0; i < of->n_maps; i++) {
 		if (!l.own[i])
@@ -556,12 +604,85 @@ int loader_load(const struct objfile *of, const struct loader_job *job, struct s
 			prog_fds[p] = -1;
 		}
 out:
-	free(l.fds);
-	free(l.own);
-	free(l.need);
-	free(l.load);
-	if (l.log)
-		munmap(l.log, LOG_SIZE);
+	load_end(&l);
+	return err;
+}
+
+/* A program flag no kernel knows: refused (EINVAL) before the verifier
+ * runs. */
+#define UNKNOWN_PROG_FLAG (1u << 31)
+
+/* Whether libbpf stopped at the kernel's refusal of that flag: it names
+ * the program the kernel refused, the first it loads. */
+static bool stopped_at_load(int err)
+{
+	return err == 0 ||
+	       (err == -EINVAL && strncmp(last_warning, "prog '", 6) == 0 &&
+		strstr(last_warning, "': BPF program load failed: "));
+}
+
+/* libbpf relocates every program it will load - subprograms appended,
+ * CO-RE against the kernel's BTF, map loads - before it loads the first;
+ * that load is refused by UNKNOWN_PROG_FLAG and the relocated instructions
+ * read back.  (libbpf 1.6's bpf_object__prepare() stops there itself;
+ * Debian 12 has 1.1.) */
+static int libbpf_insns(struct load *l, struct bpf_insn **insns, size_t *n_insns)
+{
+	struct bpf_object *obj = NULL;
+	struct bpf_program *prog;
+	int err = open_libbpf(l, &obj);
+
+	if (err < 0)
+		return err == -ENOMEM ? err : -EAGAIN;
+	bpf_object__for_each_program(prog, obj)
+		bpf_program__set_flags(prog, bpf_program__flags(prog) | UNKNOWN_PROG_FLAG);
+	err = object_load(l, obj);
+	err = stopped_at_load(err) ? 0 : -EAGAIN;
+	for (size_t p = 0; p < l->of->n_progs && err == 0; p++) {
+		if (!l->job->want[p])
+			continue;
+		prog = bpf_object__find_program_by_name(obj, l->of->progs[p].name);
+		if (!prog || !bpf_program__insns(prog)) {
+			err = -EAGAIN;
+			break;
+		}
+		n_insns[p] = bpf_program__insn_cnt(prog);
+		insns[p] = malloc((n_insns[p] + 1) * sizeof(**insns));
+		if (!insns[p])
+			err = -ENOMEM;
+		else
+			memcpy(insns[p], bpf_program__insns(prog), n_insns[p] * sizeof(**insns));
+	}
+	bpf_object__close(obj);
+	return err;
+}
+
+int loader_insns(const struct objfile *of, const bool *want, struct bpf_insn **insns,
+		 size_t *n_insns)
+{
+	struct diag quiet = { 0 };
+	struct load l = { .of = of, .job = &(struct loader_job){ .want = want }, .d = &quiet };
+	int err = load_begin(&l);
+
+	for (size_t p = 0; p < of->n_progs; p++) {
+		insns[p] = NULL;
+		n_insns[p] = 0;
+	}
+	if (err == 0 && of->libbpf)
+		err = libbpf_insns(&l, insns, n_insns);
+	for (size_t p = 0; err == 0 && !of->libbpf && p < of->n_progs; p++) {
+		if (!want[p])
+			continue;
+		insns[p] = legacy_insns(&of->progs[p], NULL);
+		n_insns[p] = of->progs[p].n_insns;
+		err = insns[p] ? 0 : -ENOMEM;
+	}
+	for (size_t p = 0; err < 0 && p < of->n_progs; p++) {
+		free(insns[p]);
+		insns[p] = NULL;
+	}
+	load_end(&l);
+	diag_done(&quiet);
 	return err;
 }
 

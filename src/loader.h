@@ -47,6 +47,18 @@ struct loader_job {
 int loader_load(const struct objfile *of, const struct loader_job *job, struct sys *sys,
 		struct diag *d, int *prog_fds);
 
+/* The instructions each want[]ed program of of is handed to the kernel as,
+ * without the verifier: a program's tag is their digest (identity.h), map
+ * fds zeroed.  A legacy object's are computed here, no kernel call; a
+ * libbpf object's are libbpf's own, relocated as it loads (throwaway maps,
+ * CO-RE against this kernel), and libbpf stopped at the kernel's load of
+ * the first program, which refuses it before the verifier runs.  On
+ * success insns[p] (malloc'ed, the caller's) holds n_insns[p] instructions
+ * of each wanted program, NULL for the others.  Returns 0; -EAGAIN when
+ * libbpf stopped short of loading (loader_load() tells why); or -ENOMEM. */
+int loader_insns(const struct objfile *of, const bool *want, struct bpf_insn **insns,
+		 size_t *n_insns);
+
 /* Whether this process may create BPF objects at all, so that a run without
  * the privilege fails with one message instead of one per object.  Returns 0,
  * or the kernel's refusal (-EPERM, ...) recorded in d. */

@@ -20,6 +20,7 @@
 #include "check_suites.h"
 #include "desired.h"
 #include "identity.h"
+#include "kind.h"
 #include "loader.h"
 
 /* The kill test's objects: a socket filter p<N> per N, all on one array
@@ -281,6 +282,87 @@ START_TEST(test_tags_deferred)
 }
 END_TEST
 
+/* Objects of each owner's layout and feature: libbpf's (CO-RE, global
+ * data, maps in maps, subprograms, struct_ops, prog arrays filled by
+ * `.values`) and the legacy ones (gobpf, iproute2 with `.text` calls and
+ * tail calls). */
+static const char *const computed[] = {
+	"libbpf_core", "libbpf_minimal", "libbpf_mim",    "libbpf_devmap", "libbpf_struct_ops",
+	"tailcall_v2", "contents_btf",   "wired_btf",     "btf",           "attach_cg",
+	"gobpf_calls", "iproute2_calls", "tailcall",      "wired_gobpf",
+};
+
+/* A computed tag is the kernel's: every program's, against the program
+ * loaded alone. */
+START_TEST(test_computed_tags)
+{
+	struct objfile *of = NULL;
+	struct diag d = { 0 };
+	char path[4096];
+	bool *want, *has;
+	uint8_t(*tags)[8];
+	struct bpf_insn **insns;
+	size_t *n_insns, n_want = 0;
+	int *fds, bits = 0;
+
+	if (test_under_valgrind()) {
+		fprintf(stderr, "SKIP: identity: tags under valgrind\n");
+		return;
+	}
+	if (loader_probe(&d) < 0) {
+		fprintf(stderr, "SKIP: identity: %s\n", d.msgs[0].text);
+		diag_done(&d);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/tests/bpf/%s.o", test_builddir(), computed[_i]);
+	ck_assert_int_eq(objfile_open(path, &d, &of), 0);
+	want = calloc(of->n_progs + 1, sizeof(*want));
+	has = calloc(of->n_progs + 1, sizeof(*has));
+	tags = calloc(of->n_progs + 1, sizeof(*tags));
+	insns = calloc(of->n_progs + 1, sizeof(*insns));
+	n_insns = calloc(of->n_progs + 1, sizeof(*n_insns));
+	fds = calloc(of->n_progs + 1, sizeof(*fds));
+	ck_assert(want && has && tags && insns && n_insns && fds);
+	for (size_t i = 0; i < of->n_progs; i++)
+		n_want += want[i] = of->progs[i].type != BPF_PROG_TYPE_UNSPEC;
+	ck_assert_uint_gt(n_want, 0);
+	/* Computed, not loaded: loader_insns() gives them all. */
+	ck_assert_int_eq(loader_insns(of, want, insns, n_insns), 0);
+	for (size_t i = 0; i < of->n_progs; i++) {
+		ck_assert(!want[i] || (insns[i] && n_insns[i] > 0));
+		free(insns[i]);
+	}
+	ck_assert_int_eq(identity_object_tags(of, &bits, NULL, &d, tags, has), 0);
+	ck_assert_int_gt(bits, 0);
+	for (size_t i = 0; i < of->n_progs; i++) {
+		uint8_t loaded[8];
+
+		if (!want[i])
+			continue;
+		ck_assert_msg(has[i], "%s: %s has no tag", computed[_i], of->progs[i].name);
+		memset(want, 0, of->n_progs * sizeof(*want));
+		want[i] = true;
+		ck_assert_msg(loader_load(of, &(struct loader_job){ .want = want }, NULL, &d, fds) == 0,
+			      "%s: %s: %s", computed[_i], of->progs[i].name,
+			      d.n_msgs ? d.msgs[0].text : "?");
+		ck_assert_int_eq(kind_prog_tag(fds[i], loaded), 0);
+		close(fds[i]);
+		ck_assert_msg(memcmp(loaded, tags[i], 8) == 0, "%s: %s: computed tag is not the kernel's",
+			      computed[_i], of->progs[i].name);
+		for (size_t j = 0; j < of->n_progs; j++)
+			want[j] = of->progs[j].type != BPF_PROG_TYPE_UNSPEC;
+	}
+	free(want);
+	free(has);
+	free(tags);
+	free(insns);
+	free(n_insns);
+	free(fds);
+	objfile_free(of);
+	diag_done(&d);
+}
+END_TEST
+
 Suite *identity_suite(void)
 {
 	Suite *s = suite_create("identity");
@@ -291,6 +373,8 @@ Suite *identity_suite(void)
 	tcase_add_loop_test(tc, test_tags, 0, n);
 	tcase_add_loop_test(tc, test_tags_deferred, 0, n);
 	tcase_add_loop_test(tc, test_shared_read, 0, n);
+	tcase_add_loop_test(tc, test_computed_tags, 0,
+			    (int)(sizeof(computed) / sizeof(computed[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
