@@ -120,6 +120,14 @@ static int slot_tags(struct desired_contents *c, const struct found *f, struct d
 	return 0;
 }
 
+static bool holds_programs(const struct desired_contents *c)
+{
+	for (size_t j = 0; c && j < c->n; j++)
+		if (c->entries[j].is_prog)
+			return true;
+	return false;
+}
+
 /* Object k's wanted programs' tags into the pins of des. */
 static int object_tags(struct desired *des, size_t k, const size_t *first, const size_t *next,
 		       const bool *want, const struct diag_loc **locs, int *probed, FILE *vlog,
@@ -184,12 +192,17 @@ int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vl
 		 * program array slot's.  Only a pin found in place is compared. */
 		for (size_t i = first[k]; i != SIZE_MAX; i = next[i]) {
 			const struct desired_contents *c = des->pins[i].contents;
-			bool found = observed_find(obs, des->pins[i].path);
+			bool prog = des->pins[i].kind != KIND_MAP && !des->pins[i].spec.has_tag;
+			bool found;
 
+			/* Most pins are maps holding no program: not looked up. */
+			if (!prog && !holds_programs(c))
+				continue;
+			found = observed_find(obs, des->pins[i].path);
 			for (size_t j = 0; found && c && j < c->n; j++)
 				if (c->entries[j].is_prog && !c->entries[j].has_tag)
 					want[c->entries[j].prog] = any = true;
-			if (des->pins[i].kind == KIND_MAP || des->pins[i].spec.has_tag || !found)
+			if (!prog || !found)
 				continue;
 			want[des->pins[i].index] = any = true;
 			if (!locs[des->pins[i].index])
