@@ -309,6 +309,18 @@ struct session {
 	enum report_reason reason; /* why the run failed, where a stage knows (metrics) */
 };
 
+/* AddressSanitizer's leak checker runs at exit: the session is freed for it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define LEAK_CHECKED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LEAK_CHECKED 1
+#endif
+#endif
+#ifndef LEAK_CHECKED
+#define LEAK_CHECKED 0
+#endif
+
 static void session_done(struct session *s)
 {
 	if (s->lock_fd > 0)
@@ -1328,6 +1340,14 @@ static int run_command(const struct command *c, const struct options *opts, int 
 			r = system_error(m);
 	}
 	show_diags(&s);
+	/* The run ends with the process, whose memory goes back to the kernel
+	 * whole: freeing the records of a plan of 100k pins one by one took
+	 * 100 ms of its 850.  A build with a leak checker frees all, so that
+	 * what a stage forgets to free is still found. */
+	if (!LEAK_CHECKED) {
+		walk_ahead_done(&s.ahead);
+		exit(exit_code(r));
+	}
 	session_done(&s);
 	savedplan_done(&sp);
 	return exit_code(r);
