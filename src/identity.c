@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Identity: the tag each desired program will have, from one throwaway load
+/* Identity: the tag each desired program will have, computed from the
+ * instructions its load would hand the kernel, or from one throwaway load
  * per object.  Kept out of the desired stage so that building the desired
  * state needs no kernel; live runs call this before planning. */
 #include <errno.h>
