@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "input.h"
+#include "prefault.h"
 
 static const char *file_type_str(mode_t mode)
 {
@@ -68,6 +69,7 @@ int input_read(int fd, size_t size_hint, size_t max, char **ret_buf, size_t *ret
 
 	if (!buf)
 		return -ENOMEM;
+	prefault(buf, cap);
 	for (;;) {
 		ssize_t n;
 

@@ -20,6 +20,7 @@
 #include "input.h"
 #include "ledger.h"
 #include "model.h"
+#include "prefault.h"
 
 #define LEDGER_FORMAT 1
 
@@ -518,6 +519,8 @@ static int entries_from_text(struct reader *rd, struct ledger *l)
 	l->entries = cap ? malloc((cap + 1) * sizeof(*l->entries)) : NULL;
 	if (cap && !l->entries)
 		return -ENOMEM;
+	if (cap)
+		prefault(l->entries, cap * sizeof(*l->entries));
 	do {
 		json_t *v = next_value(rd);
 
