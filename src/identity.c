@@ -229,19 +229,19 @@ int identity_load_tags(struct desired *des, const struct observed *obs, FILE *vl
 
 /* Program i loaded alone, so that a program the verifier refuses costs
  * its own tag and no other's. */
-static int load_one(const struct objfile *of, size_t i, bool *want, FILE *vlog, struct diag *d,
+static int load_one(const struct objfile *of, size_t i, FILE *vlog, struct diag *d,
 		    uint8_t tag[8], bool *has_tag)
 {
 	const struct objfile_prog *pr = &of->progs[i];
 	_cleanup_free_ int *fds = calloc(of->n_progs + 1, sizeof(*fds));
+	_cleanup_free_ bool *one = calloc(of->n_progs + 1, sizeof(*one));
 	struct diag why = { 0 };
 	int r;
 
-	if (!fds)
+	if (!fds || !one)
 		return -ENOMEM;
-	want[i] = true;
-	r = loader_load(of, &(struct loader_job){ .want = want, .log = vlog }, NULL, &why, fds);
-	want[i] = false;
+	one[i] = true;
+	r = loader_load(of, &(struct loader_job){ .want = one, .log = vlog }, NULL, &why, fds);
 	if (r < 0 && r != -ENOMEM)
 		diag_warning(d, &(struct diag_loc){ .file = of->path },
 			     "program '%s' (section '%s'): cannot be loaded to learn its tag, "
@@ -277,13 +277,10 @@ int identity_object_tags(const struct objfile *of, int *tag_bits, FILE *vlog, st
 	for (size_t i = 0; r == 0 && i < of->n_progs; i++) {
 		if (!want[i])
 			continue;
-		if (f.bits) {
-			digest_tag(f.insns[i], f.n_insns[i], f.bits, tags[i]);
-			has_tag[i] = true;
-			continue;
-		}
-		want[i] = false;
-		r = load_one(of, i, want, vlog, d, tags[i], &has_tag[i]);
+		if (f.bits)
+			has_tag[i] = prog_tag(&f, i, tags[i]) == 0;
+		else
+			r = load_one(of, i, vlog, d, tags[i], &has_tag[i]);
 	}
 	found_free(&f, of->n_progs);
 	return r;

@@ -369,6 +369,41 @@ START_TEST(test_computed_tags)
 }
 END_TEST
 
+/* Where tags cannot be computed (*tag_bits < 0: the digest unknown),
+ * export's programs are loaded one at a time: the one the verifier refuses
+ * loses its own tag, with a warning, and no other. */
+START_TEST(test_object_tags_loaded_alone)
+{
+	struct objfile *of = NULL;
+	struct diag d = { 0 };
+	char path[4096];
+	uint8_t tags[4][8], loaded[8];
+	bool has[4] = { false }, want[4] = { false };
+	int fds[4], bits = -1;
+	const struct objfile_prog *ok, *bad;
+
+	if (!with_kernel())
+		return;
+	snprintf(path, sizeof(path), "%s/tests/bpf/reject_mixed.o", test_builddir());
+	ck_assert_int_eq(objfile_open(path, &d, &of), 0);
+	ok = objfile_prog_by_name(of, "accepted");
+	bad = objfile_prog_by_name(of, "reject_btf");
+	ck_assert(of->n_progs == 2 && ok && bad && ok < bad);
+	ck_assert_int_eq(identity_object_tags(of, &bits, NULL, &d, tags, has), 0);
+	ck_assert_int_eq(bits, -1);
+	ck_assert(has[ok - of->progs] && !has[bad - of->progs]);
+	ck_assert_uint_eq(d.n_msgs, 1);
+	ck_assert_ptr_nonnull(strstr(d.msgs[0].text, "program 'reject_btf'"));
+	want[ok - of->progs] = true;
+	ck_assert_int_eq(loader_load(of, &(struct loader_job){ .want = want }, NULL, &d, fds), 0);
+	ck_assert_int_eq(kind_prog_tag(fds[ok - of->progs], loaded), 0);
+	close(fds[ok - of->progs]);
+	ck_assert_mem_eq(loaded, tags[ok - of->progs], 8);
+	objfile_free(of);
+	diag_done(&d);
+}
+END_TEST
+
 Suite *identity_suite(void)
 {
 	Suite *s = suite_create("identity");
@@ -379,6 +414,7 @@ Suite *identity_suite(void)
 	tcase_add_loop_test(tc, test_tags, 0, n);
 	tcase_add_loop_test(tc, test_tags_deferred, 0, n);
 	tcase_add_loop_test(tc, test_shared_read, 0, n);
+	tcase_add_test(tc, test_object_tags_loaded_alone);
 	tcase_add_loop_test(tc, test_computed_tags, 0,
 			    (int)(sizeof(computed) / sizeof(computed[0])));
 	suite_add_tcase(s, tc);

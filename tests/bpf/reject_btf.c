@@ -8,6 +8,16 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#ifdef WITH_ACCEPTED
+/* reject_mixed.o: a program the verifier accepts before the one it
+ * rejects, so that a load of both would lose the first one's tag. */
+SEC("socket")
+int accepted(struct __sk_buff *skb)
+{
+	return skb->len;
+}
+#endif
+
 SEC("socket")
 int reject_btf(struct __sk_buff *skb)
 {
