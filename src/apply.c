@@ -292,8 +292,8 @@ static int step_mkdir(struct txn *t, const struct plan_step *s)
 	r = sys_stat(&t->quiet, s->path, &st);
 	if (r < 0)
 		return fail(t, s->path, "cannot read back the directory", r);
-	/* Exactly the declared mode, whatever the umask took from it (with
-	 * the usual umask of 022, nothing from 0755 or 0700). */
+	/* Exactly the declared mode: the umask is cleared, but mkdir may
+	 * still leave out the set-id bits. */
 	if ((st.st_mode & 07777) != (mode_t)s->mode) {
 		r = sys_chmod(t->sys, s->path, (mode_t)s->mode);
 		if (r < 0)
@@ -339,7 +339,7 @@ static int step_trash(struct txn *t, const struct plan_step *s)
 }
 
 /* The identity of the pin this run made for w, for the ledger: its inode
- * (kept by the rename into place) and the kernel object's id. */
+ * (kept by a rename into place) and the kernel object's id. */
 static int remember(struct txn *t, const struct desired_pin *w, const char *tmp, int fd,
 		    mode_t *ret_mode)
 {
@@ -381,15 +381,15 @@ static int new_map(const struct txn *t, const struct desired_pin *w)
 	return w->standalone ? t->map_fd : t->ol.map_fds[w->index];
 }
 
-/* Pins the new object of the step's pin under its temporary name, with
- * its mode and owner. */
+/* Pins the new object of the step's pin at its path or under its
+ * temporary name, with its mode and owner. */
 static int step_pin(struct txn *t, const struct plan_step *s)
 {
 	const struct desired_pin *w = s->want;
 	int fd = w->kind == KIND_MAP	   ? new_map(t, w)
 		 : w->kind == KIND_PROGRAM ? t->ol.prog_fds[w->index]
 					   : t->link_fd;
-	_cleanup_free_ char *tmp = temp_name(t, s->path, s->temp);
+	_cleanup_free_ char *tmp = s->direct ? strdup(s->path) : temp_name(t, s->path, s->temp);
 	mode_t mode = 0;
 	int r;
 
@@ -408,7 +408,8 @@ static int step_pin(struct txn *t, const struct plan_step *s)
 		close(TAKE_FD(t->link_fd));
 	if (r < 0)
 		return fail(t, s->path, "cannot read back the pin", r);
-	/* The kernel pins with 0600 less the umask: most pins need no chmod. */
+	/* The kernel pins with 0600 (the umask is cleared): most pins need no
+	 * chmod, and a direct one none. */
 	if (mode != (mode_t)s->mode)
 		r = sys_chmod(t->sys, tmp, (mode_t)s->mode);
 	if (r == 0 && (s->uid != PLAN_KEEP_ID || s->gid != PLAN_KEEP_ID))
@@ -1496,6 +1497,7 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d,
 		.map_fd = -1,
 	};
 	size_t errors = d->n_errors;
+	mode_t umask_was;
 	int r;
 
 	for (size_t i = 0; i < in->plan->n; i++)
@@ -1515,6 +1517,9 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d,
 				  "cannot open the root (apply needs it, and /proc): %s", DIAG_STRERROR(-r)),
 		       r;
 	t.quiet = sys_quiet(sys);
+	/* Pins and directories are made with the steps' modes as they are: a
+	 * direct pin is never seen with another mode, and none needs a chmod. */
+	umask_was = umask(0);
 	r = prepare(&t);
 	if (r == 0)
 		r = run(&t, false);
@@ -1565,5 +1570,6 @@ int apply_run(const struct apply_input *in, struct sys *sys, struct diag *d,
 	free(t.trash);
 	ledger_done(&t.ledger);
 	sys_close_root(sys);
+	umask(umask_was);
 	return r;
 }

@@ -665,6 +665,8 @@ static int cmp_changes(const void *a, const void *b)
 
 /* Modes of what apply makes where the manifest gives none. */
 #define DEFAULT_PIN_MODE 0600
+/* The mode bpffs gives a new pin, less the umask (apply clears it). */
+#define BPFFS_PIN_MODE 0600
 #define DEFAULT_DIR_MODE 0700
 
 /* An owner or group of the manifest as a step takes it. */
@@ -801,13 +803,18 @@ static int trash(struct stepper *st, const char *path, size_t ci, bool at_temp, 
 }
 
 /* The steps that make the pin w anew: its parents, the migration of the
- * old map's entries, the pin under a temporary name, and the rename (or
- * exchange, with the old pin then moved aside) into place. */
+ * old map's entries, and the pin.  A new pin with the mode bpffs gives
+ * and no owner is pinned at its path: the pin call is atomic and fails if
+ * anything got there first.  Otherwise it is pinned under a temporary
+ * name, given mode and owner, and renamed (or exchanged, the old pin then
+ * moved aside) into place, so that it is never seen half-made. */
 static int make_pin(struct stepper *st, const struct desired_pin *w, size_t ci)
 {
 	const struct plan_change *c = &st->p->changes[ci];
 	bool replace = c->action == PLAN_REPLACE;
-	uint32_t temp = st->seq++;
+	int mode = w->attrs->mode >= 0 ? w->attrs->mode : DEFAULT_PIN_MODE;
+	bool direct = !replace && mode == BPFFS_PIN_MODE && w->uid < 0 && w->gid < 0;
+	uint32_t temp = direct ? 0 : st->seq++;
 	int r = make_parents(st, w, ci);
 
 	if (r == 0 && w->kind == KIND_MAP && replace && c->policy == ON_INCOMPATIBLE_MIGRATE &&
@@ -831,11 +838,12 @@ static int make_pin(struct stepper *st, const struct desired_pin *w, size_t ci)
 					 .path = w->path,
 					 .change = (uint32_t)ci,
 					 .want = w,
+					 .direct = direct,
 					 .temp = temp,
-					 .mode = w->attrs->mode >= 0 ? w->attrs->mode : DEFAULT_PIN_MODE,
+					 .mode = mode,
 					 .uid = step_id(w->uid),
 					 .gid = step_id(w->gid) });
-	if (r == 0)
+	if (r == 0 && !direct)
 		r = add_step(st, (struct plan_step){ .op = replace ? PLAN_OP_EXCHANGE : PLAN_OP_RENAME,
 						      .path = w->path,
 						      .change = (uint32_t)ci,

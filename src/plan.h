@@ -56,7 +56,7 @@ enum plan_op {
 	PLAN_OP_MKMAP,    /* create the standalone map of `want` (no object) */
 	PLAN_OP_MIGRATE,  /* copy the entries of the map at path (kernel id id) into its new map */
 	PLAN_OP_WRITE,    /* write `want`'s entries: all into its new map (fresh), or the differing ones into the map at path (inode ino, id id) */
-	PLAN_OP_PIN,      /* pin the new object of `want` under temporary name `temp`, with mode and owner */
+	PLAN_OP_PIN,      /* pin the new object of `want` at path itself (direct) or under temporary name `temp`, with mode and owner */
 	PLAN_OP_RENAME,   /* rename temporary name `temp` to path */
 	PLAN_OP_EXCHANGE, /* swap temporary name `temp` with the pin at path (inode ino) */
 	PLAN_OP_MKTRASH,  /* make this run's trash directory */
@@ -79,6 +79,7 @@ struct plan_step {
 	bool leftover; /* RMDIR: the trash directory of a killed run */
 	bool loaded;   /* ATTACH, RELINK: the program is the one this object's load made; else its pin's */
 	bool fresh;    /* WRITE: into the map this run made */
+	bool direct;   /* PIN: at path, which is free: the pin itself is atomic, no rename follows */
 	int mode;      /* MKDIR, PIN, ATTRS: -1 leaves it */
 	const char *path; /* relative to the root; owned by a MKDIR step, else borrowed */
 	/* PIN, MIGRATE, ATTACH, RELINK: the declared pin; MKDIR: the pin it is made for; LOAD: its object's first. */
@@ -87,7 +88,7 @@ struct plan_step {
 	uint32_t uid, gid; /* PIN, ATTRS; PLAN_KEEP_ID leaves it */
 	uint32_t change;  /* the change it carries out, or PLAN_NO_CHANGE */
 	uint32_t id;      /* MIGRATE: the old map's kernel id; RELINK: the link's; WRITE in place: the map's */
-	uint32_t temp;    /* PIN, RENAME, EXCHANGE, TRASH: number of the temporary name */
+	uint32_t temp;    /* PIN (not direct), RENAME, EXCHANGE, TRASH: number of the temporary name */
 	uint32_t slot;    /* TRASH: number of its place in the trash */
 };
 

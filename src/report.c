@@ -739,8 +739,12 @@ int report_step(const struct plan *p, size_t i, FILE *out)
 			s->loaded ? "the program just loaded" : "its pinned program");
 		break;
 	case PLAN_OP_PIN:
-		fprintf(out, "pin %s %s as temporary %" PRIu32 " (%s%s)", step_kind(s), path, s->temp,
-			show(&sh, desired_pin_name(s->want)), attrs);
+		if (s->direct)
+			fprintf(out, "pin %s %s at its free path (%s%s)", step_kind(s), path,
+				show(&sh, desired_pin_name(s->want)), attrs);
+		else
+			fprintf(out, "pin %s %s as temporary %" PRIu32 " (%s%s)", step_kind(s), path,
+				s->temp, show(&sh, desired_pin_name(s->want)), attrs);
 		break;
 	case PLAN_OP_RENAME:
 		fprintf(out, "rename temporary %" PRIu32 " to %s", s->temp, path);
@@ -795,8 +799,8 @@ static json_t *step_json(const struct plan_step *s)
 	if (s->op == PLAN_OP_PIN)
 		e |= set(j, "kind", json_string(step_kind(s))) |
 		     set(j, "name", escape_json(desired_pin_name(s->want)));
-	if (s->op == PLAN_OP_PIN || s->op == PLAN_OP_RENAME || s->op == PLAN_OP_EXCHANGE ||
-	    (s->op == PLAN_OP_TRASH && s->at_temp))
+	if ((s->op == PLAN_OP_PIN && !s->direct) || s->op == PLAN_OP_RENAME ||
+	    s->op == PLAN_OP_EXCHANGE || (s->op == PLAN_OP_TRASH && s->at_temp))
 		e |= set(j, "temporary", json_integer((json_int_t)s->temp));
 	if (s->op == PLAN_OP_TRASH)
 		e |= set(j, "slot", json_integer((json_int_t)s->slot));

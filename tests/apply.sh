@@ -7,7 +7,8 @@
 # nothing and keep map contents; on_incompatible migrate, replace and fail;
 # prune, owned directories and destroy; every injected failure of every step
 # leaves the tree as it was (BPF_PROVISION_FAIL_AT); runs killed with SIGKILL
-# are cleaned up and converge; the lock; and the JSON document of an apply.
+# are cleaned up and converge; the lock; the JSON document of an apply; and
+# new pins made at their free paths, with no rename or chmod (strace).
 # Needs root.  The ledger lives in a private BPF_PROVISION_RUNTIME_DIR.
 # shellcheck disable=SC2015 # A && B || fail: fail if either fails
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
@@ -17,6 +18,7 @@ find_python
 
 command -v flock >/dev/null 2>&1 || skip "no flock (util-linux)"
 command -v timeout >/dev/null 2>&1 || skip "no timeout (coreutils)"
+command -v strace >/dev/null 2>&1 || skip "no strace (apt-get install strace)"
 
 START=$(date +%s)
 
@@ -912,5 +914,42 @@ json_check "$T/docs/dry.json" true -
 # bpf-provision(1), OUTPUT: -o json prints one document, a failed apply included.
 json_check "$T/docs/failed.json" false -
 
+# === 13. new pins at free paths ================================================
+# A new pin with the mode bpffs gives (0600) and no owner is pinned at its
+# path itself: no temporary name, no rename, and no chmod even under a
+# umask that takes from 0600 (apply clears it), so it is never seen with
+# another mode.  The only renames and chmods are the ledger file's.
+CASE=13-direct
+reset
+mkdir -p "$W/direct"
+cat >"$W/direct/d.yaml" <<EOF
+version: 1
+name: direct
+namespace: direct
+objects:
+  - file: ../gobpf_site.o
+    name: dummy
+    sections:
+      - section: maps/dummy_array_custom
+        pinning: custom
+        path: direct/m
+      - section: socket/dummy
+        pinning: custom
+        path: direct/progs/p
+EOF
+(umask 0277 && strace -f -qq -o "$T/direct.strace" -e trace=chmod,fchmodat,rename,renameat,renameat2 \
+	"$BPF_PROVISION" --bpffs "$M" -v apply "$W/direct" >"$T/out" 2>"$T/err") ||
+	fail "$CASE: the apply failed: $(cat "$T/err")"
+[ "$(grep -c "^pin .* at its free path (" "$T/err")" = 4 ] ||
+	fail "$CASE: not every pin was made at its free path: $(cat "$T/err")"
+! grep -q "^rename temporary" "$T/err" || fail "$CASE: a rename step: $(cat "$T/err")"
+grep -v "/ledger-" "$T/direct.strace" >"$T/direct.calls"
+[ ! -s "$T/direct.calls" ] || fail "$CASE: renames or chmods of pins: $(cat "$T/direct.calls")"
+find "$M/direct" -printf "%y %m %P\n" | LC_ALL=C sort >"$T/got.modes"
+printf '%s\n' "d 700 " "d 700 dummy" "d 700 globals" "d 700 progs" "f 600 dummy/dummy_array" \
+	"f 600 globals/dummy_hash" "f 600 m" "f 600 progs/p" | LC_ALL=C sort >"$T/want.modes"
+same_listing "$T/want.modes" "$T/got.modes" "modes of direct pins under umask 0277"
+bp 0 destroy "$W/direct"
+
 END=$(date +%s)
-echo "apply.sh: cases 1-12 passed in $((END - START)) s; fault injection K=$K1 (empty tree), K=$K2 (drifted tree), K=$K3 (destroy); $KILLS kill points ($KILLED mid-run)"
+echo "apply.sh: cases 1-13 passed in $((END - START)) s; fault injection K=$K1 (empty tree), K=$K2 (drifted tree), K=$K3 (destroy); $KILLS kill points ($KILLED mid-run)"

@@ -561,18 +561,34 @@ START_TEST(test_steps_make_parents_once)
 	world_init(&w);
 	want_map(&w, "ns1/g/b", BPF_MAP_TYPE_HASH, 128);
 	want_prog(&w, "ns1/g/p", 1);
+	want_map(&w, "ns1/a", BPF_MAP_TYPE_ARRAY, 4)->gid = 0;
+	from_object(&w);
+	have(&w, "ns1", OBSERVED_DIR, 0, 0);
+	run(&w, false);
+	/* Maps first, in declaration order, then programs; ns1 exists.  A new
+	 * pin with the mode bpffs gives it and no owner is made at its path;
+	 * one with an owner under a temporary name, renamed into place. */
+	expect_steps(&w, "intent, load, mkdir ns1/g, pin ns1/g/b, pin ns1/a, rename ns1/a, "
+			 "pin ns1/g/p, ledger");
+	ck_assert_int_eq(w.plan.steps[2].mode, 0700);
+	ck_assert_int_eq(w.plan.steps[3].mode, 0600);
+	ck_assert(w.plan.steps[3].direct && w.plan.steps[6].direct);
+	ck_assert(!w.plan.steps[4].direct);
+	ck_assert_uint_eq(w.plan.steps[4].temp, w.plan.steps[5].temp);
+	world_done(&w);
+
+	/* Any other mode: every pin under a temporary name, numbered once each. */
+	world_init(&w);
+	w.attrs.mode = 0400;
+	want_map(&w, "ns1/b", BPF_MAP_TYPE_HASH, 128);
 	want_map(&w, "ns1/a", BPF_MAP_TYPE_ARRAY, 4);
 	from_object(&w);
 	have(&w, "ns1", OBSERVED_DIR, 0, 0);
 	run(&w, false);
-	/* Maps first, in declaration order, then programs; ns1 exists. */
-	expect_steps(&w, "intent, load, mkdir ns1/g, pin ns1/g/b, rename ns1/g/b, pin ns1/a, "
-			 "rename ns1/a, pin ns1/g/p, rename ns1/g/p, ledger");
-	ck_assert_int_eq(w.plan.steps[2].mode, 0700);
-	ck_assert_int_eq(w.plan.steps[3].mode, 0600);
-	/* Temporary names are numbered once each. */
-	ck_assert_uint_eq(w.plan.steps[3].temp, w.plan.steps[4].temp);
-	ck_assert_uint_ne(w.plan.steps[3].temp, w.plan.steps[5].temp);
+	expect_steps(&w, "intent, load, pin ns1/b, rename ns1/b, pin ns1/a, rename ns1/a, ledger");
+	ck_assert(!w.plan.steps[2].direct && !w.plan.steps[4].direct);
+	ck_assert_uint_eq(w.plan.steps[2].temp, w.plan.steps[3].temp);
+	ck_assert_uint_ne(w.plan.steps[2].temp, w.plan.steps[4].temp);
 	world_done(&w);
 }
 END_TEST
@@ -710,7 +726,7 @@ START_TEST(test_link_created_for_pinned_program)
 	run(&w, false);
 	ck_assert_int_eq(change(&w, "ns1/l")->action, PLAN_CREATE);
 	/* No load: the pinned program is attached. */
-	expect_steps(&w, "intent, attach ns1/l, pin ns1/l, rename ns1/l, ledger");
+	expect_steps(&w, "intent, attach ns1/l, pin ns1/l, ledger");
 	ck_assert(!w.plan.steps[1].loaded);
 	world_done(&w);
 }

@@ -180,6 +180,7 @@ made, replaced, gone = set(), set(), set()
 for l in real:
     s = l[len("bpf-provision: step: "):]
     for pat, into in ((r"mkdir (.*) \(manifest", made), (r"rename temporary \d+ to (.*)$", made),
+                      (r"pin (?:map|program|link) (.*) at its free path \(", made),
                       (r"exchange temporary \d+ with (.*) \(inode", replaced),
                       (r"trash (.*) \(inode \d+\) into", gone), (r"rmdir (.*) \(inode", gone)):
         m = re.match(pat, s)

@@ -101,6 +101,7 @@ race() { # NAME ATTACK
 	[ -L "$M/race/sub" ] && rm -f "$M/race/sub"
 	[ -d "$M/race/subreal" ] && mv "$M/race/subreal" "$M/race/sub"
 	[ -e "$M/race/sub/areal" ] && mv -f "$M/race/sub/areal" "$M/race/sub/a"
+	case $1 in *"path taken") rm -f "$M/race/sub/b" ;; esac
 	"$BPF_PROVISION" --bpffs "$M" apply "$T/site.yaml" >/dev/null 2>"$T/err" ||
 		fail "$1: the apply after the attack was undone: $(cat "$T/err")"
 	"$BPF_PROVISION" --bpffs "$M" destroy "$T/site.yaml" >/dev/null 2>"$T/err" ||
@@ -121,6 +122,9 @@ race "chmod, dir -> same bpffs" 'swap_dir "$M/other"'
 race "chmod, dir -> other bpffs" 'swap_dir "$O/victim"'
 # A new pin: not placed in another bpffs.
 race "pin, dir -> other bpffs" 'swap_dir "$O/victim"'
+# A new pin's free path taken by someone else: the pin fails, nothing of
+# theirs is touched.
+race "pin, path taken" 'bpftool -n map create "$M/race/sub/b" type array key 4 value 4 entries 1 name racer'
 # The pin itself swapped for a symlink to a foreign pin.
 race "delete, pin -> symlink" 'mv "$M/race/sub/a" "$M/race/sub/areal" && ln -s "$M/other/a" "$M/race/sub/a"'
 race "chmod, pin -> symlink" 'mv "$M/race/sub/a" "$M/race/sub/areal" && ln -s "$M/other/a" "$M/race/sub/a"'
@@ -204,4 +208,4 @@ while [ $k -le "$steps" ]; do
 	k=$((k + 1))
 done
 
-echo "race: 7 swaps under a running apply and 1 planted symlink refused; a swap before each of $steps steps touched nothing outside ($ended of $((2 * steps)) applies ended well, the others rolled back whole)"
+echo "race: 8 changes under a running apply and 1 planted symlink refused; a swap before each of $steps steps touched nothing outside ($ended of $((2 * steps)) applies ended well, the others rolled back whole)"
