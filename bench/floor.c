@@ -8,12 +8,10 @@
  *                        bench/gen-manifest.sh declares (ten maps per
  *                        directory, 1000 directories per namespace).
  *   floor create-safe DIR N
- *                        the same, but each map pinned under a temporary
- *                        name, that name's fstatat() and the map's
- *                        bpf_obj_get_info_by_fd() (the inode, mtime and id
- *                        a ledger records), then renameat2(RENAME_NOREPLACE)
- *                        into place: the least an apply that records what it
- *                        made and never shows a half-made pin must do.
+ *                        the same, and after each pin its fstatat() and the
+ *                        map's bpf_obj_get_info_by_fd() (the inode, mtime
+ *                        and id a ledger records): the least an apply that
+ *                        records what it made must do.
  *   floor scan DIR       walk DIR with readdir(); per pin bpf_obj_get() +
  *                        bpf_obj_get_info_by_fd() + close(): the least a
  *                        no-op plan must do.
@@ -55,25 +53,22 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The temporary name of pin path, and the safe floor's extra calls on it. */
-static int place(int fd, const char *path, char *tmp, size_t len)
+/* The safe floor's pin: what the ledger records of it read back. */
+static int pin_recorded(int fd, const char *path)
 {
 	struct bpf_map_info info;
 	__u32 info_len = sizeof(info);
-	const char *slash = strrchr(path, '/');
 	struct stat st;
 
-	snprintf(tmp, len, "%.*s/tmp_%s", (int)(slash - path), path, slash + 1);
 	memset(&info, 0, sizeof(info));
-	if (bpf_obj_pin(fd, tmp) < 0 || fstatat(AT_FDCWD, tmp, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    bpf_obj_get_info_by_fd(fd, &info, &info_len) < 0)
+	if (bpf_obj_pin(fd, path) < 0 || fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -1;
-	return renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE);
+	return bpf_obj_get_info_by_fd(fd, &info, &info_len);
 }
 
 static int do_create(const char *root, unsigned long n, bool safe)
 {
-	char path[4096], tmp[4096], name[16];
+	char path[4096], name[16];
 	double t0 = now();
 	unsigned long i;
 
@@ -100,7 +95,7 @@ static int do_create(const char *root, unsigned long n, bool safe)
 		}
 		snprintf(path, sizeof(path), "%s/b%03lu/o%06lu/m%lu", root, obj / DIRS_PER_NS, obj,
 			 j);
-		if (safe ? place(fd, path, tmp, sizeof(tmp)) < 0 : bpf_obj_pin(fd, path) < 0) {
+		if (safe ? pin_recorded(fd, path) < 0 : bpf_obj_pin(fd, path) < 0) {
 			int e = errno;
 
 			close(fd);

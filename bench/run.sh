@@ -248,7 +248,7 @@ for n in $SIZES; do
 
 	row "$n | floor: create+pin | $fc | $(us "$fc" "$n") | 1.00x | | | | "
 	row "$n | floor: scan | $fs | $(us "$fs" "$n") | 1.00x | | | | "
-	row "$n | floor: safe create (temporary name, stat, info, rename) | $fcs | $(us "$fcs" "$n") | $(mratio '$3 / $1' "$R") of create+pin | | | | "
+	row "$n | floor: safe create (pin, stat, info) | $fcs | $(us "$fcs" "$n") | $(mratio '$3 / $1' "$R") of create+pin | | | | "
 	if [ "$ap" = failed ]; then
 		row "$n | apply (empty tree) | **failed: EMFILE** (see notes) | | | | | <= 1.5x | missed"
 	else
