@@ -629,96 +629,125 @@ static void wire_links(struct desired *des)
 	}
 }
 
-/* XDP takes one program per interface: two links of the manifests on one
- * cannot both be made. */
-static int check_xdp(const struct desired *des, struct diag *d)
+static bool is_xdp(const struct desired_pin *w)
 {
-	int r = 0;
+	return w->kind == KIND_LINK && w->link->attach->hook == MANIFEST_HOOK_XDP;
+}
 
-	for (size_t i = 0; i < des->n_pins; i++) {
-		const struct desired_pin *w = &des->pins[i];
+struct clash_ref {
+	const struct desired_pin *w;
+	size_t at; /* declaration order */
+};
 
-		if (w->kind != KIND_LINK || w->link->attach->hook != MANIFEST_HOOK_XDP)
-			continue;
-		for (size_t k = 0; k < i; k++) {
-			const struct desired_pin *o = &des->pins[k];
+static int cmp_refs(const void *a, const void *b)
+{
+	const struct clash_ref *x = a, *y = b;
+	int c = strcmp(x->w->path, y->w->path);
 
-			if (o->kind == KIND_LINK && o->link->attach->hook == MANIFEST_HOOK_XDP &&
-			    strcmp(o->link->target, w->link->target) == 0) {
-				r = diag_error(d, &w->loc,
-					       "interface '%s' takes one XDP program; '%s' is "
-					       "attached there already (at %s:%u:%u)",
-					       w->link->target, desired_pin_name(o), o->loc.file,
-					       o->loc.line, o->loc.column);
-				break;
-			}
-		}
+	/* Ties keep declaration order, so "first" is the first declared. */
+	return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/* The first of refs (sorted) at path, or n. */
+static size_t first_at(const struct clash_ref *refs, size_t n, const char *path)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(refs[mid].w->path, path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return r;
+	return lo < n && strcmp(refs[lo].w->path, path) == 0 ? lo : n;
 }
 
-static int cmp_pin_paths(const void *a, const void *b)
+int desired_clashes(const struct desired_pin *const *pins, size_t n, desired_clash_fn *fn,
+		    void *ctx)
 {
-	const struct desired_pin *x = *(const struct desired_pin *const *)a;
-	const struct desired_pin *y = *(const struct desired_pin *const *)b;
-	int c = strcmp(x->path, y->path);
-
-	/* Ties keep declaration order, so "first at" names the first. */
-	return c ? c : (x > y) - (x < y);
-}
-
-static int cmp_path_key(const void *key, const void *elem)
-{
-	return strcmp(key, (*(const struct desired_pin *const *)elem)->path);
-}
-
-/* No path twice, and no pin where another pin's path needs a directory. */
-static int check_paths(struct desired *des, struct diag *d)
-{
-	_cleanup_free_ struct desired_pin **sorted = NULL;
+	_cleanup_free_ struct clash_ref *refs = calloc(n + 1, sizeof(*refs));
 	int r = 0;
 
-	if (des->n_pins == 0)
-		return 0;
-	sorted = malloc(des->n_pins * sizeof(*sorted));
-	if (!sorted)
+	if (!refs)
 		return -ENOMEM;
-	for (size_t i = 0; i < des->n_pins; i++)
-		sorted[i] = &des->pins[i];
-	qsort(sorted, des->n_pins, sizeof(*sorted), cmp_pin_paths);
-	for (size_t i = 0; i < des->n_pins; i++) {
-		const struct desired_pin *p = sorted[i];
-		_cleanup_free_ char *prefix = strdup(p->path);
+	for (size_t i = 0; i < n; i++)
+		refs[i] = (struct clash_ref){ .w = pins[i], .at = i };
+	qsort(refs, n, sizeof(*refs), cmp_refs);
+	for (size_t i = 0, first = 0; i < n && r == 0; i++) {
+		const struct desired_pin *w = refs[i].w;
+		_cleanup_free_ char *prefix = NULL;
 		char *slash;
 
-		if (!prefix)
-			return -ENOMEM;
-		if (i > 0 && strcmp(sorted[i - 1]->path, p->path) == 0) {
-			size_t f = i - 1;
-
-			while (f > 0 && strcmp(sorted[f - 1]->path, p->path) == 0)
-				f--;
-			r = diag_error(d, p->entry && p->entry->path ? &p->entry->path_loc : &p->loc,
-				       "pin path '%s' declared twice (first at %s:%u:%u)", p->path,
-				       sorted[f]->loc.file, sorted[f]->loc.line,
-				       sorted[f]->loc.column);
+		if (i > 0 && strcmp(refs[i - 1].w->path, w->path) == 0) {
+			r = fn(ctx, DESIRED_CLASH_SAME_PATH, refs[first].w, w);
 			continue;
 		}
-		while ((slash = strrchr(prefix, '/'))) {
-			struct desired_pin **parent;
+		first = i;
+		prefix = strdup(w->path);
+		if (!prefix)
+			return -ENOMEM;
+		while (r == 0 && (slash = strrchr(prefix, '/'))) {
+			size_t k;
 
 			*slash = '\0';
-			parent = bsearch(prefix, sorted, des->n_pins, sizeof(*sorted),
-					 cmp_path_key);
-			if (parent)
-				r = diag_error(d, &p->loc,
-					       "pin path '%s' lies under the pin '%s' (declared at "
-					       "%s:%u:%u)",
-					       p->path, prefix, (*parent)->loc.file,
-					       (*parent)->loc.line, (*parent)->loc.column);
+			k = first_at(refs, n, prefix);
+			if (k < n)
+				r = fn(ctx, DESIRED_CLASH_UNDER, refs[k].w, w);
 		}
 	}
+	for (size_t i = 0; i < n && r == 0; i++)
+		for (size_t k = 0; is_xdp(pins[i]) && k < i; k++)
+			if (is_xdp(pins[k]) && strcmp(pins[k]->link->target, pins[i]->link->target) == 0) {
+				r = fn(ctx, DESIRED_CLASH_XDP, pins[k], pins[i]);
+				break;
+			}
 	return r;
+}
+
+/* A clash within the manifests built together: an error. */
+static int report_clash(void *ctx, enum desired_clash how, const struct desired_pin *first,
+			const struct desired_pin *w)
+{
+	struct diag *d = ctx;
+
+	switch (how) {
+	case DESIRED_CLASH_SAME_PATH:
+		diag_error(d, w->entry && w->entry->path ? &w->entry->path_loc : &w->loc,
+			   "pin path '%s' declared twice (first at %s:%u:%u)", w->path,
+			   first->loc.file, first->loc.line, first->loc.column);
+		break;
+	case DESIRED_CLASH_UNDER:
+		diag_error(d, &w->loc, "pin path '%s' lies under the pin '%s' (declared at %s:%u:%u)",
+			   w->path, first->path, first->loc.file, first->loc.line,
+			   first->loc.column);
+		break;
+	case DESIRED_CLASH_XDP:
+		diag_error(d, &w->loc,
+			   "interface '%s' takes one XDP program; '%s' is attached there already "
+			   "(at %s:%u:%u)",
+			   w->link->target, desired_pin_name(first), first->loc.file,
+			   first->loc.line, first->loc.column);
+		break;
+	}
+	return 0;
+}
+
+/* No path twice, no pin where another pin's path needs a directory, one
+ * XDP program per interface. */
+static int check_clashes(const struct desired *des, struct diag *d)
+{
+	_cleanup_free_ const struct desired_pin **pins = calloc(des->n_pins + 1, sizeof(*pins));
+	size_t errors = d->n_errors;
+	int r;
+
+	if (!pins)
+		return -ENOMEM;
+	for (size_t i = 0; i < des->n_pins; i++)
+		pins[i] = &des->pins[i];
+	r = desired_clashes(pins, des->n_pins, report_clash, d);
+	return r < 0 ? r : d->n_errors > errors ? -EINVAL : 0;
 }
 
 struct object_ref {
@@ -851,9 +880,7 @@ int desired_build(const struct manifest_set *set, bool read_objects, struct diag
 			des->pins = fit;
 	}
 	wire_links(des);
-	q = check_paths(des, d);
-	r = r ?: q;
-	q = check_xdp(des, d);
+	q = check_clashes(des, d);
 	return r ?: q;
 }
 

@@ -166,6 +166,26 @@ int desired_build(const struct manifest_set *set, bool read_objects, struct diag
 		  struct desired *des);
 void desired_done(struct desired *des);
 
+/* Two declared pins that cannot both be made: */
+enum desired_clash {
+	DESIRED_CLASH_SAME_PATH, /* the same path */
+	DESIRED_CLASH_UNDER,     /* the second's path lies under the first pin */
+	DESIRED_CLASH_XDP,       /* XDP links on one interface, which takes one program */
+};
+
+/* Told each clash, the first pin the one declared first (or the one in the
+ * way); returns 0 to go on, or a negative errno to stop. */
+typedef int desired_clash_fn(void *ctx, enum desired_clash how, const struct desired_pin *first,
+			     const struct desired_pin *second);
+
+/* Calls fn for every clash among pins[0..n) (in declaration order; they
+ * may come from several desired states): a path declared again is told
+ * once per later pin, with the first; a pin under another once per pin in
+ * its way.  desired_build() makes these errors; a --keep-going run finds
+ * them between manifests built alone.  Returns 0, fn's stop, or -ENOMEM. */
+int desired_clashes(const struct desired_pin *const *pins, size_t n, desired_clash_fn *fn,
+		    void *ctx);
+
 /* Resolves owner and group names to ids (getpwnam/getgrnam; numbers as they
  * are) into each pin's uid/gid.  Returns 0, or -EINVAL with every unknown
  * name recorded in d at its manifest location. */

@@ -372,188 +372,118 @@ static int system_error(int r)
 	return r == -EINVAL ? -EIO : r;
 }
 
-/* What one valid manifest of a --keep-going run declares that another
- * may declare too: a pin path, or an interface's one XDP hook. */
-struct claim {
-	char *key; /* owned */
-	bool xdp;  /* key is an interface */
-	struct diag_loc loc;
-	const struct manifest *m;
+/* What leave_out_clash() marks: the manifests of the set to leave out. */
+struct clashes {
+	struct session *s;
+	bool *bad;
 };
 
-struct claims {
-	struct claim *items;
-	size_t n;
-};
-
-static void claims_done(struct claims *c)
+/* A clash between two valid manifests: told at both pins, and both
+ * manifests marked. */
+static int leave_out_clash(void *ctx, enum desired_clash how, const struct desired_pin *first,
+			   const struct desired_pin *w)
 {
-	for (size_t i = 0; i < c->n; i++)
-		free(c->items[i].key);
-	free(c->items);
-}
+	struct clashes *c = ctx;
+	struct diag *d = &c->s->d;
+	const struct diag_loc *a = &w->loc, *b = &first->loc;
 
-static int add_claim(struct claims *c, const char *key, bool xdp, const struct desired_pin *w)
-{
-	char *k = strdup(key);
-
-	if (!k || array_reserve(&c->items, c->n, sizeof(*c->items)) < 0) {
-		free(k);
-		return -ENOMEM;
-	}
-	c->items[c->n++] = (struct claim){ .key = k, .xdp = xdp, .loc = w->loc, .m = w->manifest };
-	return 0;
-}
-
-/* The claims of a manifest's desired pins. */
-static int add_claims(struct claims *c, const struct desired *des)
-{
-	int r = 0;
-
-	for (size_t i = 0; i < des->n_pins && r == 0; i++) {
-		const struct desired_pin *w = &des->pins[i];
-
-		r = add_claim(c, w->path, false, w);
-		if (r == 0 && w->kind == KIND_LINK && w->link->attach->hook == MANIFEST_HOOK_XDP)
-			r = add_claim(c, w->link->target, true, w);
-	}
-	return r;
-}
-
-static int cmp_claims(const void *a, const void *b)
-{
-	const struct claim *x = a, *y = b;
-
-	return x->xdp != y->xdp ? x->xdp - y->xdp : strcmp(x->key, y->key);
-}
-
-/* The index of the first pin path claim not below key (path claims sort
- * before interface ones). */
-static size_t first_claim(const struct claims *c, const char *key)
-{
-	size_t lo = 0, hi = c->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (!c->items[mid].xdp && strcmp(c->items[mid].key, key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Reports a conflict of two manifests' claims at both, and marks both
- * manifests.  under: b's path is a directory of a's. */
-static void conflict(struct session *s, const struct claim *a, const struct claim *b, bool under,
-		     bool *bad)
-{
-	if (a->xdp) {
-		diag_error(&s->d, &a->loc,
+	if (w->manifest == first->manifest)
+		return 0;
+	switch (how) {
+	case DESIRED_CLASH_XDP:
+		diag_error(d, a,
 			   "interface '%s' takes one XDP program; %s:%u:%u attaches one too: both "
 			   "manifests are left out",
-			   a->key, b->loc.file, b->loc.line, b->loc.column);
-		diag_error(&s->d, &b->loc,
+			   w->link->target, b->file, b->line, b->column);
+		diag_error(d, b,
 			   "interface '%s' takes one XDP program; %s:%u:%u attaches one too: both "
 			   "manifests are left out",
-			   b->key, a->loc.file, a->loc.line, a->loc.column);
-	} else if (under) {
-		diag_error(&s->d, &a->loc,
+			   w->link->target, a->file, a->line, a->column);
+		break;
+	case DESIRED_CLASH_UNDER:
+		diag_error(d, a,
 			   "pin path '%s' lies under the pin '%s' of %s:%u:%u: both manifests are "
 			   "left out",
-			   a->key, b->key, b->loc.file, b->loc.line, b->loc.column);
-		diag_error(&s->d, &b->loc,
+			   w->path, first->path, b->file, b->line, b->column);
+		diag_error(d, b,
 			   "pin '%s' stands where '%s' of %s:%u:%u needs a directory: both "
 			   "manifests are left out",
-			   b->key, a->key, a->loc.file, a->loc.line, a->loc.column);
-	} else {
-		diag_error(&s->d, &a->loc,
+			   first->path, w->path, a->file, a->line, a->column);
+		break;
+	case DESIRED_CLASH_SAME_PATH:
+		diag_error(d, a,
 			   "pin path '%s' is also declared at %s:%u:%u: both manifests are left out",
-			   a->key, b->loc.file, b->loc.line, b->loc.column);
-		diag_error(&s->d, &b->loc,
+			   w->path, b->file, b->line, b->column);
+		diag_error(d, b,
 			   "pin path '%s' is also declared at %s:%u:%u: both manifests are left out",
-			   b->key, a->loc.file, a->loc.line, a->loc.column);
+			   w->path, a->file, a->line, a->column);
+		break;
 	}
-	for (size_t i = 0; i < s->set.n; i++)
-		bad[i] = bad[i] || s->set.items[i] == a->m || s->set.items[i] == b->m;
+	for (size_t i = 0; i < c->s->set.n; i++)
+		c->bad[i] = c->bad[i] || c->s->set.items[i] == w->manifest ||
+			    c->s->set.items[i] == first->manifest;
+	return 0;
 }
 
 /* Two valid manifests that declare one pin path, a pin where the other's
- * needs a directory, or XDP programs on one interface (desired.c's
- * check_paths and check_xdp, across manifests): which one is right cannot
- * be told, so both are left out and neither takes over what the other
- * made. */
-static int leave_out_conflicts(struct session *s, struct claims *c)
+ * needs a directory, or XDP programs on one interface: which one is right
+ * cannot be told, so both are left out and neither takes over what the
+ * other made. */
+static int leave_out_clashes(struct session *s, const struct desired *built, size_t n)
 {
 	_cleanup_free_ bool *bad = calloc(s->set.n + 1, sizeof(*bad));
+	_cleanup_free_ const struct desired_pin **pins = NULL;
+	size_t n_pins = 0;
+	int r;
 
-	if (!bad)
+	for (size_t k = 0; k < n; k++)
+		n_pins += built[k].n_pins;
+	pins = calloc(n_pins + 1, sizeof(*pins));
+	if (!bad || !pins)
 		return -ENOMEM;
-	if (c->n)
-		qsort(c->items, c->n, sizeof(*c->items), cmp_claims);
-	for (size_t i = 0; i < c->n; i++) {
-		const struct claim *x = &c->items[i];
-		_cleanup_free_ char *prefix = NULL;
-		char *slash;
-
-		for (size_t k = i + 1; k < c->n && !cmp_claims(x, &c->items[k]); k++)
-			if (c->items[k].m != x->m)
-				conflict(s, x, &c->items[k], false, bad);
-		if (x->xdp)
-			continue;
-		prefix = strdup(x->key);
-		if (!prefix)
-			return -ENOMEM;
-		while ((slash = strrchr(prefix, '/'))) {
-			*slash = '\0';
-			for (size_t k = first_claim(c, prefix);
-			     k < c->n && !c->items[k].xdp && strcmp(c->items[k].key, prefix) == 0;
-			     k++)
-				if (c->items[k].m != x->m)
-					conflict(s, x, &c->items[k], true, bad);
-		}
-	}
+	n_pins = 0;
+	for (size_t k = 0; k < n; k++)
+		for (size_t i = 0; i < built[k].n_pins; i++)
+			pins[n_pins++] = &built[k].pins[i];
+	r = desired_clashes(pins, n_pins, leave_out_clash, &(struct clashes){ .s = s, .bad = bad });
 	/* In the order read: i is where item k of the set stands now. */
-	for (size_t k = 0, i = 0, n = s->set.n; k < n; k++) {
-		int r = bad[k] ? manifest_set_leave_out(&s->set, i) : (i++, 0);
-
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	for (size_t k = 0, i = 0, m = s->set.n; r == 0 && k < m; k++)
+		r = bad[k] ? manifest_set_leave_out(&s->set, i) : (i++, 0);
+	return r;
 }
 
 /* --keep-going: each manifest's objects and owners checked alone, so that
  * its errors leave out that manifest alone (manifest_set_leave_out), then
- * the conflicts between those that are valid.  What is left builds
+ * the clashes between those that are valid.  What is left builds
  * together; -EINVAL only for what no manifest alone explains. */
 static int keep_valid(struct session *s)
 {
-	_cleanup_(claims_done) struct claims c = { 0 };
-	int r = 0;
+	_cleanup_free_ struct desired *built = calloc(s->set.n + 1, sizeof(*built));
+	size_t n = 0;
+	int r = built ? 0 : -ENOMEM;
 
-	for (size_t i = 0; i < s->set.n;) {
+	for (size_t i = 0; r == 0 && i < s->set.n;) {
 		struct manifest_set one = { .items = &s->set.items[i], .n = 1 };
-		struct desired des = { 0 };
+		struct desired *des = &built[n];
 
-		r = desired_build(&one, !s->opts->no_objects, &s->d, &des);
+		r = desired_build(&one, !s->opts->no_objects, &s->d, des);
 		if (r == 0 && (s->flags & CMD_NEEDS_KERNEL))
-			r = desired_resolve_owners(&des, &s->d);
-		if (r == 0)
-			r = add_claims(&c, &des);
-		desired_done(&des);
-		if (r == -ENOMEM)
-			return r;
-		if (r < 0) {
-			r = manifest_set_leave_out(&s->set, i);
-			if (r < 0)
-				return r;
+			r = desired_resolve_owners(des, &s->d);
+		if (r == 0) {
+			n++;
+			i++;
 			continue;
 		}
-		i++;
+		desired_done(des);
+		*des = (struct desired){ 0 };
+		if (r != -ENOMEM)
+			r = manifest_set_leave_out(&s->set, i);
 	}
-	return leave_out_conflicts(s, &c);
+	if (r == 0)
+		r = leave_out_clashes(s, built, n);
+	for (size_t k = 0; k < n; k++)
+		desired_done(&built[k]);
+	return r;
 }
 
 /* Each manifest left out, said once more after the errors that did it. */

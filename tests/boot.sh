@@ -25,9 +25,10 @@
 #  invalid     manifests left out for a missing object file, an unknown
 #              owner, a name two share (both), a manifest that does not
 #              parse, each with its error and a "left out" line.
-#  conflict    two valid manifests declaring one pin path, or a pin where
-#              the other needs a directory: both left out, neither's pins
-#              changed, exit 65, the rest applied.
+#  conflict    two valid manifests declaring one pin path, a pin where
+#              the other needs a directory, or XDP programs on one
+#              interface: both left out, neither's pins changed, exit 65,
+#              the rest applied.
 #  prune       --prune-retired prunes no retired manifest while one is left
 #              out (a warning), and does once none is.
 #  json        -o json plan --keep-going: stdout is one plan document valid
@@ -303,12 +304,20 @@ case_conflict() {
 	manifest "$E/c.yaml" cf/c/inner
 	manifest "$E/d.yaml" cf/c
 	manifest "$E/z.yaml" cf/z
+	# e and f attach XDP programs to one interface, which takes one.
+	for f in e f; do
+		printf '%s\n' "version: 1" "namespace: $f" "objects:" "  - file: $top_builddir/configs/bpf/attach_site.o" \
+			"    name: site" "    sections:" "      - program: xdp_count" \
+			"        pinning: none" "        attach:" "          - xdp: bpfprov-x0" >"$E/$f.yaml"
+	done
 	bp 65 apply --keep-going
 	expect_err "$E/a.yaml:4:12: error: pin path 'cf/shared' is also declared at $E/b.yaml:4:12: both manifests are left out"
 	expect_err "$E/b.yaml:4:12: error: pin path 'cf/shared' is also declared at $E/a.yaml:4:12: both manifests are left out"
 	expect_err "$E/c.yaml:3:12: error: pin path 'cf/c/inner' lies under the pin 'cf/c' of $E/d.yaml:3:12: both manifests are left out"
 	expect_err "$E/d.yaml:3:12: error: pin 'cf/c' stands where 'cf/c/inner' of $E/c.yaml:3:12 needs a directory: both manifests are left out"
-	for f in a b c d; do
+	expect_err "$E/e.yaml:10:18: error: interface 'bpfprov-x0' takes one XDP program; $E/f.yaml:10:18 attaches one too: both manifests are left out"
+	expect_err "$E/f.yaml:10:18: error: interface 'bpfprov-x0' takes one XDP program; $E/e.yaml:10:18 attaches one too: both manifests are left out"
+	for f in a b c d e f; do
 		expect_err "$(left_out "$E/$f.yaml")"
 	done
 	ids cf/a cf/shared cf/c | cmp -s "$T/ids.before" - || bad "pins of the conflicting manifests changed"

@@ -1575,6 +1575,105 @@ START_TEST(test_desired_duplicate_paths)
 }
 END_TEST
 
+/* Two manifests built together with XDP programs on one interface: the
+ * second is the error, naming the first. */
+START_TEST(test_desired_xdp_twice)
+{
+	const char *yamls[] = {
+		"version: 1\nobjects:\n  - file: a.o\n    name: a\n    sections:\n"
+		"      - program: p\n        pinning: none\n        attach:\n"
+		"          - xdp: eth7\n",
+		"version: 1\nobjects:\n  - file: b.o\n    name: b\n    sections:\n"
+		"      - program: q\n        pinning: none\n        attach:\n"
+		"          - xdp: eth7\n",
+	};
+	struct manifest_set set = { 0 };
+	struct desired des = { 0 };
+	struct diag d = { 0 };
+
+	ck_assert_int_eq(build_from(yamls, 2, &d, &set, &des), -EINVAL);
+	ck_assert_uint_eq(d.n_errors, 1);
+	ck_assert_str_eq(d.msgs[0].file, "m1.yaml");
+	ck_assert_str_eq(d.msgs[0].text, "interface 'eth7' takes one XDP program; 'p' is attached "
+					 "there already (at m0.yaml:9:18)");
+	desired_done(&des);
+	manifest_set_done(&set);
+	diag_done(&d);
+}
+END_TEST
+
+struct clash_seen {
+	int how;
+	const struct desired_pin *first, *second;
+};
+
+static int record_clash(void *ctx, enum desired_clash how, const struct desired_pin *first,
+			const struct desired_pin *second)
+{
+	struct clash_seen *c = ctx;
+
+	while (c->first)
+		c++;
+	*c = (struct clash_seen){ how, first, second };
+	return 0;
+}
+
+/* Manifests built alone (as --keep-going builds them) have no clash each,
+ * and desired_clashes() finds those between them: the path both declare,
+ * a pin in the way of another's directory, two XDP programs on one
+ * interface; each once, the first declared first. */
+START_TEST(test_desired_clashes_across)
+{
+	const char *yamls[] = {
+		"version: 1\nobjects:\n  - file: a.o\n    name: a\n    sections:\n"
+		"      - {map: x, pinning: custom, path: ns1/x}\n"
+		"      - {map: w, pinning: custom, path: ns1/w}\n"
+		"      - program: p\n        pinning: none\n        attach:\n"
+		"          - xdp: eth7\n",
+		"version: 1\nobjects:\n  - file: b.o\n    name: b\n    sections:\n"
+		"      - {map: z, pinning: custom, path: ns1/w}\n"
+		"      - {map: y, pinning: custom, path: ns1/x/y}\n"
+		"      - program: q\n        pinning: none\n        attach:\n"
+		"          - xdp: eth7\n",
+	};
+	struct manifest_set set[2] = { 0 };
+	struct desired des[2] = { 0 };
+	struct clash_seen seen[8] = { 0 };
+	const struct desired_pin *pins[8] = { 0 };
+	size_t n = 0;
+	struct diag d = { 0 };
+
+	for (size_t k = 0; k < 2; k++) {
+		int r = build_from(&yamls[k], 1, &d, &set[k], &des[k]);
+
+		if (r)
+			dump(&d);
+		ck_assert_int_eq(r, 0);
+		for (size_t i = 0; i < des[k].n_pins; i++)
+			pins[n++] = &des[k].pins[i];
+	}
+	ck_assert_uint_eq(n, 6);
+	ck_assert_int_eq(desired_clashes(pins, n, record_clash, seen), 0);
+	/* Each first pin is a's (pins[0..2]), each second b's. */
+	ck_assert_int_eq(seen[0].how, DESIRED_CLASH_SAME_PATH);
+	ck_assert_ptr_eq(seen[0].first, pins[1]);
+	ck_assert_ptr_eq(seen[0].second, pins[3]);
+	ck_assert_int_eq(seen[1].how, DESIRED_CLASH_UNDER);
+	ck_assert_ptr_eq(seen[1].first, pins[0]);
+	ck_assert_ptr_eq(seen[1].second, pins[4]);
+	ck_assert_int_eq(seen[2].how, DESIRED_CLASH_XDP);
+	ck_assert_ptr_eq(seen[2].first, pins[2]);
+	ck_assert_ptr_eq(seen[2].second, pins[5]);
+	ck_assert_ptr_null(seen[3].first);
+	for (size_t k = 0; k < 2; k++) {
+		desired_done(&des[k]);
+		manifest_set_done(&set[k]);
+	}
+	ck_assert_uint_eq(d.n_errors, 0);
+	diag_done(&d);
+}
+END_TEST
+
 START_TEST(test_desired_manifest_only_kinds)
 {
 	const char *yamls[] = {
@@ -1881,6 +1980,8 @@ Suite *manifest_suite(void)
 	tcase_add_test(sets, test_set_directory_sorted);
 	tcase_add_test(sets, test_set_missing_file);
 	tcase_add_test(sets, test_desired_duplicate_paths);
+	tcase_add_test(sets, test_desired_clashes_across);
+	tcase_add_test(sets, test_desired_xdp_twice);
 	tcase_add_test(sets, test_desired_manifest_only_kinds);
 	tcase_add_test(sets, test_object_errors_at_file_value);
 	suite_add_tcase(s, sets);
