@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* Plan stage: diff(desired, observed, ledger) -> ordered changes with their
- * reasons.  Lookups are binary searches over sorted arrays, so planning is
- * O(n log n) in pins.  No I/O: everything it needs is in its input. */
+ * reasons.  Lookups are in sorted arrays, most of them in path order, so
+ * planning is O(n log n) in pins.  No I/O: everything it needs is in its
+ * input. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,10 +216,60 @@ static int adopt(struct plan_change *c)
 	return e;
 }
 
-/* The change for one declared pin.  reload: why it must be made again
- * though it matches; in_place: a link is then pointed at the new program
- * instead. */
-static int plan_pin(struct plan *p, const struct ledger *l, const struct desired_pin *w,
+/* Lookups of paths asked in order, as the declared pins are planned: a
+ * finger into an array sorted by path looks a few entries ahead before it
+ * searches, so a pass over the pins costs about one comparison a pin
+ * instead of a binary search (half of a 100k-pin plan's time). */
+struct finger {
+	const char *base; /* the array */
+	size_t n, size;   /* its entries, and their size */
+	size_t off;       /* where an entry's path (a char *) is */
+	size_t at;        /* no entry before this one is at a path asked since */
+	const char *last; /* the path asked last */
+};
+
+#define FINGER(array, count, type)                                                  \
+	((struct finger){ .base = (const char *)(array), .n = (count), .size = sizeof(type), \
+			  .off = offsetof(type, path) })
+
+static const char *finger_path(const struct finger *f, size_t i)
+{
+	return *(const char *const *)(f->base + i * f->size + f->off);
+}
+
+/* The entry at path, or NULL. */
+static const void *finger_find(struct finger *f, const char *path)
+{
+	size_t lo, hi;
+
+	/* Asked out of order (the next pass over the pins): from the start. */
+	if (f->last && strcmp(path, f->last) < 0)
+		f->at = 0;
+	f->last = path;
+	for (size_t k = 0; k < 4 && f->at < f->n; k++, f->at++) {
+		int c = strcmp(finger_path(f, f->at), path);
+
+		if (c >= 0)
+			return c == 0 ? f->base + f->at * f->size : NULL;
+	}
+	lo = f->at;
+	hi = f->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(finger_path(f, mid), path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	f->at = lo;
+	return lo < f->n && strcmp(finger_path(f, lo), path) == 0 ? f->base + lo * f->size : NULL;
+}
+
+/* The change for one declared pin, recorded in the ledger as rec (NULL:
+ * not recorded).  reload: why it must be made again though it matches;
+ * in_place: a link is then pointed at the new program instead. */
+static int plan_pin(struct plan *p, const struct ledger_entry *rec, const struct desired_pin *w,
 		    const struct observed_entry *h, const struct observed_entry *parent,
 		    const char *reload, bool in_place)
 {
@@ -287,7 +339,7 @@ static int plan_pin(struct plan *p, const struct ledger *l, const struct desired
 				c.rewrite = c.reason != before;
 			}
 			c.action = c.reason ? PLAN_UPDATE : PLAN_UNCHANGED;
-			if (!e && !ledger_claims(ledger_find(l, w->path), h->ino, h->id))
+			if (!e && !ledger_claims(rec, h->ino, h->id))
 				e = adopt(&c);
 		}
 	}
@@ -564,8 +616,8 @@ static int plan_links(struct plan *p, const struct plan_input *in,
 			}
 		}
 		if (!e)
-			e = plan_pin(p, in->ledger, w, h, blocked_parent(in->observed, w->path, &memo),
-				     reload, in_place);
+			e = plan_pin(p, ledger_find(in->ledger, w->path), w, h,
+				     blocked_parent(in->observed, w->path, &memo), reload, in_place);
 	}
 	return e;
 }
@@ -582,11 +634,6 @@ static const struct manifest *owner_dir(const struct manifest_set *set, const ch
 				return set->items[i];
 			}
 	return NULL;
-}
-
-static int cmp_desired_path(const void *key, const void *elem)
-{
-	return strcmp(key, (*(const struct desired_pin *const *)elem)->path);
 }
 
 static int cmp_desired(const void *a, const void *b)
@@ -1196,6 +1243,8 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 	const struct desired_pin ***pins = NULL;
 	_cleanup_free_ bool *sel = NULL;
 	struct parent_memo memo = { 0 };
+	struct finger seen = FINGER(in->observed->entries, in->observed->n, struct observed_entry);
+	struct finger recs = FINGER(in->ledger->entries, in->ledger->n, struct ledger_entry);
 	struct plan p = { 0 };
 	int e = 0;
 
@@ -1217,8 +1266,8 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 	}
 	for (size_t i = 0; i < n_want && !e; i++)
 		if (sorted[i]->kind == KIND_MAP && sel[sorted[i] - des->pins])
-			e = plan_pin(&p, in->ledger, sorted[i],
-				     observed_find(in->observed, sorted[i]->path),
+			e = plan_pin(&p, finger_find(&recs, sorted[i]->path), sorted[i],
+				     finger_find(&seen, sorted[i]->path),
 				     blocked_parent(in->observed, sorted[i]->path, &memo), NULL, false);
 	/* So far the plan holds map changes only. */
 	for (size_t i = 0; i < p.n && !e; i++)
@@ -1234,7 +1283,7 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 
 		if (w->kind != KIND_PROGRAM)
 			continue;
-		h = observed_find(in->observed, w->path);
+		h = finger_find(&seen, w->path);
 		map = remade_map(remade, n_remade, w);
 		/* Outside the targets, only a program whose map is made anew. */
 		if (!map && !sel[w - des->pins])
@@ -1247,16 +1296,18 @@ int plan_build(const struct plan_input *in, struct plan *ret)
 			e = miswired(pins ? pins[w->objfile_index] : NULL, in->observed, w, h,
 				     &reload);
 		if (!e)
-			e = plan_pin(&p, in->ledger, w, h,
+			e = plan_pin(&p, finger_find(&recs, w->path), w, h,
 				     blocked_parent(in->observed, w->path, &memo), reload, false);
 	}
 	if (!e)
 		e = plan_links(&p, in, sorted, n_want, remade, n_remade, sel);
-	for (size_t i = 0; i < in->observed->n && !e; i++) {
+	/* Both in path order: merged. */
+	for (size_t i = 0, j = 0; i < in->observed->n && !e; i++) {
 		const struct observed_entry *h = &in->observed->entries[i];
 
-		if (targeted(in, h->path) &&
-		    !bsearch(h->path, sorted, n_want, sizeof(*sorted), cmp_desired_path))
+		while (j < n_want && strcmp(sorted[j]->path, h->path) < 0)
+			j++;
+		if (targeted(in, h->path) && (j == n_want || strcmp(sorted[j]->path, h->path) != 0))
 			e = plan_undeclared(&p, in, h);
 	}
 	/* What the plan leaves alone: neither selected nor changed. */
