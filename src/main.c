@@ -427,29 +427,23 @@ static int leave_out_clash(void *ctx, enum desired_clash how, const struct desir
 
 /* Two valid manifests that declare one pin path, a pin where the other's
  * needs a directory, or XDP programs on one interface: which one is right
- * cannot be told, so both are left out and neither takes over what the
- * other made. */
-static int leave_out_clashes(struct session *s, const struct desired *built, size_t n)
+ * cannot be told, so both are marked in bad (by index in the set), to be
+ * left out, and neither takes over what the other made. */
+static int find_clashes(struct session *s, const struct desired *built, size_t n, bool *bad)
 {
-	_cleanup_free_ bool *bad = calloc(s->set.n + 1, sizeof(*bad));
 	_cleanup_free_ const struct desired_pin **pins = NULL;
 	size_t n_pins = 0;
-	int r;
 
 	for (size_t k = 0; k < n; k++)
 		n_pins += built[k].n_pins;
 	pins = calloc(n_pins + 1, sizeof(*pins));
-	if (!bad || !pins)
+	if (!pins)
 		return -ENOMEM;
 	n_pins = 0;
 	for (size_t k = 0; k < n; k++)
 		for (size_t i = 0; i < built[k].n_pins; i++)
 			pins[n_pins++] = &built[k].pins[i];
-	r = desired_clashes(pins, n_pins, leave_out_clash, &(struct clashes){ .s = s, .bad = bad });
-	/* In the order read: i is where item k of the set stands now. */
-	for (size_t k = 0, i = 0, m = s->set.n; r == 0 && k < m; k++)
-		r = bad[k] ? manifest_set_leave_out(&s->set, i) : (i++, 0);
-	return r;
+	return desired_clashes(pins, n_pins, leave_out_clash, &(struct clashes){ .s = s, .bad = bad });
 }
 
 /* --keep-going: each manifest's objects and owners checked alone, so that
@@ -459,8 +453,9 @@ static int leave_out_clashes(struct session *s, const struct desired *built, siz
 static int keep_valid(struct session *s)
 {
 	_cleanup_free_ struct desired *built = calloc(s->set.n + 1, sizeof(*built));
+	_cleanup_free_ bool *bad = calloc(s->set.n + 1, sizeof(*bad));
 	size_t n = 0;
-	int r = built ? 0 : -ENOMEM;
+	int r = built && bad ? 0 : -ENOMEM;
 
 	for (size_t i = 0; r == 0 && i < s->set.n;) {
 		struct manifest_set one = { .items = &s->set.items[i], .n = 1 };
@@ -480,9 +475,13 @@ static int keep_valid(struct session *s)
 			r = manifest_set_leave_out(&s->set, i);
 	}
 	if (r == 0)
-		r = leave_out_clashes(s, built, n);
+		r = find_clashes(s, built, n, bad);
+	/* Released before a manifest they point into is. */
 	for (size_t k = 0; k < n; k++)
 		desired_done(&built[k]);
+	/* In the order read: i is where item k of the set stands now. */
+	for (size_t k = 0, i = 0, m = s->set.n; r == 0 && k < m; k++)
+		r = bad[k] ? manifest_set_leave_out(&s->set, i) : (i++, 0);
 	return r;
 }
 
