@@ -697,12 +697,15 @@ int desired_clashes(const struct desired_pin *const *pins, size_t n, desired_cla
 				r = fn(ctx, DESIRED_CLASH_UNDER, refs[k].w, w);
 		}
 	}
-	for (size_t i = 0; i < n && r == 0; i++)
-		for (size_t k = 0; is_xdp(pins[i]) && k < i; k++)
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if (!is_xdp(pins[i]))
+			continue;
+		for (size_t k = 0; k < i; k++)
 			if (is_xdp(pins[k]) && strcmp(pins[k]->link->target, pins[i]->link->target) == 0) {
 				r = fn(ctx, DESIRED_CLASH_XDP, pins[k], pins[i]);
 				break;
 			}
+	}
 	return r;
 }
 

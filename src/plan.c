@@ -224,8 +224,7 @@ struct finger {
 	const char *base; /* the array */
 	size_t n, size;   /* its entries, and their size */
 	size_t off;       /* where an entry's path (a char *) is */
-	size_t at;        /* no entry before this one is at a path asked since */
-	const char *last; /* the path asked last */
+	size_t at;        /* every entry before this one is below the path asked last */
 };
 
 #define FINGER(array, count, type)                                                  \
@@ -243,9 +242,8 @@ static const void *finger_find(struct finger *f, const char *path)
 	size_t lo, hi;
 
 	/* Asked out of order (the next pass over the pins): from the start. */
-	if (f->last && strcmp(path, f->last) < 0)
+	if (f->at > 0 && strcmp(finger_path(f, f->at - 1), path) >= 0)
 		f->at = 0;
-	f->last = path;
 	for (size_t k = 0; k < 4 && f->at < f->n; k++, f->at++) {
 		int c = strcmp(finger_path(f, f->at), path);
 
